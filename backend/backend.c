@@ -1,0 +1,228 @@
+/*
+ * davit-backend: parses the command line, loads .env, sets up the socket and
+ * the concerns (Docker, git, auth, deploys, the frontend's supervision), runs
+ * the event loop, and shuts down cleanly on SIGTERM or SIGINT.
+ */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <event2/thread.h>
+#include <sodium.h>
+
+#include "backend/backend.h"
+#include "common/log.h"
+
+#define PASSWORD_MAX	1024
+
+static struct backend_env	 backend_env;
+struct backend_env		*benv = &backend_env;
+
+static void __attribute__((noreturn))
+usage(void)
+{
+	fprintf(stderr,
+	    "usage: davit-backend [-v] [--no-frontend] --config FILE\n"
+	    "       davit-backend --hash-password < password\n"
+	    "       davit-backend --version\n");
+	exit(2);
+}
+
+/* reads a password on stdin, prints its argon2id hash */
+static int
+hash_password(void)
+{
+	char	 pw[PASSWORD_MAX + 2], hash[crypto_pwhash_STRBYTES];
+	size_t	 len;
+
+	if (fgets(pw, sizeof(pw), stdin) == NULL) {
+		fprintf(stderr, "davit-backend: no password on standard input\n");
+		return 1;
+	}
+	len = strcspn(pw, "\r\n");
+	if (len == PASSWORD_MAX + 1 || (len == strlen(pw) && !feof(stdin) &&
+	    len == sizeof(pw) - 1)) {
+		sodium_memzero(pw, sizeof(pw));
+		fprintf(stderr, "davit-backend: password longer than %d bytes\n",
+		    PASSWORD_MAX);
+		return 1;
+	}
+	pw[len] = '\0';
+	if (len == 0) {
+		fprintf(stderr, "davit-backend: empty password\n");
+		return 1;
+	}
+	if (config_hash_password(pw, hash, sizeof(hash)) == -1) {
+		sodium_memzero(pw, sizeof(pw));
+		fprintf(stderr, "davit-backend: hashing failed (out of memory?)\n");
+		return 1;
+	}
+	sodium_memzero(pw, sizeof(pw));
+	printf("%s\n", hash);
+	return 0;
+}
+
+static void
+on_signal(evutil_socket_t sig, short ev, void *arg)
+{
+	switch (sig) {
+	case SIGCHLD:
+		proc_sigchld();
+		break;
+	case SIGTERM:
+	case SIGINT:
+		log_info("signal %d: shutting down", (int)sig);
+		benv->shutting_down = 1;
+		event_base_loopexit(benv->base, NULL);
+		break;
+	}
+}
+
+static void
+resolve_user(void)
+{
+	struct passwd	*pw;
+
+	errno = 0;
+	if ((pw = getpwnam(benv->cfg.user)) == NULL)
+		fatalx("DAVIT_USER %s: no such user (create it: useradd --system "
+		    "--no-create-home --shell /usr/sbin/nologin %s)",
+		    benv->cfg.user, benv->cfg.user);
+	if (pw->pw_uid == 0)
+		fatalx("DAVIT_USER %s: must not be root", benv->cfg.user);
+	benv->frontend_uid = pw->pw_uid;
+	benv->frontend_gid = pw->pw_gid;
+}
+
+int
+main(int argc, char *argv[])
+{
+	static const struct option	 longopts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "hash-password", no_argument, NULL, 'H' },
+		{ "no-frontend", no_argument, NULL, 'N' },
+		{ "version", no_argument, NULL, 'V' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "git-child", no_argument, NULL, 'G' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct event	*ev_term, *ev_int, *ev_chld;
+	char		 err[CONFIG_ERR_LEN], exe[PATH_MAX];
+	ssize_t		 n;
+	int		 ch, verbose = 0;
+
+	log_init("davit-backend", 0);
+	if (argc > 1 && strcmp(argv[1], "--git-child") == 0) {
+		log_init("davit-git", 0);
+		if (git_child_main == NULL)
+			fatalx("git support is not built in");
+		return git_child_main(argc, argv);
+	}
+	while ((ch = getopt_long(argc, argv, "c:v", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'c':
+			benv->config_path = optarg;
+			break;
+		case 'H':
+			if (sodium_init() == -1)
+				fatalx("sodium_init");
+			return hash_password();
+		case 'N':
+			benv->no_frontend = 1;
+			break;
+		case 'V':
+			printf("davit-backend %s (protocol %d)\n", DAVIT_VERSION,
+			    PROTO_VERSION);
+			return 0;
+		case 'v':
+			verbose++;
+			break;
+		default:
+			usage();
+		}
+	}
+	if (optind != argc || benv->config_path == NULL)
+		usage();
+	log_setverbose(verbose);
+	if (geteuid() != 0)
+		fatalx("must run as root (it runs git as the checkout's owner "
+		    "and talks to Docker)");
+	if (sodium_init() == -1)
+		fatalx("sodium_init failed");
+	if (config_load(benv->config_path, &benv->cfg, err, sizeof(err)) == -1)
+		fatalx("%s", err);
+	resolve_user();
+	if ((n = readlink("/proc/self/exe", exe, sizeof(exe) - 1)) == -1)
+		fatal("readlink /proc/self/exe");
+	exe[n] = '\0';
+	if ((benv->self_exe = strdup(exe)) == NULL)
+		fatal("strdup");
+
+	evthread_use_pthreads();
+	if ((benv->base = event_base_new()) == NULL)
+		fatalx("event_base_new");
+	signal(SIGPIPE, SIG_IGN);
+	signal(SIGHUP, SIG_IGN);
+	ev_term = evsignal_new(benv->base, SIGTERM, on_signal, NULL);
+	ev_int = evsignal_new(benv->base, SIGINT, on_signal, NULL);
+	ev_chld = evsignal_new(benv->base, SIGCHLD, on_signal, NULL);
+	if (ev_term == NULL || ev_int == NULL || ev_chld == NULL ||
+	    evsignal_add(ev_term, NULL) == -1 || evsignal_add(ev_int, NULL) == -1 ||
+	    evsignal_add(ev_chld, NULL) == -1)
+		fatalx("cannot set up signal handling");
+
+	audit_open(benv->cfg.audit_log);
+	jobs_init();
+	control_init();
+	if (notify_init)
+		notify_init();
+	if (auth_init)
+		auth_init();
+	if (docker_init)
+		docker_init();
+	if (git_init)
+		git_init();
+	if (deploy_init)
+		deploy_init();
+	if (supervise_init && !benv->no_frontend)
+		supervise_init();
+	log_info("davit %s ready: project %s, %zu services", DAVIT_VERSION,
+	    benv->cfg.compose_project, benv->cfg.nservices);
+
+	event_base_dispatch(benv->base);
+
+	benv->shutting_down = 1;
+	control_shutdown();
+	if (supervise_shutdown)
+		supervise_shutdown();
+	if (deploy_shutdown)
+		deploy_shutdown();
+	if (git_shutdown)
+		git_shutdown();
+	if (docker_shutdown)
+		docker_shutdown();
+	if (auth_shutdown)
+		auth_shutdown();
+	if (notify_shutdown)
+		notify_shutdown();
+	proc_killall();
+	jobs_shutdown();
+	audit_close();
+	event_free(ev_term);
+	event_free(ev_int);
+	event_free(ev_chld);
+	event_base_free(benv->base);
+	config_free(&benv->cfg);
+	free((char *)benv->self_exe);
+	log_info("stopped");
+	return 0;
+}

@@ -1,0 +1,191 @@
+/*
+ * davit-backend: the privileged process.  It alone reads .env, holds the
+ * GitHub token and the password hash, runs git (as the checkout's owner),
+ * talks to Docker, and serves the protocol on a Unix socket.
+ */
+#ifndef DAVIT_BACKEND_H
+#define DAVIT_BACKEND_H
+
+#include <sys/queue.h>
+#include <sys/types.h>
+
+#include <event2/event.h>
+#include <yajl/yajl_gen.h>
+
+#include "common/config.h"
+#include "proto/proto.h"
+
+/* limits, all in one place */
+#define CTL_MAX_CONNS		64		/* peers at once */
+#define CTL_MAX_OUTPUT		(1024 * 1024)	/* queued output of one peer */
+#define CTL_MAX_PENDING		16		/* requests of one peer awaiting a reply */
+#define CTL_BACKLOG		16
+#define CTL_WRITE_TIMEOUT	30		/* seconds a peer may leave output unread */
+#define JOB_QUEUE_MAX		16		/* queued, not yet running */
+#define JOB_KEEP		50		/* finished jobs kept for jobs.list */
+#define JOB_LOG_LINES		1000		/* ring of the last log lines */
+#define JOB_LOG_LINE_MAX	2048		/* a longer output line is cut */
+#define PROC_KILL_GRACE		5		/* seconds between SIGTERM and SIGKILL */
+#define PROC_MAX_ENV		32
+
+/* handler results */
+#define CTL_FAIL		-1
+#define CTL_DONE		0
+#define CTL_PENDING		1
+
+/* the process-wide state */
+struct backend_env {
+	struct event_base	*base;
+	struct davit_config	 cfg;
+	uid_t			 frontend_uid;
+	gid_t			 frontend_gid;
+	const char		*config_path;
+	const char		*self_exe;	/* absolute path of davit-backend */
+	int			 no_frontend;	/* --no-frontend: not supervised here */
+	volatile int		 shutting_down;
+};
+extern struct backend_env	*benv;
+
+/* control.c: the Unix socket, peers, dispatch */
+struct ctl_conn;
+struct ctl_request {
+	struct ctl_conn		*conn;		/* NULL once the peer went away */
+	struct proto_request	 req;
+	unsigned		 caller;	/* PROTO_CALLER_* */
+	uid_t			 uid;
+	pid_t			 pid;
+	long long		 started_ms;
+	TAILQ_ENTRY(ctl_request) entry;
+};
+/*
+ * A handler writes one result value into g and returns CTL_DONE, or sets
+ * err and returns CTL_FAIL, or keeps cr and returns CTL_PENDING, then later
+ * calls ctl_request_complete exactly once.
+ */
+typedef int (*ctl_handler)(struct ctl_request *cr, yajl_gen g, struct proto_error *err);
+
+void	 control_init(void);
+void	 control_shutdown(void);
+void	 control_broadcast(const char *line, size_t len);	/* to subscribers */
+/* g from proto_reply_begin(cr->req.id) with the result written, or NULL and err */
+void	 ctl_request_complete(struct ctl_request *cr, yajl_gen g,
+	    const struct proto_error *err);
+
+/* audit.c: one JSON line per request, file updates, Docker actions */
+void	 audit_open(const char *path);
+void	 audit_close(void);
+void	 audit_request(const struct ctl_request *cr, const struct proto_error *err);
+/* a free-form record: kind ("git.pull", "docker.restart", ...) and a JSON object */
+void	 audit_record(const char *kind, const char *json_object);
+
+/* events.c */
+void	 events_publish(yajl_gen g);	/* g from proto_event_begin, data written */
+
+/* proc.c: child processes with captured output and a kill timer */
+struct proc;
+struct proc_spec {
+	const char *const	*argv;		/* argv[0] absolute, or searched in PATH */
+	const char		*cwd;		/* NULL: / */
+	const char *const	*envp;		/* NULL: a minimal safe environment */
+	int			 drop;		/* run as uid/gid below */
+	uid_t			 uid;
+	gid_t			 gid;
+	const void		*input;		/* written to stdin, then closed (a token) */
+	size_t			 inputlen;
+	int			 inherit_output;	/* stdout/stderr to ours, no on_line */
+	int			 timeout;	/* seconds, 0: none */
+	void			(*on_line)(void *arg, const char *line, size_t len);
+	void			(*on_exit)(void *arg, int status, int timed_out);
+	void			*arg;
+};
+struct proc	*proc_start(const struct proc_spec *spec, char *err, size_t errlen);
+void		 proc_kill(struct proc *p);	/* SIGTERM to its group, SIGKILL later */
+void		 proc_forget(struct proc *p);	/* no more callbacks; keeps reaping */
+void		 proc_sigchld(void);
+void		 proc_killall(void);
+pid_t		 proc_pid(const struct proc *p);
+
+/* jobs.c: one job at a time, from a bounded queue */
+enum job_state {
+	JOB_QUEUED,
+	JOB_RUNNING,
+	JOB_SUCCEEDED,
+	JOB_FAILED,
+};
+struct job {
+	TAILQ_ENTRY(job)	 entry;
+	long long		 id;
+	enum proto_op_id	 op;
+	char			*args_json;	/* canonical, redacted */
+	char			*service;	/* "service" argument, or NULL */
+	char			*by;		/* who asked, or NULL */
+	enum job_state		 state;
+	long long		 created_ms, started_ms, ended_ms;
+	int			 exit;		/* -1: none */
+	char			*error;
+	char			*result_json;	/* optional extra result, a JSON object */
+	char			*log[JOB_LOG_LINES];
+	size_t			 log_head, log_count;
+	long long		 log_total;
+	struct proc		*proc;		/* the running child, if any */
+	int			 timed_out;
+	struct event		*timer;
+	void			(*start)(struct job *);
+	void			(*cancel)(struct job *);	/* timeout of a non-process step */
+	void			*arg;
+	void			(*arg_free)(void *);
+	int			 step;		/* for multi-step jobs */
+};
+void	 jobs_init(void);
+void	 jobs_shutdown(void);
+/*
+ * Queues a job for cr's op and writes {"job":N} into g.  An identical job
+ * (same op and args) already queued is returned instead of a new one.
+ * Returns CTL_DONE or CTL_FAIL (busy).
+ */
+int	 jobs_submit(const struct proto_request *req, void (*start)(struct job *),
+	    void *arg, void (*arg_free)(void *), yajl_gen g, struct proto_error *err);
+/* the same without a request, for internal triggers (webhook deploys, polls) */
+struct job *jobs_submit_internal(enum proto_op_id op, const char *args_json,
+	    const char *by, void (*start)(struct job *), void *arg,
+	    void (*arg_free)(void *), struct proto_error *err);
+struct job *job_find(long long id);
+struct job *job_running(void);
+void	 job_log(struct job *j, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void	 job_logn(struct job *j, const char *line, size_t len);
+/* ends the job: exit 0 and no error is success; starts the next one */
+void	 job_done(struct job *j, int exit, const char *errfmt, ...)
+	    __attribute__((format(printf, 3, 4)));
+int	 job_is_over(const struct job *j);
+void	 job_gen(yajl_gen g, const struct job *j, int with_log);
+void	 jobs_list_gen(yajl_gen g);
+const char *job_state_name(enum job_state s);
+int	 op_job_get(struct ctl_request *, yajl_gen, struct proto_error *);
+int	 op_jobs_list(struct ctl_request *, yajl_gen, struct proto_error *);
+
+/*
+ * The concerns' entry points, called from backend.c.  Weak so that a build
+ * without one of them still links; an op without a handler answers
+ * "unavailable".
+ */
+void	 docker_init(void) __attribute__((weak));
+void	 docker_shutdown(void) __attribute__((weak));
+void	 git_init(void) __attribute__((weak));
+void	 git_shutdown(void) __attribute__((weak));
+void	 auth_init(void) __attribute__((weak));
+void	 auth_shutdown(void) __attribute__((weak));
+void	 deploy_init(void) __attribute__((weak));
+void	 deploy_shutdown(void) __attribute__((weak));
+void	 notify_init(void) __attribute__((weak));
+void	 notify_shutdown(void) __attribute__((weak));
+void	 supervise_init(void) __attribute__((weak));
+void	 supervise_shutdown(void) __attribute__((weak));
+/* a child mode of davit-backend (e.g. "--git-child"): returns the exit code */
+int	 git_child_main(int argc, char **argv) __attribute__((weak));
+
+/* project.c: hello, project.get */
+int	 op_hello(struct ctl_request *, yajl_gen, struct proto_error *);
+int	 op_project_get(struct ctl_request *, yajl_gen, struct proto_error *);
+void	 project_gen(yajl_gen g);
+
+#endif

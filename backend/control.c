@@ -1,0 +1,488 @@
+/*
+ * The control socket: accepts peers (root and DAVIT_USER only), frames
+ * newline-delimited requests, validates them against proto_ops[], checks
+ * who may call what, dispatches, writes replies and events with bounded
+ * buffers, and audits every request.
+ */
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/listener.h>
+
+#include "backend/backend.h"
+#include "common/json.h"
+#include "common/log.h"
+
+struct ctl_conn {
+	TAILQ_ENTRY(ctl_conn)	 entry;
+	struct bufferevent	*bev;
+	uid_t			 uid;
+	pid_t			 pid;
+	unsigned		 caller;
+	int			 subscribed;
+	int			 closing;	/* flush, then close */
+	long long		 missed;	/* events dropped while the peer was slow */
+	int			 npending;
+	TAILQ_HEAD(, ctl_request) pending;
+};
+
+static TAILQ_HEAD(, ctl_conn)	 ctl_conns = TAILQ_HEAD_INITIALIZER(ctl_conns);
+static struct evconnlistener	*ctl_listener;
+static int			 ctl_nconns;
+static char			*ctl_socket_path;
+
+int	op_subscribe(struct ctl_request *, yajl_gen, struct proto_error *);
+
+/* defined by the concern that owns them; the table pairs ops with handlers */
+int	op_frontend_config(struct ctl_request *, yajl_gen, struct proto_error *) __attribute__((weak));
+int	op_auth_login(struct ctl_request *, yajl_gen, struct proto_error *) __attribute__((weak));
+int	op_services_list(struct ctl_request *, yajl_gen, struct proto_error *) __attribute__((weak));
+int	op_service_action(struct ctl_request *, yajl_gen, struct proto_error *) __attribute__((weak));
+int	op_stack_action(struct ctl_request *, yajl_gen, struct proto_error *) __attribute__((weak));
+int	op_git_status(struct ctl_request *, yajl_gen, struct proto_error *) __attribute__((weak));
+int	op_git_job(struct ctl_request *, yajl_gen, struct proto_error *) __attribute__((weak));
+int	op_deploy(struct ctl_request *, yajl_gen, struct proto_error *) __attribute__((weak));
+int	op_deploys_list(struct ctl_request *, yajl_gen, struct proto_error *) __attribute__((weak));
+int	op_webhook_push(struct ctl_request *, yajl_gen, struct proto_error *) __attribute__((weak));
+int	op_webhook_rejected(struct ctl_request *, yajl_gen, struct proto_error *) __attribute__((weak));
+
+static ctl_handler
+ctl_handler_for(enum proto_op_id op)
+{
+	switch (op) {
+	case OP_HELLO:			return op_hello;
+	case OP_PROJECT_GET:		return op_project_get;
+	case OP_FRONTEND_CONFIG:	return op_frontend_config;
+	case OP_AUTH_LOGIN:		return op_auth_login;
+	case OP_SUBSCRIBE:		return op_subscribe;
+	case OP_SERVICES_LIST:		return op_services_list;
+	case OP_SERVICE_START:
+	case OP_SERVICE_STOP:
+	case OP_SERVICE_RESTART:
+	case OP_SERVICE_REBUILD:	return op_service_action;
+	case OP_STACK_START:
+	case OP_STACK_STOP:
+	case OP_STACK_RESTART:
+	case OP_STACK_REBUILD:		return op_stack_action;
+	case OP_JOB_GET:		return op_job_get;
+	case OP_JOBS_LIST:		return op_jobs_list;
+	case OP_GIT_STATUS:		return op_git_status;
+	case OP_GIT_FETCH:
+	case OP_GIT_PULL:		return op_git_job;
+	case OP_DEPLOY:			return op_deploy;
+	case OP_DEPLOYS_LIST:		return op_deploys_list;
+	case OP_WEBHOOK_PUSH:		return op_webhook_push;
+	case OP_WEBHOOK_REJECTED:	return op_webhook_rejected;
+	case OP__COUNT:
+		break;
+	}
+	return NULL;
+}
+
+static void	ctl_conn_free(struct ctl_conn *c);
+
+/* stops reading; the write callback frees c once its output is flushed */
+static void
+ctl_close_later(struct ctl_conn *c)
+{
+	c->closing = 1;
+	bufferevent_disable(c->bev, EV_READ);
+	bufferevent_trigger(c->bev, EV_WRITE,
+	    BEV_TRIG_IGNORE_WATERMARKS | BEV_TRIG_DEFER_CALLBACKS);
+}
+
+/* queues output, closing the connection of a peer that does not read */
+static int
+ctl_write(struct ctl_conn *c, const char *buf, size_t len)
+{
+	struct evbuffer	*out = bufferevent_get_output(c->bev);
+
+	if (evbuffer_get_length(out) + len > CTL_MAX_OUTPUT) {
+		log_warnx("peer uid %u pid %d: not reading its replies, closing",
+		    (unsigned)c->uid, (int)c->pid);
+		evbuffer_drain(out, evbuffer_get_length(out));
+		ctl_close_later(c);
+		return -1;
+	}
+	evbuffer_add(out, buf, len);
+	return 0;
+}
+
+void
+ctl_request_complete(struct ctl_request *cr, yajl_gen g, const struct proto_error *err)
+{
+	struct ctl_conn		*c = cr->conn;
+	struct proto_error	 internal;
+	char			*line;
+	size_t			 len;
+
+	if (g == NULL && err == NULL) {
+		proto_seterr(&internal, PE_INTERNAL, "no result");
+		err = &internal;
+	}
+	audit_request(cr, g == NULL ? err : NULL);
+	if (g != NULL)
+		line = proto_finish(g, &len);
+	else
+		line = proto_reply_error(cr->req.id, err, &len);
+	if (c != NULL) {
+		ctl_write(c, line, len);
+		TAILQ_REMOVE(&c->pending, cr, entry);
+		c->npending--;
+		if (c->closing)
+			ctl_close_later(c);
+	}
+	free(line);
+	proto_request_free(&cr->req);
+	free(cr);
+}
+
+static void
+ctl_dispatch(struct ctl_conn *c, const char *line, size_t len)
+{
+	struct ctl_request	*cr;
+	struct proto_error	 err;
+	ctl_handler		 fn;
+	yajl_gen		 g;
+	int			 rv;
+
+	if ((cr = calloc(1, sizeof(*cr))) == NULL)
+		fatal("%s", __func__);
+	cr->conn = c;
+	cr->caller = c->caller;
+	cr->uid = c->uid;
+	cr->pid = c->pid;
+	cr->started_ms = json_now_ms();
+	TAILQ_INSERT_TAIL(&c->pending, cr, entry);
+	c->npending++;
+
+	if (proto_request_decode(line, len, &cr->req, &err) == -1) {
+		log_warnx("peer uid %u pid %d: %s: %s", (unsigned)c->uid,
+		    (int)c->pid, proto_errcode_name(err.code), err.message);
+		ctl_request_complete(cr, NULL, &err);
+		return;
+	}
+	if (!proto_op_allowed(cr->req.op, c->caller)) {
+		log_warnx("peer uid %u pid %d: op %s not allowed", (unsigned)c->uid,
+		    (int)c->pid, cr->req.op->name);
+		proto_seterr(&err, PE_NOT_ALLOWED, "op %s is not allowed for uid %u",
+		    cr->req.op->name, (unsigned)c->uid);
+		ctl_request_complete(cr, NULL, &err);
+		return;
+	}
+	if (c->npending > CTL_MAX_PENDING) {
+		proto_seterr(&err, PE_BUSY, "too many requests in flight");
+		ctl_request_complete(cr, NULL, &err);
+		return;
+	}
+	if ((fn = ctl_handler_for(cr->req.op->id)) == NULL) {
+		proto_seterr(&err, PE_UNAVAILABLE, "op %s is not available in this build",
+		    cr->req.op->name);
+		ctl_request_complete(cr, NULL, &err);
+		return;
+	}
+	log_debug("peer uid %u pid %d: op %s id %lld", (unsigned)c->uid,
+	    (int)c->pid, cr->req.op->name, cr->req.id);
+	g = proto_reply_begin(cr->req.id);
+	memset(&err, 0, sizeof(err));
+	rv = fn(cr, g, &err);
+	switch (rv) {
+	case CTL_DONE:
+		ctl_request_complete(cr, g, NULL);
+		break;
+	case CTL_PENDING:
+		yajl_gen_free(g);
+		break;
+	default:
+		yajl_gen_free(g);
+		ctl_request_complete(cr, NULL, &err);
+		break;
+	}
+}
+
+static void
+ctl_read(struct bufferevent *bev, void *arg)
+{
+	struct ctl_conn		*c = arg;
+	struct evbuffer		*in = bufferevent_get_input(bev);
+	struct evbuffer_ptr	 eol;
+	struct proto_error	 err;
+	char			*line, *reply;
+	size_t			 len, replylen;
+
+	while (!c->closing) {
+		eol = evbuffer_search_eol(in, NULL, NULL, EVBUFFER_EOL_LF);
+		if (eol.pos == -1) {
+			if (evbuffer_get_length(in) > PROTO_MAX_LINE)
+				goto toolong;
+			return;
+		}
+		if ((size_t)eol.pos > PROTO_MAX_LINE)
+			goto toolong;
+		len = eol.pos;
+		if ((line = malloc(len + 1)) == NULL)
+			fatal("%s", __func__);
+		evbuffer_remove(in, line, len + 1);
+		if (len > 0 && line[len - 1] == '\r')
+			len--;
+		line[len] = '\0';
+		if (len > 0)
+			ctl_dispatch(c, line, len);
+		explicit_bzero(line, len);	/* it may have held a password */
+		free(line);
+	}
+	return;
+ toolong:
+	log_warnx("peer uid %u pid %d: line longer than %d bytes, closing",
+	    (unsigned)c->uid, (int)c->pid, PROTO_MAX_LINE);
+	proto_seterr(&err, PE_TOO_LARGE, "line longer than %d bytes; closing",
+	    PROTO_MAX_LINE);
+	reply = proto_reply_error(-1, &err, &replylen);
+	evbuffer_drain(in, evbuffer_get_length(in));
+	ctl_write(c, reply, replylen);
+	free(reply);
+	ctl_close_later(c);
+}
+
+static void
+ctl_written(struct bufferevent *bev, void *arg)
+{
+	struct ctl_conn	*c = arg;
+	char		*line;
+	size_t		 len;
+	yajl_gen	 g;
+
+	if (c->closing) {
+		if (c->npending == 0 &&
+		    evbuffer_get_length(bufferevent_get_output(bev)) == 0)
+			ctl_conn_free(c);
+		return;
+	}
+	if (c->missed > 0) {
+		g = proto_event_begin("missed");
+		yajl_gen_map_open(g);
+		json_kint(g, "count", c->missed);
+		yajl_gen_map_close(g);
+		line = proto_finish(g, &len);
+		c->missed = 0;
+		ctl_write(c, line, len);
+		free(line);
+	}
+}
+
+static void
+ctl_event(struct bufferevent *bev, short what, void *arg)
+{
+	struct ctl_conn	*c = arg;
+
+	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR | BEV_EVENT_TIMEOUT)) {
+		log_debug("peer uid %u pid %d: gone", (unsigned)c->uid, (int)c->pid);
+		ctl_conn_free(c);
+	}
+}
+
+static void
+ctl_conn_free(struct ctl_conn *c)
+{
+	struct ctl_request	*cr;
+
+	/* requests still in flight complete into the void */
+	while ((cr = TAILQ_FIRST(&c->pending)) != NULL) {
+		TAILQ_REMOVE(&c->pending, cr, entry);
+		cr->conn = NULL;
+	}
+	TAILQ_REMOVE(&ctl_conns, c, entry);
+	ctl_nconns--;
+	bufferevent_free(c->bev);
+	free(c);
+	if (ctl_listener != NULL && ctl_nconns < CTL_MAX_CONNS)
+		evconnlistener_enable(ctl_listener);
+}
+
+static void
+ctl_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
+    int salen, void *arg)
+{
+	struct timeval	 write_timeout = { CTL_WRITE_TIMEOUT, 0 };
+	struct ucred	 cred;
+	socklen_t	 credlen = sizeof(cred);
+	struct ctl_conn	*c;
+	unsigned	 caller;
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &credlen) == -1) {
+		log_warn("%s: SO_PEERCRED", __func__);
+		close(fd);
+		return;
+	}
+	if (cred.uid == 0)
+		caller = PROTO_CALLER_ROOT;
+	else if (cred.uid == benv->frontend_uid)
+		caller = PROTO_CALLER_FRONTEND;
+	else {
+		log_warnx("refused peer uid %u pid %d: only root and %s are served",
+		    (unsigned)cred.uid, (int)cred.pid, benv->cfg.user);
+		close(fd);
+		return;
+	}
+	if (ctl_nconns >= CTL_MAX_CONNS) {
+		log_warnx("refused peer uid %u pid %d: %d connections already",
+		    (unsigned)cred.uid, (int)cred.pid, ctl_nconns);
+		close(fd);
+		evconnlistener_disable(l);
+		return;
+	}
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		fatal("%s", __func__);
+	c->uid = cred.uid;
+	c->pid = cred.pid;
+	c->caller = caller;
+	TAILQ_INIT(&c->pending);
+	evutil_make_socket_nonblocking(fd);
+	if ((c->bev = bufferevent_socket_new(benv->base, fd,
+	    BEV_OPT_CLOSE_ON_FREE)) == NULL)
+		fatalx("%s: bufferevent_socket_new", __func__);
+	/* stop reading once a line could not fit: bounded input */
+	bufferevent_setwatermark(c->bev, EV_READ, 0, PROTO_MAX_LINE + 2);
+	bufferevent_setcb(c->bev, ctl_read, ctl_written, ctl_event, c);
+	bufferevent_set_timeouts(c->bev, NULL, &write_timeout);
+	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+	TAILQ_INSERT_TAIL(&ctl_conns, c, entry);
+	ctl_nconns++;
+	log_debug("peer uid %u pid %d: connected", (unsigned)c->uid, (int)c->pid);
+}
+
+static void
+ctl_accept_error(struct evconnlistener *l, void *arg)
+{
+	log_warn("%s: accept", __func__);
+}
+
+int
+op_subscribe(struct ctl_request *cr, yajl_gen g, struct proto_error *err)
+{
+	cr->conn->subscribed = 1;
+	yajl_gen_map_open(g);
+	json_kbool(g, "subscribed", 1);
+	yajl_gen_map_close(g);
+	return CTL_DONE;
+}
+
+void
+control_broadcast(const char *line, size_t len)
+{
+	struct ctl_conn	*c;
+	struct evbuffer	*out;
+
+	TAILQ_FOREACH(c, &ctl_conns, entry) {
+		if (!c->subscribed || c->closing)
+			continue;
+		out = bufferevent_get_output(c->bev);
+		/* a slow subscriber loses events, not memory: keep room for replies */
+		if (c->missed > 0 ||
+		    evbuffer_get_length(out) + len > CTL_MAX_OUTPUT / 2) {
+			c->missed++;
+			continue;
+		}
+		evbuffer_add(out, line, len);
+	}
+}
+
+/* creates the socket's directory 0750 root:group when it is missing */
+static void
+ctl_make_dir(const char *path)
+{
+	char		*copy, *dir;
+	struct stat	 st;
+
+	if ((copy = strdup(path)) == NULL)
+		fatal("%s", __func__);
+	dir = dirname(copy);
+	if (stat(dir, &st) == -1) {
+		if (errno != ENOENT || mkdir(dir, 0750) == -1)
+			fatal("%s: mkdir %s", __func__, dir);
+		if (chown(dir, 0, benv->frontend_gid) == -1)
+			fatal("%s: chown %s", __func__, dir);
+		log_info("created %s (0750, group %u)", dir,
+		    (unsigned)benv->frontend_gid);
+	} else if (!S_ISDIR(st.st_mode))
+		fatalx("%s: %s is not a directory", __func__, dir);
+	free(copy);
+}
+
+void
+control_init(void)
+{
+	struct sockaddr_un	 sun;
+	struct stat		 st;
+	const char		*path = benv->cfg.socket_path;
+	mode_t			 old;
+	int			 fd;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof(sun.sun_path))
+		fatalx("DAVIT_SOCKET %s: path too long (at most %zu bytes)", path,
+		    sizeof(sun.sun_path) - 1);
+	memcpy(sun.sun_path, path, strlen(path) + 1);
+	ctl_make_dir(path);
+
+	if (lstat(path, &st) == 0) {
+		if (!S_ISSOCK(st.st_mode))
+			fatalx("DAVIT_SOCKET %s exists and is not a socket", path);
+		/* a live backend answers; a stale file does not */
+		if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+			fatal("%s: socket", __func__);
+		if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == 0)
+			fatalx("DAVIT_SOCKET %s: another backend is listening", path);
+		close(fd);
+		if (unlink(path) == -1)
+			fatal("%s: unlink stale %s", __func__, path);
+		log_info("replaced stale socket %s", path);
+	}
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
+	    0)) == -1)
+		fatal("%s: socket", __func__);
+	old = umask(0117);
+	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1)
+		fatal("%s: bind %s", __func__, path);
+	umask(old);
+	if (chown(path, 0, benv->frontend_gid) == -1)
+		fatal("%s: chown %s", __func__, path);
+	if (chmod(path, 0660) == -1)
+		fatal("%s: chmod %s", __func__, path);
+	if ((ctl_listener = evconnlistener_new(benv->base, ctl_accept, NULL,
+	    LEV_OPT_CLOSE_ON_FREE, CTL_BACKLOG, fd)) == NULL)
+		fatalx("%s: evconnlistener_new", __func__);
+	evconnlistener_set_error_cb(ctl_listener, ctl_accept_error);
+	if ((ctl_socket_path = strdup(path)) == NULL)
+		fatal("%s", __func__);
+	log_info("listening on %s", path);
+}
+
+void
+control_shutdown(void)
+{
+	struct ctl_conn	*c;
+
+	if (ctl_listener != NULL) {
+		evconnlistener_free(ctl_listener);
+		ctl_listener = NULL;
+	}
+	while ((c = TAILQ_FIRST(&ctl_conns)) != NULL)
+		ctl_conn_free(c);
+	if (ctl_socket_path != NULL) {
+		unlink(ctl_socket_path);
+		free(ctl_socket_path);
+		ctl_socket_path = NULL;
+	}
+}

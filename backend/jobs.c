@@ -1,0 +1,429 @@
+/*
+ * Jobs: every mutating op becomes a job.  One runs at a time, in arrival
+ * order, from a bounded queue; an identical job already queued is not queued
+ * twice.  Each keeps a bounded log (a ring of its last lines) and is killed
+ * when it runs longer than DAVIT_JOB_TIMEOUT.  Subscribers see job.state and
+ * job.log events.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "backend/backend.h"
+#include "common/json.h"
+#include "common/log.h"
+
+TAILQ_HEAD(job_list, job);
+static struct job_list	 jobs_queued = TAILQ_HEAD_INITIALIZER(jobs_queued);
+static struct job_list	 jobs_done = TAILQ_HEAD_INITIALIZER(jobs_done);	/* newest first */
+static struct job	*jobs_current;
+static long long	 jobs_next_id = 1;
+static size_t		 jobs_nqueued, jobs_ndone;
+static struct event	*jobs_kick;
+
+static const char *const job_state_names[] = {
+	[JOB_QUEUED] = "queued",
+	[JOB_RUNNING] = "running",
+	[JOB_SUCCEEDED] = "succeeded",
+	[JOB_FAILED] = "failed",
+};
+
+static void
+job_free(struct job *j)
+{
+	size_t	i;
+
+	for (i = 0; i < JOB_LOG_LINES; i++)
+		free(j->log[i]);
+	if (j->arg_free != NULL)
+		j->arg_free(j->arg);
+	if (j->timer != NULL)
+		event_free(j->timer);
+	free(j->args_json);
+	free(j->service);
+	free(j->by);
+	free(j->error);
+	free(j->result_json);
+	free(j);
+}
+
+const char *
+job_state_name(enum job_state s)
+{
+	return job_state_names[s];
+}
+
+static const char *
+job_op_name(const struct job *j)
+{
+	return proto_op_by_id(j->op)->name;
+}
+
+void
+job_gen(yajl_gen g, const struct job *j, int with_log)
+{
+	yajl_val	 tree;
+	char		 perr[64];
+	size_t		 i;
+
+	yajl_gen_map_open(g);
+	json_kint(g, "id", j->id);
+	json_kstr(g, "op", job_op_name(j));
+	json_key(g, "args");
+	if ((tree = json_parse(j->args_json, strlen(j->args_json), perr,
+	    sizeof(perr))) != NULL) {
+		json_tree(g, tree);
+		yajl_tree_free(tree);
+	} else
+		yajl_gen_null(g);
+	json_kstr(g, "by", j->by);
+	json_kstr(g, "state", job_state_names[j->state]);
+	json_ktime(g, "created_at", j->created_ms);
+	json_ktime(g, "started_at", j->started_ms);
+	json_ktime(g, "ended_at", j->ended_ms);
+	json_key(g, "exit");
+	if (j->exit >= 0)
+		yajl_gen_integer(g, j->exit);
+	else
+		yajl_gen_null(g);
+	json_kstr(g, "error", j->error);
+	json_key(g, "result");
+	if (j->result_json != NULL && (tree = json_parse(j->result_json,
+	    strlen(j->result_json), perr, sizeof(perr))) != NULL) {
+		json_tree(g, tree);
+		yajl_tree_free(tree);
+	} else
+		yajl_gen_null(g);
+	json_kint(g, "log_lines", j->log_total);
+	if (with_log) {
+		json_key(g, "log");
+		yajl_gen_array_open(g);
+		for (i = 0; i < j->log_count; i++)
+			json_str(g, j->log[(j->log_head + i) % JOB_LOG_LINES]);
+		yajl_gen_array_close(g);
+	}
+	yajl_gen_map_close(g);
+}
+
+static void
+job_publish_state(const struct job *j)
+{
+	yajl_gen	g = proto_event_begin("job.state");
+
+	job_gen(g, j, 0);
+	events_publish(g);
+}
+
+void
+job_logn(struct job *j, const char *line, size_t len)
+{
+	yajl_gen	 g;
+	size_t		 slot;
+	char		*copy;
+
+	if (len > JOB_LOG_LINE_MAX)
+		len = JOB_LOG_LINE_MAX;
+	if ((copy = malloc(len + 1)) == NULL)
+		fatal("%s", __func__);
+	memcpy(copy, line, len);
+	copy[len] = '\0';
+	if (j->log_count < JOB_LOG_LINES) {
+		slot = (j->log_head + j->log_count) % JOB_LOG_LINES;
+		j->log_count++;
+	} else {
+		slot = j->log_head;
+		free(j->log[slot]);
+		j->log_head = (j->log_head + 1) % JOB_LOG_LINES;
+	}
+	j->log[slot] = copy;
+	j->log_total++;
+
+	g = proto_event_begin("job.log");
+	yajl_gen_map_open(g);
+	json_kint(g, "job", j->id);
+	json_kint(g, "n", j->log_total);
+	json_key(g, "line");
+	json_strn(g, copy, len);
+	yajl_gen_map_close(g);
+	events_publish(g);
+}
+
+void
+job_log(struct job *j, const char *fmt, ...)
+{
+	char	buf[JOB_LOG_LINE_MAX];
+	va_list	ap;
+	int	n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	job_logn(j, buf, strnlen(buf, sizeof(buf)));
+}
+
+int
+job_is_over(const struct job *j)
+{
+	return j->state == JOB_SUCCEEDED || j->state == JOB_FAILED;
+}
+
+static void
+jobs_start_next(evutil_socket_t fd, short ev, void *arg)
+{
+	struct job	*j;
+	struct timeval	 tv;
+
+	if (jobs_current != NULL || (j = TAILQ_FIRST(&jobs_queued)) == NULL)
+		return;
+	TAILQ_REMOVE(&jobs_queued, j, entry);
+	jobs_nqueued--;
+	jobs_current = j;
+	j->state = JOB_RUNNING;
+	j->started_ms = json_now_ms();
+	log_info("job %lld: %s started%s%s", j->id, job_op_name(j),
+	    j->by ? " by " : "", j->by ? j->by : "");
+	job_publish_state(j);
+	tv.tv_sec = benv->cfg.job_timeout;
+	tv.tv_usec = 0;
+	evtimer_add(j->timer, &tv);
+	j->start(j);
+}
+
+static void
+jobs_schedule(void)
+{
+	struct timeval	tv = { 0, 0 };
+
+	/* from the loop: a job's start never runs inside its submitter */
+	evtimer_add(jobs_kick, &tv);
+}
+
+static void
+job_timeout(evutil_socket_t fd, short ev, void *arg)
+{
+	struct job	*j = arg;
+
+	if (job_is_over(j))
+		return;
+	j->timed_out = 1;
+	job_log(j, "davit: job timed out after %d s; stopping it",
+	    benv->cfg.job_timeout);
+	log_warnx("job %lld: %s timed out after %d s", j->id, job_op_name(j),
+	    benv->cfg.job_timeout);
+	if (j->proc != NULL)
+		proc_kill(j->proc);	/* its exit callback ends the job */
+	else if (j->cancel != NULL)
+		j->cancel(j);
+	else
+		job_done(j, -1, "timed out after %d s", benv->cfg.job_timeout);
+}
+
+void
+job_done(struct job *j, int exit, const char *errfmt, ...)
+{
+	char		 msg[PROTO_MAX_MESSAGE];
+	va_list		 ap;
+	struct job	*old;
+
+	if (job_is_over(j))
+		return;
+	j->exit = exit;
+	j->ended_ms = json_now_ms();
+	if (errfmt != NULL || j->timed_out) {
+		if (j->timed_out)
+			snprintf(msg, sizeof(msg), "timed out after %d s",
+			    benv->cfg.job_timeout);
+		else {
+			va_start(ap, errfmt);
+			vsnprintf(msg, sizeof(msg), errfmt, ap);
+			va_end(ap);
+		}
+		free(j->error);
+		if ((j->error = strdup(msg)) == NULL)
+			fatal("%s", __func__);
+		j->state = JOB_FAILED;
+		job_log(j, "davit: failed: %s", msg);
+	} else
+		j->state = exit == 0 ? JOB_SUCCEEDED : JOB_FAILED;
+	evtimer_del(j->timer);
+	log_info("job %lld: %s %s in %lld ms%s%s", j->id, job_op_name(j),
+	    job_state_names[j->state], j->ended_ms - j->started_ms,
+	    j->error ? ": " : "", j->error ? j->error : "");
+	job_publish_state(j);
+	if (jobs_current == j)
+		jobs_current = NULL;
+	TAILQ_INSERT_HEAD(&jobs_done, j, entry);
+	jobs_ndone++;
+	/* forget the oldest finished jobs; a job whose child still runs stays */
+	while (jobs_ndone > JOB_KEEP) {
+		old = TAILQ_LAST(&jobs_done, job_list);
+		if (old->proc != NULL)
+			break;
+		TAILQ_REMOVE(&jobs_done, old, entry);
+		jobs_ndone--;
+		job_free(old);
+	}
+	jobs_schedule();
+}
+
+struct job *
+jobs_submit_internal(enum proto_op_id op, const char *args_json, const char *by,
+    void (*start)(struct job *), void *arg, void (*arg_free)(void *),
+    struct proto_error *err)
+{
+	struct job	*j;
+
+	TAILQ_FOREACH(j, &jobs_queued, entry)
+		if (j->op == op && strcmp(j->args_json, args_json) == 0) {
+			log_debug("job %lld: identical %s already queued", j->id,
+			    proto_op_by_id(op)->name);
+			if (arg_free != NULL)
+				arg_free(arg);
+			return j;
+		}
+	if (jobs_nqueued >= JOB_QUEUE_MAX) {
+		proto_seterr(err, PE_BUSY, "the job queue is full (%d jobs waiting)",
+		    JOB_QUEUE_MAX);
+		if (arg_free != NULL)
+			arg_free(arg);
+		return NULL;
+	}
+	if ((j = calloc(1, sizeof(*j))) == NULL)
+		fatal("%s", __func__);
+	j->id = jobs_next_id++;
+	j->op = op;
+	if ((j->args_json = strdup(args_json)) == NULL ||
+	    (by != NULL && (j->by = strdup(by)) == NULL))
+		fatal("%s", __func__);
+	j->state = JOB_QUEUED;
+	j->created_ms = json_now_ms();
+	j->exit = -1;
+	j->start = start;
+	j->arg = arg;
+	j->arg_free = arg_free;
+	j->timer = evtimer_new(benv->base, job_timeout, j);
+	TAILQ_INSERT_TAIL(&jobs_queued, j, entry);
+	jobs_nqueued++;
+	job_publish_state(j);
+	jobs_schedule();
+	return j;
+}
+
+int
+jobs_submit(const struct proto_request *req, void (*start)(struct job *),
+    void *arg, void (*arg_free)(void *), yajl_gen g, struct proto_error *err)
+{
+	struct job	*j;
+	char		*args;
+	const char	*service = NULL, *by = NULL;
+
+	if (proto_field_index(req->op, "service") != -1)
+		service = proto_arg_str(req, "service");
+	if (proto_field_index(req->op, "by") != -1)
+		by = proto_arg_str(req, "by");
+	args = proto_args_json(req, 1);
+	j = jobs_submit_internal(req->op->id, args, by, start, arg, arg_free, err);
+	free(args);
+	if (j == NULL)
+		return CTL_FAIL;
+	if (service != NULL && j->service == NULL &&
+	    (j->service = strdup(service)) == NULL)
+		fatal("%s", __func__);
+	yajl_gen_map_open(g);
+	json_kint(g, "job", j->id);
+	yajl_gen_map_close(g);
+	return CTL_DONE;
+}
+
+struct job *
+job_find(long long id)
+{
+	struct job	*j;
+
+	if (jobs_current != NULL && jobs_current->id == id)
+		return jobs_current;
+	TAILQ_FOREACH(j, &jobs_queued, entry)
+		if (j->id == id)
+			return j;
+	TAILQ_FOREACH(j, &jobs_done, entry)
+		if (j->id == id)
+			return j;
+	return NULL;
+}
+
+struct job *
+job_running(void)
+{
+	return jobs_current;
+}
+
+int
+op_job_get(struct ctl_request *cr, yajl_gen g, struct proto_error *err)
+{
+	struct job	*j;
+	long long	 id = proto_arg_int(&cr->req, "job", 0);
+
+	if ((j = job_find(id)) == NULL) {
+		proto_seterr(err, PE_NOT_FOUND, "no job %lld (only the last %d are kept)",
+		    id, JOB_KEEP);
+		return CTL_FAIL;
+	}
+	job_gen(g, j, 1);
+	return CTL_DONE;
+}
+
+/* newest first: queued, running, then finished */
+void
+jobs_list_gen(yajl_gen g)
+{
+	struct job	*j;
+
+	yajl_gen_array_open(g);
+	TAILQ_FOREACH_REVERSE(j, &jobs_queued, job_list, entry)
+		job_gen(g, j, 0);
+	if (jobs_current != NULL)
+		job_gen(g, jobs_current, 0);
+	TAILQ_FOREACH(j, &jobs_done, entry)
+		job_gen(g, j, 0);
+	yajl_gen_array_close(g);
+}
+
+int
+op_jobs_list(struct ctl_request *cr, yajl_gen g, struct proto_error *err)
+{
+	jobs_list_gen(g);
+	return CTL_DONE;
+}
+
+void
+jobs_init(void)
+{
+	if ((jobs_kick = evtimer_new(benv->base, jobs_start_next, NULL)) == NULL)
+		fatalx("%s: evtimer_new", __func__);
+}
+
+void
+jobs_shutdown(void)
+{
+	struct job	*j;
+
+	if (jobs_current != NULL && jobs_current->proc != NULL)
+		proc_forget(jobs_current->proc);
+	while ((j = TAILQ_FIRST(&jobs_queued)) != NULL) {
+		TAILQ_REMOVE(&jobs_queued, j, entry);
+		job_free(j);
+	}
+	while ((j = TAILQ_FIRST(&jobs_done)) != NULL) {
+		TAILQ_REMOVE(&jobs_done, j, entry);
+		job_free(j);
+	}
+	if (jobs_current != NULL)
+		job_free(jobs_current);
+	jobs_current = NULL;
+	if (jobs_kick != NULL)
+		event_free(jobs_kick);
+	jobs_kick = NULL;
+}

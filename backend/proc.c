@@ -1,0 +1,340 @@
+/*
+ * Child processes: fork and exec a fixed argv (never a shell) in its own
+ * process group, optionally as another user, with an input written to its
+ * stdin (how a token reaches it: never argv, never the environment), its
+ * merged stdout and stderr read line by line, and a timeout that kills the
+ * whole group.  on_exit runs once the child has exited and its output is
+ * read; the proc is freed right after it returns.
+ */
+#include <sys/queue.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+
+#include "backend/backend.h"
+#include "common/log.h"
+
+#define PROC_MAX_INPUT		4096	/* fits a pipe buffer: written at once */
+#define PROC_DRAIN_WAIT		5	/* seconds to wait for output after exit */
+
+struct proc {
+	LIST_ENTRY(proc)	 entry;
+	pid_t			 pid;
+	struct bufferevent	*out;
+	struct event		*timer;
+	int			 exited;
+	int			 status;
+	int			 eof;
+	int			 timed_out;
+	int			 killing;	/* proc_kill was called */
+	int			 kill_stage;	/* 0 none, 1 SIGTERM sent, 2 SIGKILL sent */
+	void			(*on_line)(void *, const char *, size_t);
+	void			(*on_exit)(void *, int, int);
+	void			*arg;
+};
+
+static LIST_HEAD(, proc)	procs = LIST_HEAD_INITIALIZER(procs);
+
+static const char *const	proc_default_env[] = {
+	"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+	"LANG=C.UTF-8",
+	NULL
+};
+
+static void	proc_timer(evutil_socket_t, short, void *);
+
+static void
+proc_free(struct proc *p)
+{
+	LIST_REMOVE(p, entry);
+	if (p->out != NULL)
+		bufferevent_free(p->out);
+	if (p->timer != NULL)
+		event_free(p->timer);
+	free(p);
+}
+
+static void
+proc_flush_line(struct proc *p, const char *line, size_t len)
+{
+	if (p->on_line != NULL)
+		p->on_line(p->arg, line, len);
+}
+
+static void
+proc_read(struct bufferevent *bev, void *arg)
+{
+	struct proc	*p = arg;
+	struct evbuffer	*in = bufferevent_get_input(bev);
+	char		*line, cut[JOB_LOG_LINE_MAX];
+	size_t		 len;
+
+	for (;;) {
+		if ((line = evbuffer_readln(in, &len, EVBUFFER_EOL_ANY)) != NULL) {
+			if (len > JOB_LOG_LINE_MAX)
+				len = JOB_LOG_LINE_MAX;
+			proc_flush_line(p, line, len);
+			free(line);
+			continue;
+		}
+		/* no newline in sight: a line this long is cut, not buffered */
+		if (evbuffer_get_length(in) >= JOB_LOG_LINE_MAX) {
+			len = evbuffer_remove(in, cut, sizeof(cut));
+			proc_flush_line(p, cut, len);
+			continue;
+		}
+		break;
+	}
+}
+
+static void
+proc_finish(struct proc *p)
+{
+	struct evbuffer	*in;
+	char		 rest[JOB_LOG_LINE_MAX];
+	size_t		 len;
+
+	if (p->out != NULL) {
+		proc_read(p->out, p);
+		in = bufferevent_get_input(p->out);
+		if ((len = evbuffer_remove(in, rest, sizeof(rest))) > 0 &&
+		    len != (size_t)-1)
+			proc_flush_line(p, rest, len);
+	}
+	if (p->on_exit != NULL)
+		p->on_exit(p->arg, p->status, p->timed_out);
+	proc_free(p);
+}
+
+static void
+proc_event(struct bufferevent *bev, short what, void *arg)
+{
+	struct proc	*p = arg;
+	struct timeval	 tv = { 0, 0 };
+
+	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR)) {
+		p->eof = 1;
+		bufferevent_disable(bev, EV_READ);
+		if (p->exited)	/* finish from the loop, not from this callback */
+			evtimer_add(p->timer, &tv);
+	}
+}
+
+/* one timer: the timeout, the kill grace, and the wait for output after exit */
+static void
+proc_timer(evutil_socket_t fd, short ev, void *arg)
+{
+	struct proc	*p = arg;
+	struct timeval	 tv = { PROC_KILL_GRACE, 0 };
+
+	if (p->exited) {
+		proc_finish(p);
+		return;
+	}
+	if (p->kill_stage == 0) {
+		if (!p->killing) {
+			p->timed_out = 1;
+			log_warnx("process %d timed out, killing its group",
+			    (int)p->pid);
+		}
+		if (killpg(p->pid, SIGTERM) == -1 && errno != ESRCH)
+			log_warn("%s: killpg %d", __func__, (int)p->pid);
+		p->kill_stage = 1;
+		evtimer_add(p->timer, &tv);
+	} else if (p->kill_stage == 1) {
+		if (killpg(p->pid, SIGKILL) == -1 && errno != ESRCH)
+			log_warn("%s: killpg %d", __func__, (int)p->pid);
+		p->kill_stage = 2;
+	}
+}
+
+void
+proc_kill(struct proc *p)
+{
+	struct timeval	tv = { 0, 0 };
+
+	if (p->exited || p->killing)
+		return;
+	p->killing = 1;
+	evtimer_add(p->timer, &tv);
+}
+
+void
+proc_forget(struct proc *p)
+{
+	p->on_line = NULL;
+	p->on_exit = NULL;
+	proc_kill(p);
+}
+
+pid_t
+proc_pid(const struct proc *p)
+{
+	return p->pid;
+}
+
+void
+proc_sigchld(void)
+{
+	struct proc	*p;
+	struct timeval	 tv;
+	pid_t		 pid;
+	int		 status;
+
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		LIST_FOREACH(p, &procs, entry)
+			if (p->pid == pid)
+				break;
+		if (p == NULL)
+			continue;
+		p->exited = 1;
+		p->status = status;
+		/* the group may still hold the pipe: wait a little for eof */
+		tv.tv_sec = (p->out == NULL || p->eof) ? 0 : PROC_DRAIN_WAIT;
+		tv.tv_usec = 0;
+		evtimer_add(p->timer, &tv);
+	}
+}
+
+void
+proc_killall(void)
+{
+	struct proc	*p;
+
+	LIST_FOREACH(p, &procs, entry)
+		if (!p->exited)
+			killpg(p->pid, SIGTERM);
+}
+
+/* in the child, after fork: never returns */
+static void __attribute__((noreturn))
+proc_child(const struct proc_spec *spec, int in_fd, int out_fd)
+{
+	const char *const	*envp = spec->envp != NULL ? spec->envp : proc_default_env;
+	sigset_t		 set;
+	uid_t			 ruid, euid, suid;
+	int			 sig;
+
+	setpgid(0, 0);
+	sigemptyset(&set);
+	sigprocmask(SIG_SETMASK, &set, NULL);
+	for (sig = 1; sig < NSIG; sig++)
+		signal(sig, SIG_DFL);
+	if (in_fd != -1) {
+		if (dup2(in_fd, STDIN_FILENO) == -1)
+			_exit(127);
+	} else {
+		int	null = open("/dev/null", O_RDONLY);
+
+		if (null == -1 || dup2(null, STDIN_FILENO) == -1)
+			_exit(127);
+	}
+	if (out_fd != -1) {
+		if (dup2(out_fd, STDOUT_FILENO) == -1 ||
+		    dup2(out_fd, STDERR_FILENO) == -1)
+			_exit(127);
+	}
+	closefrom(STDERR_FILENO + 1);
+	if (spec->drop) {
+		if (setgroups(1, &spec->gid) == -1 ||
+		    setresgid(spec->gid, spec->gid, spec->gid) == -1 ||
+		    setresuid(spec->uid, spec->uid, spec->uid) == -1) {
+			dprintf(STDERR_FILENO, "cannot drop to uid %u: %s\n",
+			    (unsigned)spec->uid, strerror(errno));
+			_exit(127);
+		}
+		if (getresuid(&ruid, &euid, &suid) == -1 || ruid != spec->uid ||
+		    euid != spec->uid || suid != spec->uid)
+			_exit(127);
+	}
+	if (chdir(spec->cwd != NULL ? spec->cwd : "/") == -1) {
+		dprintf(STDERR_FILENO, "cannot enter %s: %s\n",
+		    spec->cwd != NULL ? spec->cwd : "/", strerror(errno));
+		_exit(127);
+	}
+	if (strchr(spec->argv[0], '/') != NULL)
+		execve(spec->argv[0], (char *const *)spec->argv, (char *const *)envp);
+	else
+		execvpe(spec->argv[0], (char *const *)spec->argv, (char *const *)envp);
+	dprintf(STDERR_FILENO, "cannot run %s: %s\n", spec->argv[0], strerror(errno));
+	_exit(127);
+}
+
+struct proc *
+proc_start(const struct proc_spec *spec, char *err, size_t errlen)
+{
+	struct proc	*p;
+	struct timeval	 tv;
+	int		 inp[2] = { -1, -1 }, outp[2] = { -1, -1 };
+	pid_t		 pid;
+
+	if (spec->inputlen > PROC_MAX_INPUT) {
+		snprintf(err, errlen, "process input too large");
+		return NULL;
+	}
+	if (spec->input != NULL && pipe2(inp, O_CLOEXEC) == -1)
+		goto syserr;
+	if (!spec->inherit_output && pipe2(outp, O_CLOEXEC) == -1)
+		goto syserr;
+	if ((pid = fork()) == -1)
+		goto syserr;
+	if (pid == 0)
+		proc_child(spec, inp[0], outp[1]);
+
+	/* the parent: also set the group here, to win the race with killpg */
+	setpgid(pid, pid);
+	if ((p = calloc(1, sizeof(*p))) == NULL)
+		fatal("%s", __func__);
+	p->pid = pid;
+	p->on_line = spec->on_line;
+	p->on_exit = spec->on_exit;
+	p->arg = spec->arg;
+	if (inp[0] != -1) {
+		close(inp[0]);
+		/* small enough for the pipe buffer: the write cannot block */
+		if (write(inp[1], spec->input, spec->inputlen) != (ssize_t)spec->inputlen)
+			log_warn("%s: write to child %d", __func__, (int)pid);
+		close(inp[1]);
+	}
+	if (outp[0] != -1) {
+		close(outp[1]);
+		evutil_make_socket_nonblocking(outp[0]);
+		if ((p->out = bufferevent_socket_new(benv->base, outp[0],
+		    BEV_OPT_CLOSE_ON_FREE)) == NULL)
+			fatalx("%s: bufferevent_socket_new", __func__);
+		bufferevent_setcb(p->out, proc_read, NULL, proc_event, p);
+		bufferevent_enable(p->out, EV_READ);
+	} else
+		p->eof = 1;
+	p->timer = evtimer_new(benv->base, proc_timer, p);
+	if (spec->timeout > 0) {
+		tv.tv_sec = spec->timeout;
+		tv.tv_usec = 0;
+		evtimer_add(p->timer, &tv);
+	}
+	LIST_INSERT_HEAD(&procs, p, entry);
+	log_debug("started %s as pid %d", spec->argv[0], (int)pid);
+	return p;
+ syserr:
+	snprintf(err, errlen, "cannot start %s: %s", spec->argv[0], strerror(errno));
+	if (inp[0] != -1) {
+		close(inp[0]);
+		close(inp[1]);
+	}
+	if (outp[0] != -1) {
+		close(outp[0]);
+		close(outp[1]);
+	}
+	return NULL;
+}

@@ -1,0 +1,67 @@
+/*
+ * davit's configuration: a .env file in docker compose's syntax, read by the
+ * backend only. One table in config.c describes every DAVIT_ key: its type,
+ * bounds, default and whether it is a secret.
+ */
+#ifndef DAVIT_CONFIG_H
+#define DAVIT_CONFIG_H
+
+#include <stddef.h>
+
+#define CONFIG_MAX_FILE		(256 * 1024)	/* a .env larger than this is refused */
+#define CONFIG_MAX_VALUE	4096		/* one value, after unquoting */
+#define CONFIG_MAX_SERVICES	64
+#define CONFIG_MAX_SERVICE_NAME	63		/* compose's own limit is similar */
+#define CONFIG_ERR_LEN		256
+
+struct davit_config {
+	/* secrets: never logged, never sent to the frontend except where noted */
+	char	*password_hash;		/* argon2id string (from DAVIT_PASSWORD_HASH or hashed DAVIT_PASSWORD) */
+	char	*github_token;		/* DAVIT_GITHUB_TOKEN, NULL if unset */
+	char	*webhook_secret;	/* DAVIT_WEBHOOK_SECRET, NULL if unset; sent to the frontend only */
+
+	char	*repo_url;		/* DAVIT_REPO_URL, NULL if unset */
+	char	*branch;		/* DAVIT_BRANCH, default "main" */
+	char	*workdir;		/* DAVIT_WORKDIR, absolute path, required */
+	char	*services[CONFIG_MAX_SERVICES];	/* DAVIT_SERVICES */
+	size_t	 nservices;
+	char	*compose_project;	/* DAVIT_COMPOSE_PROJECT, default basename(workdir), normalised as compose does */
+	char	*compose_file;		/* DAVIT_COMPOSE_FILE, NULL = compose's own lookup */
+	char	*compose_command;	/* DAVIT_COMPOSE_COMMAND, NULL = auto (docker compose, else docker-compose) */
+	char	*docker_socket;		/* DAVIT_DOCKER_SOCKET, default /var/run/docker.sock */
+	char	*listen;		/* DAVIT_LISTEN, default 127.0.0.1:8080 */
+	char	*socket_path;		/* DAVIT_SOCKET, default /run/davit/backend.sock */
+	char	*user;			/* DAVIT_USER, default davit */
+	char	*audit_log;		/* DAVIT_AUDIT_LOG, default /var/log/davit/audit.jsonl */
+	char	*notify_url;		/* DAVIT_NOTIFY_URL, http(s) only, NULL if unset */
+	char	*github_repo;		/* DAVIT_GITHUB_REPO owner/name, default derived from repo_url, may be NULL */
+	char	*state_dir;		/* DAVIT_STATE_DIR, default /var/lib/davit */
+	char	*www_dir;		/* DAVIT_WWW_DIR, NULL = next to the binaries */
+	int	 stop_timeout;		/* DAVIT_STOP_TIMEOUT seconds, default 10, 0..3600 */
+	int	 job_timeout;		/* DAVIT_JOB_TIMEOUT seconds, default 1800, 1..86400 */
+	int	 poll_interval;		/* DAVIT_POLL_INTERVAL seconds, default 300, 0 = off, else 10..86400 */
+	int	 deploy_verify;		/* DAVIT_DEPLOY_VERIFY seconds, default 60, 0..3600 */
+	int	 session_idle;		/* DAVIT_SESSION_IDLE seconds, default 3600, 60..604800 */
+	int	 session_max;		/* DAVIT_SESSION_MAX seconds, default 43200, 60..2592000 */
+	int	 cookie_secure;		/* DAVIT_COOKIE_SECURE 0/1, default 0 */
+};
+
+/*
+ * Reads and validates FILE. On error returns -1 and writes a message naming
+ * the file, line and key (never the value of a secret) into err.
+ * Unknown DAVIT_ keys are warned about with log_warnx, by name.
+ */
+int	 config_load(const char *path, struct davit_config *cfg, char *err, size_t errlen);
+/* Same, from memory (path is only used in messages). */
+int	 config_parse(const char *path, const char *buf, size_t len,
+	    struct davit_config *cfg, char *err, size_t errlen);
+/* Wipes secrets and frees everything; cfg is zeroed. */
+void	 config_free(struct davit_config *cfg);
+/* 1 if name is one of cfg->services. */
+int	 config_has_service(const struct davit_config *cfg, const char *name);
+/* repo_url with any userinfo removed, into out; "" when unset. */
+void	 config_repo_display(const struct davit_config *cfg, char *out, size_t outlen);
+/* Hashes a password with crypto_pwhash_str (argon2id). 0 on success. */
+int	 config_hash_password(const char *password, char *out, size_t outlen);
+
+#endif

@@ -1,0 +1,39 @@
+/*
+ * Small helpers over yajl's generator.  Strings from outside (Docker, git,
+ * compose output) may hold invalid UTF-8: json_str repairs it rather than
+ * failing the whole document.
+ */
+#ifndef DAVIT_JSON_H
+#define DAVIT_JSON_H
+
+#include <stddef.h>
+
+#include <yajl/yajl_gen.h>
+#include <yajl/yajl_tree.h>
+
+#define JSON_MAX_DEPTH	32	/* nesting accepted from a peer */
+
+yajl_gen	 json_gen_new(void);
+void		 json_str(yajl_gen g, const char *s);	/* NULL -> null */
+void		 json_strn(yajl_gen g, const char *s, size_t len);
+void		 json_key(yajl_gen g, const char *k);
+void		 json_kstr(yajl_gen g, const char *k, const char *v);
+void		 json_kint(yajl_gen g, const char *k, long long v);
+void		 json_kbool(yajl_gen g, const char *k, int v);
+void		 json_knull(yajl_gen g, const char *k);
+void		 json_ktime(yajl_gen g, const char *k, long long ms);	/* ISO 8601 UTC, null if 0 */
+/* re-emits a parsed tree */
+void		 json_tree(yajl_gen g, yajl_val v);
+/* copies the generator's buffer into a malloc'd NUL-terminated string */
+char		*json_gen_take(yajl_gen g, size_t *len);
+/* 1 if the JSON text nests deeper than max (strings skipped) */
+int		 json_too_deep(const char *s, size_t len, int max);
+/* parses a NUL-free buffer; NULL with a message in err on failure */
+yajl_val	 json_parse(const char *s, size_t len, char *err, size_t errlen);
+/* object member lookup, NULL if absent */
+yajl_val	 json_get(yajl_val obj, const char *key);
+const char	*json_get_str(yajl_val obj, const char *key);
+/* the current time in milliseconds since the epoch */
+long long	 json_now_ms(void);
+
+#endif
