@@ -183,6 +183,29 @@ void	 supervise_shutdown(void) __attribute__((weak));
 /* a child mode of davit-backend (e.g. "--git-child"): returns the exit code */
 int	 git_child_main(int argc, char **argv) __attribute__((weak));
 
+/*
+ * The op handlers, defined by the concern that owns each; control.c pairs
+ * ops with them.  Weak: an op whose concern is not built answers
+ * "unavailable" instead of failing the link.
+ */
+#define CTL_HANDLER(name) \
+	int name(struct ctl_request *, yajl_gen, struct proto_error *) __attribute__((weak))
+CTL_HANDLER(op_frontend_config);	/* auth.c */
+CTL_HANDLER(op_auth_login);
+CTL_HANDLER(op_services_list);		/* docker.c */
+CTL_HANDLER(op_service_action);
+CTL_HANDLER(op_stack_action);
+CTL_HANDLER(op_git_status);		/* git.c */
+CTL_HANDLER(op_git_job);
+CTL_HANDLER(op_deploy);			/* deploy.c */
+CTL_HANDLER(op_deploys_list);
+CTL_HANDLER(op_webhook_push);
+CTL_HANDLER(op_webhook_rejected);
+int	 op_subscribe(struct ctl_request *, yajl_gen, struct proto_error *);	/* control.c */
+
+/* deploy.c */
+void	 deploys_list_gen(yajl_gen g);
+
 /* project.c: hello, project.get */
 int	 op_hello(struct ctl_request *, yajl_gen, struct proto_error *);
 int	 op_project_get(struct ctl_request *, yajl_gen, struct proto_error *);

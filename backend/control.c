@@ -41,21 +41,6 @@ static struct evconnlistener	*ctl_listener;
 static int			 ctl_nconns;
 static char			*ctl_socket_path;
 
-int	op_subscribe(struct ctl_request *, yajl_gen, struct proto_error *);
-
-/* defined by the concern that owns them; the table pairs ops with handlers */
-int	op_frontend_config(struct ctl_request *, yajl_gen, struct proto_error *) __attribute__((weak));
-int	op_auth_login(struct ctl_request *, yajl_gen, struct proto_error *) __attribute__((weak));
-int	op_services_list(struct ctl_request *, yajl_gen, struct proto_error *) __attribute__((weak));
-int	op_service_action(struct ctl_request *, yajl_gen, struct proto_error *) __attribute__((weak));
-int	op_stack_action(struct ctl_request *, yajl_gen, struct proto_error *) __attribute__((weak));
-int	op_git_status(struct ctl_request *, yajl_gen, struct proto_error *) __attribute__((weak));
-int	op_git_job(struct ctl_request *, yajl_gen, struct proto_error *) __attribute__((weak));
-int	op_deploy(struct ctl_request *, yajl_gen, struct proto_error *) __attribute__((weak));
-int	op_deploys_list(struct ctl_request *, yajl_gen, struct proto_error *) __attribute__((weak));
-int	op_webhook_push(struct ctl_request *, yajl_gen, struct proto_error *) __attribute__((weak));
-int	op_webhook_rejected(struct ctl_request *, yajl_gen, struct proto_error *) __attribute__((weak));
-
 static ctl_handler
 ctl_handler_for(enum proto_op_id op)
 {

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "backend/backend.h"
+#include "backend/notify.h"
 #include "common/json.h"
 #include "common/log.h"
 
@@ -58,6 +59,24 @@ static const char *
 job_op_name(const struct job *j)
 {
 	return proto_op_by_id(j->op)->name;
+}
+
+/* a failure of these is worth a notification: the app may be down */
+static int
+job_is_critical(const struct job *j)
+{
+	switch (j->op) {
+	case OP_SERVICE_START:
+	case OP_SERVICE_RESTART:
+	case OP_SERVICE_REBUILD:
+	case OP_STACK_START:
+	case OP_STACK_RESTART:
+	case OP_STACK_REBUILD:
+	case OP_DEPLOY:
+		return 1;
+	default:
+		return 0;
+	}
 }
 
 void
@@ -253,6 +272,10 @@ job_done(struct job *j, int exit, const char *errfmt, ...)
 	    job_state_names[j->state], j->ended_ms - j->started_ms,
 	    j->error ? ": " : "", j->error ? j->error : "");
 	job_publish_state(j);
+	if (j->state == JOB_FAILED && job_is_critical(j))
+		notify_critical("job.failed", "%s%s%s failed: %s", job_op_name(j),
+		    j->service ? " " : "", j->service ? j->service : "",
+		    j->error ? j->error : "see the job's log");
 	if (jobs_current == j)
 		jobs_current = NULL;
 	TAILQ_INSERT_HEAD(&jobs_done, j, entry);
