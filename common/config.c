@@ -1,0 +1,1299 @@
+/*
+ * Copyright (c) 2024 The davit authors
+ *
+ * Permission to use, copy, modify, and distribute this software for any
+ * purpose with or without fee is hereby granted, provided that the above
+ * copyright notice and this permission notice appear in all copies.
+ *
+ * THE SOFTWARE IS PROVIDED "AS IS" AND THE AUTHOR DISCLAIMS ALL WARRANTIES
+ * WITH REGARD TO THIS SOFTWARE INCLUDING ALL IMPLIED WARRANTIES OF
+ * MERCHANTABILITY AND FITNESS. IN NO EVENT SHALL THE AUTHOR BE LIABLE FOR
+ * ANY SPECIAL, DIRECT, INDIRECT, OR CONSEQUENTIAL DAMAGES OR ANY DAMAGES
+ * WHATSOEVER RESULTING FROM LOSS OF USE, DATA OR PROFITS, WHETHER IN AN
+ * ACTION OF CONTRACT, NEGLIGENCE OR OTHER TORTIOUS ACTION, ARISING OUT OF
+ * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
+ */
+
+/*
+ * davit's configuration. Every DAVIT_ key is one row of config_keys[]:
+ * its type selects a validator, off says where it lands in struct
+ * davit_config, def is its default written as it would be in the file (and
+ * run through the same validator), min/max bound CT_INT keys.
+ *
+ * To add a key: add the field to struct davit_config (config.h), one row
+ * here, and a line to .env.example. A new kind of value needs a CT_ type and
+ * a case in config_set(). String-typed keys are freed (and wiped) by
+ * config_free() through the table, nothing else to do.
+ *
+ * Error messages name the file, the line and the key but never the value:
+ * most validators return a constant string, the few that format one only do
+ * so for non-secret keys.
+ */
+
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "config.h"
+#include "envfile.h"
+#include "log.h"
+
+#ifndef nitems
+#define nitems(_a)	(sizeof((_a)) / sizeof((_a)[0]))
+#endif
+
+#define CONFIG_PREFIX		"DAVIT_"
+#define CONFIG_MAX_URL		2048
+#define CONFIG_MAX_BRANCH	200
+#define CONFIG_MAX_USER		32
+#define CONFIG_MAX_LISTEN	300	/* [v6] or a 253-byte host, :port */
+#define CONFIG_MAX_PORT		65535
+#define CONFIG_MAX_GITHUB_REPO	256
+#define CONFIG_MAX_INT_DIGITS	20
+#define CONFIG_SUN_PATH	sizeof(((struct sockaddr_un *)NULL)->sun_path)
+
+#define CONFIG_PWHASH_ALG	crypto_pwhash_ALG_ARGON2ID13
+#ifdef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
+/* keep the fuzzer fast: argon2id at its minimum cost, never in production */
+#define CONFIG_PWHASH_OPS	crypto_pwhash_argon2id_OPSLIMIT_MIN
+#define CONFIG_PWHASH_MEM	crypto_pwhash_argon2id_MEMLIMIT_MIN
+#else
+#define CONFIG_PWHASH_OPS	crypto_pwhash_argon2id_OPSLIMIT_INTERACTIVE
+#define CONFIG_PWHASH_MEM	crypto_pwhash_argon2id_MEMLIMIT_INTERACTIVE
+#endif
+
+enum config_type {
+	CT_PASSWORD,		/* plaintext, hashed into password_hash */
+	CT_PWHASH,		/* "$argon2id$..." */
+	CT_SECRET,		/* opaque, no control characters */
+	CT_ABSPATH,		/* absolute path */
+	CT_PATH,		/* absolute or relative to the workdir */
+	CT_INT,			/* [min, max], or 0 with CF_ZERO_OK */
+	CT_BOOL,		/* 0/1/true/false/yes/no */
+	CT_SERVICES,		/* comma-separated service names */
+	CT_REPO_URL,		/* git remote: URL or user@host:path */
+	CT_HTTP_URL,		/* http:// or https:// */
+	CT_USER,		/* a user name */
+	CT_LISTEN,		/* host:port or [v6]:port */
+	CT_BRANCH,		/* git branch name */
+	CT_PROJECT,		/* compose project name */
+	CT_GITHUB_REPO,		/* owner/name */
+	CT_COMMAND		/* compose command */
+};
+
+#define CF_SECRET	0x01	/* never logged, wiped when freed */
+#define CF_REQUIRED	0x02	/* must be set, and not to "" */
+#define CF_ZERO_OK	0x04	/* CT_INT: 0 is valid besides min..max */
+#define CF_SOCKET	0x08	/* CT_ABSPATH: must fit in sun_path */
+
+#define NO_OFF		((size_t)-1)
+#define OFF(_f)		offsetof(struct davit_config, _f)
+
+struct config_key {
+	const char		*name;
+	enum config_type	 type;
+	size_t			 off;	/* in struct davit_config */
+	const char		*def;	/* default, as in a file */
+	long long		 min;
+	long long		 max;
+	int			 flags;
+};
+
+static const struct config_key config_keys[] = {
+	/* name, type, field,
+	    default, min, max, flags */
+	{ "DAVIT_PASSWORD", CT_PASSWORD, NO_OFF,
+	    NULL, 0, 0, CF_SECRET },
+	{ "DAVIT_PASSWORD_HASH", CT_PWHASH, OFF(password_hash),
+	    NULL, 0, 0, CF_SECRET },
+	{ "DAVIT_GITHUB_TOKEN", CT_SECRET, OFF(github_token),
+	    NULL, 0, 0, CF_SECRET },
+	{ "DAVIT_WEBHOOK_SECRET", CT_SECRET, OFF(webhook_secret),
+	    NULL, 0, 0, CF_SECRET },
+	{ "DAVIT_REPO_URL", CT_REPO_URL, OFF(repo_url),
+	    NULL, 0, 0, 0 },
+	{ "DAVIT_BRANCH", CT_BRANCH, OFF(branch),
+	    "main", 0, 0, 0 },
+	{ "DAVIT_WORKDIR", CT_ABSPATH, OFF(workdir),
+	    NULL, 0, 0, CF_REQUIRED },
+	{ "DAVIT_SERVICES", CT_SERVICES, OFF(services),
+	    NULL, 0, 0, CF_REQUIRED },
+	{ "DAVIT_COMPOSE_PROJECT", CT_PROJECT, OFF(compose_project),
+	    NULL, 0, 0, 0 },	/* default: from workdir */
+	{ "DAVIT_COMPOSE_FILE", CT_PATH, OFF(compose_file),
+	    NULL, 0, 0, 0 },
+	{ "DAVIT_COMPOSE_COMMAND", CT_COMMAND, OFF(compose_command),
+	    NULL, 0, 0, 0 },
+	{ "DAVIT_DOCKER_SOCKET", CT_ABSPATH, OFF(docker_socket),
+	    "/var/run/docker.sock", 0, 0, CF_SOCKET },
+	{ "DAVIT_LISTEN", CT_LISTEN, OFF(listen),
+	    "127.0.0.1:8080", 0, 0, 0 },
+	{ "DAVIT_SOCKET", CT_ABSPATH, OFF(socket_path),
+	    "/run/davit/backend.sock", 0, 0, CF_SOCKET },
+	{ "DAVIT_USER", CT_USER, OFF(user),
+	    "davit", 0, 0, 0 },
+	{ "DAVIT_AUDIT_LOG", CT_ABSPATH, OFF(audit_log),
+	    "/var/log/davit/audit.jsonl", 0, 0, 0 },
+	{ "DAVIT_NOTIFY_URL", CT_HTTP_URL, OFF(notify_url),
+	    NULL, 0, 0, 0 },
+	{ "DAVIT_GITHUB_REPO", CT_GITHUB_REPO, OFF(github_repo),
+	    NULL, 0, 0, 0 },	/* default: from repo_url */
+	{ "DAVIT_STATE_DIR", CT_ABSPATH, OFF(state_dir),
+	    "/var/lib/davit", 0, 0, 0 },
+	{ "DAVIT_WWW_DIR", CT_ABSPATH, OFF(www_dir),
+	    NULL, 0, 0, 0 },
+	{ "DAVIT_STOP_TIMEOUT", CT_INT, OFF(stop_timeout),
+	    "10", 0, 3600, 0 },
+	{ "DAVIT_JOB_TIMEOUT", CT_INT, OFF(job_timeout),
+	    "1800", 1, 86400, 0 },
+	{ "DAVIT_POLL_INTERVAL", CT_INT, OFF(poll_interval),
+	    "300", 10, 86400, CF_ZERO_OK },
+	{ "DAVIT_DEPLOY_VERIFY", CT_INT, OFF(deploy_verify),
+	    "60", 0, 3600, 0 },
+	{ "DAVIT_SESSION_IDLE", CT_INT, OFF(session_idle),
+	    "3600", 60, 604800, 0 },
+	{ "DAVIT_SESSION_MAX", CT_INT, OFF(session_max),
+	    "43200", 60, 2592000, 0 },
+	{ "DAVIT_COOKIE_SECURE", CT_BOOL, OFF(cookie_secure),
+	    "0", 0, 0, 0 },
+};
+
+#define CONFIG_NKEYS	nitems(config_keys)
+
+struct config_ctx {
+	const char		*path;
+	struct davit_config	*cfg;
+	char			*password;	/* plaintext, wiped */
+	int			 seen[CONFIG_NKEYS];	/* line, or 0 */
+	int			 set[CONFIG_NKEYS];	/* valued */
+	int			 cb_failed;
+	char			 why[CONFIG_ERR_LEN]; /* no secrets */
+};
+
+static const struct config_key	*config_find(const char *, size_t *);
+static int	 is_string_type(enum config_type);
+static char	**config_slot(struct davit_config *,
+		    const struct config_key *);
+static void	 wipefree(char *);
+static int	 has_ctl(const char *, size_t);
+static int	 has_blank_or_ctl(const char *, size_t);
+static int	 is_alnum(char);
+static int	 is_hostchar(char);
+static int	 is_ghchar(char);
+static int	 ends_with(const char *, size_t, const char *);
+static const char	*v_abspath(const struct config_key *, const char *,
+		    size_t, struct config_ctx *);
+static const char	*v_path(const char *, size_t);
+static const char	*v_secret(const char *, size_t);
+static const char	*v_pwhash(const char *, size_t);
+static const char	*v_url_authority(const char *, size_t);
+static const char	*v_repo_url(const char *, size_t);
+static const char	*v_http_url(const char *, size_t);
+static const char	*v_user(const char *, size_t);
+static const char	*v_listen(const char *, size_t);
+static const char	*v_branch(const char *, size_t);
+static const char	*v_project(const char *, size_t);
+static const char	*v_github_repo(const char *, size_t);
+static const char	*v_command(const char *, size_t);
+static const char	*v_int(const struct config_key *, const char *, size_t,
+		    struct config_ctx *, int *);
+static const char	*v_bool(const char *, size_t, int *);
+static const char	*v_services(const char *, size_t, struct config_ctx *);
+static const char	*config_set(struct config_ctx *,
+		    const struct config_key *, const char *, size_t);
+static void	 config_unset(struct config_ctx *,
+		    const struct config_key *);
+static int	 config_cb(const char *, const char *, size_t, int, void *,
+		    char *, size_t);
+static void	 config_err(char *, size_t, const char *, ...)
+		    __attribute__((format(printf, 3, 4)));
+static int	 config_holds_secrets(const struct davit_config *);
+static char	*derive_project(const char *);
+static char	*derive_github_repo(const char *);
+
+static const struct config_key *
+config_find(const char *name, size_t *idx)
+{
+	size_t	 i;
+
+	for (i = 0; i < CONFIG_NKEYS; i++) {
+		if (strcmp(config_keys[i].name, name) == 0) {
+			*idx = i;
+			return (&config_keys[i]);
+		}
+	}
+	return (NULL);
+}
+
+static int
+is_string_type(enum config_type type)
+{
+	switch (type) {
+	case CT_PASSWORD:
+	case CT_INT:
+	case CT_BOOL:
+	case CT_SERVICES:
+		return (0);
+	default:
+		return (1);
+	}
+}
+
+static char **
+config_slot(struct davit_config *cfg, const struct config_key *k)
+{
+	return ((char **)(void *)((char *)cfg + k->off));
+}
+
+static void
+wipefree(char *s)
+{
+	if (s == NULL)
+		return;
+	sodium_memzero(s, strlen(s));
+	free(s);
+}
+
+static void
+config_err(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list	 ap;
+
+	if (err == NULL || errlen == 0)
+		return;
+	va_start(ap, fmt);
+	(void)vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+static int
+has_ctl(const char *s, size_t len)
+{
+	size_t	 i;
+
+	for (i = 0; i < len; i++)
+		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+			return (1);
+	return (0);
+}
+
+static int
+has_blank_or_ctl(const char *s, size_t len)
+{
+	size_t	 i;
+
+	for (i = 0; i < len; i++)
+		if ((unsigned char)s[i] <= 0x20 || s[i] == 0x7f)
+			return (1);
+	return (0);
+}
+
+static int
+is_alnum(char c)
+{
+	return ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	    (c >= '0' && c <= '9'));
+}
+
+static int
+is_hostchar(char c)
+{
+	return (is_alnum(c) || c == '.' || c == '-');
+}
+
+static int
+is_ghchar(char c)
+{
+	return (is_alnum(c) || c == '_' || c == '.' || c == '-');
+}
+
+static int
+ends_with(const char *s, size_t len, const char *suffix)
+{
+	size_t	 slen = strlen(suffix);
+
+	return (len >= slen && memcmp(s + len - slen, suffix, slen) == 0);
+}
+
+static const char *
+v_abspath(const struct config_key *k, const char *val, size_t len,
+    struct config_ctx *ctx)
+{
+	if (val[0] != '/')
+		return ("must be an absolute path");
+	if (has_ctl(val, len))
+		return ("must not contain control characters");
+	if (len >= PATH_MAX)
+		return ("path too long");
+	if ((k->flags & CF_SOCKET) && len >= CONFIG_SUN_PATH) {
+		(void)snprintf(ctx->why, sizeof(ctx->why),
+		    "socket path too long (max %zu bytes)",
+		    (size_t)CONFIG_SUN_PATH - 1);
+		return (ctx->why);
+	}
+	return (NULL);
+}
+
+static const char *
+v_path(const char *val, size_t len)
+{
+	if (has_ctl(val, len))
+		return ("must not contain control characters");
+	if (val[0] == '-')
+		return ("must not start with '-'");
+	if (len >= PATH_MAX)
+		return ("path too long");
+	return (NULL);
+}
+
+static const char *
+v_secret(const char *val, size_t len)
+{
+	if (has_ctl(val, len))
+		return ("must not contain control characters");
+	return (NULL);
+}
+
+static const char *
+v_pwhash(const char *val, size_t len)
+{
+	if (len < strlen(crypto_pwhash_argon2id_STRPREFIX) ||
+	    strncmp(val, crypto_pwhash_argon2id_STRPREFIX,
+	    strlen(crypto_pwhash_argon2id_STRPREFIX)) != 0)
+		return ("must be an argon2id hash (starting with $argon2id$)");
+	if (len >= crypto_pwhash_STRBYTES || has_blank_or_ctl(val, len) ||
+	    crypto_pwhash_str_needs_rehash(val, CONFIG_PWHASH_OPS,
+	    CONFIG_PWHASH_MEM) == -1)
+		return ("not a valid argon2id hash string");
+	return (NULL);
+}
+
+/* "host", "user@host", "user:pass@host:port" up to the first '/' */
+static const char *
+v_url_authority(const char *s, size_t len)
+{
+	const char	*slash, *host, *at;
+	size_t		 alen;
+
+	slash = memchr(s, '/', len);
+	alen = slash != NULL ? (size_t)(slash - s) : len;
+	if (alen == 0)
+		return ("URL has no host");
+	host = s;
+	if ((at = memrchr(s, '@', alen)) != NULL)
+		host = at + 1;
+	if (host == s + alen)
+		return ("URL has no host");
+	if (host[0] == '-')
+		return ("URL host must not start with '-'");
+	return (NULL);
+}
+
+static const char *
+v_repo_url(const char *val, size_t len)
+{
+	static const char	*schemes[] = {
+		"https://", "http://", "ssh://", "file://"
+	};
+	const char		*at, *colon;
+	size_t			 i, slen;
+
+	if (len > CONFIG_MAX_URL)
+		return ("URL too long (max 2048 bytes)");
+	if (has_blank_or_ctl(val, len))
+		return ("must not contain blanks or control characters");
+	if (val[0] == '-')
+		return ("must not start with '-'");
+	for (i = 0; i < nitems(schemes); i++) {
+		slen = strlen(schemes[i]);
+		if (len < slen || strncmp(val, schemes[i], slen) != 0)
+			continue;
+		if (strcmp(schemes[i], "file://") == 0) {
+			if (len == slen || val[slen] != '/')
+				return ("file:// URL needs an absolute path");
+			return (NULL);
+		}
+		return (v_url_authority(val + slen, len - slen));
+	}
+	if (memmem(val, len, "://", 3) != NULL)
+		goto bad;
+
+	/* scp-like: user@host:path */
+	if ((at = memchr(val, '@', len)) == NULL || at == val)
+		goto bad;
+	for (i = 0; val + i < at; i++)
+		if (!is_ghchar(val[i]))
+			goto bad;
+	if ((colon = memchr(at, ':', len - (size_t)(at - val))) == NULL ||
+	    colon == at + 1 || at[1] == '-')
+		goto bad;
+	for (i = 1; at + i < colon; i++)
+		if (!is_hostchar(at[i]))
+			goto bad;
+	if (colon == val + len - 1)
+		goto bad;
+	return (NULL);
+ bad:
+	return ("must be an https://, http://, ssh://, file:// URL or "
+	    "user@host:path");
+}
+
+static const char *
+v_http_url(const char *val, size_t len)
+{
+	size_t	 off;
+
+	if (len > CONFIG_MAX_URL)
+		return ("URL too long (max 2048 bytes)");
+	if (has_blank_or_ctl(val, len))
+		return ("must not contain blanks or control characters");
+	if (strncmp(val, "https://", strlen("https://")) == 0)
+		off = strlen("https://");
+	else if (strncmp(val, "http://", strlen("http://")) == 0)
+		off = strlen("http://");
+	else
+		return ("must be an http:// or https:// URL");
+	return (v_url_authority(val + off, len - off));
+}
+
+static const char *
+v_user(const char *val, size_t len)
+{
+	size_t	 i;
+
+	if (len > CONFIG_MAX_USER)
+		return ("user name too long (max 32)");
+	if (!((val[0] >= 'a' && val[0] <= 'z') || val[0] == '_'))
+		return ("invalid user name");
+	for (i = 1; i < len; i++)
+		if (!((val[i] >= 'a' && val[i] <= 'z') ||
+		    (val[i] >= '0' && val[i] <= '9') ||
+		    val[i] == '_' || val[i] == '-'))
+			return ("invalid user name");
+	return (NULL);
+}
+
+static const char *
+v_listen(const char *val, size_t len)
+{
+	char		 host[INET6_ADDRSTRLEN];
+	struct in6_addr	 in6;
+	const char	*port, *end;
+	size_t		 hlen, i;
+	long		 n;
+
+	if (len > CONFIG_MAX_LISTEN)
+		return ("too long");
+	if (val[0] == '[') {
+		if ((end = memchr(val, ']', len)) == NULL)
+			return ("must be host:port or [ipv6]:port");
+		hlen = (size_t)(end - val) - 1;
+		if (hlen == 0 || hlen >= sizeof(host))
+			return ("invalid IPv6 address");
+		memcpy(host, val + 1, hlen);
+		host[hlen] = '\0';
+		if (inet_pton(AF_INET6, host, &in6) != 1)
+			return ("invalid IPv6 address");
+		if (end[1] != ':')
+			return ("must be host:port or [ipv6]:port");
+		port = end + 2;
+	} else {
+		if ((end = memchr(val, ':', len)) == NULL)
+			return ("must be host:port or [ipv6]:port");
+		if (memchr(end + 1, ':', len - (size_t)(end - val) - 1) != NULL)
+			return ("IPv6 addresses must be in brackets");
+		if (end == val)
+			return ("missing host");
+		if (val[0] == '-')
+			return ("invalid host");
+		for (i = 0; val + i < end; i++)
+			if (!is_hostchar(val[i]))
+				return ("invalid host");
+		port = end + 1;
+	}
+	hlen = len - (size_t)(port - val);
+	if (hlen == 0 || hlen > 5)
+		return ("port must be 1..65535");
+	for (i = 0, n = 0; i < hlen; i++) {
+		if (port[i] < '0' || port[i] > '9')
+			return ("port must be 1..65535");
+		n = n * 10 + (port[i] - '0');
+	}
+	if (n < 1 || n > CONFIG_MAX_PORT)
+		return ("port must be 1..65535");
+	return (NULL);
+}
+
+static const char *
+v_branch(const char *val, size_t len)
+{
+	size_t	 i;
+
+	if (len > CONFIG_MAX_BRANCH)
+		return ("branch name too long (max 200)");
+	if (val[0] == '-')
+		return ("branch name must not start with '-'");
+	if (val[0] == '/' || val[len - 1] == '/' || val[len - 1] == '.')
+		return ("branch name must not start with '/' or end with "
+		    "'/' or '.'");
+	if (ends_with(val, len, ".lock"))
+		return ("branch name must not end with .lock");
+	if (len == 1 && val[0] == '@')
+		return ("invalid branch name");
+	for (i = 0; i < len; i++) {
+		if ((unsigned char)val[i] <= 0x20 || val[i] == 0x7f)
+			return ("branch name must not contain blanks or "
+			    "control characters");
+		if (strchr("~^:?*[\\", val[i]) != NULL)
+			return ("branch name must not contain any of ~^:?*[\\");
+		if (i + 1 < len && val[i] == '.' && val[i + 1] == '.')
+			return ("branch name must not contain \"..\"");
+		if (i + 1 < len && val[i] == '@' && val[i + 1] == '{')
+			return ("branch name must not contain \"@{\"");
+		if (i + 1 < len && val[i] == '/' && val[i + 1] == '/')
+			return ("branch name must not contain \"//\"");
+		if (val[i] == '.' && (i == 0 || val[i - 1] == '/'))
+			return ("branch name components must not start "
+			    "with '.'");
+		if (val[i] == '/' && ends_with(val, i, ".lock"))
+			return ("branch name components must not end "
+			    "with .lock");
+	}
+	return (NULL);
+}
+
+static const char *
+v_project(const char *val, size_t len)
+{
+	size_t	 i;
+
+	for (i = 0; i < len; i++) {
+		if ((val[i] >= 'a' && val[i] <= 'z') ||
+		    (val[i] >= '0' && val[i] <= '9'))
+			continue;
+		if (i > 0 && (val[i] == '_' || val[i] == '-'))
+			continue;
+		return ("must match ^[a-z0-9][a-z0-9_-]*$");
+	}
+	return (NULL);
+}
+
+static const char *
+v_github_repo(const char *val, size_t len)
+{
+	const char	*slash;
+	size_t		 i, olen;
+
+	if (len > CONFIG_MAX_GITHUB_REPO)
+		return ("too long");
+	for (i = 0; i < len; i++)
+		if (!is_ghchar(val[i]) && val[i] != '/')
+			goto bad;
+	if ((slash = memchr(val, '/', len)) == NULL ||
+	    memchr(slash + 1, '/', len - (size_t)(slash - val) - 1) != NULL)
+		goto bad;
+	olen = (size_t)(slash - val);
+	if (olen == 0 || olen == len - 1)
+		goto bad;
+	if ((olen == 1 && val[0] == '.') ||
+	    (olen == 2 && val[0] == '.' && val[1] == '.') ||
+	    strcmp(slash + 1, ".") == 0 || strcmp(slash + 1, "..") == 0)
+		goto bad;
+	return (NULL);
+ bad:
+	return ("must be owner/name, each of [A-Za-z0-9_.-]");
+}
+
+static const char *
+v_command(const char *val, size_t len)
+{
+	const char	*sp;
+	size_t		 plen;
+
+	if (strcmp(val, "docker compose") == 0 ||
+	    strcmp(val, "docker-compose") == 0)
+		return (NULL);
+	if (val[0] != '/')
+		goto bad;
+	sp = memchr(val, ' ', len);
+	plen = sp != NULL ? (size_t)(sp - val) : len;
+	if (sp != NULL && strcmp(sp, " compose") != 0)
+		goto bad;
+	if (plen < 2 || val[plen - 1] == '/' || has_blank_or_ctl(val, plen))
+		goto bad;
+	if (plen >= PATH_MAX)
+		return ("path too long");
+	return (NULL);
+ bad:
+	return ("must be \"docker compose\", \"docker-compose\" or an "
+	    "absolute path, optionally followed by \" compose\"");
+}
+
+static const char *
+v_int(const struct config_key *k, const char *val, size_t len,
+    struct config_ctx *ctx, int *out)
+{
+	long long	 n;
+	char		*ep;
+	size_t		 i;
+
+	for (i = 0; i < len; i++)
+		if (!((val[i] >= '0' && val[i] <= '9') ||
+		    (i == 0 && val[i] == '-' && len > 1)))
+			goto bad;
+	if (len > CONFIG_MAX_INT_DIGITS)
+		goto bad;
+	errno = 0;
+	n = strtoll(val, &ep, 10);
+	if (errno != 0 || ep != val + len)
+		goto bad;
+	if (n == 0 && (k->flags & CF_ZERO_OK)) {
+		*out = 0;
+		return (NULL);
+	}
+	if (n < k->min || n > k->max || n < INT_MIN || n > INT_MAX)
+		goto bad;
+	*out = (int)n;
+	return (NULL);
+ bad:
+	(void)snprintf(ctx->why, sizeof(ctx->why),
+	    "must be an integer from %lld to %lld%s", k->min, k->max,
+	    (k->flags & CF_ZERO_OK) ? ", or 0" : "");
+	return (ctx->why);
+}
+
+static const char *
+v_bool(const char *val, size_t len, int *out)
+{
+	static const char	*yes[] = { "1", "true", "yes" };
+	static const char	*no[] = { "0", "false", "no" };
+	size_t			 i;
+
+	for (i = 0; i < nitems(yes); i++) {
+		if (strcasecmp(val, yes[i]) == 0) {
+			*out = 1;
+			return (NULL);
+		}
+		if (strcasecmp(val, no[i]) == 0) {
+			*out = 0;
+			return (NULL);
+		}
+	}
+	return ("must be one of 0, 1, true, false, yes, no");
+}
+
+static const char *
+v_services(const char *val, size_t len, struct config_ctx *ctx)
+{
+	struct davit_config	*cfg = ctx->cfg;
+	char			*names[CONFIG_MAX_SERVICES];
+	const char		*p, *end, *comma, *s, *e;
+	const char		*why = NULL;
+	size_t			 n = 0, i, item = 0;
+
+	p = val;
+	end = val + len;
+	for (;;) {
+		item++;
+		comma = memchr(p, ',', (size_t)(end - p));
+		s = p;
+		e = comma != NULL ? comma : end;
+		while (s < e && (*s == ' ' || *s == '\t'))
+			s++;
+		while (e > s && (e[-1] == ' ' || e[-1] == '\t'))
+			e--;
+		if (s == e) {
+			(void)snprintf(ctx->why, sizeof(ctx->why),
+			    "empty service name (item %zu)", item);
+			why = ctx->why;
+			goto fail;
+		}
+		if ((size_t)(e - s) > CONFIG_MAX_SERVICE_NAME) {
+			(void)snprintf(ctx->why, sizeof(ctx->why),
+			    "service name too long (item %zu, max %d)", item,
+			    CONFIG_MAX_SERVICE_NAME);
+			why = ctx->why;
+			goto fail;
+		}
+		for (i = 0; s + i < e; i++) {
+			if (is_alnum(s[i]) || (i > 0 &&
+			    (s[i] == '_' || s[i] == '.' || s[i] == '-')))
+				continue;
+			(void)snprintf(ctx->why, sizeof(ctx->why),
+			    "invalid service name (item %zu), must match "
+			    "[a-zA-Z0-9][a-zA-Z0-9_.-]*", item);
+			why = ctx->why;
+			goto fail;
+		}
+		if (n == CONFIG_MAX_SERVICES) {
+			(void)snprintf(ctx->why, sizeof(ctx->why),
+			    "too many services (max %d)", CONFIG_MAX_SERVICES);
+			why = ctx->why;
+			goto fail;
+		}
+		for (i = 0; i < n; i++) {
+			if (strlen(names[i]) == (size_t)(e - s) &&
+			    memcmp(names[i], s, (size_t)(e - s)) == 0) {
+				/* checked above: only [a-zA-Z0-9_.-] */
+				(void)snprintf(ctx->why, sizeof(ctx->why),
+				    "duplicate service name \"%s\"", names[i]);
+				why = ctx->why;
+				goto fail;
+			}
+		}
+		if ((names[n] = strndup(s, (size_t)(e - s))) == NULL) {
+			why = "out of memory";
+			goto fail;
+		}
+		n++;
+		if (comma == NULL)
+			break;
+		p = comma + 1;
+	}
+
+	for (i = 0; i < cfg->nservices; i++) {
+		free(cfg->services[i]);
+		cfg->services[i] = NULL;
+	}
+	for (i = 0; i < n; i++)
+		cfg->services[i] = names[i];
+	cfg->nservices = n;
+	return (NULL);
+
+ fail:
+	for (i = 0; i < n; i++)
+		free(names[i]);
+	return (why);
+}
+
+/* Validates val (NUL-terminated, len > 0) and stores it. NULL or why not. */
+static const char *
+config_set(struct config_ctx *ctx, const struct config_key *k,
+    const char *val, size_t len)
+{
+	struct davit_config	*cfg = ctx->cfg;
+	const char		*why = NULL;
+	char			**slot, *copy;
+	int			 n;
+
+	switch (k->type) {
+	case CT_PASSWORD:
+		if ((copy = strndup(val, len)) == NULL)
+			return ("out of memory");
+		wipefree(ctx->password);
+		ctx->password = copy;
+		return (NULL);
+	case CT_INT:
+		if ((why = v_int(k, val, len, ctx, &n)) == NULL)
+			*(int *)(void *)((char *)cfg + k->off) = n;
+		return (why);
+	case CT_BOOL:
+		if ((why = v_bool(val, len, &n)) == NULL)
+			*(int *)(void *)((char *)cfg + k->off) = n;
+		return (why);
+	case CT_SERVICES:
+		return (v_services(val, len, ctx));
+	case CT_PWHASH:
+		why = v_pwhash(val, len);
+		break;
+	case CT_SECRET:
+		why = v_secret(val, len);
+		break;
+	case CT_ABSPATH:
+		why = v_abspath(k, val, len, ctx);
+		break;
+	case CT_PATH:
+		why = v_path(val, len);
+		break;
+	case CT_REPO_URL:
+		why = v_repo_url(val, len);
+		break;
+	case CT_HTTP_URL:
+		why = v_http_url(val, len);
+		break;
+	case CT_USER:
+		why = v_user(val, len);
+		break;
+	case CT_LISTEN:
+		why = v_listen(val, len);
+		break;
+	case CT_BRANCH:
+		why = v_branch(val, len);
+		break;
+	case CT_PROJECT:
+		why = v_project(val, len);
+		break;
+	case CT_GITHUB_REPO:
+		why = v_github_repo(val, len);
+		break;
+	case CT_COMMAND:
+		why = v_command(val, len);
+		break;
+	}
+	if (why != NULL)
+		return (why);
+
+	if ((copy = strndup(val, len)) == NULL)
+		return ("out of memory");
+	slot = config_slot(cfg, k);
+	wipefree(*slot);
+	*slot = copy;
+	return (NULL);
+}
+
+/* Back to "not given": defaults are applied after the whole file. */
+static void
+config_unset(struct config_ctx *ctx, const struct config_key *k)
+{
+	struct davit_config	*cfg = ctx->cfg;
+	char			**slot;
+	size_t			 i;
+
+	switch (k->type) {
+	case CT_PASSWORD:
+		wipefree(ctx->password);
+		ctx->password = NULL;
+		break;
+	case CT_INT:
+	case CT_BOOL:
+		break;
+	case CT_SERVICES:
+		for (i = 0; i < cfg->nservices; i++) {
+			free(cfg->services[i]);
+			cfg->services[i] = NULL;
+		}
+		cfg->nservices = 0;
+		break;
+	default:
+		slot = config_slot(cfg, k);
+		wipefree(*slot);
+		*slot = NULL;
+		break;
+	}
+}
+
+static int
+config_cb(const char *key, const char *value, size_t valuelen, int lineno,
+    void *arg, char *err, size_t errlen)
+{
+	struct config_ctx	*ctx = arg;
+	const struct config_key	*k;
+	const char		*why;
+	size_t			 idx;
+
+	if (strncmp(key, CONFIG_PREFIX, strlen(CONFIG_PREFIX)) != 0)
+		return (0);	/* compose's, not ours */
+	if ((k = config_find(key, &idx)) == NULL) {
+		log_warnx("%s:%d: unknown key %s, ignored", ctx->path, lineno,
+		    key);
+		return (0);
+	}
+	if (ctx->seen[idx] != 0)
+		log_warnx("%s:%d: %s was already set on line %d, the last one "
+		    "wins", ctx->path, lineno, k->name, ctx->seen[idx]);
+	ctx->seen[idx] = lineno;
+
+	if (valuelen == 0) {
+		if (k->flags & CF_REQUIRED) {
+			why = "must not be empty";
+			goto fail;
+		}
+		config_unset(ctx, k);
+		ctx->set[idx] = 0;
+		return (0);
+	}
+	if ((why = config_set(ctx, k, value, valuelen)) != NULL)
+		goto fail;
+	ctx->set[idx] = 1;
+	return (0);
+
+ fail:
+	ctx->cb_failed = 1;
+	config_err(err, errlen, "%s:%d: %s: %s", ctx->path, lineno, k->name,
+	    why);
+	return (-1);
+}
+
+/* 1 if any CF_SECRET key holds a value (DAVIT_PASSWORD ends up hashed) */
+static int
+config_holds_secrets(const struct davit_config *cfg)
+{
+	const struct config_key	*k;
+	size_t			 i;
+
+	for (i = 0; i < CONFIG_NKEYS; i++) {
+		k = &config_keys[i];
+		if ((k->flags & CF_SECRET) && is_string_type(k->type) &&
+		    *(char *const *)(const void *)((const char *)cfg +
+		    k->off) != NULL)
+			return (1);
+	}
+	return (0);
+}
+
+/* basename(workdir) the way compose names a project; NULL if none is left */
+static char *
+derive_project(const char *workdir)
+{
+	const char	*end, *base;
+	char		*out;
+	size_t		 i, n = 0;
+	char		 c;
+
+	end = workdir + strlen(workdir);
+	while (end > workdir && end[-1] == '/')
+		end--;
+	base = end;
+	while (base > workdir && base[-1] != '/')
+		base--;
+	if ((out = malloc((size_t)(end - base) + 1)) == NULL)
+		return (NULL);
+	for (i = 0; base + i < end; i++) {
+		c = base[i];
+		if (c >= 'A' && c <= 'Z')
+			c = (char)(c - 'A' + 'a');
+		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+		    c == '_' || c == '-'))
+			continue;
+		if (n == 0 && (c == '_' || c == '-'))
+			continue;	/* compose trims leading "_-" */
+		out[n++] = c;
+	}
+	out[n] = '\0';
+	if (n == 0) {
+		free(out);
+		return (NULL);
+	}
+	return (out);
+}
+
+/* "owner/name" from the last two path segments of a remote, or NULL */
+static char *
+derive_github_repo(const char *url)
+{
+	char		 buf[CONFIG_MAX_URL + 1];
+	const char	*path, *p, *at;
+	char		*name, *owner;
+	size_t		 len;
+
+	if ((p = strstr(url, "://")) != NULL) {
+		if ((path = strchr(p + 3, '/')) == NULL)
+			return (NULL);
+	} else {
+		if ((at = strchr(url, '@')) == NULL ||
+		    (path = strchr(at, ':')) == NULL)
+			return (NULL);
+		path++;
+	}
+	len = strlen(path);
+	if (len >= sizeof(buf))
+		return (NULL);
+	memcpy(buf, path, len + 1);
+	while (len > 0 && buf[len - 1] == '/')
+		buf[--len] = '\0';
+	if (ends_with(buf, len, ".git")) {
+		len -= strlen(".git");
+		buf[len] = '\0';
+	}
+	if ((name = strrchr(buf, '/')) == NULL)
+		return (NULL);
+	*name++ = '\0';
+	owner = strrchr(buf, '/');
+	owner = owner != NULL ? owner + 1 : buf;
+	/* "owner/name" is where name was cut: rejoin in place */
+	name[-1] = '/';
+	len = strlen(owner);
+	if (v_github_repo(owner, len) != NULL)
+		return (NULL);
+	return (strndup(owner, len));
+}
+
+int
+config_parse(const char *path, const char *buf, size_t len,
+    struct davit_config *cfg, char *err, size_t errlen)
+{
+	struct config_ctx	 ctx;
+	const struct config_key	*k;
+	char			 perr[CONFIG_ERR_LEN];
+	char			 hash[crypto_pwhash_STRBYTES];
+	const char		*why;
+	char			*ep, *derived;
+	size_t			 i, idx;
+	long			 line;
+
+	memset(cfg, 0, sizeof(*cfg));
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.path = path != NULL ? path : "(config)";
+	ctx.cfg = cfg;
+	if (err != NULL && errlen > 0)
+		err[0] = '\0';
+
+	if (sodium_init() == -1) {
+		config_err(err, errlen, "%s: libsodium failed to initialise",
+		    ctx.path);
+		goto fail;
+	}
+	if (len > CONFIG_MAX_FILE) {
+		config_err(err, errlen, "%s: larger than %d bytes", ctx.path,
+		    CONFIG_MAX_FILE);
+		goto fail;
+	}
+
+	perr[0] = '\0';
+	if (envfile_parse(buf, len, config_cb, &ctx, perr,
+	    sizeof(perr)) == -1) {
+		if (ctx.cb_failed) {
+			config_err(err, errlen, "%s", perr);
+			goto fail;
+		}
+		/* "line N: what" from the parser becomes "FILE:N: what" */
+		if (strncmp(perr, "line ", 5) == 0) {
+			line = strtol(perr + 5, &ep, 10);
+			if (ep != perr + 5 && strncmp(ep, ": ", 2) == 0) {
+				config_err(err, errlen, "%s:%ld: %s", ctx.path,
+				    line, ep + 2);
+				goto fail;
+			}
+		}
+		config_err(err, errlen, "%s: %s", ctx.path, perr);
+		goto fail;
+	}
+
+	for (i = 0; i < CONFIG_NKEYS; i++) {
+		if ((config_keys[i].flags & CF_REQUIRED) && !ctx.set[i]) {
+			config_err(err, errlen, "%s: %s is required", ctx.path,
+			    config_keys[i].name);
+			goto fail;
+		}
+	}
+	if (ctx.password != NULL && cfg->password_hash != NULL) {
+		config_err(err, errlen, "%s: DAVIT_PASSWORD and "
+		    "DAVIT_PASSWORD_HASH are both set, use only one", ctx.path);
+		goto fail;
+	}
+	if (ctx.password == NULL && cfg->password_hash == NULL) {
+		config_err(err, errlen, "%s: DAVIT_PASSWORD_HASH (or "
+		    "DAVIT_PASSWORD) is required", ctx.path);
+		goto fail;
+	}
+
+	/* defaults go through the same validators as the file's values */
+	for (i = 0; i < CONFIG_NKEYS; i++) {
+		k = &config_keys[i];
+		if (ctx.set[i] || k->def == NULL)
+			continue;
+		if ((why = config_set(&ctx, k, k->def, strlen(k->def))) !=
+		    NULL) {
+			config_err(err, errlen, "%s: %s: default: %s",
+			    ctx.path, k->name, why);
+			goto fail;
+		}
+	}
+
+	if (cfg->compose_project == NULL) {
+		if ((derived = derive_project(cfg->workdir)) == NULL) {
+			config_err(err, errlen, "%s: DAVIT_COMPOSE_PROJECT "
+			    "cannot be derived from DAVIT_WORKDIR, set it",
+			    ctx.path);
+			goto fail;
+		}
+		k = config_find("DAVIT_COMPOSE_PROJECT", &idx);
+		why = k != NULL ? config_set(&ctx, k, derived,
+		    strlen(derived)) : "not in the key table";
+		free(derived);
+		if (why != NULL) {
+			config_err(err, errlen, "%s: DAVIT_COMPOSE_PROJECT: %s",
+			    ctx.path, why);
+			goto fail;
+		}
+	}
+	if (cfg->github_repo == NULL && cfg->repo_url != NULL)
+		cfg->github_repo = derive_github_repo(cfg->repo_url);
+
+	/* last, it is the expensive part */
+	if (ctx.password != NULL) {
+		if (config_hash_password(ctx.password, hash,
+		    sizeof(hash)) == -1) {
+			sodium_memzero(hash, sizeof(hash));
+			config_err(err, errlen, "%s: DAVIT_PASSWORD: cannot "
+			    "hash the password", ctx.path);
+			goto fail;
+		}
+		cfg->password_hash = strdup(hash);
+		sodium_memzero(hash, sizeof(hash));
+		if (cfg->password_hash == NULL) {
+			config_err(err, errlen, "%s: out of memory", ctx.path);
+			goto fail;
+		}
+		wipefree(ctx.password);
+		ctx.password = NULL;
+	}
+	return (0);
+
+ fail:
+	wipefree(ctx.password);
+	ctx.password = NULL;
+	sodium_memzero(perr, sizeof(perr));
+	config_free(cfg);
+	return (-1);
+}
+
+int
+config_load(const char *path, struct davit_config *cfg, char *err,
+    size_t errlen)
+{
+	struct stat	 st;
+	char		*buf = NULL;
+	size_t		 len = 0;
+	ssize_t		 n;
+	int		 fd = -1, ret = -1;
+
+	memset(cfg, 0, sizeof(*cfg));
+	if (err != NULL && errlen > 0)
+		err[0] = '\0';
+
+	/* symlinks are fine; O_NONBLOCK so that a FIFO cannot hang us */
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) == -1) {
+		config_err(err, errlen, "%s: %s", path, strerror(errno));
+		goto fail;
+	}
+	if (fstat(fd, &st) == -1) {
+		config_err(err, errlen, "%s: %s", path, strerror(errno));
+		goto fail;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		config_err(err, errlen, "%s: not a regular file", path);
+		goto fail;
+	}
+	if (st.st_size > CONFIG_MAX_FILE) {
+		config_err(err, errlen, "%s: larger than %d bytes", path,
+		    CONFIG_MAX_FILE);
+		goto fail;
+	}
+	if ((buf = malloc(CONFIG_MAX_FILE + 1)) == NULL) {
+		config_err(err, errlen, "%s: out of memory", path);
+		goto fail;
+	}
+	/* read one byte more than allowed: the file may have grown */
+	while (len < CONFIG_MAX_FILE + 1) {
+		n = read(fd, buf + len, CONFIG_MAX_FILE + 1 - len);
+		if (n == -1) {
+			if (errno == EINTR)
+				continue;
+			config_err(err, errlen, "%s: %s", path,
+			    strerror(errno));
+			goto fail;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	if (len > CONFIG_MAX_FILE) {
+		config_err(err, errlen, "%s: larger than %d bytes", path,
+		    CONFIG_MAX_FILE);
+		goto fail;
+	}
+	if (config_parse(path, buf, len, cfg, err, errlen) == -1)
+		goto fail;
+
+	if ((st.st_mode & (S_IRGRP | S_IROTH)) && config_holds_secrets(cfg))
+		log_warnx("%s: readable by group or others but holds secrets, "
+		    "chmod 600 it", path);
+	ret = 0;
+
+ fail:
+	if (buf != NULL) {
+		sodium_memzero(buf, len);
+		free(buf);
+	}
+	if (fd != -1)
+		close(fd);
+	return (ret);
+}
+
+void
+config_free(struct davit_config *cfg)
+{
+	const struct config_key	*k;
+	size_t			 i;
+
+	if (cfg == NULL)
+		return;
+	for (i = 0; i < CONFIG_NKEYS; i++) {
+		k = &config_keys[i];
+		if (is_string_type(k->type))
+			wipefree(*config_slot(cfg, k));
+	}
+	for (i = 0; i < cfg->nservices && i < CONFIG_MAX_SERVICES; i++)
+		free(cfg->services[i]);
+	sodium_memzero(cfg, sizeof(*cfg));
+}
+
+int
+config_has_service(const struct davit_config *cfg, const char *name)
+{
+	size_t	 i;
+
+	if (cfg == NULL || name == NULL)
+		return (0);
+	for (i = 0; i < cfg->nservices; i++)
+		if (strcmp(cfg->services[i], name) == 0)
+			return (1);
+	return (0);
+}
+
+void
+config_repo_display(const struct davit_config *cfg, char *out, size_t outlen)
+{
+	const char	*url, *p, *auth, *slash, *at;
+	size_t		 alen;
+
+	if (out == NULL || outlen == 0)
+		return;
+	out[0] = '\0';
+	if (cfg == NULL || (url = cfg->repo_url) == NULL)
+		return;
+	if ((p = strstr(url, "://")) == NULL) {
+		/* scp-like user@host:path: the user is not a credential */
+		(void)snprintf(out, outlen, "%s", url);
+		return;
+	}
+	auth = p + 3;
+	slash = strchr(auth, '/');
+	alen = slash != NULL ? (size_t)(slash - auth) : strlen(auth);
+	if ((at = memrchr(auth, '@', alen)) == NULL) {
+		(void)snprintf(out, outlen, "%s", url);
+		return;
+	}
+	(void)snprintf(out, outlen, "%.*s%s", (int)(auth - url), url, at + 1);
+}
+
+int
+config_hash_password(const char *password, char *out, size_t outlen)
+{
+	if (password == NULL || out == NULL || outlen < crypto_pwhash_STRBYTES)
+		return (-1);
+	if (sodium_init() == -1)
+		return (-1);
+	if (crypto_pwhash_str_alg(out, password, strlen(password),
+	    CONFIG_PWHASH_OPS, CONFIG_PWHASH_MEM, CONFIG_PWHASH_ALG) != 0)
+		return (-1);
+	return (0);
+}
