@@ -1,0 +1,425 @@
+#!/usr/bin/env node
+/*
+ * Browser tests of the davit dashboard: playwright-core driving Debian's
+ * /usr/bin/chromium (headless, never a browser download).
+ *
+ *   node tests/browser/run.mjs
+ *
+ * Without DAVIT_URL it sets up a whole system first: tests/browser/system.sh
+ * (bash, tests/integration/lib.sh) makes a demo compose app with its origin,
+ * starts it, starts davit-backend (which supervises davit-frontend) from
+ * $DAVIT_BUILD, then runs this script again with these set:
+ *
+ *   DAVIT_URL        the dashboard, e.g. http://127.0.0.1:8080
+ *   DAVIT_PASSWORD   the dashboard password
+ *   DAVIT_PUSH_CMD   a shell command that pushes a commit to the app's origin;
+ *                    it gets the commit message in $1 and prints the commit id
+ *   DAVIT_SERVICES   the services shown (default web,worker)
+ *
+ * Other settings: CHROMIUM (default /usr/bin/chromium), DAVIT_ARTIFACTS (where
+ * screenshots go; default tests/artifacts/browser), DAVIT_SLOW (timeout
+ * factor, default 1).
+ *
+ * Prints one line per scenario and "N passed, N failed" as the last line;
+ * exits non-zero if anything failed.
+ */
+import { spawn, execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const SRC = path.resolve(HERE, '..', '..');
+
+if (!process.env.DAVIT_URL)
+	await runWithSystem();
+else
+	await runTests();
+
+/*
+ * Sets up the system with system.sh, which runs this script again; passes its
+ * output through and repeats the child's summary as the last line (the bash
+ * cleanup may print after it).
+ */
+async function runWithSystem() {
+	const child = spawn('bash', [path.join(HERE, 'system.sh')], {
+		stdio: ['ignore', 'pipe', 'pipe'],
+		env: process.env
+	});
+	let summary = '';
+	const pass = (stream, out) => {
+		let buf = '';
+		stream.on('data', (d) => {
+			out.write(d);
+			buf += d.toString();
+			let i;
+			while ((i = buf.indexOf('\n')) >= 0) {
+				const line = buf.slice(0, i);
+				buf = buf.slice(i + 1);
+				if (/^\d+ passed, \d+ failed$/.test(line))
+					summary = line;
+			}
+		});
+	};
+	pass(child.stdout, process.stdout);
+	pass(child.stderr, process.stderr);
+	const code = await new Promise((resolve) => {
+		child.on('close', (c, sig) => resolve(c === null ? 128 + (sig === 'SIGKILL' ? 9 : 15) : c));
+		for (const s of ['SIGINT', 'SIGTERM'])
+			process.on(s, () => child.kill(s));
+	});
+	/* no summary: the setup failed; a clean summary but a failed exit: the
+	 * cleanup found something (e.g. a sanitizer report) */
+	if (!summary)
+		summary = '0 passed, 1 failed';
+	else if (code !== 0)
+		summary = summary.replace(/, 0 failed$/, ', 1 failed');
+	if (code !== 0)
+		console.log(`system.sh exited with status ${code}`);
+	console.log(summary);
+	process.exit(code);
+}
+
+async function runTests() {
+	const { chromium } = await import('playwright-core');
+	const URL_ = process.env.DAVIT_URL.replace(/\/+$/, '');
+	const PASSWORD = process.env.DAVIT_PASSWORD || '';
+	const PUSH_CMD = process.env.DAVIT_PUSH_CMD || '';
+	const SERVICES = (process.env.DAVIT_SERVICES || 'web,worker').split(',').filter(Boolean);
+	const ART = process.env.DAVIT_ARTIFACTS || path.join(SRC, 'tests', 'artifacts', 'browser');
+	const SLOW = Math.max(Number(process.env.DAVIT_SLOW) || 1, 1);
+	const T_UI = 10000 * SLOW;	/* the page reacting */
+	const T_JOB = 120000 * SLOW;	/* a job that builds images */
+	const DESKTOP = { width: 1280, height: 900 };
+	const PHONE = { width: 390, height: 844 };
+
+	fs.mkdirSync(ART, { recursive: true });
+	for (const f of fs.readdirSync(ART))
+		if (f.endsWith('.png'))
+			fs.rmSync(path.join(ART, f));
+
+	const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'davit-chromium-'));
+	let ctx = null;
+	let passed = 0, failed = 0;
+	const consoleErrors = [];
+	const pageErrors = [];
+
+	const log = (...a) => console.log(new Date().toISOString().slice(11, 19), ...a);
+
+	function assert(cond, msg) {
+		if (!cond)
+			throw new Error(msg);
+	}
+
+	try {
+		ctx = await chromium.launchPersistentContext(profile, {
+			executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+			headless: true,
+			args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+			    '--disable-background-networking', '--disable-component-update',
+			    '--disable-sync'],
+			viewport: DESKTOP,
+			timeout: 60000
+		});
+	} catch (e) {
+		log('FAIL launch chromium: ' + e.message);
+		fs.rmSync(profile, { recursive: true, force: true });
+		console.log('0 passed, 1 failed');
+		process.exit(1);
+	}
+	const page = ctx.pages()[0] || await ctx.newPage();
+	page.setDefaultTimeout(T_UI);
+	page.on('console', (m) => {
+		if (m.type() === 'error')
+			consoleErrors.push(m.text());
+	});
+	page.on('pageerror', (e) => pageErrors.push(e.message));
+
+	let shotN = 0;
+	/* A screenshot at desktop size and one at phone size. */
+	async function shot(name) {
+		const n = String(++shotN).padStart(2, '0');
+		await page.screenshot({ path: path.join(ART, `${n}-${name}-desktop.png`), fullPage: true });
+		await page.setViewportSize(PHONE);
+		await page.waitForTimeout(100);	/* layout settles; not an assertion */
+		await page.screenshot({ path: path.join(ART, `${n}-${name}-phone.png`), fullPage: true });
+		await page.setViewportSize(DESKTOP);
+	}
+
+	async function scenario(name, fn) {
+		const t0 = Date.now();
+		try {
+			await fn();
+			passed++;
+			log(`ok   ${name} (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
+		} catch (e) {
+			failed++;
+			log(`FAIL ${name}: ${e.message.split('\n').slice(0, 6).join('\n     ')}`);
+			try {
+				await page.screenshot({ path: path.join(ART, `FAIL-${name.replace(/[^a-z0-9]+/gi, '-')}.png`), fullPage: true });
+			} catch (e2) {
+				/* the page may be gone */
+			}
+		}
+	}
+
+	const text = (sel) => page.locator(sel).first().innerText();
+	const svc = (name) => page.locator(`.svc[data-service="${name}"]`);
+
+	/* Marks the document: a reload or navigation loses the mark. */
+	async function markPage() {
+		await page.evaluate(() => { window.__davitMark = 'kept'; });
+	}
+	async function assertNoReload(what) {
+		const m = await page.evaluate(() => window.__davitMark);
+		assert(m === 'kept', `${what}: the page was reloaded (live updates must not need a reload)`);
+	}
+
+	/* Id of the job shown in the log panel, from its title "#N ...". */
+	async function logJobId() {
+		const t = await text('#log-title');
+		const m = /^#(\d+)/.exec(t);
+		return m ? Number(m[1]) : 0;
+	}
+
+	async function waitJobDone(id, timeout) {
+		await page.waitForFunction((jid) => {
+			const li = document.querySelector(`#jobs li[data-job="${jid}"]`);
+			return li && (li.dataset.state === 'succeeded' || li.dataset.state === 'failed');
+		}, id, { timeout: timeout || T_JOB });
+		return page.locator(`#jobs li[data-job="${id}"]`).getAttribute('data-state');
+	}
+
+	async function jobIds() {
+		return page.$$eval('#jobs li[data-job]', (lis) => lis.map((l) => Number(l.dataset.job)));
+	}
+
+	async function clickAndGetJob(locator, confirmOk) {
+		const before = await logJobId();
+		await locator.click();
+		if (confirmOk) {
+			await page.locator('#confirm').waitFor({ state: 'visible' });
+			await page.locator('#confirm-ok').click();
+		}
+		await page.waitForFunction((b) => {
+			const m = /^#(\d+)/.exec(document.getElementById('log-title').textContent);
+			return m && Number(m[1]) !== b;
+		}, before, { timeout: T_UI });
+		return logJobId();
+	}
+
+	log(`dashboard ${URL_}, screenshots in ${ART}`);
+
+	/* ---------------------------------------------------------- login -- */
+	await scenario('login: a wrong then a right password', async () => {
+		await page.goto(URL_ + '/');
+		await page.locator('#login-form').waitFor({ state: 'visible' });
+		assert(await page.locator('#dash').isHidden(), 'the dashboard is visible before login');
+		await shot('login');
+		await page.fill('#password', 'not-the-password-' + Date.now());
+		await page.click('#login-submit');
+		await page.locator('#login-error').waitFor({ state: 'visible' });
+		const err = await text('#login-error');
+		assert(/wrong password/i.test(err), `wrong password: error says "${err}"`);
+		assert(await page.locator('#dash').isHidden(), 'the dashboard is shown after a wrong password');
+		const st = await page.evaluate(async () => (await fetch('/api/state')).status);
+		assert(st === 401, `GET /api/state after a wrong password: ${st}, expected 401`);
+		await shot('login-wrong-password');
+		await page.fill('#password', PASSWORD);
+		await page.click('#login-submit');
+		await page.locator('#dash').waitFor({ state: 'visible' });
+		assert(await page.locator('#login-view').isHidden(), 'the login form is still shown');
+		await page.locator('#live[data-live="on"]').waitFor({ timeout: T_UI });
+		/* the session cookie is HttpOnly: not visible to scripts */
+		const cookies = await page.evaluate(() => document.cookie);
+		assert(!/davit_session/.test(cookies), 'the session cookie is readable by scripts');
+	});
+
+	/* ------------------------------------------------------- services -- */
+	await scenario('both services shown with their states', async () => {
+		for (const n of SERVICES) {
+			await svc(n).waitFor({ state: 'visible' });
+			await page.waitForFunction((name) => {
+				const r = document.querySelector(`.svc[data-service="${name}"]`);
+				return r && r.dataset.state === 'running';
+			}, n, { timeout: 60000 * SLOW });
+			const badge = await svc(n).locator('.svc-state').innerText();
+			assert(badge.trim() === 'running', `${n}: state badge says "${badge}"`);
+			const up = await svc(n).locator('.svc-uptime').innerText();
+			assert(/^\d+ (s|min|h|days)\b/.test(up), `${n}: uptime "${up}"`);
+			const img = await svc(n).locator('.svc-image').innerText();
+			assert(img.length > 0, `${n}: no image shown`);
+			for (const a of ['Start', 'Stop', 'Restart', 'Rebuild'])
+				assert(await svc(n).getByRole('button', { name: `${a} ${n}`, exact: true }).count() === 1,
+				    `${n}: no ${a} button`);
+		}
+		const shown = await page.$$eval('.svc', (rows) => rows.map((r) => r.dataset.service));
+		assert(shown.length === SERVICES.length, `services shown: ${shown.join(',')}`);
+		assert(await page.locator('#banner-backend').isHidden(), 'the backend-down banner is shown');
+		assert(await page.locator('#banner-docker').isHidden(), 'the Docker banner is shown');
+		await shot('services');
+	});
+
+	const first = SERVICES[0];
+
+	/* -------------------------------------------------------- restart -- */
+	await scenario(`Restart changes the state of ${first} live`, async () => {
+		await markPage();
+		const row = svc(first);
+		const started0 = await row.getAttribute('data-started');
+		assert(started0, `${first}: no started_at before the restart`);
+		/* record every state the row shows, as it changes */
+		await page.evaluate((name) => {
+			const r = document.querySelector(`.svc[data-service="${name}"]`);
+			window.__states = [r.dataset.state + '|' + r.dataset.started];
+			new MutationObserver(() => {
+				const s = r.dataset.state + '|' + r.dataset.started;
+				if (window.__states[window.__states.length - 1] !== s)
+					window.__states.push(s);
+			}).observe(r, { attributes: true, attributeFilter: ['data-state', 'data-started'] });
+		}, first);
+		const id = await clickAndGetJob(row.getByRole('button', { name: `Restart ${first}`, exact: true }), false);
+		await page.waitForFunction(([name, s0]) => {
+			const r = document.querySelector(`.svc[data-service="${name}"]`);
+			return r.dataset.state === 'running' && r.dataset.started && r.dataset.started !== s0;
+		}, [first, started0], { timeout: T_JOB });
+		const st = await waitJobDone(id);
+		assert(st === 'succeeded', `restart job #${id} ${st}`);
+		const started1 = await row.getAttribute('data-started');
+		const up = await row.locator('.svc-uptime').innerText();
+		assert(/^\d+ (s|min)$/.test(up), `${first}: uptime after the restart is "${up}"`);
+		const states = await page.evaluate(() => window.__states);
+		assert(states.length >= 2, `no live change seen: ${states.join(' ')}`);
+		assert(new Date(started1) > new Date(started0),
+		    `started_at did not move forward: ${started0} -> ${started1}`);
+		await assertNoReload('restart');
+		log(`     ${first}: ${states.join(' -> ')}`);
+		await shot('restart');
+	});
+
+	/* -------------------------------------------------------- rebuild -- */
+	await scenario(`Rebuild ${first} shows its log lines live`, async () => {
+		await markPage();
+		const row = svc(first);
+		const rebuild = row.getByRole('button', { name: `Rebuild ${first}`, exact: true });
+		/* the confirmation: Cancel starts nothing */
+		const jobs0 = await jobIds();
+		await rebuild.click();
+		await page.locator('#confirm').waitFor({ state: 'visible' });
+		const q = await text('#confirm-title');
+		assert(q.includes('Rebuild') && q.includes(first), `confirmation says "${q}"`);
+		await shot('rebuild-confirm');
+		await page.click('#confirm-cancel');
+		await page.locator('#confirm').waitFor({ state: 'hidden' });
+		await page.waitForTimeout(500);	/* give a wrongly started job time to show */
+		const jobs1 = await jobIds();
+		assert(JSON.stringify(jobs0) === JSON.stringify(jobs1), 'Cancel started a job');
+
+		/* each line added to the log panel, with the job state at that moment */
+		await page.evaluate(() => {
+			window.__lines = [];
+			new MutationObserver((muts) => {
+				const st = document.getElementById('log-state').textContent;
+				for (const m of muts)
+					for (const n of m.addedNodes)
+						if (n.classList && n.classList.contains('log-line'))
+							window.__lines.push({ st, text: n.textContent });
+			}).observe(document.getElementById('log'), { childList: true });
+		});
+		const id = await clickAndGetJob(rebuild, true);
+		await page.waitForFunction(() => window.__lines.length > 0, null, { timeout: T_JOB });
+		const st = await waitJobDone(id);
+		await shot('rebuild-log');
+		assert(st === 'succeeded', `rebuild job #${id} ${st}`);
+		const lines = await page.evaluate(() => window.__lines);
+		const live = lines.filter((l) => l.st === 'running' || l.st === 'queued');
+		assert(lines.length >= 2, `only ${lines.length} log line(s) shown`);
+		assert(live.length >= 1, `no log line arrived while job #${id} was running ` +
+		    `(${lines.length} lines, all after it ended)`);
+		const shown = await page.locator('#log .log-line').count();
+		assert(shown >= lines.length, `log panel shows ${shown} lines, ${lines.length} arrived`);
+		assert((await logJobId()) === id, 'the log panel does not show the rebuild job');
+		await page.waitForFunction((name) => document.querySelector(`.svc[data-service="${name}"]`)
+		    .dataset.state === 'running', first, { timeout: 60000 * SLOW });
+		await assertNoReload('rebuild');
+		log(`     job #${id}: ${lines.length} lines, ${live.length} while running; last: ${lines[lines.length - 1].text}`);
+	});
+
+	/* ------------------------------------------------------------ git -- */
+	await scenario('a commit pushed to origin shows "update available"; Pull clears it', async () => {
+		assert(PUSH_CMD, 'DAVIT_PUSH_CMD is not set');
+		await markPage();
+		const badge = page.locator('#git-badge');
+		await badge.waitFor({ state: 'visible' });
+		const b0 = await badge.innerText();
+		assert(!/update available/i.test(b0), `"update available" before any push: "${b0}"`);
+		const msg = 'Browser test commit ' + Date.now();
+		const sha = execFileSync('bash', ['-c', PUSH_CMD, 'push', msg], { encoding: 'utf8' }).trim();
+		assert(/^[0-9a-f]{7,64}$/.test(sha), `push command printed "${sha}"`);
+		log(`     pushed ${sha.slice(0, 7)} "${msg}"`);
+
+		const fetchId = await clickAndGetJob(page.locator('#btn-fetch'), false);
+		await page.waitForFunction(() => /update available/i.test(
+		    document.getElementById('git-badge').textContent), null, { timeout: T_JOB });
+		assert(await waitJobDone(fetchId) === 'succeeded', `fetch job #${fetchId} failed`);
+		const inc = await page.locator('#git-incoming-list').innerText();
+		assert(inc.includes(msg), `incoming commits do not list "${msg}": ${inc}`);
+		assert(inc.includes(sha.slice(0, 7)), `incoming commits do not show ${sha.slice(0, 7)}`);
+		const remote = await text('#git-remote');
+		assert(remote.includes(sha.slice(0, 7)), `origin commit shown is "${remote}"`);
+		await shot('update-available');
+
+		const pullId = await clickAndGetJob(page.locator('#btn-pull'), false);
+		await page.waitForFunction(() => !/update available/i.test(
+		    document.getElementById('git-badge').textContent), null, { timeout: T_JOB });
+		assert(await waitJobDone(pullId) === 'succeeded', `pull job #${pullId} failed`);
+		const b1 = await badge.innerText();
+		assert(/up to date/i.test(b1), `badge after Pull: "${b1}"`);
+		const local = await text('#git-local');
+		assert(local.includes(sha.slice(0, 7)) && local.includes(msg),
+		    `local commit after Pull is "${local}"`);
+		assert(await page.locator('#git-incoming').isHidden(), 'incoming commits still shown');
+		await assertNoReload('fetch and pull');
+		await shot('pulled');
+	});
+
+	/* ---------------------------------------------------------- phone -- */
+	await scenario('the dashboard fits a 390 px phone screen', async () => {
+		await page.setViewportSize(PHONE);
+		await page.waitForTimeout(100);	/* layout */
+		const w = await page.evaluate(() => document.documentElement.scrollWidth);
+		assert(w <= PHONE.width, `the page is ${w} px wide on a ${PHONE.width} px screen`);
+		for (const n of SERVICES) {
+			const box = await svc(n).getByRole('button', { name: `Rebuild ${n}`, exact: true }).boundingBox();
+			assert(box && box.x >= 0 && box.x + box.width <= PHONE.width,
+			    `Rebuild ${n} is off screen: ${JSON.stringify(box)}`);
+		}
+		await page.screenshot({ path: path.join(ART, `${String(++shotN).padStart(2, '0')}-phone-full.png`), fullPage: true });
+		await page.setViewportSize(DESKTOP);
+	});
+
+	/* ------------------------------------------------- clean console -- */
+	await scenario('no script errors and no CSP violations', async () => {
+		/* 401s are expected: the session check before login, the wrong password */
+		const bad = consoleErrors.filter((e) => !/status of 401/.test(e));
+		assert(pageErrors.length === 0, 'page errors: ' + pageErrors.join(' | '));
+		assert(bad.length === 0, 'console errors: ' + bad.join(' | '));
+	});
+
+	/* --------------------------------------------------------- logout -- */
+	await scenario('Log out goes back to the login form', async () => {
+		await page.click('#logout');
+		await page.locator('#login-form').waitFor({ state: 'visible' });
+		assert(await page.locator('#dash').isHidden(), 'the dashboard is still shown');
+		const st = await page.evaluate(async () => (await fetch('/api/state')).status);
+		assert(st === 401, `GET /api/state after logout: ${st}`);
+		await page.reload();
+		await page.locator('#login-form').waitFor({ state: 'visible' });
+	});
+
+	await ctx.close();
+	fs.rmSync(profile, { recursive: true, force: true });
+	console.log(`${passed} passed, ${failed} failed`);
+	process.exit(failed ? 1 : 0);
+}
