@@ -1,0 +1,232 @@
+/*
+ * POST /hooks/github: GitHub's push webhooks.  No session: the delivery is
+ * authenticated by its X-Hub-Signature-256 alone, checked over the raw body
+ * before anything in it is parsed.  A push is cut down to the fields davit
+ * uses and forwarded as a typed webhook.push request; the backend filters
+ * (branch, repository, deletion, replay) and answers with a job at once.
+ *
+ *   401  missing or wrong signature (no detail; logged; reported to the
+ *        backend, which notifies, rate-limited)
+ *   404  no DAVIT_WEBHOOK_SECRET: the endpoint is off
+ *   413  a body over 25 MB (evhttp refuses it from its Content-Length)
+ *   415  neither application/json nor application/x-www-form-urlencoded
+ *   400  a signed body that is not a push
+ *   200  ping; 202 a push (queued or ignored with a reason), other events
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <event2/buffer.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+
+#include "common/json.h"
+#include "common/log.h"
+#include "frontend/frontend.h"
+#include "frontend/webhook.h"
+
+#define WEBHOOK_REPORT_INTERVAL	60	/* seconds between rejection reports */
+#define WEBHOOK_EVENT_MAX	64
+
+struct webhook_call {
+	struct evhttp_request	*req;
+	char			 delivery[WEBHOOK_MAX_DELIVERY + 1];
+};
+
+static time_t	webhook_last_report;
+static unsigned	webhook_unreported;
+
+static const char *
+header(struct evhttp_request *req, const char *name)
+{
+	return evhttp_find_header(evhttp_request_get_input_headers(req), name);
+}
+
+static void
+webhook_report_done(void *arg, const struct proto_reply *r)
+{
+}
+
+/* bad signatures: logged each, reported to the backend at most once a minute */
+static void
+webhook_rejected(struct evhttp_request *req, const char *reason)
+{
+	struct proto_request	 preq;
+	struct proto_error	 err;
+	char			 addr[FE_ADDR_MAX], text[128];
+	time_t			 now = fe_now();
+
+	http_client_addr(req, addr, sizeof(addr));
+	log_warnx("webhook from %s refused: %s", addr, reason);
+	webhook_unreported++;
+	if (webhook_last_report != 0 &&
+	    now - webhook_last_report < WEBHOOK_REPORT_INTERVAL)
+		return;
+	webhook_last_report = now;
+	snprintf(text, sizeof(text), "%s (%u refused since the last report)",
+	    reason, webhook_unreported);
+	webhook_unreported = 0;
+	proto_request_init(&preq, OP_WEBHOOK_REJECTED, 0);
+	proto_request_set_str(&preq, "reason", text);
+	if (addr[0] != '\0')
+		proto_request_set_str(&preq, "client", addr);
+	if (backend_request(&preq, webhook_report_done, NULL, &err) == -1)
+		log_warnx("webhook rejection not reported: %s", err.message);
+	proto_request_free(&preq);
+}
+
+static void
+webhook_reply(void *arg, const struct proto_reply *r)
+{
+	struct webhook_call	*call = arg;
+	char			*json;
+	size_t			 len;
+
+	if (r == NULL)
+		http_reply_error(call->req, 503, "unavailable",
+		    "the davit backend went away; GitHub may redeliver");
+	else if (!r->ok) {
+		log_warnx("webhook delivery %s: backend: %.32s: %.200s",
+		    call->delivery, r->error_code, r->error_message);
+		http_reply_error(call->req, strcmp(r->error_code, "busy") == 0 ||
+		    strcmp(r->error_code, "unavailable") == 0 ? 503 : 400,
+		    r->error_code, "%s", r->error_message);
+	} else {
+		json = backend_result_json(r, &len);
+		log_info("webhook delivery %s: %.200s", call->delivery, json);
+		http_reply_json(call->req, 202, json, len);
+		free(json);
+	}
+	free(call);
+}
+
+/* a printable copy of a header for a log line */
+static void
+printable(const char *s, char *out, size_t outlen)
+{
+	size_t	i;
+
+	for (i = 0; s != NULL && s[i] != '\0' && i + 1 < outlen; i++)
+		out[i] = (s[i] >= 0x20 && s[i] < 0x7f) ? s[i] : '?';
+	out[i] = '\0';
+}
+
+static void
+webhook_push(struct evhttp_request *req, const char *delivery,
+    const char *body, size_t len)
+{
+	struct webhook_push	 push;
+	struct proto_request	 preq;
+	struct proto_error	 err;
+	struct webhook_call	*call;
+	char			*json, msg[256];
+	size_t			 jsonlen, i;
+	int			 unsupported;
+
+	if (webhook_payload(header(req, "Content-Type"), body, len, &json,
+	    &jsonlen, &unsupported, msg, sizeof(msg)) == -1) {
+		log_warnx("webhook delivery %s: %s", delivery, msg);
+		http_reply_error(req, unsupported ? 415 : 400,
+		    unsupported ? "unsupported_media_type" : "bad_request", "%s", msg);
+		return;
+	}
+	if (webhook_parse_push(json, jsonlen, &push, msg, sizeof(msg)) == -1) {
+		free(json);
+		log_warnx("webhook delivery %s: %s", delivery, msg);
+		http_reply_error(req, 400, "bad_request", "%s", msg);
+		return;
+	}
+	free(json);
+	if (push.paths_dropped > 0)
+		log_info("webhook delivery %s: %zu changed paths not forwarded",
+		    delivery, push.paths_dropped);
+
+	proto_request_init(&preq, OP_WEBHOOK_PUSH, 0);
+	proto_request_set_str(&preq, "delivery", delivery);
+	proto_request_set_str(&preq, "ref", push.ref);
+	if (push.before[0] != '\0')
+		proto_request_set_str(&preq, "before", push.before);
+	proto_request_set_str(&preq, "after", push.after);
+	proto_request_set_str(&preq, "repository", push.repository);
+	for (i = 0; i < push.npaths; i++)
+		proto_request_add_item(&preq, "paths", push.paths[i]);
+	webhook_push_free(&push);
+
+	if ((call = calloc(1, sizeof(*call))) == NULL)
+		fatal("%s", __func__);
+	call->req = req;
+	snprintf(call->delivery, sizeof(call->delivery), "%s", delivery);
+	if (backend_request(&preq, webhook_reply, call, &err) == -1) {
+		free(call);
+		if (err.code == PE_BAD_REQUEST) {
+			/* the table refused a value: say which, as GitHub shows it */
+			log_warnx("webhook delivery %s: %s", delivery, err.message);
+			http_reply_error(req, 400, "bad_request", "%s", err.message);
+		} else
+			http_reply_error(req, 503, "unavailable", "%s", err.message);
+	}
+	proto_request_free(&preq);
+}
+
+void
+webhook_route(struct evhttp_request *req)
+{
+	struct evbuffer	*in = evhttp_request_get_input_buffer(req);
+	const char	*event, *delivery, *sig;
+	const char	*body;
+	char		 shown[WEBHOOK_EVENT_MAX + 1];
+	size_t		 len = evbuffer_get_length(in);
+
+	if (fenv->cfg.webhook_secret == NULL) {
+		http_reply_error(req, 404, "not_found",
+		    "webhooks are off (no DAVIT_WEBHOOK_SECRET)");
+		return;
+	}
+	if (evhttp_request_get_command(req) != EVHTTP_REQ_POST) {
+		evhttp_add_header(evhttp_request_get_output_headers(req), "Allow", "POST");
+		http_reply_error(req, 405, "method_not_allowed", "use POST");
+		return;
+	}
+	if (len > WEBHOOK_MAX_BODY) {
+		http_reply_error(req, 413, "too_large", "body over 25 MB");
+		return;
+	}
+	body = len > 0 ? (const char *)evbuffer_pullup(in, -1) : "";
+	sig = header(req, "X-Hub-Signature-256");
+	if (!webhook_signature_ok((const unsigned char *)fenv->cfg.webhook_secret,
+	    fenv->cfg.webhook_secret_len, body, len, sig)) {
+		webhook_rejected(req, sig == NULL ? "no X-Hub-Signature-256" :
+		    "bad X-Hub-Signature-256");
+		http_reply_error(req, 401, "unauthorized", "signature missing or invalid");
+		return;
+	}
+	/* from here on the body is GitHub's (or the secret leaked) */
+	event = header(req, "X-GitHub-Event");
+	delivery = header(req, "X-GitHub-Delivery");
+	printable(event, shown, sizeof(shown));
+	if (!webhook_delivery_ok(delivery)) {
+		log_warnx("signed webhook (event %s) without a valid X-GitHub-Delivery",
+		    shown);
+		http_reply_error(req, 400, "bad_request",
+		    "missing or invalid X-GitHub-Delivery");
+		return;
+	}
+	if (event != NULL && strcmp(event, "ping") == 0) {
+		log_info("webhook ping %s", delivery);
+		http_reply_json(req, 200, "{\"pong\":true}", 13);
+		return;
+	}
+	if (event == NULL || strcmp(event, "push") != 0) {
+		char	reply[160];
+		int	n;
+
+		log_info("webhook delivery %s: event %s ignored", delivery, shown);
+		n = snprintf(reply, sizeof(reply),
+		    "{\"ignored\":true,\"reason\":\"only push events deploy\"}");
+		http_reply_json(req, 202, reply, (size_t)n);
+		return;
+	}
+	webhook_push(req, delivery, body, len);
+}

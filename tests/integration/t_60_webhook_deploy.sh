@@ -1,0 +1,243 @@
+#!/usr/bin/env bash
+# GitHub push webhooks end to end: the signed endpoint of the frontend, the
+# filters, the deploy pipeline (fetch, pull, build, down/up, verify) against a
+# real Docker engine and a real git origin, the failure path (a broken
+# Dockerfile leaves the old version serving, fails the deploy and notifies a
+# receiver on 127.0.0.1), and the deploy history across a backend restart.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+ensure_docker
+chmod 0711 "$T"
+SECRET="It's a Secret to Everybody, $RANDOM"
+TOKEN=ghp_webhooktest_token_must_not_leak
+APPPORT=$(unused_port)
+PROJECT=$(unique_project dvw)
+PORT=$APPPORT demo_app "$T/app" "$PROJECT"
+ORIGIN=$T/app.origin.git
+( cd "$T/app" && compose -p "$PROJECT" up -d --build ) >"$T/compose-up.log" 2>&1
+wait_for curl -fsS "http://127.0.0.1:$APPPORT/" || fail "demo app does not serve"
+assert_eq "$(curl -fsS "http://127.0.0.1:$APPPORT/")" "v1" "demo app serves v1"
+
+# a notification receiver: records every POST body, one per line
+NOTIFYPORT=$(unused_port)
+cat >"$T/receiver.py" <<'PY'
+import http.server, sys
+out = sys.argv[2]
+class H(http.server.BaseHTTPRequestHandler):
+    def do_POST(self):
+        n = int(self.headers.get("Content-Length", "0"))
+        body = self.rfile.read(n)
+        with open(out, "ab") as f:
+            f.write(body.replace(b"\n", b" ") + b"\n")
+        self.send_response(204)
+        self.end_headers()
+    def log_message(self, *a):
+        pass
+http.server.HTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()
+PY
+start_bg receiver python3 "$T/receiver.py" "$NOTIFYPORT" "$T/notifications.jsonl"
+wait_for port_open "$NOTIFYPORT" || fail "notification receiver did not start"
+
+LISTEN=127.0.0.1:$(unused_port)
+ENV=$T/davit.env
+write_davit_env "$ENV" \
+	"DAVIT_SOCKET=$T/run/backend.sock" \
+	"DAVIT_LISTEN=$LISTEN" \
+	"DAVIT_WORKDIR=$T/app" \
+	"DAVIT_SERVICES=web,worker" \
+	"DAVIT_COMPOSE_PROJECT=$PROJECT" \
+	"DAVIT_REPO_URL=file://$ORIGIN" \
+	"DAVIT_GITHUB_REPO=Acme/Demo" \
+	"DAVIT_GITHUB_TOKEN=$TOKEN" \
+	"DAVIT_WEBHOOK_SECRET=\"$SECRET\"" \
+	"DAVIT_NOTIFY_URL=http://127.0.0.1:$NOTIFYPORT/hook" \
+	"DAVIT_DEPLOY_VERIFY=30"
+davit_start_backend "$ENV"
+URL=http://$LISTEN
+wait_for -t 30 curl -fsS "$URL/healthz" || fail "frontend does not answer"
+wait_for -t 30 sh -c "curl -fsS '$URL/healthz' | grep -q '\"up\"'" || fail "frontend not linked to the backend"
+
+sign() { # sign FILE: prints the X-Hub-Signature-256 value of FILE's bytes
+	python3 -c 'import hmac,hashlib,sys; print("sha256="+hmac.new(sys.argv[1].encode(),open(sys.argv[2],"rb").read(),hashlib.sha256).hexdigest())' "$SECRET" "$1"
+}
+deliver() { # deliver EVENT DELIVERY FILE [CONTENT_TYPE [SIGNATURE]]: prints "CODE BODY"
+	local event=$1 delivery=$2 file=$3 ct=${4:-application/json} sig=${5:-}
+	[ -n "$sig" ] || sig=$(sign "$file")
+	curl -sS -o "$T/reply" -w '%{http_code}' --max-time 20 -X POST \
+		-H "Content-Type: $ct" -H "X-GitHub-Event: $event" \
+		-H "X-GitHub-Delivery: $delivery" -H "X-Hub-Signature-256: $sig" \
+		-H "User-Agent: GitHub-Hookshot/test" \
+		--data-binary "@$file" "$URL/hooks/github"
+	printf ' %s\n' "$(cat "$T/reply")"
+}
+push_body() { # push_body FILE REF AFTER [REPO]
+	local before
+	before=$(git -C "$ORIGIN" rev-parse "$3~1" 2>/dev/null || echo 0000000000000000000000000000000000000000)
+	jq -n --arg ref "$2" --arg after "$3" --arg before "$before" --arg repo "${4:-acme/demo}" \
+		'{ref:$ref, before:$before, after:$after, created:false, deleted:false,
+		  repository:{full_name:$repo, name:"demo"},
+		  commits:[{id:$after, added:[], removed:[], modified:["VERSION"]}],
+		  head_commit:{id:$after}}' >"$1"
+}
+wait_job() { # wait_job N: waits for the job to end, prints its state
+	local n=$1 st i
+	for ((i = 0; i < 600; i++)); do
+		st=$(proto "{\"id\":1,\"op\":\"job.get\",\"args\":{\"job\":$n}}" | jq -r '.result.state')
+		case $st in succeeded | failed) echo "$st"; return 0 ;; esac
+		sleep 0.5
+	done
+	echo timeout
+}
+
+# --- ping, and the signature checks --------------------------------------
+cp "$DAVIT_SRC/tests/fixtures/github/ping-payload.json" "$T/ping.json"
+r=$(deliver ping d-ping-1 "$T/ping.json")
+assert_eq "${r%% *}" 200 "signed ping"
+
+push_body "$T/other-branch.json" refs/heads/feature "$(git -C "$ORIGIN" rev-parse main)"
+r=$(deliver push d-bad-1 "$T/other-branch.json" application/json "sha256=$(printf '0%.0s' {1..64})")
+assert_eq "${r%% *}" 401 "wrong signature"
+good=$(sign "$T/other-branch.json")
+assert_not_contains "$r" "${good#sha256=}" "the expected signature is never in a reply"
+r=$(curl -sS -o /dev/null -w '%{http_code}' -X POST -H 'Content-Type: application/json' \
+	-H 'X-GitHub-Event: push' -H 'X-GitHub-Delivery: d-bad-2' --data-binary "@$T/other-branch.json" "$URL/hooks/github")
+assert_eq "$r" 401 "missing signature"
+r=$(deliver push d-bad-3 "$T/other-branch.json" application/json "sha1=${good#sha256=}")
+assert_eq "${r%% *}" 401 "sha1 signature"
+r=$(deliver push d-bad-4 "$T/other-branch.json" application/json "sha256=xyz")
+assert_eq "${r%% *}" 401 "malformed signature"
+# the same body signed under another secret
+r=$(deliver push d-bad-5 "$T/other-branch.json" application/json \
+	"$(python3 -c 'import hmac,hashlib,sys; print("sha256="+hmac.new(b"other",open(sys.argv[1],"rb").read(),hashlib.sha256).hexdigest())' "$T/other-branch.json")")
+assert_eq "${r%% *}" 401 "signature under another secret"
+# signature of a prefix of the body (a truncated body)
+head -c 100 "$T/other-branch.json" >"$T/trunc.json"
+r=$(deliver push d-bad-6 "$T/other-branch.json" application/json "$(sign "$T/trunc.json")")
+assert_eq "${r%% *}" 401 "signature of a truncated body"
+assert_file_contains "$T/backend.log" "signature"
+
+# --- filters: all answered 202 with a reason, nothing deployed ------------
+r=$(deliver push d-branch "$T/other-branch.json")
+assert_eq "${r%% *}" 202 "another branch"
+assert_contains "$r" '"ignored":true' "another branch ignored"
+push_body "$T/other-repo.json" refs/heads/main "$(git -C "$ORIGIN" rev-parse main)" someone/else
+r=$(deliver push d-repo "$T/other-repo.json")
+assert_contains "$r" '"ignored":true' "another repository ignored"
+assert_contains "$r" 'repository' "reason names the repository"
+jq '.after="0000000000000000000000000000000000000000" | .deleted=true' "$T/other-repo.json" |
+	jq '.repository.full_name="acme/demo"' >"$T/deleted.json"
+r=$(deliver push d-deleted "$T/deleted.json")
+assert_contains "$r" '"ignored":true' "deleted branch ignored"
+# real deliveries from GitHub: a deleted tag, a new branch of another repository
+for f in push-payload.json push-with-new-branch.payload.json; do
+	cp "$DAVIT_SRC/tests/fixtures/github/$f" "$T/$f"
+	r=$(deliver push "d-$f" "$T/$f")
+	assert_eq "${r%% *}" 202 "real delivery $f"
+	assert_contains "$r" '"ignored":true' "real delivery $f ignored"
+done
+# form-encoded, as GitHub sends with that content type
+python3 -c 'import sys,urllib.parse; sys.stdout.write("payload="+urllib.parse.quote_plus(open(sys.argv[1]).read()))' \
+	"$T/other-branch.json" >"$T/form.txt"
+r=$(deliver push d-form "$T/form.txt" application/x-www-form-urlencoded)
+assert_eq "${r%% *}" 202 "form-encoded push"
+assert_contains "$r" 'refs/heads/feature' "form-encoded push parsed"
+# other events are accepted and ignored
+r=$(deliver issues d-issues "$T/ping.json")
+assert_eq "${r%% *}" 202 "another event"
+# a signed body that is not JSON; a push without the fields
+printf 'not json at all' >"$T/notjson.txt"
+r=$(deliver push d-notjson "$T/notjson.txt")
+assert_eq "${r%% *}" 400 "signed body that is not JSON"
+printf '{"zen":"hi"}' >"$T/nofields.json"
+r=$(deliver push d-nofields "$T/nofields.json")
+assert_eq "${r%% *}" 400 "push without ref"
+# an unsupported content type, signed
+r=$(deliver push d-text "$T/other-branch.json" text/plain)
+assert_eq "${r%% *}" 415 "text/plain"
+# oversized: refused from its Content-Length, before the body is read
+r=$(curl -sS -o /dev/null -w '%{http_code}' --max-time 20 -X POST -H 'Content-Type: application/json' \
+	-H 'X-GitHub-Event: push' -H 'X-Hub-Signature-256: sha256=00' -H 'X-GitHub-Delivery: d-big' \
+	-H 'Content-Length: 26214401' -H 'Expect:' --data-binary 'x' "$URL/hooks/github" || true)
+assert_eq "$r" 413 "over 25 MB"
+# a truncated body: the client announces more than it sends, then goes away
+python3 - "${LISTEN%:*}" "${LISTEN##*:}" <<'PY' || true
+import socket, sys
+s = socket.create_connection((sys.argv[1], int(sys.argv[2])))
+s.sendall(b"POST /hooks/github HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+          b"X-GitHub-Event: push\r\nX-Hub-Signature-256: sha256=00\r\nContent-Length: 5000\r\n\r\n{\"ref\":")
+s.close()
+PY
+assert_eq "$(curl -fsS "$URL/healthz" | jq -r .backend)" up "frontend alive after a truncated body"
+
+# --- a real deploy ----------------------------------------------------------
+new=$(push_commit "$ORIGIN" "Release v2" VERSION v2)
+push_body "$T/push-v2.json" refs/heads/main "$new"
+r=$(deliver push d-v2 "$T/push-v2.json")
+assert_eq "${r%% *}" 202 "signed push"
+job=$(jq -r '.job' <<<"${r#* }")
+[[ $job =~ ^[0-9]+$ ]] || fail "no job in the webhook reply: $r"
+assert_eq "$(wait_job "$job")" succeeded "deploy job"
+assert_eq "$(curl -fsS "http://127.0.0.1:$APPPORT/")" "v2" "the app serves the new version"
+assert_eq "$(git -C "$T/app" rev-parse HEAD)" "$new" "checkout at the pushed commit"
+log=$(proto "{\"id\":1,\"op\":\"job.get\",\"args\":{\"job\":$job}}")
+for step in "deploy: fetch" "deploy: pull" "deploy: rebuild" "deploy: verify" "is live"; do
+	assert_contains "$log" "$step" "deploy log has '$step'"
+done
+hist=$(proto '{"id":1,"op":"deploys.list"}')
+assert_eq "$(jq -r '.result[0].to' <<<"$hist")" "$new" "history: to"
+assert_eq "$(jq -r '.result[0].state' <<<"$hist")" succeeded "history: state"
+assert_eq "$(jq -r '.result[0].trigger' <<<"$hist")" webhook "history: trigger"
+assert_eq "$(jq -r '.result[0].deliveries[0]' <<<"$hist")" d-v2 "history: delivery"
+assert_contains "$(jq -c '.result[0].files' <<<"$hist")" VERSION "history: changed files"
+assert_eq "$(jq -r '[.result[0].steps[].name]|join(",")' <<<"$hist")" "fetch,pull,rebuild,verify" "history: steps"
+
+# a replay of a deployed delivery is ignored
+r=$(deliver push d-v2 "$T/push-v2.json")
+assert_contains "$r" '"ignored":true' "replayed delivery ignored"
+assert_contains "$r" 'replay' "replay reason"
+
+# --- a broken build: the old version keeps serving -------------------------
+broken=$(push_commit "$ORIGIN" "Broken build" web/Dockerfile 'FROM scratch
+COPY busybox /bin/busybox
+RUN ["/bin/busybox", "false"]')
+push_body "$T/push-broken.json" refs/heads/main "$broken"
+r=$(deliver push d-broken "$T/push-broken.json")
+job=$(jq -r '.job' <<<"${r#* }")
+assert_eq "$(wait_job "$job")" failed "deploy of a broken build fails"
+assert_eq "$(curl -fsS "http://127.0.0.1:$APPPORT/")" "v2" "old version keeps serving"
+log=$(proto "{\"id\":1,\"op\":\"job.get\",\"args\":{\"job\":$job}}")
+assert_contains "$log" "rebuild failed" "the failure is named"
+wait_for -t 30 grep -q 'deploy' "$T/notifications.jsonl" || fail "no notification received"
+n=$(tail -n 1 "$T/notifications.jsonl")
+jq -e '.text and .content' <<<"$n" >/dev/null || fail "notification lacks text/content: $n"
+assert_contains "$n" "$PROJECT" "notification names the project"
+for secret in "$TOKEN" "$SECRET" test-password; do
+	assert_file_not_contains "$T/notifications.jsonl" "$secret"
+	assert_file_not_contains "$T/backend.log" "$secret"
+	assert_file_not_contains "$T/audit.jsonl" "$secret"
+done
+# a redelivery of the failed one runs again (and fails again)
+r=$(deliver push d-broken "$T/push-broken.json")
+assert_not_contains "$r" 'replay' "a failed delivery may be redelivered"
+
+# --- the history survives a restart -----------------------------------------
+davit_stop_backend
+davit_start_backend "$ENV"
+hist=$(proto '{"id":1,"op":"deploys.list"}')
+assert_contains "$hist" "$new" "history after restart has the good deploy"
+assert_contains "$hist" "$broken" "history after restart has the failed deploy"
+r=$(proto '{"id":1,"op":"git.status"}')
+wait_for -t 30 sh -c "curl -fsS '$URL/healthz' | grep -q '\"up\"'" || fail "frontend not back"
+r=$(deliver push d-v2 "$T/push-v2.json")
+assert_contains "$r" 'replay' "replay protection survives a restart"
+davit_stop_backend
+
+# --- no secret: the endpoint is off ------------------------------------------
+grep -v '^DAVIT_WEBHOOK_SECRET=' "$ENV" >"$T/nosecret.env"
+chmod 600 "$T/nosecret.env"
+davit_start_backend "$T/nosecret.env"
+wait_for -t 30 curl -fsS "$URL/healthz" || fail "frontend does not answer"
+r=$(deliver push d-off "$T/push-v2.json")
+assert_eq "${r%% *}" 404 "no secret: endpoint off"
+pass "webhook and deploy"
