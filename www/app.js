@@ -333,6 +333,12 @@
 		S.project = S.git = S.services = S.deploys = null;
 		S.jobs.clear();
 		L.job = 0;
+		L.pinned = false;
+		L.lastN = 0;
+		L.queue = [];
+		L.pending = [];
+		logPlaceholder('');
+		renderJobs();
 		$('banner-backend').hidden = true;
 		$('banner-docker').hidden = true;
 		showLogin(note);
@@ -1046,12 +1052,12 @@
 	const logBox = $('log');
 
 	function pickLogJob() {
-		if (L.job && S.jobs.has(L.job)) {
+		/* keep the job shown if it is known, chosen, or newer than this state */
+		const newest = Math.max(0, ...S.jobs.keys());
+		if (L.job && (S.jobs.has(L.job) || L.pinned || L.job > newest)) {
 			renderLogHead();
 			return;
 		}
-		if (L.pinned && L.job)
-			return;
 		const jobs = sortedJobs();
 		const run = jobs.find((j) => j.state === 'running');
 		const j = run || jobs[0];
@@ -1178,6 +1184,9 @@
 
 	function queueLine(line) {
 		L.queue.push(line);
+		/* no frames while the tab is hidden: keep only what would be shown */
+		if (L.queue.length > LOG_MAX_LINES)
+			L.queue.splice(0, L.queue.length - LOG_MAX_LINES);
 		if (!L.frame)
 			L.frame = requestAnimationFrame(flushLog);
 	}
