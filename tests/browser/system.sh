@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# The whole system for the browser tests (tests/browser/run.mjs calls this when
+# DAVIT_URL is unset): a demo compose app (web + worker) built and started,
+# its bare origin, davit-backend from $DAVIT_BUILD supervising davit-frontend
+# on 127.0.0.1:<unused port> with the dashboard from www/; then
+# `node run.mjs` against it with DAVIT_URL, DAVIT_PASSWORD and DAVIT_PUSH_CMD
+# set. Everything (processes, containers, images, temp dirs) is removed at
+# exit, also on failure (tests/integration/lib.sh).
+set -euo pipefail
+HERE=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=../integration/lib.sh
+. "$HERE/../integration/lib.sh"
+
+[ -x "$DAVIT_BUILD/backend/davit-backend" ] ||
+	fail "no $DAVIT_BUILD/backend/davit-backend (build it, or set DAVIT_BUILD)"
+[ -x "$DAVIT_BUILD/frontend/davit-frontend" ] ||
+	fail "no $DAVIT_BUILD/frontend/davit-frontend (build it, or set DAVIT_BUILD)"
+command -v node >/dev/null || fail "node is not installed (scripts/setup.sh --browser)"
+[ -d "$HERE/node_modules/playwright-core" ] ||
+	fail "playwright-core is not installed in tests/browser (scripts/setup.sh --browser)"
+
+ensure_docker
+
+APPPORT=$(unused_port)
+PROJECT=$(unique_project dvb)
+APP=$T/app
+ORIGIN=$APP.origin.git
+info "demo app $PROJECT (web on 127.0.0.1:$APPPORT), compose: $(compose_cmd)"
+PORT=$APPPORT demo_app "$APP" "$PROJECT"
+(cd "$APP" && compose -p "$PROJECT" up -d --build) >"$T/compose-up.log" 2>&1 ||
+	fail "compose up failed: $(tail -n 30 "$T/compose-up.log")"
+wait_for -t 60 curl -fsS "http://127.0.0.1:$APPPORT/" || fail "the demo app does not answer"
+
+# The password has a space and quotes: the login must carry it as it is.
+PASSWORD="browser test 'pw' $RANDOM"
+LISTEN=127.0.0.1:$(unused_port)
+mkdir -p "$T/run"
+write_davit_env "$T/davit.env" \
+	"DAVIT_SOCKET=$T/run/backend.sock" \
+	"DAVIT_LISTEN=$LISTEN" \
+	"DAVIT_WORKDIR=$APP" \
+	"DAVIT_SERVICES=web,worker" \
+	"DAVIT_COMPOSE_PROJECT=$PROJECT" \
+	"DAVIT_REPO_URL=file://$ORIGIN" \
+	"DAVIT_WWW_DIR=$DAVIT_SRC/www" \
+	"DAVIT_PASSWORD=\"$PASSWORD\""
+davit_start_backend "$T/davit.env"
+URL=http://$LISTEN
+wait_for -t 30 curl -fsS "$URL/healthz" || fail "the frontend does not answer on $URL"
+wait_for -t 30 sh -c "curl -fsS '$URL/healthz' | grep -q '\"up\"'" ||
+	fail "the frontend is not linked to the backend: $(curl -sS "$URL/healthz" 2>&1)"
+info "davit at $URL"
+
+# DAVIT_PUSH_CMD: run.mjs calls it (bash -c CMD push MSG) to push a commit
+# to the origin; it prints the new commit id.
+PUSH_CMD=". $(printf '%q' "$DAVIT_SRC/scripts/demo-lib.sh") && push_commit $(printf '%q' "$ORIGIN") \"\$1\" VERSION \"\$1\""
+
+rc=0
+DAVIT_URL=$URL DAVIT_PASSWORD=$PASSWORD DAVIT_PUSH_CMD=$PUSH_CMD DAVIT_SERVICES=web,worker \
+	node "$HERE/run.mjs" || rc=$?
+
+# The backend must still be alive and clean after the whole scenario.
+kill -0 "$DAVIT_BACKEND_PID" 2>/dev/null || fail "the backend died during the browser tests"
+davit_stop_backend
+[ "$rc" -eq 0 ] || fail "browser tests failed (exit $rc)"
+pass "browser tests"
