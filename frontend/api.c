@@ -1,0 +1,692 @@
+/*
+ * The JSON API: the route table, sessions and CSRF, and the mapping of
+ * routes to backend ops.  The rules every route follows, before its
+ * handler runs:
+ *   - a POST with an Origin header must come from the Host it names (403);
+ *   - a route that needs a session gets 401 without a live one;
+ *   - a POST needs X-Davit-CSRF equal to the session's token (403), login
+ *     aside, which has no session yet;
+ *   - a POST body is JSON or nothing: the types a plain HTML form can send
+ *     get 415, as does a body of another type.
+ * The password of a login is forwarded to the backend, which decides; it is
+ * wiped from every buffer the frontend owns once sent.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/buffer.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+#include <sodium.h>
+#include <yajl/yajl_tree.h>
+
+#include "common/config.h"
+#include "common/json.h"
+#include "common/log.h"
+#include "frontend/frontend.h"
+
+#define API_SESSION	0x01	/* needs a live session */
+#define API_PREFIX	0x02	/* path is a prefix; the handler reads the rest */
+
+typedef void (*api_handler)(struct evhttp_request *, struct session *,
+    const char *rest);
+
+struct api_route {
+	const char		*path;
+	enum evhttp_cmd_type	 method;
+	unsigned		 flags;
+	api_handler		 fn;
+};
+
+struct api_call {
+	struct evhttp_request	*req;
+	char			 addr[FE_ADDR_MAX];
+	int			 status;	/* on success */
+	int			 service;	/* a service route: not_allowed is 404 */
+};
+
+static void	api_login(struct evhttp_request *, struct session *, const char *);
+static void	api_logout(struct evhttp_request *, struct session *, const char *);
+static void	api_session(struct evhttp_request *, struct session *, const char *);
+static void	api_state(struct evhttp_request *, struct session *, const char *);
+static void	api_events(struct evhttp_request *, struct session *, const char *);
+static void	api_git(struct evhttp_request *, struct session *, const char *);
+static void	api_deploy(struct evhttp_request *, struct session *, const char *);
+static void	api_stack(struct evhttp_request *, struct session *, const char *);
+static void	api_service(struct evhttp_request *, struct session *, const char *);
+static void	api_job(struct evhttp_request *, struct session *, const char *);
+
+static const struct api_route	api_routes[] = {
+	{ "/api/login", EVHTTP_REQ_POST, 0, api_login },
+	{ "/api/logout", EVHTTP_REQ_POST, API_SESSION, api_logout },
+	{ "/api/session", EVHTTP_REQ_GET, API_SESSION, api_session },
+	{ "/api/state", EVHTTP_REQ_GET, API_SESSION, api_state },
+	{ "/api/events", EVHTTP_REQ_GET, API_SESSION, api_events },
+	{ "/api/git/", EVHTTP_REQ_POST, API_SESSION | API_PREFIX, api_git },
+	{ "/api/deploy", EVHTTP_REQ_POST, API_SESSION, api_deploy },
+	{ "/api/stack/", EVHTTP_REQ_POST, API_SESSION | API_PREFIX, api_stack },
+	{ "/api/services/", EVHTTP_REQ_POST, API_SESSION | API_PREFIX, api_service },
+	{ "/api/jobs/", EVHTTP_REQ_GET, API_SESSION | API_PREFIX, api_job },
+};
+
+static const char *
+header(struct evhttp_request *req, const char *name)
+{
+	return evhttp_find_header(evhttp_request_get_input_headers(req), name);
+}
+
+/* the live session named by the request's cookie, if any */
+static struct session *
+api_find_session(struct evhttp_request *req)
+{
+	const char	*vals[4];
+	size_t		 lens[4], n, i;
+	const char	*cookie;
+	struct session	*s;
+	struct evkeyval	*kv;
+	time_t		 now = fe_now();
+
+	/* every Cookie header: a client may send more than one */
+	TAILQ_FOREACH(kv, evhttp_request_get_input_headers(req), next) {
+		if (strcasecmp(kv->key, "Cookie") != 0)
+			continue;
+		cookie = kv->value;
+		n = http_cookie_find(cookie, strlen(cookie), FE_COOKIE_NAME, vals,
+		    lens, 4);
+		for (i = 0; i < n; i++)
+			if ((s = session_lookup(vals[i], lens[i], now)) != NULL)
+				return s;
+	}
+	return NULL;
+}
+
+static void
+api_set_cookie(struct evhttp_request *req, const char *id)
+{
+	char	buf[256];
+
+	snprintf(buf, sizeof(buf), "%s=%s; HttpOnly; SameSite=Strict; Path=/%s%s",
+	    FE_COOKIE_NAME, id, id[0] == '\0' ? "; Max-Age=0" : "",
+	    fenv->cfg.cookie_secure ? "; Secure" : "");
+	evhttp_add_header(evhttp_request_get_output_headers(req), "Set-Cookie", buf);
+}
+
+/* the body's type, for every POST */
+static int
+api_post_checks(struct evhttp_request *req)
+{
+	const char	*ctype;
+	char		 media[128];
+	size_t		 len;
+
+	len = evbuffer_get_length(evhttp_request_get_input_buffer(req));
+	if ((ctype = header(req, "Content-Type")) != NULL) {
+		if (http_media_type(ctype, media, sizeof(media)) == -1 ||
+		    http_media_is_form(media) ||
+		    (strcmp(media, "application/json") != 0 && len > 0)) {
+			http_reply_error(req, 415, "unsupported_media_type",
+			    "the body must be application/json");
+			return -1;
+		}
+	} else if (len > 0) {
+		http_reply_error(req, 415, "unsupported_media_type",
+		    "the body must be application/json");
+		return -1;
+	}
+	return 0;
+}
+
+/* a body, if any, must be JSON (routes that take no arguments ignore it) */
+static int
+api_body_json_ok(struct evhttp_request *req)
+{
+	struct evbuffer	*in = evhttp_request_get_input_buffer(req);
+	size_t		 len = evbuffer_get_length(in);
+	yajl_val	 tree;
+	char		 err[128];
+
+	if (len == 0)
+		return 1;
+	tree = json_parse((const char *)evbuffer_pullup(in, -1), len, err,
+	    sizeof(err));
+	if (tree == NULL) {
+		http_reply_error(req, 400, "bad_request", "body: %s", err);
+		return 0;
+	}
+	yajl_tree_free(tree);
+	return 1;
+}
+
+void
+api_route(struct evhttp_request *req, const char *path)
+{
+	const struct api_route	*r = NULL;
+	enum evhttp_cmd_type	 cmd = evhttp_request_get_command(req);
+	struct session		*s = NULL;
+	const char		*rest = "";
+	size_t			 i, plen;
+
+	for (i = 0; i < sizeof(api_routes) / sizeof(api_routes[0]); i++) {
+		plen = strlen(api_routes[i].path);
+		if (api_routes[i].flags & API_PREFIX) {
+			if (strncmp(path, api_routes[i].path, plen) == 0) {
+				r = &api_routes[i];
+				rest = path + plen;
+				break;
+			}
+		} else if (strcmp(path, api_routes[i].path) == 0) {
+			r = &api_routes[i];
+			break;
+		}
+	}
+	if (r == NULL) {
+		http_reply_error(req, 404, "not_found", "no such API route");
+		return;
+	}
+	if (cmd == EVHTTP_REQ_HEAD && r->method == EVHTTP_REQ_GET)
+		cmd = EVHTTP_REQ_GET;
+	if (cmd != r->method) {
+		evhttp_add_header(evhttp_request_get_output_headers(req), "Allow",
+		    r->method == EVHTTP_REQ_GET ? "GET, HEAD" : "POST");
+		http_reply_error(req, 405, "method_not_allowed", "use %s",
+		    r->method == EVHTTP_REQ_GET ? "GET" : "POST");
+		return;
+	}
+	if (cmd == EVHTTP_REQ_POST && header(req, "Origin") != NULL &&
+	    !http_origin_ok(header(req, "Origin"), header(req, "Host"))) {
+		log_warnx("refused a POST from origin %.100s", header(req, "Origin"));
+		http_reply_error(req, 403, "forbidden", "cross-origin request refused");
+		return;
+	}
+	if (r->flags & API_SESSION) {
+		if ((s = api_find_session(req)) == NULL) {
+			http_reply_error(req, 401, "unauthorized",
+			    "not logged in, or the session expired");
+			return;
+		}
+		if (cmd == EVHTTP_REQ_POST &&
+		    !session_csrf_ok(s, header(req, FE_CSRF_HEADER))) {
+			http_reply_error(req, 403, "forbidden",
+			    "missing or wrong " FE_CSRF_HEADER " header");
+			return;
+		}
+	}
+	if (cmd == EVHTTP_REQ_POST && api_post_checks(req) == -1)
+		return;
+	r->fn(req, s, rest);
+}
+
+void
+api_healthz(struct evhttp_request *req)
+{
+	enum evhttp_cmd_type	cmd = evhttp_request_get_command(req);
+
+	if (cmd != EVHTTP_REQ_GET && cmd != EVHTTP_REQ_HEAD) {
+		evhttp_add_header(evhttp_request_get_output_headers(req), "Allow",
+		    "GET, HEAD");
+		http_reply_error(req, 405, "method_not_allowed", "use GET");
+		return;
+	}
+	if (backend_up())
+		http_reply_json(req, 200, "{\"backend\":\"up\"}", 16);
+	else
+		http_reply_json(req, 200, "{\"backend\":\"down\"}", 18);
+}
+
+/* a failed backend reply, or none (r NULL), as an HTTP error */
+static void
+api_backend_error(struct evhttp_request *req, const struct proto_reply *r,
+    int service)
+{
+	static const struct {
+		const char	*code;
+		int		 status;
+	} map[] = {
+		{ "bad_request", 400 },
+		{ "not_allowed", 403 },
+		{ "not_found", 404 },
+		{ "conflict", 409 },
+		{ "too_large", 413 },
+		{ "unauthorized", 401 },
+		{ "busy", 503 },
+		{ "unavailable", 503 },
+	};
+	size_t	i;
+
+	if (r == NULL) {
+		http_reply_error(req, 503, "unavailable",
+		    "the davit backend went away before answering; try again");
+		return;
+	}
+	for (i = 0; i < sizeof(map) / sizeof(map[0]); i++)
+		if (strcmp(r->error_code, map[i].code) == 0) {
+			http_reply_error(req, service && map[i].status == 403 ?
+			    404 : map[i].status, map[i].code, "%s",
+			    r->error_message);
+			return;
+		}
+	log_warnx("backend error %.32s: %.200s", r->error_code, r->error_message);
+	http_reply_error(req, 502, "bad_gateway", "the davit backend failed: %s",
+	    r->error_message);
+}
+
+/* a refused backend_request */
+static void
+api_request_error(struct evhttp_request *req, const struct proto_error *err)
+{
+	if (err->code == PE_BAD_REQUEST)
+		http_reply_error(req, 400, "bad_request", "%s", err->message);
+	else
+		http_reply_error(req, 503, err->code == PE_BUSY ? "busy" :
+		    "unavailable", "%s", err->message);
+}
+
+static struct api_call *
+api_call_new(struct evhttp_request *req, int status)
+{
+	struct api_call	*call;
+
+	if ((call = calloc(1, sizeof(*call))) == NULL)
+		fatal("%s", __func__);
+	call->req = req;
+	call->status = status;
+	return call;
+}
+
+/* a plain op: its result is the reply */
+static void
+api_call_reply(void *arg, const struct proto_reply *r)
+{
+	struct api_call	*call = arg;
+	char		*json;
+	size_t		 len;
+
+	if (r == NULL || !r->ok)
+		api_backend_error(call->req, r, call->service);
+	else {
+		json = backend_result_json(r, &len);
+		http_reply_json(call->req, call->status, json, len);
+		free(json);
+	}
+	free(call);
+}
+
+static void
+api_forward(struct evhttp_request *req, struct proto_request *preq, int status,
+    int service)
+{
+	struct api_call		*call = api_call_new(req, status);
+	struct proto_error	 err;
+
+	call->service = service;
+	if (backend_request(preq, api_call_reply, call, &err) == -1) {
+		free(call);
+		api_request_error(req, &err);
+	}
+	proto_request_free(preq);
+}
+
+/* a job op: 202 {"job":N} */
+static void
+api_job_op(struct evhttp_request *req, enum proto_op_id op, const char *service)
+{
+	struct proto_request	preq;
+
+	if (!api_body_json_ok(req))
+		return;
+	proto_request_init(&preq, op, 0);
+	if (service != NULL)
+		proto_request_set_str(&preq, "service", service);
+	proto_request_set_str(&preq, "by", "dashboard");
+	api_forward(req, &preq, 202, service != NULL);
+}
+
+static void
+login_reply(void *arg, const struct proto_reply *r)
+{
+	struct api_call	*call = arg;
+	struct session	*s;
+	yajl_gen	 g;
+	yajl_val	 ok;
+	char		*json;
+	size_t		 len;
+	time_t		 now = fe_now();
+
+	if (r == NULL || (!r->ok && strcmp(r->error_code, "unauthorized") != 0)) {
+		throttle_cancel(call->addr);
+		api_backend_error(call->req, r, 0);
+		goto done;
+	}
+	ok = r->ok ? json_get(r->result, "ok") : NULL;
+	if (ok == NULL || ok->type != yajl_t_true) {
+		log_info("failed login from %s", call->addr);
+		http_reply_error(call->req, 401, "unauthorized", "wrong password");
+		goto done;
+	}
+	throttle_success(call->addr);
+	s = session_create(now);
+	log_info("login from %s", call->addr);
+	api_set_cookie(call->req, s->id);
+	g = json_gen_new();
+	yajl_gen_map_open(g);
+	json_kstr(g, "csrf", s->csrf);
+	json_kint(g, "idle_timeout", fenv->cfg.session_idle);
+	json_ktime(g, "expires_at", json_now_ms() +
+	    (long long)(session_expires(s) - now) * 1000);
+	yajl_gen_map_close(g);
+	json = json_gen_take(g, &len);
+	yajl_gen_free(g);
+	http_reply_json(call->req, 200, json, len);
+	free(json);
+ done:
+	free(call);
+}
+
+/*
+ * {"password":"..."}: parsed from a private copy that is wiped, as is the
+ * request's own buffer.  Returns the tree (the caller wipes and frees it).
+ */
+static yajl_val
+login_parse(struct evhttp_request *req, const char **pw)
+{
+	struct evbuffer	*in = evhttp_request_get_input_buffer(req);
+	size_t		 len = evbuffer_get_length(in), i, pwlen;
+	unsigned char	*data;
+	char		*copy;
+	yajl_val	 tree = NULL, v;
+
+	*pw = NULL;
+	if (len == 0)
+		return NULL;
+	data = evbuffer_pullup(in, -1);
+	if ((copy = malloc(len + 1)) == NULL)
+		fatal("%s", __func__);
+	memcpy(copy, data, len);
+	copy[len] = '\0';
+	sodium_memzero(data, len);
+	if (memchr(copy, '\0', len) == NULL && strstr(copy, "\\u0000") == NULL &&
+	    !json_too_deep(copy, len, 4))
+		tree = yajl_tree_parse(copy, NULL, 0);
+	sodium_memzero(copy, len);
+	free(copy);
+	if (tree == NULL || tree->type != yajl_t_object)
+		return tree;
+	for (i = 0; i < tree->u.object.len; i++) {
+		if (strcmp(tree->u.object.keys[i], "password") != 0)
+			return tree;	/* only "password" */
+		v = tree->u.object.values[i];
+		if (v->type != yajl_t_string || *pw != NULL)
+			return tree;
+		*pw = v->u.string;
+	}
+	if (*pw == NULL)
+		return tree;
+	pwlen = strlen(*pw);
+	for (i = 0; i < pwlen; i++)
+		if ((unsigned char)(*pw)[i] < 0x20 || (*pw)[i] == 0x7f)
+			break;
+	if (pwlen == 0 || pwlen > FE_PASSWORD_MAX || i != pwlen)
+		*pw = NULL;
+	return tree;
+}
+
+static void
+login_tree_free(yajl_val tree)
+{
+	size_t	i;
+
+	if (tree == NULL)
+		return;
+	if (tree->type == yajl_t_object)
+		for (i = 0; i < tree->u.object.len; i++)
+			if (tree->u.object.values[i]->type == yajl_t_string)
+				sodium_memzero(tree->u.object.values[i]->u.string,
+				    strlen(tree->u.object.values[i]->u.string));
+	yajl_tree_free(tree);
+}
+
+static void
+api_login(struct evhttp_request *req, struct session *unused, const char *rest)
+{
+	struct proto_request	 preq;
+	struct proto_error	 err;
+	struct api_call		*call;
+	const char		*pw;
+	yajl_val		 tree;
+	char			 retry[16];
+	int			 wait;
+
+	tree = login_parse(req, &pw);
+	if (pw == NULL) {
+		login_tree_free(tree);
+		http_reply_error(req, 400, "bad_request", "the body must be "
+		    "{\"password\":\"...\"}, 1 to %d printable characters",
+		    FE_PASSWORD_MAX);
+		return;
+	}
+	call = api_call_new(req, 200);
+	http_client_addr(req, call->addr, sizeof(call->addr));
+	if ((wait = throttle_check(call->addr, fe_now())) > 0) {
+		login_tree_free(tree);
+		log_warnx("login from %s throttled for %d s", call->addr, wait);
+		snprintf(retry, sizeof(retry), "%d", wait);
+		evhttp_add_header(evhttp_request_get_output_headers(req),
+		    "Retry-After", retry);
+		http_reply_error(req, 429, "throttled",
+		    "too many failed logins; try again in %d s", wait);
+		free(call);
+		return;
+	}
+	proto_request_init(&preq, OP_AUTH_LOGIN, 0);
+	proto_request_set_str(&preq, "password", pw);
+	proto_request_set_str(&preq, "client", call->addr);
+	login_tree_free(tree);
+	if (backend_request(&preq, login_reply, call, &err) == -1) {
+		throttle_cancel(call->addr);
+		free(call);
+		api_request_error(req, &err);
+	}
+	proto_request_free(&preq);	/* wipes the password */
+}
+
+static void
+api_logout(struct evhttp_request *req, struct session *s, const char *rest)
+{
+	char	sid[FE_TOKEN_HEX + 1];
+
+	memcpy(sid, s->id, sizeof(sid));
+	session_destroy(s);
+	sse_end_session(sid);
+	sodium_memzero(sid, sizeof(sid));
+	api_set_cookie(req, "");
+	http_reply_json(req, 200, "{}", 2);
+}
+
+static void
+api_session(struct evhttp_request *req, struct session *s, const char *rest)
+{
+	yajl_gen	 g = json_gen_new();
+	char		*json;
+	size_t		 len;
+
+	yajl_gen_map_open(g);
+	json_kstr(g, "csrf", s->csrf);
+	json_kint(g, "idle_timeout", fenv->cfg.session_idle);
+	json_ktime(g, "expires_at", json_now_ms() +
+	    (long long)(session_expires(s) - fe_now()) * 1000);
+	yajl_gen_map_close(g);
+	json = json_gen_take(g, &len);
+	yajl_gen_free(g);
+	http_reply_json(req, 200, json, len);
+	free(json);
+}
+
+static void
+api_state_done(void *arg, const char *json, size_t len, const char *errmsg)
+{
+	struct evhttp_request	*req = arg;
+
+	if (json == NULL)
+		http_reply_error(req, 503, "unavailable", "%s", errmsg);
+	else
+		http_reply_json(req, 200, json, len);
+}
+
+static void
+api_state(struct evhttp_request *req, struct session *s, const char *rest)
+{
+	state_get(api_state_done, req);
+}
+
+static void
+api_events(struct evhttp_request *req, struct session *s, const char *rest)
+{
+	sse_open(req, s);
+}
+
+static void
+api_git(struct evhttp_request *req, struct session *s, const char *rest)
+{
+	if (strcmp(rest, "fetch") == 0)
+		api_job_op(req, OP_GIT_FETCH, NULL);
+	else if (strcmp(rest, "pull") == 0)
+		api_job_op(req, OP_GIT_PULL, NULL);
+	else
+		http_reply_error(req, 404, "not_found", "no such git action");
+}
+
+static void
+api_deploy(struct evhttp_request *req, struct session *s, const char *rest)
+{
+	api_job_op(req, OP_DEPLOY, NULL);
+}
+
+static int
+action_op(const char *action, enum proto_op_id start, enum proto_op_id *op)
+{
+	static const char *const	actions[] = {
+		"start", "stop", "restart", "rebuild"
+	};
+	size_t				i;
+
+	/* the four ops follow each other in the enum, in this order */
+	for (i = 0; i < 4; i++)
+		if (strcmp(action, actions[i]) == 0) {
+			*op = start + (enum proto_op_id)i;
+			return 0;
+		}
+	return -1;
+}
+
+static void
+api_stack(struct evhttp_request *req, struct session *s, const char *rest)
+{
+	enum proto_op_id	op;
+
+	if (action_op(rest, OP_STACK_START, &op) == -1) {
+		http_reply_error(req, 404, "not_found", "no such stack action");
+		return;
+	}
+	api_job_op(req, op, NULL);
+}
+
+/* rest: "NAME/ACTION", still percent-encoded: a name has no '%' anyway */
+static void
+api_service(struct evhttp_request *req, struct session *s, const char *rest)
+{
+	char			 name[CONFIG_MAX_SERVICE_NAME + 2];
+	const char		*slash;
+	enum proto_op_id	 op;
+	size_t			 len;
+
+	if ((slash = strchr(rest, '/')) == NULL ||
+	    action_op(slash + 1, OP_SERVICE_START, &op) == -1) {
+		http_reply_error(req, 404, "not_found", "no such service action");
+		return;
+	}
+	len = (size_t)(slash - rest);
+	if (len == 0 || len > CONFIG_MAX_SERVICE_NAME) {
+		http_reply_error(req, 404, "not_found", "no such service");
+		return;
+	}
+	memcpy(name, rest, len);
+	name[len] = '\0';
+	api_job_op(req, op, name);
+}
+
+static void
+api_job(struct evhttp_request *req, struct session *s, const char *rest)
+{
+	struct proto_request	preq;
+	long long		id;
+
+	if (http_parse_id(rest, strlen(rest), PROTO_MAX_ID, &id) == -1) {
+		http_reply_error(req, 404, "not_found", "no such job");
+		return;
+	}
+	proto_request_init(&preq, OP_JOB_GET, 0);
+	proto_request_set_int(&preq, "job", id);
+	api_forward(req, &preq, 200, 0);
+}
+
+/* what a backend event changes: the cached state, and the browsers */
+void
+api_event(const struct proto_reply *r)
+{
+	static const struct {
+		const char	*name;
+		unsigned	 parts;
+	} events[] = {
+		{ "job.state", STATE_JOBS },
+		{ "job.log", 0 },
+		{ "service.state", STATE_SERVICES },
+		{ "git.state", STATE_GIT },
+		{ "deploy.state", STATE_DEPLOYS | STATE_JOBS },
+	};
+	const char	*st;
+	char		*json;
+	size_t		 i, len;
+	yajl_gen	 g;
+
+	if (strcmp(r->event, "missed") == 0) {
+		log_debug("%s: the backend dropped events for us", __func__);
+		state_invalidate(STATE_ALL);
+		sse_missed_all();
+		return;
+	}
+	for (i = 0; i < sizeof(events) / sizeof(events[0]); i++)
+		if (strcmp(r->event, events[i].name) == 0)
+			break;
+	if (i == sizeof(events) / sizeof(events[0])) {
+		log_debug("%s: event %.64s not passed on", __func__, r->event);
+		return;
+	}
+	if (events[i].parts != 0) {
+		st = json_get_str(r->data, "state");
+		/* a job that ended may have changed anything */
+		if (i == 0 && st != NULL && (strcmp(st, "succeeded") == 0 ||
+		    strcmp(st, "failed") == 0))
+			state_invalidate(STATE_ALL);
+		else
+			state_invalidate(events[i].parts);
+	}
+	g = json_gen_new();
+	json_tree(g, r->data);
+	json = json_gen_take(g, &len);
+	yajl_gen_free(g);
+	sse_broadcast(events[i].name, json, len);
+	free(json);
+}
+
+void
+api_backend_changed(int up)
+{
+	if (up) {
+		state_invalidate(STATE_ALL);
+		sse_broadcast("backend", "{\"up\":true}", 11);
+	} else {
+		state_backend_down();
+		sse_broadcast("backend", "{\"up\":false}", 12);
+	}
+}

@@ -1,0 +1,208 @@
+/*
+ * davit-frontend: the unprivileged web process.  It never reads .env: it
+ * asks the backend for its settings (frontend.config), forwards logins
+ * (auth.login) and actions, keeps sessions, serves the JSON API, the
+ * dashboard's files and a Server-Sent Events stream of the backend's events.
+ */
+#ifndef DAVIT_FRONTEND_H
+#define DAVIT_FRONTEND_H
+
+#include <sys/queue.h>
+#include <sys/types.h>
+
+#include <stddef.h>
+#include <time.h>
+
+#include <event2/event.h>
+#include <event2/http.h>
+#include <yajl/yajl_tree.h>
+
+#include "proto/proto.h"
+
+/* limits, all in one place */
+#define FE_MAX_HEADERS		(16 * 1024)	/* request line and headers */
+#define FE_MAX_API_BODY		(64 * 1024)	/* every route but the webhook */
+#define FE_MAX_WEBHOOK_BODY	(25 * 1024 * 1024)	/* GitHub's own cap */
+#define FE_HTTP_TIMEOUT		10		/* seconds a client may stall */
+#define FE_MAX_CONNS		256		/* HTTP connections at once */
+#define FE_LISTEN_BACKLOG	128
+#define FE_MAX_SESSIONS		64		/* the least recently used goes */
+#define FE_TOKEN_BYTES		32		/* session ids and CSRF tokens */
+#define FE_TOKEN_HEX		(FE_TOKEN_BYTES * 2)
+#define FE_MAX_COOKIE_HEADER	8192		/* a longer Cookie header is ignored */
+#define FE_MAX_COOKIES		64		/* pairs looked at in one header */
+#define FE_THROTTLE_WINDOW	60		/* seconds */
+#define FE_THROTTLE_PER_ADDR	5		/* failed logins per address per window */
+#define FE_THROTTLE_GLOBAL	30		/* failed logins overall per window */
+#define FE_THROTTLE_ADDRS	256		/* addresses remembered */
+#define FE_ADDR_MAX		64		/* a client address as text */
+#define FE_PASSWORD_MAX		1024		/* as auth.login's field */
+#define FE_SSE_MAX_CLIENTS	128		/* event streams at once */
+#define FE_SSE_MAX_BUFFER	(64 * 1024)	/* unsent bytes of one stream */
+#define FE_SSE_PING		15		/* seconds between ": ping" */
+#define FE_SSE_TIMEOUT		60		/* a stream that takes nothing for this long */
+#define FE_SSE_RETRY_MS		2000		/* the browser's reconnect delay */
+#define FE_STATE_TTL_MS		1000		/* the /api/state cache, besides events */
+#define FE_STATE_MAX_WAITERS	256
+#define FE_BACKEND_MAX_LINE	(2 * 1024 * 1024)	/* one reply or event */
+#define FE_BACKEND_MAX_INFLIGHT	16		/* the backend's CTL_MAX_PENDING */
+#define FE_BACKEND_MAX_QUEUED	512		/* waiting to be sent */
+#define FE_BACKEND_TIMEOUT	30		/* seconds for any reply */
+#define FE_BACKEND_RETRY_MIN_MS	200		/* reconnect backoff */
+#define FE_BACKEND_RETRY_MAX_MS	2000
+#define FE_BOOT_TIMEOUT		10		/* seconds for frontend.config at start */
+#define FE_STATIC_MAX_PATH	256		/* a decoded www path */
+#define FE_STATIC_MAX_DEPTH	8		/* directories below www */
+#define FE_STATIC_MAX_FILE	(16 * 1024 * 1024)
+#define FE_MAX_LISTEN		300
+
+#define FE_COOKIE_NAME		"davit_session"
+#define FE_CSRF_HEADER		"X-Davit-CSRF"
+
+/* what frontend.config tells us */
+struct fe_config {
+	char	*listen;
+	char	*webhook_secret;	/* NULL: no webhook */
+	size_t	 webhook_secret_len;
+	int	 session_idle;
+	int	 session_max;
+	int	 cookie_secure;
+	char	*github_repo;
+	char	*branch;
+	char	*www_dir;
+};
+
+struct frontend_env {
+	struct event_base	*base;
+	struct fe_config	 cfg;
+	const char		*socket_path;
+	const char		*user;
+	int			 www_fd;	/* -1: no dashboard files */
+	int			 listen_fd;
+	uid_t			 uid;		/* DAVIT_USER */
+	gid_t			 gid;
+	volatile int		 shutting_down;
+};
+extern struct frontend_env	*fenv;
+
+/* settings.c */
+int	 fe_config_parse(yajl_val result, struct fe_config *cfg, char *err,
+	    size_t errlen);
+void	 fe_config_free(struct fe_config *cfg);
+time_t	 fe_now(void);		/* monotonic seconds */
+
+/* backend.c: the one persistent connection to davit-backend */
+/* r is NULL when the backend went away or did not answer in time */
+typedef void (*fe_reply_cb)(void *arg, const struct proto_reply *r);
+int	 backend_connect_sync(const char *path, uid_t uid, gid_t gid);
+int	 backend_config_sync(int fd, struct fe_config *cfg, char *err, size_t errlen);
+void	 backend_start(int fd);
+void	 backend_shutdown(void);
+int	 backend_up(void);
+/*
+ * Sends req (its id is set here) and calls cb with the reply.  -1 with err
+ * (PE_UNAVAILABLE when the backend is down, PE_BUSY when too much is queued,
+ * PE_BAD_REQUEST when a value does not fit the op table): cb is not called.
+ */
+int	 backend_request(struct proto_request *req, fe_reply_cb cb, void *arg,
+	    struct proto_error *err);
+/* the result of an ok reply as JSON text (malloc'd) */
+char	*backend_result_json(const struct proto_reply *r, size_t *len);
+
+/* http.c: the server, the route table, replies */
+void	 http_init(int fd);
+void	 http_shutdown(void);
+int	 http_conn_count(void);
+/* adds the security headers (and Cache-Control: no-store for the API) */
+void	 http_security_headers(struct evhttp_request *req, int api);
+void	 http_reply(struct evhttp_request *req, int status, const char *ctype,
+	    struct evbuffer *body);
+void	 http_reply_json(struct evhttp_request *req, int status, const char *json,
+	    size_t len);
+void	 http_reply_error(struct evhttp_request *req, int status, const char *code,
+	    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+void	 http_client_addr(struct evhttp_request *req, char *out, size_t outlen);
+/* the SSE stream of req is tied to its connection: closed with it */
+int	 http_conn_set_sse(struct evhttp_request *req, void *client);
+
+/* headers.c: parsing of what clients send; pure functions */
+size_t	 http_cookie_find(const char *hdr, size_t len, const char *name,
+	    const char **vals, size_t *lens, size_t max);
+int	 http_media_type(const char *ctype, char *out, size_t outlen);
+int	 http_media_is_form(const char *media);
+int	 http_origin_ok(const char *origin, const char *host);
+int	 http_parse_id(const char *s, size_t len, long long max, long long *out);
+int	 http_is_hex(const char *s, size_t len);
+void	 http_hex(const unsigned char *in, size_t len, char *out);
+
+/* session.c: the session store */
+struct session {
+	int	 used;
+	char	 id[FE_TOKEN_HEX + 1];
+	char	 csrf[FE_TOKEN_HEX + 1];
+	time_t	 created;		/* fe_now() */
+	time_t	 last;
+};
+void		 session_limits(int idle, int max);
+struct session	*session_create(time_t now);
+/* the live session of that id, touched; NULL if none or expired */
+struct session	*session_lookup(const char *id, size_t len, time_t now);
+/* the same without touching it */
+struct session	*session_peek(const char *id, size_t len, time_t now);
+void		 session_destroy(struct session *s);
+void		 session_clear(void);
+size_t		 session_count(time_t now);
+time_t		 session_expires(const struct session *s);	/* absolute, fe_now() */
+int		 session_csrf_ok(const struct session *s, const char *token);
+
+/* throttle.c: failed logins per client address and overall */
+/* 0: go ahead (the attempt counts as failed until throttle_success); else seconds to wait */
+int	 throttle_check(const char *addr, time_t now);
+void	 throttle_success(const char *addr);	/* the attempt was right */
+void	 throttle_cancel(const char *addr);	/* the attempt did not count */
+void	 throttle_reset(void);
+
+/* static.c: the www directory */
+int	 static_normalize(const char *raw, char *out, size_t outlen);
+int	 static_open(int dirfd, const char *rel, off_t *size);
+const char *static_content_type(const char *rel);
+void	 static_serve(struct evhttp_request *req, const char *rawpath);
+
+/* state.c: /api/state from a cache kept fresh by events */
+#define STATE_PROJECT	0x01
+#define STATE_GIT	0x02
+#define STATE_SERVICES	0x04
+#define STATE_JOBS	0x08
+#define STATE_DEPLOYS	0x10
+#define STATE_ALL	0x1f
+/* json is the whole /api/state document, or NULL with a message */
+typedef void (*state_cb)(void *arg, const char *json, size_t len, const char *errmsg);
+int	 state_get(state_cb cb, void *arg);
+void	 state_invalidate(unsigned parts);
+void	 state_backend_down(void);
+void	 state_shutdown(void);
+
+/* sse.c: the browsers' event streams */
+void	 sse_init(void);
+void	 sse_shutdown(void);
+void	 sse_open(struct evhttp_request *req, const struct session *s);
+void	 sse_closed(void *client);	/* its connection went away */
+void	 sse_broadcast(const char *event, const char *data, size_t len);
+void	 sse_missed_all(void);
+void	 sse_end_session(const char *sid);	/* logout: its streams end */
+size_t	 sse_count(void);
+
+/* api.c: the JSON API */
+void	 api_route(struct evhttp_request *req, const char *path);
+void	 api_healthz(struct evhttp_request *req);
+/* a backend event: the cache and the browsers */
+void	 api_event(const struct proto_reply *r);
+void	 api_backend_changed(int up);
+
+/*
+ * webhook_http.c (the webhook concern): POST /hooks/github.  Weak: without
+ * it the route answers 404.  The secret is fenv->cfg.webhook_secret.
+ */
+void	 webhook_route(struct evhttp_request *req) __attribute__((weak));
+
+#endif

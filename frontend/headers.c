@@ -1,0 +1,203 @@
+/*
+ * Parsing of what HTTP clients send: cookies, media types, Origin, ids.
+ * Pure functions over hostile text: bounded, no allocation, every length
+ * checked, an embedded NUL is a malformed header.
+ */
+#include <string.h>
+#include <strings.h>
+
+#include "frontend/frontend.h"
+
+static int
+is_ows(char c)
+{
+	return c == ' ' || c == '\t';
+}
+
+/* RFC 6265 cookie-octet, plus the quotes of a quoted value */
+static int
+is_cookie_octet(unsigned char c)
+{
+	return c == 0x21 || (c >= 0x23 && c <= 0x2b) || (c >= 0x2d && c <= 0x3a) ||
+	    (c >= 0x3c && c <= 0x5b) || (c >= 0x5d && c <= 0x7e);
+}
+
+/*
+ * Finds the values of the cookie NAME in a Cookie header ("a=1; b=2"):
+ * up to max of them (a name may come more than once), as pointers into hdr.
+ * Pairs without '=', with characters a cookie may not hold, or beyond the
+ * first FE_MAX_COOKIES are skipped; a header longer than
+ * FE_MAX_COOKIE_HEADER or holding a NUL yields nothing.
+ */
+size_t
+http_cookie_find(const char *hdr, size_t len, const char *name,
+    const char **vals, size_t *lens, size_t max)
+{
+	const char	*p, *end, *pair, *eq, *pend, *v;
+	size_t		 namelen = strlen(name), found = 0, npairs = 0, vlen, i;
+	int		 ok;
+
+	if (hdr == NULL || len > FE_MAX_COOKIE_HEADER ||
+	    memchr(hdr, '\0', len) != NULL)
+		return 0;
+	p = hdr;
+	end = hdr + len;
+	while (p < end && found < max && npairs < FE_MAX_COOKIES) {
+		while (p < end && (is_ows(*p) || *p == ';'))
+			p++;
+		if (p == end)
+			break;
+		pair = p;
+		if ((pend = memchr(p, ';', (size_t)(end - p))) == NULL)
+			pend = end;
+		p = pend;
+		npairs++;
+		/* trailing whitespace of the pair */
+		while (pend > pair && is_ows(pend[-1]))
+			pend--;
+		if ((eq = memchr(pair, '=', (size_t)(pend - pair))) == NULL)
+			continue;
+		if ((size_t)(eq - pair) != namelen ||
+		    memcmp(pair, name, namelen) != 0)
+			continue;
+		v = eq + 1;
+		vlen = (size_t)(pend - v);
+		if (vlen >= 2 && v[0] == '"' && v[vlen - 1] == '"') {
+			v++;
+			vlen -= 2;
+		}
+		for (i = 0, ok = 1; i < vlen && ok; i++)
+			ok = is_cookie_octet((unsigned char)v[i]);
+		if (!ok)
+			continue;
+		vals[found] = v;
+		lens[found] = vlen;
+		found++;
+	}
+	return found;
+}
+
+/*
+ * The media type of a Content-Type value, lowercased, without parameters
+ * or whitespace: "Application/JSON; charset=utf-8" -> "application/json".
+ * -1 when it is not type/subtype or does not fit.
+ */
+int
+http_media_type(const char *ctype, char *out, size_t outlen)
+{
+	const char	*p = ctype;
+	size_t		 n = 0;
+	int		 slash = 0;
+
+	if (ctype == NULL || outlen == 0)
+		return -1;
+	while (is_ows(*p))
+		p++;
+	for (; *p != '\0' && *p != ';' && !is_ows(*p); p++) {
+		unsigned char	c = (unsigned char)*p;
+
+		if (c == '/')
+			slash++;
+		else if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || strchr("!#$&^_.+-", c) != NULL))
+			return -1;
+		if (n + 1 >= outlen)
+			return -1;
+		out[n++] = (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : (char)c;
+	}
+	while (is_ows(*p))
+		p++;
+	if (*p != '\0' && *p != ';')
+		return -1;
+	out[n] = '\0';
+	if (slash != 1 || out[0] == '/' || out[n - 1] == '/')
+		return -1;
+	return 0;
+}
+
+/* the types a plain HTML form (or a CORS "simple request") can send */
+int
+http_media_is_form(const char *media)
+{
+	return strcmp(media, "application/x-www-form-urlencoded") == 0 ||
+	    strcmp(media, "multipart/form-data") == 0 ||
+	    strcmp(media, "text/plain") == 0;
+}
+
+/*
+ * 1 if an Origin header names the host of the Host header: scheme http or
+ * https, then exactly that host[:port], nothing after.  "null", a path,
+ * userinfo or a different port do not match.
+ */
+int
+http_origin_ok(const char *origin, const char *host)
+{
+	const char	*hp;
+	size_t		 hlen;
+
+	if (origin == NULL || host == NULL)
+		return 0;
+	while (is_ows(*host))
+		host++;
+	hlen = strlen(host);
+	while (hlen > 0 && is_ows(host[hlen - 1]))
+		hlen--;
+	if (hlen == 0 || hlen > 255 || memchr(host, '/', hlen) != NULL ||
+	    memchr(host, '@', hlen) != NULL)
+		return 0;
+	if (strncasecmp(origin, "http://", 7) == 0)
+		hp = origin + 7;
+	else if (strncasecmp(origin, "https://", 8) == 0)
+		hp = origin + 8;
+	else
+		return 0;
+	return strlen(hp) == hlen && strncasecmp(hp, host, hlen) == 0;
+}
+
+/* a decimal id in 1..max, digits only, no leading zero: 0 on success */
+int
+http_parse_id(const char *s, size_t len, long long max, long long *out)
+{
+	long long	v = 0;
+	size_t		i;
+
+	if (len == 0 || len > 19 || s[0] == '0')
+		return -1;
+	for (i = 0; i < len; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		if (v > (max - (s[i] - '0')) / 10)
+			return -1;
+		v = v * 10 + (s[i] - '0');
+	}
+	if (v < 1 || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+/* 1 if s is len lowercase hex digits */
+int
+http_is_hex(const char *s, size_t len)
+{
+	size_t	i;
+
+	for (i = 0; i < len; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+			return 0;
+	return 1;
+}
+
+/* out holds 2 * len + 1 */
+void
+http_hex(const unsigned char *in, size_t len, char *out)
+{
+	static const char	digits[] = "0123456789abcdef";
+	size_t			i;
+
+	for (i = 0; i < len; i++) {
+		out[2 * i] = digits[in[i] >> 4];
+		out[2 * i + 1] = digits[in[i] & 0x0f];
+	}
+	out[2 * len] = '\0';
+}

@@ -1,0 +1,124 @@
+/*
+ * The frontend's process-wide state and its settings: what frontend.config
+ * answered, checked here even though the backend made it.
+ */
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <sodium.h>
+
+#include "common/json.h"
+#include "common/log.h"
+#include "frontend/frontend.h"
+
+static struct frontend_env	 frontend_env = { .www_fd = -1, .listen_fd = -1 };
+struct frontend_env		*fenv = &frontend_env;
+
+time_t
+fe_now(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec;
+}
+
+void
+fe_config_free(struct fe_config *cfg)
+{
+	free(cfg->listen);
+	if (cfg->webhook_secret != NULL) {
+		sodium_memzero(cfg->webhook_secret, cfg->webhook_secret_len);
+		free(cfg->webhook_secret);
+	}
+	free(cfg->github_repo);
+	free(cfg->branch);
+	free(cfg->www_dir);
+	memset(cfg, 0, sizeof(*cfg));
+}
+
+static int
+cfg_string(yajl_val result, const char *key, int required, size_t max,
+    char **out, char *err, size_t errlen)
+{
+	yajl_val	v = json_get(result, key);
+	size_t		len;
+
+	if (v == NULL || v->type == yajl_t_null) {
+		if (!required)
+			return 0;
+		snprintf(err, errlen, "\"%s\" missing", key);
+		return -1;
+	}
+	if (v->type != yajl_t_string || (len = strlen(v->u.string)) == 0 ||
+	    len > max) {
+		snprintf(err, errlen, "\"%s\" is not a string of 1..%zu bytes",
+		    key, max);
+		return -1;
+	}
+	if ((*out = strdup(v->u.string)) == NULL)
+		fatal("%s", __func__);
+	return 0;
+}
+
+static int
+cfg_int(yajl_val result, const char *key, long long min, long long max, int *out,
+    char *err, size_t errlen)
+{
+	yajl_val	v = json_get(result, key);
+
+	if (v == NULL || !YAJL_IS_INTEGER(v) || v->u.number.i < min ||
+	    v->u.number.i > max) {
+		snprintf(err, errlen, "\"%s\" is not an integer in %lld..%lld",
+		    key, min, max);
+		return -1;
+	}
+	*out = (int)v->u.number.i;
+	return 0;
+}
+
+/* frontend.config's result, checked even though the backend made it */
+int
+fe_config_parse(yajl_val result, struct fe_config *cfg, char *err, size_t errlen)
+{
+	yajl_val	v;
+
+	memset(cfg, 0, sizeof(*cfg));
+	if (result == NULL || result->type != yajl_t_object) {
+		snprintf(err, errlen, "not an object");
+		return -1;
+	}
+	if (cfg_string(result, "listen", 1, FE_MAX_LISTEN, &cfg->listen, err,
+	    errlen) == -1 ||
+	    cfg_string(result, "webhook_secret", 0, 4096, &cfg->webhook_secret,
+	    err, errlen) == -1 ||
+	    cfg_string(result, "github_repo", 0, 256, &cfg->github_repo, err,
+	    errlen) == -1 ||
+	    cfg_string(result, "branch", 0, 256, &cfg->branch, err, errlen) == -1 ||
+	    cfg_string(result, "www_dir", 0, PATH_MAX, &cfg->www_dir, err,
+	    errlen) == -1 ||
+	    cfg_int(result, "session_idle", 60, 604800, &cfg->session_idle, err,
+	    errlen) == -1 ||
+	    cfg_int(result, "session_max", 60, 2592000, &cfg->session_max, err,
+	    errlen) == -1)
+		goto fail;
+	if (cfg->webhook_secret != NULL)
+		cfg->webhook_secret_len = strlen(cfg->webhook_secret);
+	v = json_get(result, "cookie_secure");
+	if (v == NULL || (v->type != yajl_t_true && v->type != yajl_t_false)) {
+		snprintf(err, errlen, "\"cookie_secure\" is not a boolean");
+		goto fail;
+	}
+	cfg->cookie_secure = v->type == yajl_t_true;
+	if (cfg->www_dir != NULL && cfg->www_dir[0] != '/') {
+		snprintf(err, errlen, "\"www_dir\" is not an absolute path");
+		goto fail;
+	}
+	return 0;
+ fail:
+	fe_config_free(cfg);
+	return -1;
+}
