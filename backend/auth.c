@@ -1,0 +1,263 @@
+/*
+ * auth.login and frontend.config.
+ *
+ * A password is checked with crypto_pwhash_str_verify (argon2id: by design
+ * slow and memory-hungry) by a small pool of worker threads fed from a
+ * bounded queue, so that the event loop, and every other peer's replies,
+ * never wait on it.  A worker touches only its job; the answer is completed
+ * on the loop thread (event_active on an event of the base, which backend.c
+ * made thread-aware).  Every attempt is audited, never the password.
+ *
+ * frontend.config hands the frontend what it needs and may know: the
+ * listen address, session lifetimes, the webhook secret.  Never the token
+ * or the password hash.
+ */
+#include <sys/queue.h>
+
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/event.h>
+#include <sodium.h>
+
+#include "backend/backend.h"
+#include "common/json.h"
+#include "common/log.h"
+
+#define AUTH_THREADS	2	/* verifications at once */
+#define AUTH_QUEUE_MAX	8	/* waiting for a thread */
+
+struct auth_job {
+	TAILQ_ENTRY(auth_job)	 entry;
+	struct ctl_request	*cr;
+	const char		*password;	/* in cr->req, wiped when it completes */
+	size_t			 pwlen;
+	int			 ok;
+};
+TAILQ_HEAD(auth_list, auth_job);
+
+static pthread_mutex_t	 auth_mtx = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t	 auth_cond = PTHREAD_COND_INITIALIZER;
+static struct auth_list	 auth_todo = TAILQ_HEAD_INITIALIZER(auth_todo);
+static struct auth_list	 auth_done = TAILQ_HEAD_INITIALIZER(auth_done);
+static int		 auth_ntodo;
+static int		 auth_stop;
+static pthread_t	 auth_threads[AUTH_THREADS];
+static int		 auth_nthreads;
+static struct event	*auth_ev;
+static char		*auth_hash;	/* a copy the workers read */
+
+static void *
+auth_worker(void *arg)
+{
+	struct auth_job	*j;
+
+	for (;;) {
+		pthread_mutex_lock(&auth_mtx);
+		while (!auth_stop && TAILQ_EMPTY(&auth_todo))
+			pthread_cond_wait(&auth_cond, &auth_mtx);
+		if (auth_stop) {
+			pthread_mutex_unlock(&auth_mtx);
+			return NULL;
+		}
+		j = TAILQ_FIRST(&auth_todo);
+		TAILQ_REMOVE(&auth_todo, j, entry);
+		auth_ntodo--;
+		pthread_mutex_unlock(&auth_mtx);
+
+		j->ok = auth_hash != NULL &&
+		    crypto_pwhash_str_verify(auth_hash, j->password, j->pwlen) == 0;
+
+		pthread_mutex_lock(&auth_mtx);
+		TAILQ_INSERT_TAIL(&auth_done, j, entry);
+		pthread_mutex_unlock(&auth_mtx);
+		event_active(auth_ev, EV_READ, 0);
+	}
+}
+
+static void
+auth_audit(const struct ctl_request *cr, int ok, const char *why)
+{
+	yajl_gen	 g = json_gen_new();
+	char		*json;
+
+	yajl_gen_map_open(g);
+	json_kstr(g, "client", proto_arg_str(&cr->req, "client"));
+	json_kint(g, "uid", cr->uid);
+	json_kint(g, "pid", cr->pid);
+	json_kbool(g, "ok", ok);
+	if (why != NULL)
+		json_kstr(g, "reason", why);
+	yajl_gen_map_close(g);
+	json = json_gen_take(g, NULL);
+	yajl_gen_free(g);
+	audit_record("auth.login", json);
+	free(json);
+}
+
+static void
+auth_finish(struct auth_job *j)
+{
+	struct ctl_request	*cr = j->cr;
+	struct proto_error	 err;
+	const char		*client = proto_arg_str(&cr->req, "client");
+	yajl_gen		 g;
+
+	auth_audit(cr, j->ok, j->ok ? NULL : "wrong password");
+	if (j->ok) {
+		log_info("auth.login: accepted (client %s)",
+		    client != NULL ? client : "?");
+		g = proto_reply_begin(cr->req.id);
+		yajl_gen_map_open(g);
+		json_kbool(g, "ok", 1);
+		yajl_gen_map_close(g);
+		ctl_request_complete(cr, g, NULL);
+	} else {
+		log_warnx("auth.login: wrong password (client %s)",
+		    client != NULL ? client : "?");
+		proto_seterr(&err, PE_UNAUTHORIZED, "wrong password");
+		ctl_request_complete(cr, NULL, &err);
+	}
+	free(j);
+}
+
+/* on the loop thread: the verifications that are over */
+static void
+auth_collect(evutil_socket_t fd, short ev, void *arg)
+{
+	struct auth_list	 list = TAILQ_HEAD_INITIALIZER(list);
+	struct auth_job		*j;
+
+	pthread_mutex_lock(&auth_mtx);
+	TAILQ_CONCAT(&list, &auth_done, entry);
+	pthread_mutex_unlock(&auth_mtx);
+	while ((j = TAILQ_FIRST(&list)) != NULL) {
+		TAILQ_REMOVE(&list, j, entry);
+		auth_finish(j);
+	}
+}
+
+int
+op_auth_login(struct ctl_request *cr, yajl_gen g, struct proto_error *err)
+{
+	const struct proto_value	*pw = proto_arg(&cr->req, "password");
+	struct auth_job			*j;
+
+	if (auth_nthreads == 0) {
+		proto_seterr(err, PE_UNAVAILABLE, "password checks are not running");
+		auth_audit(cr, 0, "unavailable");
+		return CTL_FAIL;
+	}
+	/* the table bounds it; a handler checks what matters all the same */
+	if (!pw->present || pw->slen == 0 || pw->slen > 1024) {
+		proto_seterr(err, PE_BAD_REQUEST, "bad password field");
+		auth_audit(cr, 0, "bad request");
+		return CTL_FAIL;
+	}
+	pthread_mutex_lock(&auth_mtx);
+	if (auth_ntodo >= AUTH_QUEUE_MAX) {
+		pthread_mutex_unlock(&auth_mtx);
+		proto_seterr(err, PE_BUSY, "too many logins being checked; "
+		    "try again");
+		auth_audit(cr, 0, "busy");
+		return CTL_FAIL;
+	}
+	if ((j = calloc(1, sizeof(*j))) == NULL)
+		fatal("%s", __func__);
+	j->cr = cr;
+	j->password = pw->s;
+	j->pwlen = pw->slen;
+	TAILQ_INSERT_TAIL(&auth_todo, j, entry);
+	auth_ntodo++;
+	pthread_cond_signal(&auth_cond);
+	pthread_mutex_unlock(&auth_mtx);
+	return CTL_PENDING;
+}
+
+int
+op_frontend_config(struct ctl_request *cr, yajl_gen g, struct proto_error *err)
+{
+	const struct davit_config	*cfg = &benv->cfg;
+
+	/* the table allows the frontend only; checked again, it holds a secret */
+	if (cr->caller != PROTO_CALLER_FRONTEND) {
+		proto_seterr(err, PE_NOT_ALLOWED, "frontend.config is for %s only",
+		    cfg->user);
+		return CTL_FAIL;
+	}
+	yajl_gen_map_open(g);
+	json_kstr(g, "listen", cfg->listen);
+	json_kstr(g, "webhook_secret", cfg->webhook_secret);
+	json_kint(g, "session_idle", cfg->session_idle);
+	json_kint(g, "session_max", cfg->session_max);
+	json_kbool(g, "cookie_secure", cfg->cookie_secure);
+	json_kstr(g, "github_repo", cfg->github_repo);
+	json_kstr(g, "branch", cfg->branch);
+	json_kstr(g, "www_dir", cfg->www_dir);
+	yajl_gen_map_close(g);
+	return CTL_DONE;
+}
+
+void
+auth_init(void)
+{
+	sigset_t	all, old;
+	int		i, e;
+
+	if (benv->cfg.password_hash != NULL &&
+	    (auth_hash = strdup(benv->cfg.password_hash)) == NULL)
+		fatal("%s", __func__);
+	if ((auth_ev = event_new(benv->base, -1, 0, auth_collect, NULL)) == NULL)
+		fatalx("%s: event_new", __func__);
+	/* signals stay with the loop thread */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	for (i = 0; i < AUTH_THREADS; i++) {
+		if ((e = pthread_create(&auth_threads[i], NULL, auth_worker,
+		    NULL)) != 0) {
+			log_warnx("%s: pthread_create: %s", __func__, strerror(e));
+			break;
+		}
+		auth_nthreads++;
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (auth_nthreads == 0)
+		log_warnx("%s: no thread to check passwords: logins will fail",
+		    __func__);
+}
+
+void
+auth_shutdown(void)
+{
+	struct auth_job		*j;
+	struct proto_error	 err;
+	int			 i;
+
+	pthread_mutex_lock(&auth_mtx);
+	auth_stop = 1;
+	pthread_cond_broadcast(&auth_cond);
+	pthread_mutex_unlock(&auth_mtx);
+	for (i = 0; i < auth_nthreads; i++)
+		pthread_join(auth_threads[i], NULL);
+	auth_nthreads = 0;
+	/* the threads are gone: the lists are ours */
+	auth_collect(-1, 0, NULL);
+	proto_seterr(&err, PE_UNAVAILABLE, "shutting down");
+	while ((j = TAILQ_FIRST(&auth_todo)) != NULL) {
+		TAILQ_REMOVE(&auth_todo, j, entry);
+		auth_audit(j->cr, 0, "shutting down");
+		ctl_request_complete(j->cr, NULL, &err);
+		free(j);
+	}
+	auth_ntodo = 0;
+	if (auth_ev != NULL)
+		event_free(auth_ev);
+	auth_ev = NULL;
+	if (auth_hash != NULL) {
+		sodium_memzero(auth_hash, strlen(auth_hash));
+		free(auth_hash);
+		auth_hash = NULL;
+	}
+}
