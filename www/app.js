@@ -486,8 +486,10 @@
 		});
 		on('deploy.state', onDeployState);
 		on('backend', (d) => {
+			const was = S.backendUp;
 			setBackend(d.up === true, d.up === true ? '' : 'no connection');
-			if (d.up === true)
+			/* the stream says "up" when it opens: reload only on a change */
+			if (d.up === true && !was)
 				loadState();
 		});
 		on('missed', () => {
@@ -731,7 +733,12 @@
 		const box = $('services');
 		const names = serviceNames();
 		const list = (S.services && Array.isArray(S.services.services)) ? S.services.services : [];
-		$('services-none').hidden = names.length > 0;
+		const none = $('services-none');
+		if (names.length === 0)
+			none.textContent = 'No services configured.';
+		else if (!S.services)
+			none.textContent = 'The backend did not report the service states; they are unknown for now.';
+		none.hidden = names.length > 0 && !!S.services;
 		for (const [n, r] of svcRows)
 			if (!names.includes(n)) {
 				r.root.remove();
