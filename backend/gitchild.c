@@ -1174,21 +1174,19 @@ gc_fail_git(int rc, const char *what)
 	gc_strip_userinfo(url);
 	if (strcmp(c.code, "unauthorized") == 0) {
 		if (gc.auth == GC_AUTH_MISSING)
-			gc_fail(c.code, 0, "%s: %s asks for credentials: set "
-			    "DAVIT_GITHUB_TOKEN (or an ssh key for ssh URLs)",
-			    what, url);
+			gc_fail(c.code, 0, "%s asks for credentials: set "
+			    "DAVIT_GITHUB_TOKEN (or an ssh key for ssh URLs)", url);
 		else if (gc_url_is_http(url))
-			gc_fail(c.code, 0, "%s: %s refused the credentials: check "
+			gc_fail(c.code, 0, "%s refused the credentials: check "
 			    "DAVIT_GITHUB_TOKEN (its value, its expiry and its "
-			    "access to this repository)", what, url);
+			    "access to this repository)", url);
 		else
-			gc_fail(c.code, 0, "%s: %s refused the credentials: %s",
-			    what, url, gc_git_message());
+			gc_fail(c.code, 0, "%s refused the credentials: %s", url,
+			    gc_git_message());
 	} else if (strcmp(c.code, "not_found") == 0 && gc.req.url != NULL &&
 	    rc != GIT_ENOTFOUND)
-		gc_fail(c.code, 0, "%s: no repository at %s: check DAVIT_REPO_URL "
-		    "(and that the token may read it) (%s)", what, url,
-		    gc_git_message());
+		gc_fail(c.code, 0, "no repository at %s: check DAVIT_REPO_URL (and "
+		    "that the token may read it) (%s)", url, gc_git_message());
 	else
 		gc_fail(c.code, c.retry, "%s: %s", what, gc_git_message());
 }
