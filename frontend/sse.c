@@ -102,10 +102,18 @@ sse_end(struct sse_client *c)
 	sse_free(c);
 }
 
+/*
+ * Its connection is going away.  When that is the client's doing, evhttp
+ * detaches the request it was still sending and leaves it to us.
+ */
 void
 sse_closed(void *arg)
 {
-	sse_free(arg);
+	struct sse_client	*c = arg;
+
+	if (evhttp_request_get_connection(c->req) == NULL)
+		evhttp_request_free(c->req);
+	sse_free(c);
 }
 
 void
