@@ -535,6 +535,8 @@ gc_kstr_cut(yajl_gen g, const char *key, const char *s, size_t maxraw,
 		json_strn(g, s, len);
 		return;
 	}
+	/* room for the "...": the result stays within both bounds */
+	n = gc_cut_utf8(s, len, maxraw > 3 ? maxraw - 3 : 0);
 	n = gc_cut_json(s, n, maxenc > 3 ? maxenc - 3 : 0);
 	if ((buf = malloc(n + 4)) == NULL)
 		fatal("%s", __func__);
