@@ -191,11 +191,21 @@ http_reply(struct evhttp_request *req, int status, const char *ctype,
 {
 	struct evkeyvalq	*h = evhttp_request_get_output_headers(req);
 
+	char			 len[32];
+
 	if (ctype != NULL)
 		evhttp_add_header(h, "Content-Type", ctype);
 	http_security_headers(req, ctype != NULL &&
 	    strncmp(ctype, "application/json", 16) == 0);
 	http_log(req, status);
+	/* evhttp 2.1 would send the body of a HEAD reply: headers only */
+	if (evhttp_request_get_command(req) == EVHTTP_REQ_HEAD) {
+		snprintf(len, sizeof(len), "%zu",
+		    body != NULL ? evbuffer_get_length(body) : 0);
+		evhttp_add_header(h, "Content-Length", len);
+		evhttp_send_reply(req, status, http_reason(status), NULL);
+		return;
+	}
 	evhttp_send_reply(req, status, http_reason(status), body);
 }
 

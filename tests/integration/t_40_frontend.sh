@@ -106,6 +106,36 @@ wait_for -t 30 backend_up || fail "frontend not up: $(tail -n 20 "$T/frontend.lo
 assert_eq "$(cat "/proc/$FE_PID/comm")" davit-frontend "frontend pid"
 pass "backend (--no-frontend) and a separately started frontend, linked"
 
+# ------------------------------------------------- the backend's auth ops --
+# auth.login is answered off the loop: a hello sent after it is answered first
+login_line=$(jq -cn --arg p "$PASSWORD" '{id:1,op:"auth.login",args:{password:$p,client:"t40"}}')
+out=$( (printf '%s\n' "$login_line" '{"id":2,"op":"hello"}'; sleep 2) |
+	socat -t 5 - "UNIX-CONNECT:$SOCK")
+assert_eq "$(sed -n 1p <<<"$out" | jq -r .id)" 2 "hello answered before the password check"
+assert_eq "$(sed -n 2p <<<"$out" | jq -c .)" '{"id":1,"ok":true,"result":{"ok":true}}' "auth.login, right password"
+out=$( (echo '{"id":3,"op":"auth.login","args":{"password":"nope"}}'; sleep 2) |
+	socat -t 5 - "UNIX-CONNECT:$SOCK")
+assert_eq "$(jq -r .error.code <<<"$out")" unauthorized "auth.login, wrong password"
+assert_eq "$(proto '{"id":4,"op":"frontend.config"}' | jq -r .error.code)" not_allowed "frontend.config for root"
+out=$(proto_as davit '{"id":5,"op":"frontend.config"}')
+assert_eq "$(jq -r .result.listen <<<"$out")" "$LISTEN" "frontend.config for davit: listen"
+assert_eq "$(jq -r .result.session_idle <<<"$out")" 3600 "frontend.config: session_idle"
+assert_not_contains "$out" "$TOKEN" "the token in frontend.config"
+assert_file_not_contains "$T/audit.jsonl" "$PASSWORD"
+assert_file_not_contains "$T/audit.jsonl" "$WEBHOOK_SECRET"
+pass "auth.login off the loop (hello first), audited without the password; frontend.config for the frontend's user only, without the token"
+
+# started as root, it drops to its user or refuses to run
+rc=0
+"$FE_BIN" --socket "$SOCK" --user no_such_davit_user >"$T/refuse.log" 2>&1 || rc=$?
+assert_eq "$rc" 1 "frontend with an unknown user"
+assert_file_contains "$T/refuse.log" "refusing to run as root"
+rc=0
+"$FE_BIN" --socket "$SOCK" --user root >"$T/refuse.log" 2>&1 || rc=$?
+assert_eq "$rc" 1 "frontend asked to stay root"
+assert_file_contains "$T/refuse.log" "refusing to run as root"
+pass "the frontend refuses to run as root when it cannot drop"
+
 # ------------------------------------------------------------ the process --
 status=$(cat "/proc/$FE_PID/status")
 uids=$(sed -n 's/^Uid:[[:space:]]*//p' <<<"$status" | tr -s '[:space:]' ' ')
@@ -309,6 +339,9 @@ assert_eq "$code" 200 "GET /sub/site.css"
 assert_eq "$(hdr Content-Type)" "text/css; charset=utf-8" "css type"
 req -I "$URL/app.js"; code=$CODE
 assert_eq "$code" 200 "HEAD /app.js"
+assert_eq "$(hdr Content-Length)" "$(stat -c %s "$T/www/app.js")" "HEAD Content-Length"
+# and the connection stays usable after it (no stray body)
+assert_eq "$(curl -s -I "$URL/app.js" --next "$URL/healthz" | tail -n 1)" '{"backend":"up"}' "GET after HEAD on one connection"
 for path in /../secret.txt /..%2fsecret.txt /%2e%2e/secret.txt /%2E%2E%2Fsecret.txt \
 	/sub/../../secret.txt /sub/%2e%2e/%2e%2e/secret.txt /%252e%252e/secret.txt \
 	/evil /up/secret.txt /up/www/index.html /etc/passwd '/..\secret.txt' '/%5c..%5csecret.txt' \
