@@ -542,7 +542,10 @@ api_state(struct evhttp_request *req, struct session *s, const char *rest)
 static void
 api_events(struct evhttp_request *req, struct session *s, const char *rest)
 {
-	sse_open(req, s);
+	if (evhttp_request_get_command(req) == EVHTTP_REQ_HEAD)
+		http_reply(req, 200, "text/event-stream", NULL);
+	else
+		sse_open(req, s);
 }
 
 static void

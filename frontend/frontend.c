@@ -9,6 +9,7 @@
  * and unable to drop, it refuses to run.  It never reads .env.
  */
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 
@@ -148,6 +149,24 @@ drop_privileges(uid_t uid, gid_t gid)
 		fatalx("privileges not dropped: could become root again");
 }
 
+/*
+ * What is left to take away: core dumps (the webhook secret is in memory)
+ * and new processes, which the frontend never makes.  Sanitizer builds keep
+ * fork for the symbolizer of their reports.
+ */
+static void
+limit_resources(void)
+{
+	struct rlimit	zero = { 0, 0 };
+
+	if (setrlimit(RLIMIT_CORE, &zero) == -1)
+		fatal("setrlimit(RLIMIT_CORE)");
+#if !defined(__SANITIZE_ADDRESS__)
+	if (setrlimit(RLIMIT_NPROC, &zero) == -1)
+		fatal("setrlimit(RLIMIT_NPROC)");
+#endif
+}
+
 static void
 on_signal(evutil_socket_t sig, short ev, void *arg)
 {
@@ -253,6 +272,7 @@ main(int argc, char *argv[])
 		drop_privileges(fenv->uid, fenv->gid);
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1)
 		fatal("prctl(PR_SET_NO_NEW_PRIVS)");
+	limit_resources();
 	if (chdir("/") == -1)
 		fatal("chdir /");
 

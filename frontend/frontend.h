@@ -47,7 +47,7 @@
 #define FE_BACKEND_MAX_LINE	(2 * 1024 * 1024)	/* one reply or event */
 #define FE_BACKEND_MAX_INFLIGHT	16		/* the backend's CTL_MAX_PENDING */
 #define FE_BACKEND_MAX_QUEUED	512		/* waiting to be sent */
-#define FE_BACKEND_TIMEOUT	30		/* seconds for any reply */
+#define FE_BACKEND_TIMEOUT	60		/* seconds for any reply */
 #define FE_BACKEND_RETRY_MIN_MS	200		/* reconnect backoff */
 #define FE_BACKEND_RETRY_MAX_MS	2000
 #define FE_BOOT_TIMEOUT		10		/* seconds for frontend.config at start */

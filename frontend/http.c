@@ -196,7 +196,8 @@ http_reply(struct evhttp_request *req, int status, const char *ctype,
 	if (ctype != NULL)
 		evhttp_add_header(h, "Content-Type", ctype);
 	http_security_headers(req, ctype != NULL &&
-	    strncmp(ctype, "application/json", 16) == 0);
+	    (strncmp(ctype, "application/json", 16) == 0 ||
+	    strcmp(ctype, "text/event-stream") == 0));
 	http_log(req, status);
 	/* evhttp 2.1 would send the body of a HEAD reply: headers only */
 	if (evhttp_request_get_command(req) == EVHTTP_REQ_HEAD) {

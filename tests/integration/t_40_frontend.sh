@@ -145,6 +145,7 @@ DAVIT_GID=$(id -g davit)
 assert_eq "$gids" "$DAVIT_GID $DAVIT_GID $DAVIT_GID $DAVIT_GID " "frontend Gid"
 assert_eq "$(sed -n 's/^Groups:[[:space:]]*//p' <<<"$status" | tr -d '[:space:]')" "$DAVIT_GID" "frontend supplementary groups"
 assert_eq "$(sed -n 's/^NoNewPrivs:[[:space:]]*//p' <<<"$status")" 1 "NoNewPrivs"
+assert_eq "$(awk '/^Max core file size/ { print $5 " " $6 }' "/proc/$FE_PID/limits")" "0 0" "no core dumps"
 environ=$(tr '\0' '\n' <"/proc/$FE_PID/environ")
 assert_not_contains "$environ" "$TOKEN" "the token in the frontend's environment"
 assert_not_contains "$environ" "$WEBHOOK_SECRET" "the webhook secret in the frontend's environment"
