@@ -162,10 +162,12 @@ void	 throttle_success(const char *addr);	/* the attempt was right */
 void	 throttle_cancel(const char *addr);	/* the attempt did not count */
 void	 throttle_reset(void);
 
+/* path.c: request paths for the www directory; pure functions */
+int	 path_normalize(const char *raw, char *out, size_t outlen);
+const char *path_content_type(const char *rel);
+
 /* static.c: the www directory */
-int	 static_normalize(const char *raw, char *out, size_t outlen);
 int	 static_open(int dirfd, const char *rel, off_t *size);
-const char *static_content_type(const char *rel);
 void	 static_serve(struct evhttp_request *req, const char *rawpath);
 
 /* state.c: /api/state from a cache kept fresh by events */

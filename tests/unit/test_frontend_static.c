@@ -1,5 +1,5 @@
 /*
- * Unit tests for frontend/static.c: path normalisation against traversal
+ * Unit tests for frontend/path.c and static.c: path normalisation against traversal
  * (plain, percent-encoded, doubly encoded, NUL, backslash, "//", hidden
  * files), and opening below the www directory without following symlinks
  * out of it.
@@ -29,7 +29,7 @@ norm_ok(const char *raw, const char *want)
 {
 	char	out[FE_STATIC_MAX_PATH + 1];
 
-	if (static_normalize(raw, out, sizeof(out)) != 0)
+	if (path_normalize(raw, out, sizeof(out)) != 0)
 		fail_msg("refused: %s", raw);
 	assert_string_equal(out, want);
 }
@@ -39,7 +39,7 @@ norm_bad(const char *raw)
 {
 	char	out[FE_STATIC_MAX_PATH + 1];
 
-	if (static_normalize(raw, out, sizeof(out)) != -1)
+	if (path_normalize(raw, out, sizeof(out)) != -1)
 		fail_msg("accepted: %s -> %s", raw, out);
 }
 
@@ -110,7 +110,7 @@ test_normalize_malformed(void **state)
 	norm_bad("/a\tb");
 	norm_bad("/a%7f");
 	norm_bad("/a%1b");
-	assert_int_equal(static_normalize(NULL, buf, sizeof(buf)), -1);
+	assert_int_equal(path_normalize(NULL, buf, sizeof(buf)), -1);
 
 	/* too long */
 	buf[0] = '/';
@@ -127,10 +127,10 @@ test_normalize_malformed(void **state)
 	buf[0] = '\0';
 	for (i = 0; i < FE_STATIC_MAX_DEPTH + 1; i++)
 		strcat(buf, "/d");
-	assert_int_equal(static_normalize(buf, buf + 512, 256), 0);
+	assert_int_equal(path_normalize(buf, buf + 512, 256), 0);
 	/* a small output buffer is never overrun */
-	assert_int_equal(static_normalize("/abcdef", buf, 4), -1);
-	assert_int_equal(static_normalize("/", buf, 4), -1);
+	assert_int_equal(path_normalize("/abcdef", buf, 4), -1);
+	assert_int_equal(path_normalize("/", buf, 4), -1);
 }
 
 static void
@@ -238,19 +238,19 @@ test_open(void **state)
 static void
 test_content_type(void **state)
 {
-	assert_string_equal(static_content_type("index.html"),
+	assert_string_equal(path_content_type("index.html"),
 	    "text/html; charset=utf-8");
-	assert_string_equal(static_content_type("app.js"),
+	assert_string_equal(path_content_type("app.js"),
 	    "text/javascript; charset=utf-8");
-	assert_string_equal(static_content_type("a/style.CSS"),
+	assert_string_equal(path_content_type("a/style.CSS"),
 	    "text/css; charset=utf-8");
-	assert_string_equal(static_content_type("favicon.svg"), "image/svg+xml");
-	assert_string_equal(static_content_type("x.json"), "application/json");
-	assert_string_equal(static_content_type("README"),
+	assert_string_equal(path_content_type("favicon.svg"), "image/svg+xml");
+	assert_string_equal(path_content_type("x.json"), "application/json");
+	assert_string_equal(path_content_type("README"),
 	    "application/octet-stream");
-	assert_string_equal(static_content_type("x.exe"),
+	assert_string_equal(path_content_type("x.exe"),
 	    "application/octet-stream");
-	assert_string_equal(static_content_type("dir.js/file"),
+	assert_string_equal(path_content_type("dir.js/file"),
 	    "application/octet-stream");
 }
 

@@ -1,0 +1,120 @@
+/*
+ * libFuzzer target for what the frontend parses from clients (Cookie,
+ * Content-Type, Origin, ids, request paths) and from the backend
+ * (frontend.config), with the properties each must keep: a cookie value
+ * lies inside the header and holds only cookie characters; an accepted path
+ * has no "." or ".." or empty segment, no backslash or control character,
+ * and fits the bound.
+ */
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/json.h"
+#include "frontend/frontend.h"
+
+int	LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static char *
+cstr(const uint8_t *data, size_t size)
+{
+	char	*s;
+
+	if ((s = malloc(size + 1)) == NULL)
+		abort();
+	memcpy(s, data, size);
+	s[size] = '\0';
+	return s;
+}
+
+static void
+check_cookies(const char *hdr, size_t len)
+{
+	const char	*vals[8];
+	size_t		 lens[8], n, i, j;
+
+	n = http_cookie_find(hdr, len, FE_COOKIE_NAME, vals, lens, 8);
+	if (n > 8)
+		abort();
+	for (i = 0; i < n; i++) {
+		if (vals[i] < hdr || vals[i] + lens[i] > hdr + len)
+			abort();
+		for (j = 0; j < lens[i]; j++)
+			if (vals[i][j] == ';' || vals[i][j] == ' ' ||
+			    (unsigned char)vals[i][j] < 0x21 ||
+			    (unsigned char)vals[i][j] > 0x7e)
+				abort();
+	}
+}
+
+static void
+check_path(const char *raw)
+{
+	char		 out[FE_STATIC_MAX_PATH + 1];
+	const char	*seg, *p;
+	size_t		 len;
+
+	if (path_normalize(raw, out, sizeof(out)) == -1)
+		return;
+	if ((len = strlen(out)) == 0 || len > FE_STATIC_MAX_PATH)
+		abort();
+	for (p = out; *p != '\0'; p++)
+		if (*p == '\\' || (unsigned char)*p < 0x20 || *p == 0x7f)
+			abort();
+	for (seg = out;; seg = p + 1) {
+		p = strchr(seg, '/');
+		len = p != NULL ? (size_t)(p - seg) : strlen(seg);
+		if (len == 0 || seg[0] == '.')
+			abort();
+		if (p == NULL)
+			break;
+	}
+	(void)path_content_type(out);
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct fe_config	 cfg;
+	char			*s, *nl, err[256], media[64];
+	long long		 id;
+	yajl_val		 tree;
+
+	if (size < 1)
+		return 0;
+	s = cstr(data + 1, size - 1);
+	switch (data[0] % 6) {
+	case 0:
+		check_cookies((const char *)data + 1, size - 1);
+		break;
+	case 1:
+		if (http_media_type(s, media, sizeof(media)) == 0 &&
+		    (strlen(media) >= sizeof(media) || strchr(media, '/') == NULL))
+			abort();
+		break;
+	case 2:
+		if ((nl = strchr(s, '\n')) != NULL) {
+			*nl = '\0';
+			(void)http_origin_ok(s, nl + 1);
+		}
+		break;
+	case 3:
+		if (http_parse_id(s, strlen(s), PROTO_MAX_ID, &id) == 0 &&
+		    (id < 1 || id > PROTO_MAX_ID))
+			abort();
+		break;
+	case 4:
+		check_path(s);
+		break;
+	case 5:
+		if ((tree = json_parse(s, strlen(s), err, sizeof(err))) != NULL) {
+			if (fe_config_parse(tree, &cfg, err, sizeof(err)) == 0)
+				fe_config_free(&cfg);
+			yajl_tree_free(tree);
+		}
+		break;
+	}
+	free(s);
+	return 0;
+}
