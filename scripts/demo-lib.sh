@@ -1,0 +1,206 @@
+# shellcheck shell=bash
+#
+# The demo compose app that davit keeps up to date, shared by scripts/run.sh
+# (the "start davit" demo) and tests/integration/lib.sh (test fixtures), so
+# there is one copy. Source it; it defines functions only and sets nothing.
+#
+#   compose_cmd                     prints "docker compose" (v2) or "docker-compose" (v1);
+#                                   env COMPOSE_CMD overrides the choice
+#   compose ARGS...                 runs compose (whichever is installed) with ARGS
+#   make_demo_app DIR PROJECT       builds the app, its bare origin DIR.origin.git,
+#                                   leaves DIR a checkout of origin (env: PORT)
+#   push_commit ORIGIN MSG [FILE CONTENT]
+#                                   commits in a scratch clone of ORIGIN and pushes
+#   compose_cleanup PROJECT [DIR]   removes the project's containers and images
+#                                   (also older builds, by the label davit.demo.project)
+#
+# Every function returns non-zero with a message on stderr on error, so it
+# works under `set -eu` and in `if`/`||` alike.
+
+DEMO_BUSYBOX=${DEMO_BUSYBOX:-/bin/busybox}
+DEMO_GIT_NAME=${DEMO_GIT_NAME:-davit demo}
+DEMO_GIT_EMAIL=${DEMO_GIT_EMAIL:-demo@davit.invalid}
+
+_demo_err() {
+	printf '%s\n' "$*" >&2
+	return 1
+}
+
+# git with a fixed identity and no dependence on the caller's git config for
+# the things that matter here (default branch, identity).
+_demo_git() {
+	git -c user.name="$DEMO_GIT_NAME" -c user.email="$DEMO_GIT_EMAIL" \
+	    -c init.defaultBranch=main -c commit.gpgSign=false "$@"
+}
+
+compose_cmd() {
+	if [ -n "${COMPOSE_CMD:-}" ]; then
+		echo "$COMPOSE_CMD"
+	elif docker compose version >/dev/null 2>&1; then
+		echo "docker compose"
+	elif command -v docker-compose >/dev/null 2>&1; then
+		echo "docker-compose"
+	else
+		_demo_err "compose_cmd: neither 'docker compose' (v2) nor 'docker-compose' (v1) is installed"
+	fi
+}
+
+compose() {
+	local c
+	c=$(compose_cmd) || return 1
+	# shellcheck disable=SC2086 # "docker compose" is two words on purpose
+	$c "$@"
+}
+
+# make_demo_app DIR PROJECT
+#   DIR      directory to create (must not exist or be empty)
+#   PROJECT  compose project name ([a-z0-9][a-z0-9_-]*); images are named
+#            PROJECT-web and PROJECT-worker, and DIR/.env sets
+#            COMPOSE_PROJECT_NAME=PROJECT so plain `compose up` in DIR agrees
+#   env PORT TCP port on 127.0.0.1 that `web` serves on (default 8081)
+#   env VERSION initial content of the VERSION file (default v1)
+make_demo_app() {
+	local dir=${1:-} project=${2:-} port=${PORT:-8081} version=${VERSION:-v1}
+	local origin
+	[ -n "$dir" ] && [ -n "$project" ] || _demo_err "usage: make_demo_app DIR PROJECT" || return 1
+	[[ $project =~ ^[a-z0-9][a-z0-9_-]*$ ]] ||
+		_demo_err "make_demo_app: project name '$project' must match [a-z0-9][a-z0-9_-]*" || return 1
+	[[ $port =~ ^[0-9]+$ ]] && [ "$port" -ge 1 ] && [ "$port" -le 65535 ] ||
+		_demo_err "make_demo_app: PORT '$port' is not a TCP port" || return 1
+	[ -x "$DEMO_BUSYBOX" ] ||
+		_demo_err "make_demo_app: $DEMO_BUSYBOX missing (apt-get install busybox-static)" || return 1
+	case $(LC_ALL=C ldd "$DEMO_BUSYBOX" 2>&1) in
+	*"not a dynamic executable"*|*"statically linked"*) ;;
+	*) _demo_err "make_demo_app: $DEMO_BUSYBOX is dynamically linked; a FROM scratch image needs busybox-static" || return 1 ;;
+	esac
+	dir=${dir%/}
+	origin=$dir.origin.git
+	if [ -e "$dir" ] && [ -n "$(ls -A "$dir" 2>/dev/null)" ]; then
+		_demo_err "make_demo_app: $dir exists and is not empty" || return 1
+	fi
+	[ ! -e "$origin" ] || _demo_err "make_demo_app: $origin already exists" || return 1
+
+	mkdir -p "$dir/web" "$dir/worker" || return 1
+	cp "$DEMO_BUSYBOX" "$dir/busybox" || return 1
+	printf '%s\n' "$version" >"$dir/VERSION"
+	printf 'COMPOSE_PROJECT_NAME=%s\n' "$project" >"$dir/.env"
+	printf '.git\n' >"$dir/.dockerignore"
+
+	cat >"$dir/web/Dockerfile" <<'EOF'
+FROM scratch
+LABEL davit.demo="1"
+COPY busybox /bin/busybox
+# The page that `web` serves is the VERSION file of the repo, baked in at build time.
+COPY VERSION /www/index.html
+# A shell as PID 1 that exits on SIGTERM, so `compose stop` is quick.
+CMD ["/bin/busybox", "sh", "-c", "trap 'exit 0' TERM INT; /bin/busybox httpd -f -p 127.0.0.1:${PORT} -h /www & wait $!"]
+EOF
+	cat >"$dir/worker/Dockerfile" <<'EOF'
+FROM scratch
+LABEL davit.demo="1"
+COPY busybox /bin/busybox
+CMD ["/bin/busybox", "sh", "-c", "trap 'exit 0' TERM INT; while :; do /bin/busybox sleep 1 & wait $!; done"]
+EOF
+	cat >"$dir/docker-compose.yml" <<EOF
+version: "2.4"
+# Demo app for davit. No registry is needed: both images are built FROM scratch
+# with a static busybox. web serves the repo's VERSION file on 127.0.0.1:$port.
+services:
+  web:
+    build:
+      context: .
+      dockerfile: web/Dockerfile
+      labels:
+        davit.demo.project: "$project"
+    image: $project-web
+    network_mode: host
+    environment:
+      PORT: "$port"
+    restart: unless-stopped
+    stop_grace_period: 5s
+    healthcheck:
+      test: ["CMD", "/bin/busybox", "wget", "-q", "-O", "/dev/null", "http://127.0.0.1:$port/"]
+      interval: 2s
+      timeout: 2s
+      retries: 5
+      start_period: 2s
+  worker:
+    build:
+      context: .
+      dockerfile: worker/Dockerfile
+      labels:
+        davit.demo.project: "$project"
+    image: $project-worker
+    network_mode: none
+    restart: unless-stopped
+    stop_grace_period: 5s
+EOF
+
+	_demo_git init -q -b main "$dir" || return 1
+	_demo_git -C "$dir" add -A || return 1
+	_demo_git -C "$dir" commit -q -m "Initial demo app ($version)" || return 1
+	_demo_git init -q --bare -b main "$origin" || return 1
+	_demo_git -C "$dir" remote add origin "$origin" || return 1
+	_demo_git -C "$dir" push -q -u origin main 2>/dev/null ||
+		_demo_err "make_demo_app: push to $origin failed" || return 1
+}
+
+# push_commit ORIGIN MSG [FILE CONTENT]
+#   Clones ORIGIN (a bare repo path or URL) into a scratch dir, writes CONTENT
+#   (plus a newline) into FILE (relative to the repo root) or, without FILE,
+#   makes an empty commit, commits with MSG and pushes to the default branch
+#   (main, or $BRANCH). Prints the new commit id.
+push_commit() {
+	local origin=${1:-} msg=${2:-} file=${3:-} content=${4:-} branch=${BRANCH:-main}
+	local tmp rc=0 sha
+	[ -n "$origin" ] && [ -n "$msg" ] || _demo_err "usage: push_commit ORIGIN MSG [FILE CONTENT]" || return 1
+	if [ $# -eq 3 ]; then
+		_demo_err "push_commit: FILE given without CONTENT" || return 1
+	fi
+	tmp=$(mktemp -d "${TMPDIR:-/tmp}/davit-push.XXXXXX") || return 1
+	{
+		_demo_git clone -q --branch "$branch" "$origin" "$tmp/w" &&
+		if [ -n "$file" ]; then
+			mkdir -p "$(dirname "$tmp/w/$file")" &&
+			printf '%s\n' "$content" >"$tmp/w/$file" &&
+			_demo_git -C "$tmp/w" add -- "$file" &&
+			_demo_git -C "$tmp/w" commit -q -m "$msg"
+		else
+			_demo_git -C "$tmp/w" commit -q --allow-empty -m "$msg"
+		fi &&
+		_demo_git -C "$tmp/w" push -q origin "HEAD:refs/heads/$branch" &&
+		sha=$(_demo_git -C "$tmp/w" rev-parse HEAD)
+	} || rc=1
+	rm -rf "$tmp"
+	[ "$rc" -eq 0 ] || _demo_err "push_commit: could not commit and push to $origin" || return 1
+	printf '%s\n' "$sha"
+}
+
+# compose_cleanup PROJECT [DIR]
+#   Stops and removes everything of compose project PROJECT: containers,
+#   volumes and the images it built (PROJECT-web, PROJECT-worker, and the
+#   names compose v1/v2 give when no image: is set). Never fails.
+compose_cleanup() {
+	local project=${1:-} dir=${2:-} ids img
+	[ -n "$project" ] || { _demo_err "usage: compose_cleanup PROJECT [DIR]"; return 0; }
+	if [ -n "$dir" ] && [ -f "$dir/docker-compose.yml" ]; then
+		(cd "$dir" && compose -p "$project" down --rmi all -v --remove-orphans -t 2) >/dev/null 2>&1 || true
+	fi
+	ids=$(docker ps -aq --filter "label=com.docker.compose.project=$project" 2>/dev/null) || true
+	if [ -n "$ids" ]; then
+		# shellcheck disable=SC2086 # one id per word
+		docker rm -f -v $ids >/dev/null 2>&1 || true
+	fi
+	for img in "$project-web" "$project-worker" "${project}_web" "${project}_worker"; do
+		if docker image inspect "$img" >/dev/null 2>&1; then
+			docker rmi -f "$img" >/dev/null 2>&1 || true
+		fi
+	done
+	# Earlier builds of the project (untagged by a rebuild) carry its label.
+	ids=$(docker images -q --filter "label=davit.demo.project=$project" 2>/dev/null | sort -u) || true
+	if [ -n "$ids" ]; then
+		# shellcheck disable=SC2086 # one id per word
+		docker rmi -f $ids >/dev/null 2>&1 || true
+	fi
+	return 0
+}
