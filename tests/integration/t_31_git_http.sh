@@ -123,6 +123,24 @@ assert_eq "$(wc -l <"$T/cut-$CUT.hits")" 4 "the cut server saw 4 requests"
 info "cut transfer error: $(jget "$j" .error)"
 pass "a server cutting the connection mid-transfer: retried, then a clear failure"
 
+# ------------------------------------------------- a certificate it cannot trust --
+if command -v openssl >/dev/null; then
+	openssl req -x509 -newkey rsa:2048 -nodes -keyout "$T/tls-key.pem" \
+		-out "$T/tls-cert.pem" -days 1 -subj /CN=127.0.0.1 >/dev/null 2>&1
+	TLS=$(unused_port)
+	start_bg tls openssl s_server -accept "127.0.0.1:$TLS" -cert "$T/tls-cert.pem" \
+		-key "$T/tls-key.pem" -www
+	wait_for -t 10 port_open "$TLS" || fail "no TLS server"
+	restart_davit "https://127.0.0.1:$TLS/app.git" "DAVIT_GITHUB_TOKEN=$GOOD"
+	j=$(keep "$(run_job git.fetch)")
+	assert_eq "$(jget "$j" .state)" failed "a self-signed certificate is refused"
+	assert_contains "$(jget "$j" .error)" "certificate" "the message says why"
+	assert_eq "$(jget "$j" .result.tries)" 1 "a bad certificate is not retried"
+	pass "TLS certificate checks are on: a self-signed server is refused, once"
+else
+	info "openssl missing: TLS certificate check not tested"
+fi
+
 # -------------------------------------------- the child's argv and environ --
 TARPIT=$(unused_port)
 start_bg tarpit socat "TCP-LISTEN:$TARPIT,bind=127.0.0.1,reuseaddr,fork" SYSTEM:'sleep 120'
