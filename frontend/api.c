@@ -651,11 +651,17 @@ api_event(const struct proto_reply *r)
 	char		*json;
 	size_t		 i, len;
 	yajl_gen	 g;
+	yajl_val	 v;
+	long long	 count;
 
 	if (strcmp(r->event, "missed") == 0) {
-		log_debug("%s: the backend dropped events for us", __func__);
+		v = json_get(r->data, "count");
+		count = v != NULL && YAJL_IS_INTEGER(v) && v->u.number.i > 0 &&
+		    v->u.number.i <= PROTO_MAX_ID ? v->u.number.i : 1;
+		log_debug("%s: the backend dropped %lld events for us", __func__,
+		    count);
 		state_invalidate(STATE_ALL);
-		sse_missed_all();
+		sse_missed_all(count);
 		return;
 	}
 	for (i = 0; i < sizeof(events) / sizeof(events[0]); i++)

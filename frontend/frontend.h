@@ -190,7 +190,7 @@ void	 sse_shutdown(void);
 void	 sse_open(struct evhttp_request *req, const struct session *s);
 void	 sse_closed(void *client);	/* its connection went away */
 void	 sse_broadcast(const char *event, const char *data, size_t len);
-void	 sse_missed_all(void);
+void	 sse_missed_all(long long count);
 void	 sse_end_session(const char *sid);	/* logout: its streams end */
 size_t	 sse_count(void);
 

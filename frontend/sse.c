@@ -175,13 +175,15 @@ sse_broadcast(const char *event, const char *data, size_t len)
 	free(msg);
 }
 
+/* the backend dropped count events for us: every browser missed them */
 void
-sse_missed_all(void)
+sse_missed_all(long long count)
 {
 	struct sse_client	*c;
 
 	TAILQ_FOREACH(c, &sse_clients, entry) {
-		c->missed++;
+		c->missed = c->missed > PROTO_MAX_ID - count ? PROTO_MAX_ID :
+		    c->missed + count;
 		sse_flush_missed(c);
 	}
 }

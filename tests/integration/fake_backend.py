@@ -1,0 +1,124 @@
+#!/usr/bin/env python3
+"""A scripted stand-in for davit-backend, for tests of davit-frontend.
+
+Speaks the backend protocol on a Unix socket (one JSON line per message),
+answers the frontend's handshake and the ops the API uses, and misbehaves on
+request: floods, garbage, errors. Usage: fake_backend.py SOCKET LISTEN
+Ops and what they do here:
+  hello, frontend.config, subscribe, auth.login (password "pw")
+  project.get, jobs.list: small results; git.status, services.list,
+  deploys.list: "unavailable"
+  git.fetch: {"job":1} and a job.state event
+  git.pull: FLOOD job.log events (n=1..FLOOD), then {"job":2}
+  deploy: a backend "missed" event and a "secret.internal" event, then {"job":3}
+  job.get 555: error "internal"; 666: a line that is not JSON; 777: a reply
+  to an id nobody asked, then the real one
+Every request line is appended to SOCKET.requests for the test to read.
+"""
+import asyncio
+import json
+import os
+import sys
+
+SOCK, LISTEN = sys.argv[1], sys.argv[2]
+FLOOD = int(os.environ.get("FLOOD", "2000"))
+subscribers = set()
+
+
+def line(obj):
+    return (json.dumps(obj, separators=(",", ":")) + "\n").encode()
+
+
+def ok(rid, result):
+    return line({"id": rid, "ok": True, "result": result})
+
+
+def err(rid, code, msg):
+    return line({"id": rid, "ok": False, "error": {"code": code, "message": msg}})
+
+
+def event(name, data):
+    return line({"event": name, "data": data})
+
+
+def broadcast(data):
+    for w in list(subscribers):
+        w.write(data)
+
+
+async def handle(reader, writer):
+    try:
+        while True:
+            raw = await reader.readline()
+            if not raw:
+                break
+            with open(SOCK + ".requests", "ab") as f:
+                f.write(raw)
+            req = json.loads(raw)
+            rid, op, args = req["id"], req["op"], req.get("args") or {}
+            if op == "hello":
+                writer.write(ok(rid, {"protocol": 1, "version": "fake", "role": "frontend"}))
+            elif op == "frontend.config":
+                writer.write(ok(rid, {"listen": LISTEN, "webhook_secret": None,
+                                      "session_idle": 3600, "session_max": 43200,
+                                      "cookie_secure": False, "github_repo": None,
+                                      "branch": "main", "www_dir": None}))
+            elif op == "subscribe":
+                subscribers.add(writer)
+                writer.write(ok(rid, {"subscribed": True}))
+            elif op == "auth.login":
+                if args.get("password") == "pw":
+                    writer.write(ok(rid, {"ok": True}))
+                else:
+                    writer.write(err(rid, "unauthorized", "wrong password"))
+            elif op == "project.get":
+                writer.write(ok(rid, {"services": ["web"], "branch": "main"}))
+            elif op == "jobs.list":
+                writer.write(ok(rid, []))
+            elif op in ("git.status", "services.list", "deploys.list"):
+                writer.write(err(rid, "unavailable", "not in the fake"))
+            elif op == "git.fetch":
+                broadcast(event("job.state", {"id": 1, "op": "git.fetch", "state": "queued"}))
+                writer.write(ok(rid, {"job": 1}))
+            elif op == "git.pull":
+                pad = "x" * 150
+                for n in range(1, FLOOD + 1):
+                    broadcast(event("job.log", {"job": 2, "n": n, "line": pad}))
+                    if n % 100 == 0:
+                        await writer.drain()
+                writer.write(ok(rid, {"job": 2}))
+            elif op == "deploy":
+                broadcast(event("missed", {"count": 7}))
+                broadcast(event("secret.internal", {"token": "must-not-pass"}))
+                writer.write(ok(rid, {"job": 3}))
+            elif op == "job.get":
+                job = args.get("job")
+                if job == 555:
+                    writer.write(err(rid, "internal", "the fake broke"))
+                elif job == 666:
+                    writer.write(b"this is not a reply\n")
+                elif job == 777:
+                    writer.write(ok(rid + 1000, {"stray": True}))
+                    writer.write(ok(rid, {"id": 777}))
+                else:
+                    writer.write(err(rid, "not_found", "no job %s" % job))
+            else:
+                writer.write(err(rid, "unknown_op", "unknown op " + op))
+            await writer.drain()
+    except (ConnectionError, json.JSONDecodeError, KeyError):
+        pass
+    finally:
+        subscribers.discard(writer)
+        writer.close()
+
+
+async def main():
+    if os.path.exists(SOCK):
+        os.unlink(SOCK)
+    server = await asyncio.start_unix_server(handle, path=SOCK)
+    os.chmod(SOCK, 0o666)
+    async with server:
+        await server.serve_forever()
+
+
+asyncio.run(main())
