@@ -14,9 +14,9 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
-#include <fnmatch.h>
 #include <libgen.h>
 #include <limits.h>
 #include <pwd.h>
@@ -486,7 +486,8 @@ gc_classify(int rc, int klass, const char *msg, enum gc_auth auth,
 	default:
 		break;
 	}
-	if (rc == GIT_ENOTFOUND && klass == GIT_ERROR_REPOSITORY) {
+	if (rc == GIT_ENOTFOUND && (klass == GIT_ERROR_REPOSITORY ||
+	    klass == GIT_ERROR_REFERENCE)) {
 		out->code = "not_found";
 		return;
 	}
@@ -1375,8 +1376,31 @@ gc_known_host_name(const char *host, char *out, size_t size)
 		snprintf(out, size, "%s", host);
 }
 
-/* 1 if the comma-separated pattern list names host, -1 on a hashed entry */
+/* OpenSSH's host patterns: '*' and '?' only, no case ("[h]:port" is literal) */
 static int
+gc_glob(const char *p, const char *s)
+{
+	for (; *p != '\0'; p++, s++) {
+		if (*p == '*') {
+			while (p[1] == '*')
+				p++;
+			if (p[1] == '\0')
+				return 1;
+			for (; *s != '\0'; s++)
+				if (gc_glob(p + 1, s))
+					return 1;
+			return 0;
+		}
+		if (*s == '\0')
+			return 0;
+		if (*p != '?' && tolower((unsigned char)*p) !=
+		    tolower((unsigned char)*s))
+			return 0;
+	}
+	return *s == '\0';
+}
+
+int
 gc_known_host_match(char *hosts, const char *name)
 {
 	char	*pat, *save = NULL;
@@ -1389,11 +1413,11 @@ gc_known_host_match(char *hosts, const char *name)
 			continue;
 		}
 		if (pat[0] == '!') {
-			if (fnmatch(pat + 1, name, FNM_CASEFOLD) == 0)
+			if (gc_glob(pat + 1, name))
 				return 0;
 			continue;
 		}
-		if (fnmatch(pat, name, FNM_CASEFOLD) == 0)
+		if (gc_glob(pat, name))
 			match = 1;
 	}
 	return match ? 1 : (hashed ? -1 : 0);

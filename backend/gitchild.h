@@ -97,6 +97,13 @@ size_t		 gc_cut_utf8(const char *s, size_t len, size_t max);
 /* the same, bounding the JSON-encoded length instead */
 size_t		 gc_cut_json(const char *s, size_t len, size_t max_encoded);
 
+/*
+ * Does a known_hosts host list ("a,b,!c,*.d", changed in place) name
+ * name ("host" or "[host]:port")?  1 yes, 0 no, -1 not found but the list
+ * holds hashed entries, which are not read.
+ */
+int		 gc_known_host_match(char *hosts, const char *name);
+
 /* what a failed libgit2 call means for the caller */
 enum gc_auth {
 	GC_AUTH_NONE,		/* no credential trouble seen */

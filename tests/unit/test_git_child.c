@@ -146,6 +146,8 @@ test_classify(void **state)
 		{ -1, GIT_ERROR_ODB, "object not found - no match for id",
 		    GC_AUTH_NONE, "unavailable", 0 },
 		{ -1, GIT_ERROR_NOMEMORY, "out of memory", GC_AUTH_NONE, "internal", 0 },
+		{ GIT_ENOTFOUND, GIT_ERROR_REFERENCE, "reference 'refs/remotes/origin/"
+		    "x' not found", GC_AUTH_NONE, "not_found", 0 },
 		{ -1, 0, NULL, GC_AUTH_NONE, "unavailable", 0 },
 	};
 	struct gc_class	c;
@@ -357,6 +359,31 @@ test_urls(void **state)
 	assert_true(gc_url_is_http("http://h/r"));
 	assert_false(gc_url_is_http("ssh://h/r"));
 	assert_false(gc_url_is_http("file:///r"));
+}
+
+static int
+known(const char *hosts, const char *name)
+{
+	char	buf[256];
+
+	snprintf(buf, sizeof(buf), "%s", hosts);
+	return gc_known_host_match(buf, name);
+}
+
+static void
+test_known_hosts(void **state)
+{
+	assert_int_equal(known("github.com", "github.com"), 1);
+	assert_int_equal(known("gitlab.com,github.com", "github.com"), 1);
+	assert_int_equal(known("GitHub.com", "github.com"), 1);
+	assert_int_equal(known("*.example.org", "git.example.org"), 1);
+	assert_int_equal(known("*.example.org,!bad.example.org", "bad.example.org"), 0);
+	assert_int_equal(known("[git.example.org]:2222", "[git.example.org]:2222"), 1);
+	assert_int_equal(known("git.example.org", "[git.example.org]:2222"), 0);
+	assert_int_equal(known("github.com", "evilgithub.com"), 0);
+	assert_int_equal(known("|1|c2FsdA==|aGFzaA==", "github.com"), -1);
+	assert_int_equal(known("|1|c2FsdA==|aGFzaA==,github.com", "github.com"), 1);
+	assert_int_equal(known("", "github.com"), 0);
 }
 
 /* ---------------------------------------------------------------- cuts -- */
@@ -601,6 +628,7 @@ main(void)
 		cmocka_unit_test(test_request_hostile),
 		cmocka_unit_test(test_request_nul),
 		cmocka_unit_test(test_urls),
+		cmocka_unit_test(test_known_hosts),
 		cmocka_unit_test(test_cuts),
 		cmocka_unit_test(test_reply_log_fail),
 		cmocka_unit_test(test_reply_items),
