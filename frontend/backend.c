@@ -608,7 +608,13 @@ backend_config_sync(int fd, struct fe_config *cfg, char *err, size_t errlen)
 		}
 		free(out);
 		if (sync_readline(fd, &line, &len, deadline) == -1) {
-			snprintf(err, errlen, "no reply: %s", strerror(errno));
+			if (errno == ECONNRESET)
+				snprintf(err, errlen, "the backend hung up (does "
+				    "its DAVIT_USER match uid %u?)",
+				    (unsigned)fenv->uid);
+			else
+				snprintf(err, errlen, "no reply: %s",
+				    strerror(errno));
 			return -1;
 		}
 		if (proto_reply_decode(line, len, &r) == -1) {

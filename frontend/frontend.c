@@ -191,7 +191,7 @@ bootstrap(void)
 			return fd;
 		if (fd != -1)
 			close(fd);
-		if (tries == 0 || log_getverbose())
+		if (tries % 6 == 0 || log_getverbose())
 			log_warnx("backend %s: %s (retrying)", fenv->socket_path,
 			    err);
 		sleep(wait);
