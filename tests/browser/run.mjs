@@ -15,6 +15,9 @@
  *   DAVIT_PUSH_CMD   a shell command that pushes a commit to the app's origin;
  *                    it gets the commit message in $1 and prints the commit id
  *   DAVIT_SERVICES   the services shown (default web,worker)
+ *   DAVIT_BACKEND_DOWN_CMD, DAVIT_BACKEND_UP_CMD
+ *                    shell commands that kill the backend and start it again
+ *                    (the frontend stays); without them that scenario is skipped
  *
  * Other settings: CHROMIUM (default /usr/bin/chromium), DAVIT_ARTIFACTS (where
  * screenshots go; default tests/artifacts/browser), DAVIT_SLOW (timeout
@@ -86,6 +89,8 @@ async function runTests() {
 	const URL_ = process.env.DAVIT_URL.replace(/\/+$/, '');
 	const PASSWORD = process.env.DAVIT_PASSWORD || '';
 	const PUSH_CMD = process.env.DAVIT_PUSH_CMD || '';
+	const DOWN_CMD = process.env.DAVIT_BACKEND_DOWN_CMD || '';
+	const UP_CMD = process.env.DAVIT_BACKEND_UP_CMD || '';
 	const SERVICES = (process.env.DAVIT_SERVICES || 'web,worker').split(',').filter(Boolean);
 	const ART = process.env.DAVIT_ARTIFACTS || path.join(SRC, 'tests', 'artifacts', 'browser');
 	const SLOW = Math.max(Number(process.env.DAVIT_SLOW) || 1, 1);
@@ -383,6 +388,33 @@ async function runTests() {
 		await assertNoReload('fetch and pull');
 		await shot('pulled');
 	});
+
+	/* ------------------------------------------------- backend down -- */
+	if (DOWN_CMD && UP_CMD) {
+		await scenario('the backend going away is said plainly; its return clears it', async () => {
+			await markPage();
+			assert(await page.locator('#banner-backend').isHidden(), 'banner shown before the kill');
+			execFileSync('bash', ['-c', DOWN_CMD], { stdio: 'inherit' });
+			await page.locator('#banner-backend').waitFor({ state: 'visible', timeout: T_UI * 3 });
+			const msg = await text('#banner-backend');
+			assert(/backend is unavailable/i.test(msg), `banner says "${msg}"`);
+			assert(await page.locator('#btn-fetch').isDisabled(), 'Fetch is enabled without a backend');
+			assert(await svc(first).getByRole('button', { name: `Restart ${first}`, exact: true }).isDisabled(),
+			    'Restart is enabled without a backend');
+			assert(await page.locator('#login-view').isHidden(), 'the page went back to the login form');
+			await shot('backend-down');
+			execFileSync('bash', ['-c', UP_CMD], { stdio: 'inherit' });
+			await page.locator('#banner-backend').waitFor({ state: 'hidden', timeout: 60000 * SLOW });
+			await page.waitForFunction(() => !document.getElementById('btn-fetch').disabled, null,
+			    { timeout: T_UI });
+			for (const n of SERVICES)
+				await svc(n).waitFor({ state: 'visible' });
+			await assertNoReload('backend down and up');
+			await shot('backend-back');
+		});
+	} else {
+		log('skip the backend going away (DAVIT_BACKEND_DOWN_CMD/DAVIT_BACKEND_UP_CMD not set)');
+	}
 
 	/* ---------------------------------------------------------- phone -- */
 	await scenario('the dashboard fits a 390 px phone screen', async () => {

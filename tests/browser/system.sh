@@ -50,17 +50,40 @@ wait_for -t 30 curl -fsS "$URL/healthz" || fail "the frontend does not answer on
 wait_for -t 30 sh -c "curl -fsS '$URL/healthz' | grep -q '\"up\"'" ||
 	fail "the frontend is not linked to the backend: $(curl -sS "$URL/healthz" 2>&1)"
 info "davit at $URL"
+# The frontend outlives a killed backend: make sure it goes at exit.
+FE_PID=$(pgrep -P "$DAVIT_BACKEND_PID" -x davit-frontend | head -n 1) ||
+	fail "the backend did not start davit-frontend"
+on_exit "kill -TERM $FE_PID"
 
 # DAVIT_PUSH_CMD: run.mjs calls it (bash -c CMD push MSG) to push a commit
 # to the origin; it prints the new commit id.
 PUSH_CMD=". $(printf '%q' "$DAVIT_SRC/scripts/demo-lib.sh") && push_commit $(printf '%q' "$ORIGIN") \"\$1\" VERSION \"\$1\""
 
+# The backend killed, then started again (without a frontend: the first one
+# stays and reconnects); its pid goes to $T/backend2.pid.
+BIN=$DAVIT_BUILD/backend/davit-backend
+DOWN_CMD="kill -KILL $DAVIT_BACKEND_PID"
+UP_CMD="setsid $(printf '%q' "$BIN") --config $(printf '%q' "$T/davit.env") --no-frontend \
+	</dev/null >>$(printf '%q' "$T/backend-2.log") 2>&1 & echo \$! >$(printf '%q' "$T/backend2.pid")"
+_SAN_LOGS+=("$T/backend-2.log")
+on_exit "[ ! -s $T/backend2.pid ] || kill -TERM \$(cat $T/backend2.pid)"
+
 rc=0
 DAVIT_URL=$URL DAVIT_PASSWORD=$PASSWORD DAVIT_PUSH_CMD=$PUSH_CMD DAVIT_SERVICES=web,worker \
+	DAVIT_BACKEND_DOWN_CMD=$DOWN_CMD DAVIT_BACKEND_UP_CMD=$UP_CMD \
 	node "$HERE/run.mjs" || rc=$?
 
-# The backend must still be alive and clean after the whole scenario.
-kill -0 "$DAVIT_BACKEND_PID" 2>/dev/null || fail "the backend died during the browser tests"
-davit_stop_backend
+# Whichever backend runs now must be alive and stop cleanly.
+if [ -s "$T/backend2.pid" ]; then
+	B2=$(cat "$T/backend2.pid")
+	kill -0 "$B2" 2>/dev/null || fail "the restarted backend died during the browser tests"
+	stop_pid "$B2" 15
+	: >"$T/backend2.pid"
+	[ "$STOP_STATUS" -ne 137 ] || fail "the restarted backend ignored SIGTERM"
+	check_sanitizer_logs
+else
+	kill -0 "$DAVIT_BACKEND_PID" 2>/dev/null || fail "the backend died during the browser tests"
+	davit_stop_backend
+fi
 [ "$rc" -eq 0 ] || fail "browser tests failed (exit $rc)"
 pass "browser tests"
