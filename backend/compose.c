@@ -1,0 +1,680 @@
+/*
+ * The compose CLI, for what only it knows how to do from the user's compose
+ * file, build contexts and .env: build and recreate.  "docker compose" (v2)
+ * when it works, else docker-compose (v1), or DAVIT_COMPOSE_COMMAND.  Always
+ * a fixed argv (never a shell) with -p DAVIT_COMPOSE_PROJECT and -f
+ * DAVIT_COMPOSE_FILE when set, run in DAVIT_WORKDIR with an environment that
+ * holds no davit secret; every output line goes to the job's log.
+ *
+ * Also the jobs of the service and stack ops: start, stop and restart go
+ * through the Engine API (docker_service_act), one service after the other;
+ * rebuilds through compose.
+ */
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "backend/backend.h"
+#include "backend/docker.h"
+#include "common/json.h"
+#include "common/log.h"
+
+#define COMPOSE_DEFAULT_PATH	"/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+#define COMPOSE_DEFAULT_SOCKET	"/var/run/docker.sock"
+#define COMPOSE_ENV_MAX		4096		/* one variable */
+#define COMPOSE_MAX_STEPS	3
+
+enum compose_found {
+	CF_NONE = -1,
+	CF_UNKNOWN = 0,
+	CF_OK = 1,
+};
+
+struct crun;
+
+/* the compose command, found once */
+static struct {
+	enum compose_found	 found;
+	char			 path[PATH_MAX];	/* argv[0], absolute */
+	int			 subcommand;		/* "docker compose": argv[1] */
+	char			 why[DOCKER_ERR_LEN];	/* when CF_NONE */
+	long long		 none_ms;		/* when it was found missing */
+	struct proc		*detect;		/* "docker compose version" */
+	char			 docker[PATH_MAX];
+	struct crun		*waiting;		/* a run waiting for detection */
+	struct crun		*current;		/* the run with a child */
+} cc;
+
+/* a sequence of compose commands for one job */
+struct crun {
+	struct job		*j;
+	const char		*steps[COMPOSE_MAX_STEPS][6];	/* NULL-terminated */
+	int			 nsteps, step;
+	char			*service;
+	char			 err[PROTO_MAX_MESSAGE];
+	void			(*done)(struct crun *, int);
+	void			(*user_done)(struct job *, int);	/* the deploy's */
+};
+
+/* the state of one service.* or stack.* job */
+struct djob {
+	struct job		*j;
+	size_t			 idx;		/* stack: the service being acted on */
+	int			 nfailed;
+	char			 failed[PROTO_MAX_MESSAGE];
+	char			 err[PROTO_MAX_MESSAGE];
+	struct docker_act_run	*act;
+};
+
+static void	crun_next(struct crun *);
+
+/* --------------------------------------------------------- detection -- */
+
+/* name searched in the PATH compose runs with; 0 with its path in out */
+static int
+path_lookup(const char *name, char *out, size_t outlen)
+{
+	const char	*path = getenv("PATH"), *p, *e;
+	struct stat	 st;
+	size_t		 dlen;
+
+	if (path == NULL || path[0] == '\0' || strlen(path) >= COMPOSE_ENV_MAX)
+		path = COMPOSE_DEFAULT_PATH;
+	for (p = path; *p != '\0'; p = *e != '\0' ? e + 1 : e) {
+		e = strchr(p, ':');
+		if (e == NULL)
+			e = p + strlen(p);
+		dlen = (size_t)(e - p);
+		if (dlen == 0 || p[0] != '/')	/* only absolute directories */
+			continue;
+		if ((size_t)snprintf(out, outlen, "%.*s/%s", (int)dlen, p, name) >=
+		    outlen)
+			continue;
+		if (stat(out, &st) == 0 && S_ISREG(st.st_mode) &&
+		    access(out, X_OK) == 0)
+			return 0;
+	}
+	return -1;
+}
+
+static void	msgf(char *, size_t, const char *, ...)
+		    __attribute__((format(printf, 3, 4)));
+
+/* a message cut to fit its buffer */
+static void
+msgf(char *buf, size_t len, const char *fmt, ...)
+{
+	va_list	ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, len, fmt, ap);
+	va_end(ap);
+}
+
+static void	found_none(const char *, ...) __attribute__((format(printf, 1, 2)));
+
+static void
+found_none(const char *fmt, ...)
+{
+	va_list	ap;
+
+	cc.found = CF_NONE;
+	cc.none_ms = json_now_ms();
+	va_start(ap, fmt);
+	vsnprintf(cc.why, sizeof(cc.why), fmt, ap);
+	va_end(ap);
+	log_warnx("compose: %s", cc.why);
+}
+
+static void
+found(const char *path, int subcommand)
+{
+	cc.found = CF_OK;
+	snprintf(cc.path, sizeof(cc.path), "%s", path);
+	cc.subcommand = subcommand;
+	cc.why[0] = '\0';
+	log_info("compose command: %s%s", cc.path, subcommand ? " compose" : "");
+}
+
+/* v1 when "docker compose" does not work */
+static void
+detect_v1(void)
+{
+	char	path[PATH_MAX];
+
+	if (path_lookup("docker-compose", path, sizeof(path)) == 0)
+		found(path, 0);
+	else
+		found_none("neither \"docker compose\" (v2) works nor is "
+		    "docker-compose (v1) on PATH");
+}
+
+static void
+detect_resume(void)
+{
+	struct crun	*c = cc.waiting;
+
+	cc.waiting = NULL;
+	if (c == NULL)
+		return;
+	c->j->proc = NULL;
+	if (c->j->timed_out) {
+		c->done(c, 0);
+		return;
+	}
+	if (cc.found != CF_OK) {
+		msgf(c->err, sizeof(c->err), "no compose command: %s", cc.why);
+		job_log(c->j, "davit: %s", c->err);
+		c->done(c, 0);
+		return;
+	}
+	crun_next(c);
+}
+
+static void
+detect_exited(void *arg, int status, int timed_out)
+{
+	cc.detect = NULL;
+	if (!timed_out && WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		found(cc.docker, 1);
+	else
+		detect_v1();
+	detect_resume();
+}
+
+static void
+detect_line(void *arg, const char *line, size_t len)
+{
+	log_debug("docker compose version: %.*s", (int)len, line);
+}
+
+static const char *const *compose_envp(void);
+
+void
+compose_detect(void)
+{
+	const char	*cmd = benv->cfg.compose_command;
+	const char	*argv[4];
+	struct proc_spec spec;
+	char		 err[256];
+	const char	*sp;
+
+	if (cc.detect != NULL)
+		return;		/* under way */
+	cc.found = CF_UNKNOWN;
+	if (cmd != NULL) {
+		/* validated by config.c: one of four shapes */
+		if (strcmp(cmd, "docker-compose") == 0) {
+			detect_v1();
+			return;
+		}
+		if (strcmp(cmd, "docker compose") == 0) {
+			if (path_lookup("docker", cc.docker, sizeof(cc.docker)) == 0)
+				found(cc.docker, 1);
+			else
+				found_none("DAVIT_COMPOSE_COMMAND is \"docker "
+				    "compose\" but there is no docker on PATH");
+			return;
+		}
+		sp = strchr(cmd, ' ');
+		snprintf(cc.docker, sizeof(cc.docker), "%.*s",
+		    sp != NULL ? (int)(sp - cmd) : (int)strlen(cmd), cmd);
+		if (access(cc.docker, X_OK) == 0)
+			found(cc.docker, sp != NULL);
+		else
+			found_none("DAVIT_COMPOSE_COMMAND %s is not an executable",
+			    cc.docker);
+		return;
+	}
+	if (path_lookup("docker", cc.docker, sizeof(cc.docker)) == -1) {
+		detect_v1();
+		return;
+	}
+	argv[0] = cc.docker;
+	argv[1] = "compose";
+	argv[2] = "version";
+	argv[3] = NULL;
+	memset(&spec, 0, sizeof(spec));
+	spec.argv = argv;
+	spec.envp = compose_envp();
+	spec.timeout = COMPOSE_DETECT_TIMEOUT;
+	spec.on_line = detect_line;
+	spec.on_exit = detect_exited;
+	if ((cc.detect = proc_start(&spec, err, sizeof(err))) == NULL) {
+		log_warnx("%s: %s", __func__, err);
+		detect_v1();
+	}
+}
+
+int
+compose_available(char *why, size_t whylen)
+{
+	if (cc.found == CF_NONE) {
+		/* installed since? the next job looks again */
+		if (json_now_ms() - cc.none_ms > COMPOSE_REDETECT_MS)
+			return CF_UNKNOWN;
+		snprintf(why, whylen, "%s", cc.why);
+	}
+	return cc.found;
+}
+
+/* ------------------------------------------------------------- running -- */
+
+/*
+ * PATH, HOME, LANG and where the engine is: nothing of davit's own
+ * environment or configuration, so no secret.  Compose reads the project's
+ * .env from the working directory by itself.
+ */
+static const char *const *
+compose_envp(void)
+{
+	static char		 path[COMPOSE_ENV_MAX + 8], lang[128];
+	static char		 host[COMPOSE_ENV_MAX + 16];
+	static const char	*envp[5];
+	const char		*v;
+	size_t			 n = 0;
+
+	v = getenv("PATH");
+	if (v == NULL || v[0] == '\0' || strlen(v) >= COMPOSE_ENV_MAX)
+		v = COMPOSE_DEFAULT_PATH;
+	snprintf(path, sizeof(path), "PATH=%s", v);
+	envp[n++] = path;
+	envp[n++] = "HOME=/root";
+	v = getenv("LANG");
+	if (v == NULL || v[0] == '\0' || strlen(v) >= sizeof(lang) - 6)
+		v = "C.UTF-8";
+	snprintf(lang, sizeof(lang), "LANG=%s", v);
+	envp[n++] = lang;
+	/* the engine davit talks to, so that compose talks to the same one */
+	v = getenv("DOCKER_HOST");
+	if (strcmp(benv->cfg.docker_socket, COMPOSE_DEFAULT_SOCKET) != 0) {
+		snprintf(host, sizeof(host), "DOCKER_HOST=unix://%s",
+		    benv->cfg.docker_socket);
+		envp[n++] = host;
+	} else if (v != NULL && v[0] != '\0' && strlen(v) < COMPOSE_ENV_MAX) {
+		snprintf(host, sizeof(host), "DOCKER_HOST=%s", v);
+		envp[n++] = host;
+	}
+	envp[n] = NULL;
+	return envp;
+}
+
+static void
+crun_line(void *arg, const char *line, size_t len)
+{
+	struct crun	*c = arg;
+
+	job_logn(c->j, line, len);
+}
+
+static void
+crun_exited(void *arg, int status, int timed_out)
+{
+	struct crun	*c = arg;
+	const char	*what = c->steps[c->step][0];
+
+	cc.current = NULL;
+	c->j->proc = NULL;
+	if (c->j->timed_out) {
+		c->done(c, 0);
+		return;
+	}
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+		c->step++;
+		crun_next(c);
+		return;
+	}
+	if (WIFEXITED(status))
+		msgf(c->err, sizeof(c->err), "compose %s failed (exit %d)", what,
+		    WEXITSTATUS(status));
+	else if (WIFSIGNALED(status))
+		msgf(c->err, sizeof(c->err), "compose %s killed by signal %d",
+		    what, WTERMSIG(status));
+	else
+		msgf(c->err, sizeof(c->err), "compose %s failed", what);
+	c->done(c, 0);
+}
+
+static void
+crun_next(struct crun *c)
+{
+	const char	*argv[COMPOSE_MAX_ARGV + 1];
+	struct proc_spec spec;
+	char		 err[256], line[JOB_LOG_LINE_MAX];
+	size_t		 n = 0, i, o;
+	struct proc	*p;
+
+	if (c->step >= c->nsteps) {
+		c->done(c, 1);
+		return;
+	}
+	argv[n++] = cc.path;
+	if (cc.subcommand)
+		argv[n++] = "compose";
+	argv[n++] = "-p";
+	argv[n++] = benv->cfg.compose_project;
+	if (benv->cfg.compose_file != NULL) {
+		argv[n++] = "-f";
+		argv[n++] = benv->cfg.compose_file;
+	}
+	for (i = 0; c->steps[c->step][i] != NULL; i++) {
+		if (n + 1 >= COMPOSE_MAX_ARGV)
+			fatalx("%s: too many arguments", __func__);
+		argv[n++] = c->steps[c->step][i];
+		/*
+		 * The classic builder of docker-compose keeps the container of
+		 * a failed step; a server that rebuilds often collects them.
+		 * (The docker compose plugin builds with BuildKit: none.)
+		 */
+		if (i == 0 && !cc.subcommand && strcmp(argv[n - 1], "build") == 0)
+			argv[n++] = "--force-rm";
+	}
+	argv[n] = NULL;
+	/* the command, as a person would type it (nothing secret in it) */
+	o = snprintf(line, sizeof(line), "$");
+	for (i = 0; i < n && o < sizeof(line); i++)
+		o += snprintf(line + o, sizeof(line) - o, " %s", argv[i]);
+	job_log(c->j, "%s", line);
+
+	memset(&spec, 0, sizeof(spec));
+	spec.argv = argv;
+	spec.cwd = benv->cfg.workdir;
+	spec.envp = compose_envp();
+	spec.on_line = crun_line;
+	spec.on_exit = crun_exited;
+	spec.arg = c;
+	if ((p = proc_start(&spec, err, sizeof(err))) == NULL) {
+		msgf(c->err, sizeof(c->err), "%s", err);
+		job_log(c->j, "davit: %s", err);
+		c->done(c, 0);
+		return;
+	}
+	cc.current = c;
+	c->j->proc = p;
+}
+
+/* runs c's steps, after finding the compose command if need be */
+static void
+crun_start(struct crun *c)
+{
+	char	why[DOCKER_ERR_LEN];
+
+	switch (compose_available(why, sizeof(why))) {
+	case CF_OK:
+		crun_next(c);
+		return;
+	case CF_NONE:
+		msgf(c->err, sizeof(c->err), "no compose command: %s", why);
+		job_log(c->j, "davit: %s", c->err);
+		c->done(c, 0);
+		return;
+	default:
+		cc.waiting = c;
+		compose_detect();
+		if (cc.detect != NULL)
+			c->j->proc = cc.detect;	/* a timeout kills it */
+		else
+			detect_resume();	/* decided at once */
+		return;
+	}
+}
+
+static struct crun *
+crun_new(struct job *j, void (*done)(struct crun *, int))
+{
+	struct crun	*c;
+
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		fatal("%s", __func__);
+	c->j = j;
+	c->done = done;
+	return c;
+}
+
+static void
+crun_free(struct crun *c)
+{
+	if (cc.current == c)
+		cc.current = NULL;
+	if (cc.waiting == c)
+		cc.waiting = NULL;
+	free(c->service);
+	free(c);
+}
+
+static void
+crun_stack_rebuild_steps(struct crun *c)
+{
+	c->steps[0][0] = "build";
+	c->steps[1][0] = "down";
+	c->steps[2][0] = "up";
+	c->steps[2][1] = "-d";
+	c->nsteps = 3;
+}
+
+static void
+audit_compose(struct job *j, const char *kind, const char *service,
+    const char *result)
+{
+	yajl_gen	 g = json_gen_new();
+	char		*json;
+
+	yajl_gen_map_open(g);
+	json_kint(g, "job", j->id);
+	json_kstr(g, "by", j->by);
+	json_kstr(g, "service", service);
+	json_kstr(g, "result", result);
+	yajl_gen_map_close(g);
+	json = json_gen_take(g, NULL);
+	yajl_gen_free(g);
+	audit_record(kind, json);
+	free(json);
+}
+
+/* ------------------------------------------------------------- the jobs -- */
+
+static void
+djob_free(void *arg)
+{
+	free(arg);
+}
+
+/* the job timed out between processes: an Engine API call is in flight */
+static void
+djob_cancel(struct job *j)
+{
+	struct djob	*d = j->arg;
+
+	if (d->act != NULL)
+		docker_act_cancel(d->act);
+	d->act = NULL;
+	j->cancel = NULL;
+	job_done(j, -1, NULL);
+}
+
+static void	djob_act_next(struct djob *d);
+
+static void
+djob_act_done(struct job *j, int ok, const char *err)
+{
+	struct djob	*d = j->arg;
+	const char	*svc = j->service != NULL ? j->service :
+			    benv->cfg.services[d->idx];
+	size_t		 o;
+
+	d->act = NULL;
+	if (!ok) {
+		if (d->nfailed++ == 0)
+			snprintf(d->err, sizeof(d->err), "%s", err);
+		o = strlen(d->failed);
+		snprintf(d->failed + o, sizeof(d->failed) - o, "%s%s",
+		    o > 0 ? ", " : "", svc);
+	}
+	d->idx++;
+	djob_act_next(d);
+}
+
+static enum docker_act
+op_act(enum proto_op_id op)
+{
+	switch (op) {
+	case OP_SERVICE_START:
+	case OP_STACK_START:
+		return DA_START;
+	case OP_SERVICE_STOP:
+	case OP_STACK_STOP:
+		return DA_STOP;
+	default:
+		return DA_RESTART;
+	}
+}
+
+static void
+djob_act_next(struct djob *d)
+{
+	struct job	*j = d->j;
+	size_t		 n = j->service != NULL ? 1 : benv->cfg.nservices;
+	const char	*svc;
+
+	if (d->idx >= n) {
+		j->cancel = NULL;
+		if (d->nfailed == 0)
+			job_done(j, 0, NULL);
+		else if (j->service != NULL)
+			job_done(j, 1, "%s", d->err);
+		else
+			job_done(j, 1, "%s failed for %s (first: %s)",
+			    docker_act_name(op_act(j->op)), d->failed, d->err);
+		return;
+	}
+	svc = j->service != NULL ? j->service : benv->cfg.services[d->idx];
+	j->cancel = djob_cancel;
+	d->act = docker_service_act(j, svc, op_act(j->op), djob_act_done);
+}
+
+static void
+djob_rebuilt(struct crun *c, int ok)
+{
+	struct job	*j = c->j;
+	char		 err[PROTO_MAX_MESSAGE];
+	const char	*kind = j->op == OP_STACK_REBUILD ? "docker.stack_rebuild" :
+			    "docker.rebuild";
+
+	snprintf(err, sizeof(err), "%s", c->err[0] != '\0' ? c->err :
+	    "compose failed");
+	if (j->op == OP_STACK_REBUILD && !ok && c->step == 0 && !j->timed_out) {
+		snprintf(err + strlen(err), sizeof(err) - strlen(err),
+		    "; the running containers were left alone");
+	}
+	audit_compose(j, kind, c->service, ok ? "ok" : j->timed_out ?
+	    "timed out" : err);
+	crun_free(c);
+	if (ok)
+		job_done(j, 0, NULL);
+	else if (j->timed_out)
+		job_done(j, -1, NULL);
+	else
+		job_done(j, 1, "%s", err);
+}
+
+void
+docker_job_start(struct job *j)
+{
+	struct djob	*d;
+	struct crun	*c;
+
+	if (j->service != NULL && !config_has_service(&benv->cfg, j->service))
+		fatalx("%s: job %lld for unlisted service", __func__, j->id);
+	switch (j->op) {
+	case OP_SERVICE_START:
+	case OP_SERVICE_STOP:
+	case OP_SERVICE_RESTART:
+	case OP_STACK_START:
+	case OP_STACK_STOP:
+	case OP_STACK_RESTART:
+		if ((d = calloc(1, sizeof(*d))) == NULL)
+			fatal("%s", __func__);
+		d->j = j;
+		j->arg = d;
+		j->arg_free = djob_free;
+		djob_act_next(d);
+		return;
+	case OP_SERVICE_REBUILD:
+		c = crun_new(j, djob_rebuilt);
+		if ((c->service = strdup(j->service)) == NULL)
+			fatal("%s", __func__);
+		c->steps[0][0] = "build";
+		c->steps[0][1] = c->service;
+		c->steps[1][0] = "up";
+		c->steps[1][1] = "-d";
+		c->steps[1][2] = "--no-deps";
+		c->steps[1][3] = c->service;
+		c->nsteps = 2;
+		crun_start(c);
+		return;
+	case OP_STACK_REBUILD:
+		c = crun_new(j, djob_rebuilt);
+		crun_stack_rebuild_steps(c);
+		crun_start(c);
+		return;
+	default:
+		fatalx("%s: job %lld: op %d is not a Docker op", __func__, j->id,
+		    (int)j->op);
+	}
+}
+
+static void
+stack_rebuilt(struct crun *c, int ok)
+{
+	void		(*done)(struct job *, int) = c->user_done;
+	struct job	*j = c->j;
+
+	if (!ok && c->err[0] != '\0') {
+		job_log(j, "davit: %s%s", c->err, c->step == 0 ?
+		    "; the running containers were left alone" : "");
+	}
+	audit_compose(j, "docker.stack_rebuild", NULL, ok ? "ok" :
+	    j->timed_out ? "timed out" : c->err[0] != '\0' ? c->err :
+	    "compose failed");
+	crun_free(c);
+	done(j, ok);
+}
+
+void
+compose_stack_rebuild(struct job *j, void (*done)(struct job *, int))
+{
+	struct crun	*c;
+
+	c = crun_new(j, stack_rebuilt);
+	c->user_done = done;
+	crun_stack_rebuild_steps(c);
+	crun_start(c);
+}
+
+void
+compose_shutdown(void)
+{
+	struct crun	*c;
+
+	if (cc.detect != NULL) {
+		proc_forget(cc.detect);
+		if (cc.waiting != NULL && cc.waiting->j->proc == cc.detect)
+			cc.waiting->j->proc = NULL;
+		cc.detect = NULL;
+	}
+	if ((c = cc.current) != NULL) {
+		if (c->j->proc != NULL) {
+			proc_forget(c->j->proc);
+			c->j->proc = NULL;
+		}
+		crun_free(c);
+	}
+	if ((c = cc.waiting) != NULL)
+		crun_free(c);
+}
