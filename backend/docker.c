@@ -1188,10 +1188,6 @@ docker_act_cancel(struct docker_act_run *a)
 
 /* ------------------------------------------------------------ the ops -- */
 
-int	op_services_list(struct ctl_request *, yajl_gen, struct proto_error *);
-int	op_service_action(struct ctl_request *, yajl_gen, struct proto_error *);
-int	op_stack_action(struct ctl_request *, yajl_gen, struct proto_error *);
-
 int
 op_services_list(struct ctl_request *cr, yajl_gen g, struct proto_error *err)
 {

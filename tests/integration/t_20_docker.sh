@@ -220,11 +220,9 @@ worker_id=$new_worker_id
 pass "service.rebuild worker: new worker container, web's unchanged"
 
 # ----------------------------------- a slow build: services.list still fast --
-cat >>"$T/app/worker/Dockerfile" <<'EOF'
-RUN ["/bin/busybox", "sleep", "6"]
-EOF
+printf 'LABEL davit.test.slow="%s"\nRUN ["/bin/busybox", "sleep", "6"]\n' "$P" >>"$T/app/worker/Dockerfile"
 id=$(submit service.rebuild '{"service":"worker"}')
-wait_for -t 30 bash -c "printf '%s\n' '{\"id\":1,\"op\":\"job.get\",\"args\":{\"job\":$id}}' | socat -t 5 - UNIX-CONNECT:$SOCK | grep -q 'sleep'" ||
+wait_for -t 30 bash -c "printf '%s\n' '{\"id\":1,\"op\":\"job.get\",\"args\":{\"job\":$id}}' | socat -t 5 - UNIX-CONNECT:$SOCK | grep -q davit.test.slow" ||
 	fail "the slow build did not start"
 # the compose child's environment: nothing of davit's
 cpid=$(pgrep -f -- "[d]ocker-compose -p $P build --force-rm worker" | head -n 1)
