@@ -1,0 +1,119 @@
+#!/usr/bin/env bash
+# The backend against a fake Docker engine (tests/integration/docker/
+# fake_engine.py) that misbehaves: the API version capped at 1.41, an
+# engine error passed on as the job's error, then HTML instead of JSON, a
+# 500, an engine too old, a 5 MiB list, a malformed container id, a garbage
+# event line and an endless one. Each gives a clear error in services.list
+# and the backend's log; none crashes it (ASan/UBSan watch).
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+command -v jq >/dev/null || fail "jq is needed"
+PY=/usr/bin/python3
+[ -x "$PY" ] || PY=$(command -v python3)
+
+P=fakeproj
+ENGINE=$T/engine.sock
+MODE=$T/engine.mode
+echo good >"$MODE"
+: >"$T/engine.requests"
+start_bg fake-engine "$PY" "$DAVIT_SRC/tests/integration/docker/fake_engine.py" \
+	"$ENGINE" "$MODE" "$T/engine.requests" "$P"
+wait_for -t 10 test -S "$ENGINE" || fail "the fake engine did not start"
+
+mkdir -p "$T/app"
+write_davit_env "$T/davit.env" "DAVIT_WORKDIR=$T/app" "DAVIT_SERVICES=web,worker" \
+	"DAVIT_COMPOSE_PROJECT=$P" "DAVIT_DOCKER_SOCKET=$ENGINE"
+
+req() {
+	local args=${2:-}
+	[ -n "$args" ] || args='{}'
+	proto "{\"id\":1,\"op\":\"$1\",\"args\":$args}"
+}
+engine() {
+	req services.list | jq -r ".result.engine.$1"
+}
+engine_is() {
+	[ "$(engine "$1")" = "$2" ]
+}
+error_has() {
+	[[ $(engine error) == *"$1"* ]]
+}
+job_wait() {
+	local r st deadline=$((SECONDS + 30))
+	while :; do
+		r=$(req job.get "{\"job\":$1}")
+		st=$(jq -r .result.state <<<"$r")
+		case $st in succeeded | failed) jq -c .result <<<"$r"; return 0 ;; esac
+		[ "$SECONDS" -lt "$deadline" ] || fail "job $1 still $st"
+		sleep 0.2
+	done
+}
+# with_mode MODE: the backend restarted against the fake in MODE
+with_mode() {
+	echo "$1" >"$MODE"
+	if [ -n "${DAVIT_BACKEND_PID:-}" ]; then
+		davit_stop_backend
+		assert_eq "$DAVIT_BACKEND_STATUS" 0 "clean stop"
+	fi
+	: >"$T/engine.requests"
+	davit_start_backend "$T/davit.env" --no-frontend
+}
+# unreachable_with MODE TEXT: services.list says unreachable because of TEXT
+unreachable_with() {
+	with_mode "$1"
+	wait_for -t 10 error_has "$2" || fail "mode $1: error '$(engine error)' does not say '$2'"
+	assert_eq "$(engine reachable)" false "mode $1: unreachable"
+	assert_eq "$(req services.list | jq -r '.result.services[0].state')" missing "mode $1: nothing known"
+	r=$(req service.start '{"service":"web"}')
+	assert_eq "$(jq -r .error.code <<<"$r")" unavailable "mode $1: actions unavailable: $r"
+	kill -0 "$DAVIT_BACKEND_PID" || fail "mode $1: the backend died"
+	assert_file_contains "$T/backend.log" "Docker engine unreachable: "
+	pass "$1: unreachable, \"$(engine error)\""
+}
+
+# ------------------------------------------------------------------- good --
+with_mode good
+wait_for -t 10 engine_is reachable true || fail "never reachable: $(req services.list)"
+s=$(req services.list | jq -c .result)
+assert_eq "$(jq -r .engine.api_version <<<"$s")" 1.41 "API 1.43 offered, 1.41 used"
+assert_eq "$(jq -c '.services[0] | [.service, .state, .container, .restarts, .started_at, .image]' <<<"$s")" \
+	'["web","running","fake_web_1",2,"2026-11-26T19:34:18.210Z","fake-web"]' "web from the fake"
+assert_eq "$(jq -r '.services[1].state' <<<"$s")" missing "worker missing"
+assert_file_contains "$T/engine.requests" "GET /version"
+grep -q '^GET /v1.41/events?filters=.*com.docker.compose.project%3Dfakeproj.*type.*container' "$T/engine.requests" ||
+	fail "the events request: $(grep events "$T/engine.requests")"
+grep -q '^GET /v1.41/containers/json?all=1&filters=' "$T/engine.requests" || fail "no list request"
+grep -q "^GET /v1.41/containers/$(printf 'ab%.0s' $(seq 32))/json" "$T/engine.requests" || fail "no inspect"
+r=$(req service.start '{"service":"web"}')
+j=$(job_wait "$(jq -r .result.job <<<"$r")")
+assert_eq "$(jq -r .state <<<"$j")" failed "start refused by the engine"
+assert_contains "$(jq -r .error <<<"$j")" "500 fake engine says no"
+assert_contains "$(jq -r .error <<<"$j")" "POST /containers/"
+r=$(req service.stop '{"service":"web"}')
+j=$(job_wait "$(jq -r .result.job <<<"$r")")
+assert_eq "$(jq -r .state <<<"$j")" succeeded "stop: $j"
+grep -q "^POST /v1.41/containers/.*/stop?t=10" "$T/engine.requests" || fail "stop with t=DAVIT_STOP_TIMEOUT"
+pass "good: API capped at 1.41, state from list and inspect, the engine's error in the job"
+
+# ------------------------------------------------------------ hostile ones --
+unreachable_with garbage "malformed"
+unreachable_with http500 "500 engine on fire"
+unreachable_with oldapi "API 1.20"
+unreachable_with huge "longer than 4194304 bytes"
+unreachable_with badlist "not 64 hex digits"
+
+# ----------------------------------------------------------------- events --
+with_mode badevent
+wait_for -t 10 grep -q "Docker sent a bad event" "$T/backend.log" || fail "the garbage event line was not reported"
+wait_for -t 10 engine_is reachable true || fail "a garbage line should not cut the engine off"
+echo longline >"$MODE"
+wait_for -t 10 error_has "an event line longer than 65536 bytes" || fail "long line: $(engine error)"
+kill -0 "$DAVIT_BACKEND_PID" || fail "the backend died"
+pass "events: a garbage line is logged and skipped, an endless one drops the stream"
+
+echo good >"$MODE"
+wait_for -t 20 engine_is reachable true || fail "no recovery: $(req services.list)"
+pass "back to good: reachable again by itself"
+davit_stop_backend
+assert_eq "$DAVIT_BACKEND_STATUS" 0 "clean stop"
