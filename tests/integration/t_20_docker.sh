@@ -241,12 +241,19 @@ for i in $(seq 1 20); do
 done
 st=$(req job.get "{\"job\":$id}" | jq -r .result.state)
 assert_eq "$st" running "the build still runs after 20 calls"
+# queued behind the build: an identical request is the same job
+q1=$(submit service.restart '{"service":"worker"}')
+q2=$(submit service.restart '{"service":"worker"}')
+assert_eq "$q2" "$q1" "an identical job already queued is not queued twice"
+assert_eq "$(req job.get "{\"job\":$q1}" | jq -r .result.state)" queued "it waits for the build"
 [ "$worst" -lt 1000 ] || fail "services.list took $worst ms during a build"
 j=$(job_wait "$id")
 assert_eq "$(jq -r .state <<<"$j")" succeeded "slow rebuild: $j"
+j=$(job_wait "$q1")
+assert_eq "$(jq -r .state <<<"$j")" succeeded "the queued restart ran after the build: $j"
 wait_for isnt worker id "$worker_id" || fail "worker was not recreated: $(slist)"
 worker_id=$(sv worker id)
-pass "during a build: 20 services.list calls, the slowest $worst ms (socat included); compose's env is PATH HOME LANG DOCKER_HOST"
+pass "during a build: 20 services.list calls, the slowest $worst ms (socat included); compose's env is PATH HOME LANG DOCKER_HOST; a duplicate job is not queued twice"
 
 # ------------------- a broken Dockerfile: stack.rebuild fails, app stays up --
 wait_for is worker state running || fail "worker not running: $(slist)"
