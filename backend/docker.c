@@ -1255,6 +1255,8 @@ docker_init(void)
 		fatalx("%s: curl_multi_init", __func__);
 	curl_multi_setopt(dk.multi, CURLMOPT_SOCKETFUNCTION, curl_socket_cb);
 	curl_multi_setopt(dk.multi, CURLMOPT_TIMERFUNCTION, curl_timer_cb);
+	curl_multi_setopt(dk.multi, CURLMOPT_MAX_HOST_CONNECTIONS,
+	    (long)DOCKER_MAX_CONNECTIONS);
 	if ((dk.curl_timer = evtimer_new(benv->base, curl_timeout, NULL)) == NULL ||
 	    (dk.reconnect_ev = evtimer_new(benv->base, docker_connect, NULL)) == NULL ||
 	    (dk.resync_ev = evtimer_new(benv->base, sync_timer, NULL)) == NULL)

@@ -36,6 +36,7 @@ struct job;
 #define DOCKER_BACKOFF_MAX	30
 #define DOCKER_RESYNC_DELAY_MS	10		/* events closer than this share a resync */
 #define DOCKER_MAX_DIRTY	64		/* containers named by events between syncs */
+#define DOCKER_MAX_CONNECTIONS	8		/* to the engine at once; more calls wait */
 
 /* compose */
 #define COMPOSE_MAX_ARGV	16

@@ -120,6 +120,18 @@ copy_text(char *dst, size_t dstlen, const char *s)
 	return 0;
 }
 
+/* up to 40 bytes of s, for a message: control characters become '?' */
+static const char *
+quote(const char *s, char *buf, size_t len)
+{
+	size_t	i;
+
+	for (i = 0; s[i] != '\0' && i + 1 < len && i < 40; i++)
+		buf[i] = ((unsigned char)s[i] < 0x20 || s[i] == 0x7f) ? '?' : s[i];
+	buf[i] = '\0';
+	return buf;
+}
+
 /* the value of a string member, or NULL with err set when it is missing or not a string */
 static const char *
 need_str(yajl_val obj, const char *key, const char *what, char *err, size_t errlen)
@@ -208,6 +220,7 @@ docker_parse_version(const char *buf, size_t len, struct docker_version *v,
 {
 	yajl_val	 tree;
 	const char	*s;
+	char		 q[48];
 	int		 rv = -1;
 
 	memset(v, 0, sizeof(*v));
@@ -220,12 +233,14 @@ docker_parse_version(const char *buf, size_t len, struct docker_version *v,
 	if ((s = need_str(tree, "ApiVersion", "version", err, errlen)) == NULL)
 		goto done;
 	if (api_version_parse(s, &v->major, &v->minor) == -1) {
-		snprintf(err, errlen, "version: bad ApiVersion \"%.16s\"", s);
+		snprintf(err, errlen, "version: bad ApiVersion \"%s\"",
+		    quote(s, q, sizeof(q)));
 		goto done;
 	}
 	if ((s = json_get_str(tree, "MinAPIVersion")) != NULL &&
 	    api_version_parse(s, &v->min_major, &v->min_minor) == -1) {
-		snprintf(err, errlen, "version: bad MinAPIVersion \"%.16s\"", s);
+		snprintf(err, errlen, "version: bad MinAPIVersion \"%s\"",
+		    quote(s, q, sizeof(q)));
 		goto done;
 	}
 	if ((s = json_get_str(tree, "Version")) == NULL ||
@@ -298,7 +313,7 @@ static int
 list_item(yajl_val item, size_t idx, const char *project, struct docker_container *c,
     char *err, size_t errlen)
 {
-	char		 what[48];
+	char		 what[48], q[48];
 	const char	*s;
 	yajl_val	 names, v;
 	long long	 created;
@@ -342,7 +357,8 @@ list_item(yajl_val item, size_t idx, const char *project, struct docker_containe
 	if ((s = need_str(item, "State", what, err, errlen)) == NULL)
 		return -1;
 	if (docker_state_parse(s, &c->state) == -1) {
-		snprintf(err, errlen, "%s: unknown state \"%.32s\"", what, s);
+		snprintf(err, errlen, "%s: unknown state \"%s\"", what,
+		    quote(s, q, sizeof(q)));
 		return -1;
 	}
 	if ((s = json_get_str(item, "Image")) != NULL &&
@@ -425,6 +441,7 @@ docker_parse_inspect(const char *buf, size_t len, struct docker_container *c,
 	struct docker_container	 t;
 	yajl_val		 tree, state, health, config;
 	const char		*s, *what = "inspect";
+	char			 q[48];
 	int			 rv = -1;
 
 	memset(&t, 0, sizeof(t));
@@ -457,7 +474,8 @@ docker_parse_inspect(const char *buf, size_t len, struct docker_container *c,
 	if ((s = need_str(state, "Status", "inspect State", err, errlen)) == NULL)
 		goto done;
 	if (docker_state_parse(s, &t.state) == -1) {
-		snprintf(err, errlen, "%s: unknown state \"%.32s\"", what, s);
+		snprintf(err, errlen, "%s: unknown state \"%s\"", what,
+		    quote(s, q, sizeof(q)));
 		goto done;
 	}
 	if (get_int(state, "ExitCode", -2147483648LL, 2147483647LL, &t.exit_code,
@@ -466,12 +484,14 @@ docker_parse_inspect(const char *buf, size_t len, struct docker_container *c,
 	if ((s = need_str(state, "StartedAt", "inspect State", err, errlen)) == NULL)
 		goto done;
 	if (docker_parse_time(s, &t.started_ms) == -1) {
-		snprintf(err, errlen, "%s: bad StartedAt \"%.40s\"", what, s);
+		snprintf(err, errlen, "%s: bad StartedAt \"%s\"", what,
+		    quote(s, q, sizeof(q)));
 		goto done;
 	}
 	if ((s = json_get_str(state, "FinishedAt")) != NULL &&
 	    docker_parse_time(s, &t.finished_ms) == -1) {
-		snprintf(err, errlen, "%s: bad FinishedAt \"%.40s\"", what, s);
+		snprintf(err, errlen, "%s: bad FinishedAt \"%s\"", what,
+		    quote(s, q, sizeof(q)));
 		goto done;
 	}
 	health = json_get(state, "Health");
@@ -488,7 +508,8 @@ docker_parse_inspect(const char *buf, size_t len, struct docker_container *c,
 		goto done;
 	if ((s = json_get_str(tree, "Created")) != NULL &&
 	    docker_parse_time(s, &t.created_ms) == -1) {
-		snprintf(err, errlen, "%s: bad Created \"%.40s\"", what, s);
+		snprintf(err, errlen, "%s: bad Created \"%s\"", what,
+		    quote(s, q, sizeof(q)));
 		goto done;
 	}
 	if ((config = json_get(tree, "Config")) != NULL &&
@@ -549,7 +570,7 @@ docker_parse_event(const char *buf, size_t len, const char *project,
 {
 	yajl_val	 tree, actor, attrs;
 	const char	*s, *p, *what = "event";
-	size_t		 alen;
+	size_t		 alen, i;
 	int		 rv = -1;
 
 	memset(ev, 0, sizeof(*ev));
@@ -577,6 +598,11 @@ docker_parse_event(const char *buf, size_t len, const char *project,
 		snprintf(err, errlen, "%s: bad Action", what);
 		goto done;
 	}
+	for (i = 0; i < alen; i++)
+		if (!isalnum((unsigned char)s[i]) && s[i] != '_' && s[i] != '-') {
+			snprintf(err, errlen, "%s: bad Action", what);
+			goto done;
+		}
 	memcpy(ev->action, s, alen);
 	ev->action[alen] = '\0';
 	if ((actor = json_get(tree, "Actor")) == NULL || actor->type != yajl_t_object) {
