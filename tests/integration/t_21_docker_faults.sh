@@ -4,7 +4,9 @@
 # engine error passed on as the job's error, then HTML instead of JSON, a
 # 500, an engine too old, a 5 MiB list, a malformed container id, a garbage
 # event line and an endless one. Each gives a clear error in services.list
-# and the backend's log; none crashes it (ASan/UBSan watch).
+# and the backend's log; none crashes it (ASan/UBSan watch). Then the
+# compose command: "docker compose" (v2) found on PATH, none at all, and a
+# DAVIT_COMPOSE_COMMAND that does not exist.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -117,3 +119,60 @@ wait_for -t 20 engine_is reachable true || fail "no recovery: $(req services.lis
 pass "back to good: reachable again by itself"
 davit_stop_backend
 assert_eq "$DAVIT_BACKEND_STATUS" 0 "clean stop"
+
+# ------------------------------------------- the compose command: v2, none --
+# a "docker" whose compose plugin works: davit must pick "docker compose"
+# (it records its environment, but for the PWD that sh sets itself)
+mkdir -p "$T/bin" "$T/empty"
+cat >"$T/bin/docker" <<EOS
+#!/bin/sh
+[ "\$1 \$2" = "compose version" ] && { echo "Docker Compose version v2.99.0"; exit 0; }
+env | cut -d= -f1 | grep -vx PWD | sort | tr '\n' ' ' >"$T/compose.env"
+echo "fake compose: \$*"
+EOS
+chmod 0755 "$T/bin/docker"
+# start_with_path PATHVALUE ENVFILE: the backend, with PATH=PATHVALUE for it alone
+start_with_path() {
+	mkdir -p "$T/wrap/backend"
+	cat >"$T/wrap/backend/davit-backend" <<EOS
+#!/bin/sh
+exec /usr/bin/env PATH="$1" "$DAVIT_BUILD/backend/davit-backend" "\$@"
+EOS
+	chmod 0755 "$T/wrap/backend/davit-backend"
+	DAVIT_BUILD=$T/wrap davit_start_backend "$2" --no-frontend
+}
+echo good >"$MODE"
+start_with_path "$T/bin:/usr/bin:/bin" "$T/davit.env"
+wait_for -t 10 engine_is reachable true || fail "not reachable: $(req services.list)"
+r=$(req service.rebuild '{"service":"web"}')
+j=$(job_wait "$(jq -r .result.job <<<"$r")")
+assert_eq "$(jq -r .state <<<"$j")" succeeded "rebuild with compose v2: $j"
+assert_eq "$(jq -r '.log[0]' <<<"$j")" "\$ $T/bin/docker compose -p $P build web" "v2's build argv"
+assert_contains "$(jq -r '.log[]' <<<"$j")" "fake compose: compose -p $P up -d --no-deps web"
+assert_eq "$(cat "$T/compose.env")" "DOCKER_HOST HOME LANG PATH " "compose's environment"
+assert_file_contains "$T/backend.log" "compose command: $T/bin/docker compose"
+davit_stop_backend
+pass "docker compose (v2) found through PATH and used with a fixed argv"
+
+# neither docker compose nor docker-compose
+start_with_path "$T/empty" "$T/davit.env"
+wait_for -t 10 engine_is reachable true || fail "not reachable: $(req services.list)"
+r=$(req stack.rebuild)
+assert_eq "$(jq -r .error.code <<<"$r")" unavailable "no compose: $r"
+assert_contains "$(jq -r .error.message <<<"$r")" "no compose command"
+r=$(req service.restart '{"service":"web"}')
+assert_eq "$(jq -r .error.code <<<"$r")" null "start/stop/restart need no compose: $r"
+davit_stop_backend
+
+# DAVIT_COMPOSE_COMMAND naming a file that is not there
+write_davit_env "$T/davit2.env" "DAVIT_WORKDIR=$T/app" "DAVIT_SERVICES=web" \
+	"DAVIT_COMPOSE_PROJECT=$P" "DAVIT_DOCKER_SOCKET=$ENGINE" \
+	"DAVIT_COMPOSE_COMMAND=/nonexistent/docker-compose"
+davit_start_backend "$T/davit2.env" --no-frontend
+wait_for -t 10 engine_is reachable true || fail "not reachable: $(req services.list)"
+r=$(req service.rebuild '{"service":"web"}')
+assert_eq "$(jq -r .error.code <<<"$r")" unavailable "a missing DAVIT_COMPOSE_COMMAND: $r"
+assert_contains "$(jq -r .error.message <<<"$r")" "/nonexistent/docker-compose is not an executable"
+davit_stop_backend
+assert_eq "$DAVIT_BACKEND_STATUS" 0 "clean stop"
+pass "no compose command: rebuilds are unavailable, with the reason"
