@@ -806,7 +806,7 @@
 			const verb = OP_VERB[j.op];
 			if (!verb)
 				continue;
-			const txt = j.state === 'queued' ? verb.replace(/ing$/, '') + ' queued' : verb + '…';
+			const txt = j.state === 'queued' ? queuedText(j) : verb + '…';
 			const svc = j.args && typeof j.args === 'object' ? j.args.service : null;
 			for (const n of svcRows.keys())
 				if (!svc || svc === n) {
@@ -817,7 +817,21 @@
 		}
 		for (const [n, r] of svcRows)
 			r.busy.textContent = busy.get(n) || '';
+
+		let git = '';
+		for (const j of S.jobs.values()) {
+			const verb = GIT_VERB[j.op];
+			if (verb && (j.state === 'running' || (j.state === 'queued' && !git)))
+				git = j.state === 'queued' ? queuedText(j) : verb + '…';
+		}
+		$('git-busy').textContent = git;
 	}
+
+	function queuedText(j) {
+		return (OP_LABEL[j.op] || str(j.op)).toLowerCase() + ' queued';
+	}
+
+	const GIT_VERB = { 'git.fetch': 'fetching', 'git.pull': 'pulling', 'deploy': 'deploying' };
 
 	/* ---------------------------------------------------------- actions -- */
 	const dialog = $('confirm');
@@ -853,7 +867,7 @@
 		try {
 			const r = await api('POST', path);
 			if (typeof r.job === 'number') {
-				toast(what + ': job #' + r.job + ' queued.');
+				/* no toast: the log panel and the busy markers show the job */
 				L.pinned = false;
 				showJob(r.job, false);
 			}
@@ -1099,7 +1113,8 @@
 	}
 
 	function showJob(id, scrollTo) {
-		if (id === L.job && !L.loading) {
+		if (id === L.job) {
+			/* shown or loading already (the 202 and job.state race) */
 			renderLogHead();
 			return;
 		}
@@ -1121,13 +1136,16 @@
 			loadLog(L.job);
 	}
 
+	let logSeq = 0;
+
 	async function loadLog(id) {
+		const seq = ++logSeq;
 		L.loading = true;
 		let j;
 		try {
 			j = await api('GET', '/api/jobs/' + id);
 		} catch (e) {
-			if (L.job === id) {
+			if (L.job === id && seq === logSeq) {
 				L.loading = false;
 				if (e.status === 404)
 					logPlaceholder('Job #' + id + ' is no longer kept by the backend.');
@@ -1136,7 +1154,8 @@
 			}
 			return;
 		}
-		if (L.job !== id)
+		/* another job was chosen, or a newer load of this one is on its way */
+		if (L.job !== id || seq !== logSeq)
 			return;
 		L.loading = false;
 		if (typeof j.id === 'number')

@@ -342,8 +342,13 @@ async function runTests() {
 		assert(lines.length >= 2, `only ${lines.length} log line(s) shown`);
 		assert(live.length >= 1, `no log line arrived while job #${id} was running ` +
 		    `(${lines.length} lines, all after it ended)`);
-		const shown = await page.locator('#log .log-line').count();
-		assert(shown >= lines.length, `log panel shows ${shown} lines, ${lines.length} arrived`);
+		/* what the panel shows is the job's log as the backend has it */
+		const shown = await page.$$eval('#log .log-line', (ls) => ls.map((l) => l.textContent));
+		const job = await page.evaluate(async (jid) => (await fetch('/api/jobs/' + jid)).json(), id);
+		assert(Array.isArray(job.log) && job.log.length > 0, `GET /api/jobs/${id} has no log`);
+		assert(JSON.stringify(shown) === JSON.stringify(job.log),
+		    `log panel (${shown.length} lines) differs from the job's log (${job.log.length} lines): ` +
+		    `first difference at line ${shown.findIndex((l, i) => l !== job.log[i]) + 1}`);
 		assert((await logJobId()) === id, 'the log panel does not show the rebuild job');
 		await page.waitForFunction((name) => document.querySelector(`.svc[data-service="${name}"]`)
 		    .dataset.state === 'running', first, { timeout: 60000 * SLOW });
