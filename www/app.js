@@ -395,19 +395,40 @@
 		tickTimer = setInterval(tick, TICK_MS);
 	}
 
+	/*
+	 * State events that arrive while /api/state is on its way may be newer
+	 * than the snapshot it brings: they are applied again on top of it (they
+	 * are whole objects, so applying one twice does no harm).
+	 */
+	let evCount = 0;
+	let loadsInFlight = 0;
+	const evRecent = [];		/* {n, fn, d} while a load is in flight */
+	const EV_RECENT_MAX = 1000;
+
 	async function loadState() {
 		const seq = ++stateSeq;
-		let st;
+		const mark = evCount;
+		let st = null, err = null;
+		loadsInFlight++;
 		try {
 			st = await api('GET', '/api/state');
 		} catch (e) {
-			if (seq === stateSeq && e.status !== 401 && e.status !== 503 && e.status !== 0)
-				toast('Could not load the state: ' + e.message, true);
+			err = e;
+		}
+		loadsInFlight--;
+		const recent = evRecent.filter((e) => e.n > mark);
+		if (loadsInFlight === 0)
+			evRecent.length = 0;
+		if (err) {
+			if (seq === stateSeq && err.status !== 401 && err.status !== 503 && err.status !== 0)
+				toast('Could not load the state: ' + err.message, true);
 			return;
 		}
 		if (seq !== stateSeq || !S.csrf)
 			return;
 		applyState(st);
+		for (const e of recent)
+			e.fn(e.d);
 	}
 
 	function applyState(st) {
@@ -422,7 +443,7 @@
 		S.deploys = Array.isArray(st.deploys) ? st.deploys.slice() : null;
 		S.loaded = true;
 		setBackend(st.backend === undefined || st.backend === 'up',
-		    st.backend === 'down' ? 'no connection' : '');
+		    st.backend === 'down' ? 'the frontend has lost its link to it' : '');
 		renderProject();
 		renderGit();
 		renderServices();
@@ -467,27 +488,33 @@
 				});
 			}
 		};
-		const on = (name, fn) => es.addEventListener(name, (ev) => {
+		const on = (name, fn, replayable) => es.addEventListener(name, (ev) => {
 			let d;
 			try {
 				d = JSON.parse(ev.data);
 			} catch (e) {
 				return;
 			}
-			if (d && typeof d === 'object')
-				fn(d);
+			if (!d || typeof d !== 'object')
+				return;
+			if (replayable) {
+				evCount++;
+				if (loadsInFlight > 0 && evRecent.length < EV_RECENT_MAX)
+					evRecent.push({ n: evCount, fn, d });
+			}
+			fn(d);
 		});
-		on('job.state', onJobState);
-		on('job.log', onJobLog);
-		on('service.state', onServiceState);
+		on('job.state', onJobState, true);
+		on('job.log', onJobLog, false);
+		on('service.state', onServiceState, true);
 		on('git.state', (g) => {
 			S.git = g;
 			renderGit();
-		});
-		on('deploy.state', onDeployState);
+		}, true);
+		on('deploy.state', onDeployState, true);
 		on('backend', (d) => {
 			const was = S.backendUp;
-			setBackend(d.up === true, d.up === true ? '' : 'no connection');
+			setBackend(d.up === true, d.up === true ? '' : 'the frontend has lost its link to it');
 			/* the stream says "up" when it opens: reload only on a change */
 			if (d.up === true && !was)
 				loadState();
@@ -1163,6 +1190,7 @@
 		const lines = Array.isArray(j.log) ? j.log : [];
 		const total = typeof j.log_lines === 'number' ? j.log_lines : lines.length;
 		const first = total - lines.length + 1;
+		const top = logBox.scrollTop;
 		if (total >= L.lastN) {
 			/* the fetched copy is at least as new as what is shown */
 			logBox.replaceChildren();
@@ -1182,7 +1210,13 @@
 		L.pending = [];
 		if (L.count === 0 && L.queue.length === 0)
 			logPlaceholder(j.state === 'queued' ? 'Waiting for the job to start…' : 'No output.');
-		scrollLog();
+		if (L.stick) {
+			scrollLog();
+		} else {
+			/* a reload while the user reads further up: stay there */
+			logBox.scrollTop = top;
+			$('log-jump').hidden = false;
+		}
 		renderJobs();
 		renderLogHead();
 	}
