@@ -332,12 +332,7 @@
 		S.loaded = false;
 		S.project = S.git = S.services = S.deploys = null;
 		S.jobs.clear();
-		L.job = 0;
-		L.pinned = false;
-		L.lastN = 0;
-		L.queue = [];
-		L.pending = [];
-		logPlaceholder('');
+		resetLog('');
 		renderJobs();
 		$('banner-backend').hidden = true;
 		$('banner-docker').hidden = true;
@@ -516,8 +511,11 @@
 			const was = S.backendUp;
 			setBackend(d.up === true, d.up === true ? '' : 'the frontend has lost its link to it');
 			/* the stream says "up" when it opens: reload only on a change */
-			if (d.up === true && !was)
+			if (d.up === true && !was) {
+				/* a new backend numbers its jobs afresh */
+				resetLog('');
 				loadState();
+			}
 		});
 		on('missed', () => {
 			loadState();
@@ -1132,6 +1130,18 @@
 				li.removeAttribute('aria-current');
 		if (!L.job && L.count === 0)
 			logPlaceholder('No job yet. Actions you start show their output here.');
+	}
+
+	function resetLog(text) {
+		L.job = 0;
+		L.pinned = false;
+		L.lastN = 0;
+		L.queue = [];
+		L.pending = [];
+		L.loading = false;
+		logSeq++;	/* a load on its way is for the old job */
+		logPlaceholder(text);
+		renderLogHead();
 	}
 
 	function logPlaceholder(text) {
