@@ -507,6 +507,13 @@
 			renderGit();
 		}, true);
 		on('deploy.state', onDeployState, true);
+		/* not in the HTTP contract's list yet; the backend sends it */
+		on('engine.state', (e) => {
+			const sv = S.services || { engine: null, services: [] };
+			sv.engine = e;
+			setServices(sv);
+			renderServices();
+		}, true);
 		on('backend', (d) => {
 			const was = S.backendUp;
 			setBackend(d.up === true, d.up === true ? '' : 'the frontend has lost its link to it');
