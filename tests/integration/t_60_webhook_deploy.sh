@@ -115,7 +115,7 @@ assert_eq "${r%% *}" 401 "signature under another secret"
 head -c 100 "$T/other-branch.json" >"$T/trunc.json"
 r=$(deliver push d-bad-6 "$T/other-branch.json" application/json "$(sign "$T/trunc.json")")
 assert_eq "${r%% *}" 401 "signature of a truncated body"
-assert_file_contains "$T/backend.log" "signature"
+assert_file_contains "$T/backend.log" "refused: bad X-Hub-Signature-256"
 
 # --- filters: all answered 202 with a reason, nothing deployed ------------
 r=$(deliver push d-branch "$T/other-branch.json")
