@@ -39,6 +39,7 @@
 #define FE_PASSWORD_MAX		1024		/* as auth.login's field */
 #define FE_SSE_MAX_CLIENTS	128		/* event streams at once */
 #define FE_SSE_MAX_BUFFER	(64 * 1024)	/* unsent bytes of one stream */
+#define FE_SSE_SNDBUF		(64 * 1024)	/* its kernel send buffer */
 #define FE_SSE_PING		15		/* seconds between ": ping" */
 #define FE_SSE_TIMEOUT		60		/* a stream that takes nothing for this long */
 #define FE_SSE_RETRY_MS		2000		/* the browser's reconnect delay */

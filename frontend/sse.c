@@ -9,6 +9,8 @@
  * proxies and the connection's timeout happy, and ends the streams of
  * sessions that expired or logged out.
  */
+#include <sys/socket.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -121,8 +123,10 @@ sse_open(struct evhttp_request *req, const struct session *s)
 {
 	struct evkeyvalq	*h = evhttp_request_get_output_headers(req);
 	struct sse_client	*c;
+	struct bufferevent	*bev;
 	char			 hello[128];
-	int			 n;
+	int			 n, sndbuf = FE_SSE_SNDBUF;
+	evutil_socket_t		 fd;
 
 	if (sse_nclients >= FE_SSE_MAX_CLIENTS) {
 		http_reply_error(req, 503, "unavailable",
@@ -147,6 +151,15 @@ sse_open(struct evhttp_request *req, const struct session *s)
 	evhttp_send_reply_start(req, 200, "OK");
 	/* the stream is quiet between events: pings keep it within this */
 	evhttp_connection_set_timeout(c->evcon, FE_SSE_TIMEOUT);
+	/*
+	 * The kernel's send buffer is bounded too, or autotuning lets a
+	 * stalled reader hold megabytes per stream and "missed" depends on
+	 * the host's sysctls.
+	 */
+	bev = evhttp_connection_get_bufferevent(c->evcon);
+	if (bev != NULL && (fd = bufferevent_getfd(bev)) != -1 &&
+	    setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf)) == -1)
+		log_warn("%s: SO_SNDBUF", __func__);
 	n = snprintf(hello, sizeof(hello),
 	    "retry: %d\n\nevent: backend\ndata: {\"up\":%s}\n\n", FE_SSE_RETRY_MS,
 	    backend_up() ? "true" : "false");
