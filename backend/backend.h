@@ -17,7 +17,7 @@
 
 /* limits, all in one place */
 #define CTL_MAX_CONNS		64		/* peers at once */
-#define CTL_MAX_OUTPUT		(1024 * 1024)	/* queued output of one peer */
+#define CTL_MAX_OUTPUT		(1024 * 1024)	/* queued output of one peer, before a reply */
 #define CTL_MAX_PENDING		16		/* requests of one peer awaiting a reply */
 #define CTL_BACKLOG		16
 #define CTL_WRITE_TIMEOUT	30		/* seconds a peer may leave output unread */
@@ -25,6 +25,8 @@
 #define JOB_KEEP		50		/* finished jobs kept for jobs.list */
 #define JOB_LOG_LINES		1000		/* ring of the last log lines */
 #define JOB_LOG_LINE_MAX	2048		/* a longer output line is cut */
+#define JOB_GET_LOG_MAX		(192 * 1024)	/* log bytes in one job.get: with JSON's
+						   escapes, a reply stays under 1.5 MiB */
 #define PROC_KILL_GRACE		5		/* seconds between SIGTERM and SIGKILL */
 #define PROC_MAX_ENV		32
 

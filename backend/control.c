@@ -86,13 +86,17 @@ ctl_close_later(struct ctl_conn *c)
 	    BEV_TRIG_IGNORE_WATERMARKS | BEV_TRIG_DEFER_CALLBACKS);
 }
 
-/* queues output, closing the connection of a peer that does not read */
+/*
+ * Queues output, closing the connection of a peer that does not read: one
+ * whose queue already holds CTL_MAX_OUTPUT.  A single reply is bounded by
+ * its op (job.get by JOB_GET_LOG_MAX), never refused for its size.
+ */
 static int
 ctl_write(struct ctl_conn *c, const char *buf, size_t len)
 {
 	struct evbuffer	*out = bufferevent_get_output(c->bev);
 
-	if (evbuffer_get_length(out) + len > CTL_MAX_OUTPUT) {
+	if (evbuffer_get_length(out) > CTL_MAX_OUTPUT) {
 		log_warnx("peer uid %u pid %d: not reading its replies, closing",
 		    (unsigned)c->uid, (int)c->pid);
 		evbuffer_drain(out, evbuffer_get_length(out));
@@ -270,6 +274,18 @@ ctl_event(struct bufferevent *bev, short what, void *arg)
 {
 	struct ctl_conn	*c = arg;
 
+	/*
+	 * A peer that shut down its writing side (socat at the end of its
+	 * input) still reads: its replies, pending or queued, go out first.
+	 */
+	if ((what & BEV_EVENT_EOF) && !(what & BEV_EVENT_ERROR) &&
+	    (c->npending > 0 ||
+	    evbuffer_get_length(bufferevent_get_output(bev)) > 0)) {
+		log_debug("peer uid %u pid %d: end of input, flushing",
+		    (unsigned)c->uid, (int)c->pid);
+		ctl_close_later(c);
+		return;
+	}
 	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR | BEV_EVENT_TIMEOUT)) {
 		log_debug("peer uid %u pid %d: gone", (unsigned)c->uid, (int)c->pid);
 		ctl_conn_free(c);

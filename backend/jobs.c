@@ -83,8 +83,9 @@ void
 job_gen(yajl_gen g, const struct job *j, int with_log)
 {
 	yajl_val	 tree;
+	const char	*line;
 	char		 perr[64];
-	size_t		 i;
+	size_t		 i, first, bytes;
 
 	yajl_gen_map_open(g);
 	json_kint(g, "id", j->id);
@@ -116,9 +117,18 @@ job_gen(yajl_gen g, const struct job *j, int with_log)
 		yajl_gen_null(g);
 	json_kint(g, "log_lines", j->log_total);
 	if (with_log) {
+		/* the newest lines, up to JOB_GET_LOG_MAX bytes */
+		for (first = j->log_count, bytes = 0; first > 0; first--) {
+			line = j->log[(j->log_head + first - 1) % JOB_LOG_LINES];
+			if (bytes + strlen(line) > JOB_GET_LOG_MAX)
+				break;
+			bytes += strlen(line);
+		}
+		json_kint(g, "log_omitted", j->log_total -
+		    (long long)(j->log_count - first));
 		json_key(g, "log");
 		yajl_gen_array_open(g);
-		for (i = 0; i < j->log_count; i++)
+		for (i = first; i < j->log_count; i++)
 			json_str(g, j->log[(j->log_head + i) % JOB_LOG_LINES]);
 		yajl_gen_array_close(g);
 	}
@@ -134,6 +144,33 @@ job_publish_state(const struct job *j)
 	events_publish(g);
 }
 
+/*
+ * A line as a log keeps it: terminal escape sequences (ESC [ ... final byte)
+ * dropped, other control characters but TAB made spaces.  Returns its length.
+ */
+static size_t
+job_log_clean(char *dst, const char *src, size_t len)
+{
+	size_t		 i, n = 0;
+	unsigned char	 ch;
+
+	for (i = 0; i < len; i++) {
+		ch = (unsigned char)src[i];
+		if (ch == 0x1b) {
+			if (i + 1 < len && src[i + 1] == '[') {
+				for (i += 2; i < len; i++)
+					if ((unsigned char)src[i] >= 0x40 &&
+					    (unsigned char)src[i] <= 0x7e)
+						break;
+			}
+			continue;
+		}
+		dst[n++] = (ch < 0x20 && ch != '\t') || ch == 0x7f ? ' ' : (char)ch;
+	}
+	dst[n] = '\0';
+	return n;
+}
+
 void
 job_logn(struct job *j, const char *line, size_t len)
 {
@@ -145,8 +182,7 @@ job_logn(struct job *j, const char *line, size_t len)
 		len = JOB_LOG_LINE_MAX;
 	if ((copy = malloc(len + 1)) == NULL)
 		fatal("%s", __func__);
-	memcpy(copy, line, len);
-	copy[len] = '\0';
+	len = job_log_clean(copy, line, len);
 	if (j->log_count < JOB_LOG_LINES) {
 		slot = (j->log_head + j->log_count) % JOB_LOG_LINES;
 		j->log_count++;
@@ -243,7 +279,7 @@ job_timeout(evutil_socket_t fd, short ev, void *arg)
 void
 job_done(struct job *j, int exit, const char *errfmt, ...)
 {
-	char		 msg[PROTO_MAX_MESSAGE];
+	char		 msg[PROTO_MAX_MESSAGE], kind[32];
 	va_list		 ap;
 	struct job	*old;
 
@@ -272,10 +308,12 @@ job_done(struct job *j, int exit, const char *errfmt, ...)
 	    job_state_names[j->state], j->ended_ms - j->started_ms,
 	    j->error ? ": " : "", j->error ? j->error : "");
 	job_publish_state(j);
-	if (j->state == JOB_FAILED && job_is_critical(j))
-		notify_critical("job.failed", "%s%s%s failed: %s", job_op_name(j),
+	if (j->state == JOB_FAILED && job_is_critical(j)) {
+		snprintf(kind, sizeof(kind), "%s.failed", job_op_name(j));
+		notify_critical(kind, "%s%s%s failed: %s", job_op_name(j),
 		    j->service ? " " : "", j->service ? j->service : "",
 		    j->error ? j->error : "see the job's log");
+	}
 	if (jobs_current == j)
 		jobs_current = NULL;
 	TAILQ_INSERT_HEAD(&jobs_done, j, entry);

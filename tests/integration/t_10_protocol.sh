@@ -122,6 +122,13 @@ done
 r=$(for i in 1 2 3 4 5; do printf '{"id":%d,"op":"hello"}\n' "$i"; done | socat -t 5 - "UNIX-CONNECT:$SOCK" | grep -o '"id":[0-9]*' | tr '\n' ' ')
 assert_eq "$r" '"id":1 "id":2 "id":3 "id":4 "id":5 ' "pipelined replies in order"
 
+# a peer that shuts down its writing side after many requests (what socat
+# does at the end of its input) still gets every reply: 2,000 of them, far
+# more than one socket buffer holds
+n=$(for ((i = 1; i <= 2000; i++)); do printf '{"id":%d,"op":"project.get"}\n' "$i"; done |
+	socat -t 10 - "UNIX-CONNECT:$SOCK" | grep -c '"ok":true' || true)
+assert_eq "$n" 2000 "replies to a half-closed peer"
+
 # still answering after all that
 r=$(proto '{"id":99,"op":"hello"}')
 assert_contains "$r" '{"id":99,"ok":true' "backend still answers"
