@@ -27,6 +27,7 @@
 
 #include "backend/backend.h"
 #include "backend/docker.h"
+#include "backend/notify.h"
 #include "common/json.h"
 #include "common/log.h"
 
@@ -105,6 +106,17 @@ static struct {
 
 	char			*published[CONFIG_MAX_SERVICES];	/* last service.state */
 	int			 running;	/* curl's count */
+
+	struct event		*down_ev;	/* unreachable for too long: notify */
+	long long		 down_since_ms;
+	int			 down_notified;
+	struct {			/* restart loops, per listed service */
+		char		 id[DOCKER_ID_LEN + 1];	/* the container counted */
+		long long	 restarts;	/* its RestartCount seen last */
+		long long	 window_ms;	/* the window's start */
+		long long	 count;		/* restarts within it */
+		int		 notified;
+	}			 loop[CONFIG_MAX_SERVICES];
 } dk;
 
 static void	docker_check_multi(void);
@@ -669,6 +681,78 @@ engine_publish(void)
 	events_publish(g);
 }
 
+/*
+ * A service restarting over and over (its container's RestartCount going up
+ * DOCKER_RESTART_LOOP times within DOCKER_RESTART_WINDOW) is critical.
+ */
+static void
+restart_loop_check(size_t i, const struct docker_container *c, long long now)
+{
+	long long	more;
+
+	if (c == NULL)
+		return;
+	if (strcmp(dk.loop[i].id, c->id) != 0) {	/* another container */
+		snprintf(dk.loop[i].id, sizeof(dk.loop[i].id), "%s", c->id);
+		dk.loop[i].restarts = c->restarts;
+		return;
+	}
+	if (c->restarts <= dk.loop[i].restarts)
+		return;
+	more = c->restarts - dk.loop[i].restarts;
+	dk.loop[i].restarts = c->restarts;
+	if (now - dk.loop[i].window_ms > DOCKER_RESTART_WINDOW * 1000LL) {
+		dk.loop[i].window_ms = now;
+		dk.loop[i].count = 0;
+		dk.loop[i].notified = 0;
+	}
+	dk.loop[i].count += more;
+	if (dk.loop[i].count >= DOCKER_RESTART_LOOP && !dk.loop[i].notified) {
+		dk.loop[i].notified = 1;
+		notify_critical("service.restarting", "service %s restarted %lld "
+		    "times within %d s (now %s, last exit code %lld)",
+		    benv->cfg.services[i], dk.loop[i].count, DOCKER_RESTART_WINDOW,
+		    docker_state_name(c->state), c->exit_code);
+	}
+}
+
+/* the engine stayed unreachable for DAVIT_NOTIFY_DOCKER_DOWN seconds */
+static void
+down_timer(evutil_socket_t fd, short what, void *arg)
+{
+	if (dk.reachable || dk.down_notified)
+		return;
+	dk.down_notified = 1;
+	notify_critical("docker.unreachable", "the Docker engine has been "
+	    "unreachable for %lld s: %s",
+	    (json_now_ms() - dk.down_since_ms + 500) / 1000,
+	    dk.error[0] != '\0' ? dk.error : "no answer yet");
+}
+
+/* the engine went away (or was never there): start counting */
+static void
+down_begin(void)
+{
+	struct timeval	tv = { benv->cfg.notify_docker_down, 0 };
+
+	dk.down_since_ms = json_now_ms();
+	dk.down_notified = 0;
+	if (benv->cfg.notify_docker_down > 0 && dk.down_ev != NULL)
+		evtimer_add(dk.down_ev, &tv);
+}
+
+static void
+down_end(void)
+{
+	if (dk.down_ev != NULL)
+		evtimer_del(dk.down_ev);
+	if (dk.down_notified)
+		notify_critical("docker.reachable", "the Docker engine is "
+		    "reachable again after %lld s",
+		    (json_now_ms() - dk.down_since_ms + 500) / 1000);
+	dk.down_notified = 0;
+}
+
 /* service.state for every service whose container or state changed */
 static void
 services_publish(void)
@@ -681,6 +765,7 @@ services_publish(void)
 
 	for (i = 0; i < benv->cfg.nservices && i < CONFIG_MAX_SERVICES; i++) {
 		c = service_container(benv->cfg.services[i]);
+		restart_loop_check(i, c, now);
 		if (c == NULL)
 			snprintf(key, sizeof(key), "missing");
 		else
@@ -795,6 +880,7 @@ sync_commit(void)
 	dk.last_ok_ms = json_now_ms();
 	if (first) {
 		dk.reachable = 1;
+		down_end();
 		dk.error[0] = '\0';
 		dk.backoff = DOCKER_BACKOFF_MIN;
 		log_info("Docker engine %s reachable (API %s): %zu containers of "
@@ -927,8 +1013,10 @@ engine_lost(const char *fmt, ...)
 		log_warnx("Docker engine unreachable: %s; retrying in %d s", msg,
 		    dk.backoff);
 	snprintf(dk.error, sizeof(dk.error), "%s", msg);
-	if (was)
+	if (was) {
+		down_begin();
 		engine_publish();
+	}
 	if (benv->shutting_down)
 		return;
 	tv.tv_sec = dk.backoff;
@@ -1259,9 +1347,11 @@ docker_init(void)
 	    (long)DOCKER_MAX_CONNECTIONS);
 	if ((dk.curl_timer = evtimer_new(benv->base, curl_timeout, NULL)) == NULL ||
 	    (dk.reconnect_ev = evtimer_new(benv->base, docker_connect, NULL)) == NULL ||
-	    (dk.resync_ev = evtimer_new(benv->base, sync_timer, NULL)) == NULL)
+	    (dk.resync_ev = evtimer_new(benv->base, sync_timer, NULL)) == NULL ||
+	    (dk.down_ev = evtimer_new(benv->base, down_timer, NULL)) == NULL)
 		fatalx("%s: evtimer_new", __func__);
 	evtimer_add(dk.reconnect_ev, &tv);
+	down_begin();	/* until the first sync */
 	compose_detect();
 	log_debug("docker: socket %s, project %s", benv->cfg.docker_socket,
 	    benv->cfg.compose_project);
@@ -1289,7 +1379,9 @@ docker_shutdown(void)
 		event_free(dk.reconnect_ev);
 	if (dk.resync_ev != NULL)
 		event_free(dk.resync_ev);
-	dk.curl_timer = dk.reconnect_ev = dk.resync_ev = NULL;
+	if (dk.down_ev != NULL)
+		event_free(dk.down_ev);
+	dk.curl_timer = dk.reconnect_ev = dk.resync_ev = dk.down_ev = NULL;
 	sync_reset();
 	free(dk.cs);
 	dk.cs = NULL;

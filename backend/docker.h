@@ -37,6 +37,8 @@ struct job;
 #define DOCKER_RESYNC_DELAY_MS	10		/* events closer than this share a resync */
 #define DOCKER_MAX_DIRTY	64		/* containers named by events between syncs */
 #define DOCKER_MAX_CONNECTIONS	8		/* to the engine at once; more calls wait */
+#define DOCKER_RESTART_LOOP	3		/* restarts of a service ... */
+#define DOCKER_RESTART_WINDOW	600		/* ... within these seconds: notify */
 
 /* compose */
 #define COMPOSE_MAX_ARGV	16

@@ -6,8 +6,8 @@
  * Sending never blocks the event loop or a deploy: messages go into a
  * bounded queue served by one worker thread (libcurl's easy interface, with
  * timeouts), each retried with backoff.  A kind of message is sent at most
- * once per NOTIFY_MIN_INTERVAL; what is held back is counted and said in the
- * next one of that kind.
+ * once per NOTIFY_MIN_INTERVAL; what is held back is sent when the interval
+ * is over, its newest text with the count of the others.
  */
 #include <pthread.h>
 #include <stdarg.h>
@@ -45,12 +45,14 @@ static int			 notify_running, notify_stop;
 static char			*notify_url;
 static long long		 notify_sent, notify_failed;
 
-/* per kind: when it was last sent, how many were held back since (loop thread only) */
+/* per kind: when it was last sent, what was held back since (loop thread only) */
 static struct {
 	char		kind[32];
 	time_t		last;
 	unsigned	held;
+	char		held_text[NOTIFY_TEXT_MAX];	/* the newest held back */
 } notify_kinds[NOTIFY_KINDS];
+static struct event		*notify_flush_ev;	/* sends what was held back */
 
 static size_t
 discard_body(char *ptr, size_t size, size_t nmemb, void *arg)
@@ -140,9 +142,21 @@ notify_worker(void *arg)
 	return NULL;
 }
 
-/* 1 when this kind may be sent now; counts what is held back */
+static void
+notify_flush_arm(void)
+{
+	struct timeval	tv = { NOTIFY_MIN_INTERVAL, 0 };
+
+	if (notify_flush_ev != NULL && !evtimer_pending(notify_flush_ev, NULL))
+		evtimer_add(notify_flush_ev, &tv);
+}
+
+/*
+ * 1 when this kind may be sent now.  Otherwise it is held back: counted,
+ * its text kept, and sent (with the count) once the interval is over.
+ */
 static int
-notify_rate_ok(const char *kind, unsigned *held)
+notify_rate_ok(const char *kind, const char *text, unsigned *held)
 {
 	time_t	now = time(NULL);
 	size_t	i, oldest = 0;
@@ -162,6 +176,9 @@ notify_rate_ok(const char *kind, unsigned *held)
 	if (notify_kinds[i].last != 0 &&
 	    now - notify_kinds[i].last < NOTIFY_MIN_INTERVAL) {
 		notify_kinds[i].held++;
+		snprintf(notify_kinds[i].held_text,
+		    sizeof(notify_kinds[i].held_text), "%s", text);
+		notify_flush_arm();
 		return 0;
 	}
 	*held = notify_kinds[i].held;
@@ -170,28 +187,21 @@ notify_rate_ok(const char *kind, unsigned *held)
 	return 1;
 }
 
-void
-notify_critical(const char *kind, const char *fmt, ...)
+/* builds the document and queues it for the worker */
+static void
+notify_send(const char *kind, const char *text, unsigned held)
 {
-	char		 text[NOTIFY_TEXT_MAX], full[NOTIFY_TEXT_MAX + 160];
-	va_list		 ap;
+	char		 full[NOTIFY_TEXT_MAX + 160];
 	yajl_gen	 g;
-	unsigned	 held = 0;
 	char		*body;
 
-	va_start(ap, fmt);
-	vsnprintf(text, sizeof(text), fmt, ap);
-	va_end(ap);
-	log_warnx("critical: %s: %s", kind, text);
-	if (notify_url == NULL || !notify_running)
-		return;
-	if (!notify_rate_ok(kind, &held)) {
-		log_debug("notification %s held back (rate limit)", kind);
-		return;
-	}
-	snprintf(full, sizeof(full), "davit [%s]: %s%s", benv->cfg.compose_project,
-	    text, held > 0 ? " (and earlier ones held back)" : "");
-
+	if (held > 0)
+		snprintf(full, sizeof(full), "davit [%s]: %s (%u like it in the "
+		    "last %d s)", benv->cfg.compose_project, text, held,
+		    NOTIFY_MIN_INTERVAL);
+	else
+		snprintf(full, sizeof(full), "davit [%s]: %s",
+		    benv->cfg.compose_project, text);
 	g = json_gen_new();
 	yajl_gen_map_open(g);
 	json_kstr(g, "text", full);
@@ -219,6 +229,53 @@ notify_critical(const char *kind, const char *fmt, ...)
 	pthread_mutex_unlock(&notify_lock);
 }
 
+/* what was held back goes out once its kind's interval is over */
+static void
+notify_flush(evutil_socket_t fd, short ev, void *arg)
+{
+	time_t	now = time(NULL);
+	size_t	i;
+	int	again = 0;
+
+	for (i = 0; i < NOTIFY_KINDS; i++) {
+		if (notify_kinds[i].held == 0)
+			continue;
+		if (now - notify_kinds[i].last < NOTIFY_MIN_INTERVAL) {
+			again = 1;
+			continue;
+		}
+		/* the newest one, and how many came since the last sent */
+		notify_send(notify_kinds[i].kind, notify_kinds[i].held_text,
+		    notify_kinds[i].held - 1);
+		notify_kinds[i].held = 0;
+		notify_kinds[i].last = now;
+		again = 1;	/* the next ones wait a whole interval again */
+	}
+	if (again)
+		notify_flush_arm();
+}
+
+void
+notify_critical(const char *kind, const char *fmt, ...)
+{
+	char		 text[NOTIFY_TEXT_MAX];
+	va_list		 ap;
+	unsigned	 held = 0;
+
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	log_warnx("critical: %s: %s", kind, text);
+	if (notify_url == NULL || !notify_running)
+		return;
+	if (!notify_rate_ok(kind, text, &held)) {
+		log_info("notification %s held back: at most one a %d s, the "
+		    "next one says how many", kind, NOTIFY_MIN_INTERVAL);
+		return;
+	}
+	notify_send(kind, text, held);
+}
+
 void
 notify_init(void)
 {
@@ -228,6 +285,8 @@ notify_init(void)
 		return;
 	if ((notify_url = strdup(benv->cfg.notify_url)) == NULL)
 		fatal("%s", __func__);
+	if ((notify_flush_ev = evtimer_new(benv->base, notify_flush, NULL)) == NULL)
+		fatalx("%s: evtimer_new", __func__);
 	if (pthread_create(&notify_thread, NULL, notify_worker, NULL) != 0)
 		fatalx("%s: pthread_create", __func__);
 	notify_running = 1;
@@ -246,6 +305,10 @@ notify_shutdown(void)
 		pthread_mutex_unlock(&notify_lock);
 		pthread_join(notify_thread, NULL);
 		notify_running = 0;
+	}
+	if (notify_flush_ev != NULL) {
+		event_free(notify_flush_ev);
+		notify_flush_ev = NULL;
 	}
 	for (i = 0; i < notify_count; i++)
 		free(notify_queue[(notify_head + i) % NOTIFY_QUEUE_MAX].body);

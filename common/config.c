@@ -167,6 +167,8 @@ static const struct config_key config_keys[] = {
 	    "300", 10, 86400, CF_ZERO_OK },
 	{ "DAVIT_DEPLOY_VERIFY", CT_INT, OFF(deploy_verify),
 	    "60", 0, 3600, 0 },
+	{ "DAVIT_NOTIFY_DOCKER_DOWN", CT_INT, OFF(notify_docker_down),
+	    "60", 1, 86400, CF_ZERO_OK },
 	{ "DAVIT_SESSION_IDLE", CT_INT, OFF(session_idle),
 	    "3600", 60, 604800, 0 },
 	{ "DAVIT_SESSION_MAX", CT_INT, OFF(session_max),

@@ -41,6 +41,7 @@ struct davit_config {
 	int	 job_timeout;		/* DAVIT_JOB_TIMEOUT seconds, default 1800, 1..86400 */
 	int	 poll_interval;		/* DAVIT_POLL_INTERVAL seconds, default 300, 0 = off, else 10..86400 */
 	int	 deploy_verify;		/* DAVIT_DEPLOY_VERIFY seconds, default 60, 0..3600 */
+	int	 notify_docker_down;	/* DAVIT_NOTIFY_DOCKER_DOWN seconds, default 60, 0 = never, else 1..86400 */
 	int	 session_idle;		/* DAVIT_SESSION_IDLE seconds, default 3600, 60..604800 */
 	int	 session_max;		/* DAVIT_SESSION_MAX seconds, default 43200, 60..2592000 */
 	int	 cookie_secure;		/* DAVIT_COOKIE_SECURE 0/1, default 0 */

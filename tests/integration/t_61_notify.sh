@@ -1,0 +1,106 @@
+#!/usr/bin/env bash
+# Notifications of critical conditions outside jobs, to a receiver on
+# 127.0.0.1: the Docker engine unreachable for DAVIT_NOTIFY_DOCKER_DOWN
+# seconds (davit starts against a socket path where no engine answers yet),
+# then reachable again (a socat relay to the real engine appears there), and
+# a service that restarts over and over (restart: always, exits after a
+# second). Each notification carries text and content, names the project,
+# and holds no secret.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+ensure_docker
+command -v socat >/dev/null || fail "socat is needed"
+chmod 0711 "$T"
+TOKEN=ghp_notifytest_token_must_not_leak
+SECRET="notify test secret $RANDOM"
+PROJECT=$(unique_project dvn)
+PORT=$(unused_port) demo_app "$T/app" "$PROJECT"
+# a third service that exits after a second, restarted by Docker every time
+cat >>"$T/app/docker-compose.yml" <<YML
+  crash:
+    build:
+      context: .
+      dockerfile: worker/Dockerfile
+      labels:
+        davit.demo.project: "$PROJECT"
+    image: $PROJECT-crash
+    network_mode: none
+    restart: always
+    command: ["/bin/busybox", "sh", "-c", "/bin/busybox sleep 1; exit 3"]
+YML
+( cd "$T/app" && compose -p "$PROJECT" up -d --build ) >"$T/compose-up.log" 2>&1 ||
+	fail "compose up: $(tail -n 20 "$T/compose-up.log")"
+
+NOTIFYPORT=$(unused_port)
+cat >"$T/receiver.py" <<'PY'
+import http.server, sys
+out = sys.argv[2]
+class H(http.server.BaseHTTPRequestHandler):
+    def do_POST(self):
+        n = int(self.headers.get("Content-Length", "0"))
+        body = self.rfile.read(n)
+        with open(out, "ab") as f:
+            f.write(body.replace(b"\n", b" ") + b"\n")
+        self.send_response(204)
+        self.end_headers()
+    def log_message(self, *a):
+        pass
+http.server.HTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()
+PY
+start_bg receiver python3 "$T/receiver.py" "$NOTIFYPORT" "$T/notifications.jsonl"
+wait_for port_open "$NOTIFYPORT" || fail "notification receiver did not start"
+: >"$T/notifications.jsonl"
+
+ENV=$T/davit.env
+write_davit_env "$ENV" \
+	"DAVIT_SOCKET=$T/run/backend.sock" \
+	"DAVIT_WORKDIR=$T/app" \
+	"DAVIT_SERVICES=web,worker,crash" \
+	"DAVIT_COMPOSE_PROJECT=$PROJECT" \
+	"DAVIT_DOCKER_SOCKET=$T/docker.sock" \
+	"DAVIT_GITHUB_TOKEN=$TOKEN" \
+	"DAVIT_WEBHOOK_SECRET=\"$SECRET\"" \
+	"DAVIT_NOTIFY_URL=http://127.0.0.1:$NOTIFYPORT/hook" \
+	"DAVIT_NOTIFY_DOCKER_DOWN=2"
+davit_start_backend "$ENV" --no-frontend
+kind_sent() { grep -q "\"kind\":\"$1\"" "$T/notifications.jsonl"; }
+note() { jq -c --arg k "$1" 'select(.kind == $k)' "$T/notifications.jsonl" | tail -n 1; }
+
+# --- the engine unreachable, then back ---------------------------------------
+wait_for -t 20 kind_sent docker.unreachable || fail "no docker.unreachable notification: $(cat "$T/notifications.jsonl")"
+n=$(note docker.unreachable)
+jq -e '(.text | type) == "string" and .text == .content' <<<"$n" >/dev/null ||
+	fail "text and content missing or different: $n"
+assert_contains "$n" "$PROJECT" "the notification names the project"
+assert_contains "$n" "unreachable for" "the notification says what is wrong"
+r=$(proto '{"id":1,"op":"services.list"}')
+assert_eq "$(jq -r '.result.engine.reachable' <<<"$r")" false "services.list says the engine is unreachable"
+pass "Docker unreachable for DAVIT_NOTIFY_DOCKER_DOWN seconds: notified"
+
+start_bg relay socat "UNIX-LISTEN:$T/docker.sock,fork,mode=600" UNIX-CONNECT:/var/run/docker.sock
+wait_for -t 60 kind_sent docker.reachable || fail "no docker.reachable notification: $(cat "$T/notifications.jsonl")"
+r=$(proto '{"id":1,"op":"services.list"}')
+assert_eq "$(jq -r '.result.services | map(.service) | join(",")' <<<"$r")" "web,worker,crash" "services.list after recovery"
+pass "the engine back: notified, services listed"
+
+# --- a service in a restart loop -------------------------------------------
+wait_for -t 60 kind_sent service.restarting || fail "no service.restarting notification: $(cat "$T/notifications.jsonl")"
+n=$(note service.restarting)
+assert_contains "$n" "service crash restarted" "the restart loop names the service"
+assert_not_contains "$n" "service web" "web is not in a loop"
+r=$(proto '{"id":1,"op":"services.list"}')
+[ "$(jq -r '.result.services[] | select(.service == "crash") | .restarts' <<<"$r")" -ge 3 ] ||
+	fail "crash's restart count: $r"
+# one notification per loop, not one per restart
+sleep 4
+assert_eq "$(jq -r 'select(.kind == "service.restarting") | .kind' "$T/notifications.jsonl" | wc -l)" 1 "one notification for the loop"
+pass "a service restarting over and over: notified once"
+
+for secret in "$TOKEN" "$SECRET" test-password; do
+	assert_file_not_contains "$T/notifications.jsonl" "$secret"
+	assert_file_not_contains "$T/backend.log" "$secret"
+done
+davit_stop_backend
+assert_eq "$DAVIT_BACKEND_STATUS" 0 "backend exit status"
+pass "notifications hold no secret"
