@@ -221,6 +221,42 @@ done
 r=$(deliver push d-broken "$T/push-broken.json")
 assert_not_contains "$r" 'replay' "a failed delivery may be redelivered"
 
+# --- pushes during a deploy: merged into one follow-up of the newest commit ---
+# the fixed Dockerfile sleeps in its build, so that the deploy is still running
+# while the next pushes arrive
+push_commit "$ORIGIN" "Slow build" web/Dockerfile 'FROM scratch
+COPY busybox /bin/busybox
+COPY VERSION /www/index.html
+RUN ["/bin/busybox", "sleep", "3"]
+CMD ["/bin/busybox", "sh", "-c", "trap '"'exit 0'"' TERM INT; /bin/busybox httpd -f -p 127.0.0.1:${PORT} -h /www & wait $!"]' >/dev/null
+v3=$(push_commit "$ORIGIN" "Release v3" VERSION v3)
+push_body "$T/push-v3.json" refs/heads/main "$v3"
+r=$(deliver push d-v3 "$T/push-v3.json")
+job3=$(jq -r '.job' <<<"${r#* }")
+in_rebuild() { proto "{\"id\":1,\"op\":\"job.get\",\"args\":{\"job\":$job3}}" | grep -q 'deploy: rebuild"'; }
+wait_for -t 60 in_rebuild || fail "the v3 deploy did not reach its rebuild"
+v4=$(push_commit "$ORIGIN" "Release v4" VERSION v4)
+push_body "$T/push-v4.json" refs/heads/main "$v4"
+r4=$(deliver push d-v4 "$T/push-v4.json")
+v5=$(push_commit "$ORIGIN" "Release v5" VERSION v5)
+push_body "$T/push-v5.json" refs/heads/main "$v5"
+r5=$(deliver push d-v5 "$T/push-v5.json")
+assert_eq "$(proto "{\"id\":1,\"op\":\"job.get\",\"args\":{\"job\":$job3}}" | jq -r .result.state)" running \
+	"the v3 deploy still runs while v4 and v5 arrive"
+job4=$(jq -r '.job' <<<"${r4#* }")
+assert_ne "$job4" "$job3" "a push during a deploy queues a follow-up"
+assert_eq "$(jq -r '.merged' <<<"${r4#* }")" false "the first follow-up is a new job"
+assert_eq "$(jq -r '.job' <<<"${r5#* }")" "$job4" "the next push joins the follow-up"
+assert_eq "$(jq -r '.merged' <<<"${r5#* }")" true "merged"
+assert_eq "$(wait_job "$job3")" succeeded "the v3 deploy"
+assert_eq "$(wait_job "$job4")" succeeded "the follow-up deploy"
+assert_eq "$(curl -fsS "http://127.0.0.1:$APPPORT/")" "v5" "the app serves the newest version"
+hist=$(proto '{"id":1,"op":"deploys.list"}')
+assert_eq "$(jq -r --argjson j "$job4" '.result[] | select(.job == $j) | .to' <<<"$hist")" "$v5" "the follow-up deployed the newest commit"
+assert_eq "$(jq -c --argjson j "$job4" '.result[] | select(.job == $j) | .deliveries' <<<"$hist")" '["d-v4","d-v5"]' "both deliveries in one deploy"
+assert_eq "$(jq -r '[.result[] | select(.state == "succeeded")] | length' <<<"$hist")" 3 "three deploys succeeded so far"
+pass "pushes during a deploy merged into one follow-up"
+
 # --- the history survives a restart -----------------------------------------
 davit_stop_backend
 davit_start_backend "$ENV"
