@@ -13,6 +13,7 @@
 #                                   commits in a scratch clone of ORIGIN and pushes
 #   compose_cleanup PROJECT [DIR]   removes the project's containers and images
 #                                   (also older builds, by the label davit.demo.project)
+#   send_push_webhook URL ENVFILE   sends davit a signed GitHub push of origin's newest commit
 #
 # Every function returns non-zero with a message on stderr on error, so it
 # works under `set -eu` and in `if`/`||` alike.
@@ -203,4 +204,37 @@ compose_cleanup() {
 		docker rmi -f $ids >/dev/null 2>&1 || true
 	fi
 	return 0
+}
+
+# send_push_webhook URL ENVFILE
+#   Sends davit (at URL, e.g. http://127.0.0.1:8080) what GitHub sends after a
+#   push: a push event for the branch's newest commit on the origin, signed
+#   with DAVIT_WEBHOOK_SECRET. Reads DAVIT_WEBHOOK_SECRET, DAVIT_REPO_URL
+#   (a file:// origin), DAVIT_BRANCH and DAVIT_GITHUB_REPO from ENVFILE (plain
+#   KEY=VALUE lines, as run.sh writes them). Prints davit's status and reply.
+send_push_webhook() {
+	local url=${1:-} envfile=${2:-} secret origin branch repo after body sig
+	[ -n "$url" ] && [ -r "$envfile" ] || _demo_err "usage: send_push_webhook URL ENVFILE" || return 1
+	_env() { # the value of KEY, without surrounding quotes
+		local v
+		v=$(sed -n "s/^$1=//p" "$envfile" | tail -n 1)
+		case $v in \"*\" | \'*\') v=${v:1:${#v}-2} ;; esac
+		printf '%s' "$v"
+	}
+	secret=$(_env DAVIT_WEBHOOK_SECRET)
+	origin=$(_env DAVIT_REPO_URL)
+	branch=$(_env DAVIT_BRANCH)
+	branch=${branch:-main}
+	repo=$(_env DAVIT_GITHUB_REPO)
+	[ -n "$secret" ] || _demo_err "send_push_webhook: no DAVIT_WEBHOOK_SECRET in $envfile" || return 1
+	[ -n "$repo" ] || _demo_err "send_push_webhook: no DAVIT_GITHUB_REPO in $envfile" || return 1
+	after=$(git ls-remote "$origin" "refs/heads/$branch" | cut -f1) && [ -n "$after" ] ||
+		_demo_err "send_push_webhook: cannot read $branch from $origin" || return 1
+	body=$(printf '{"ref":"refs/heads/%s","after":"%s","deleted":false,"repository":{"full_name":"%s"},"commits":[]}' \
+		"$branch" "$after" "$repo")
+	sig=$(printf '%s' "$body" | openssl dgst -sha256 -hmac "$secret" -r | cut -d' ' -f1) ||
+		_demo_err "send_push_webhook: openssl failed" || return 1
+	curl -sS -w '\nHTTP %{http_code}\n' -X POST -H 'Content-Type: application/json' \
+		-H 'X-GitHub-Event: push' -H "X-GitHub-Delivery: demo-$(date +%s%N)" \
+		-H "X-Hub-Signature-256: sha256=$sig" --data-binary "$body" "${url%/}/hooks/github"
 }

@@ -101,6 +101,7 @@ DAVIT_SERVICES=web,worker
 DAVIT_COMPOSE_PROJECT=$PROJECT
 DAVIT_PASSWORD=$password
 DAVIT_WEBHOOK_SECRET=$(secret)
+DAVIT_GITHUB_REPO=davit/demo
 DAVIT_LISTEN=$LISTEN
 DAVIT_POLL_INTERVAL=30
 EOF
@@ -118,6 +119,8 @@ EOF
 
   Push an update to the demo's "GitHub" (davit polls every 30 s):
     bash -c '. $ROOT/scripts/demo-lib.sh && push_commit $APP.origin.git "Bump to v2" VERSION v2'
+  Then deploy it as a GitHub push webhook would (signed with the demo's secret):
+    bash -c '. $ROOT/scripts/demo-lib.sh && send_push_webhook http://$LISTEN $envfile'
   Remove the demo:
     bash -c '. $ROOT/scripts/demo-lib.sh && compose_cleanup $PROJECT $APP' && rm -rf $DEMO /etc/davit/demo.env
 

@@ -267,6 +267,15 @@ r=$(proto '{"id":1,"op":"git.status"}')
 wait_for -t 30 sh -c "curl -fsS '$URL/healthz' | grep -q '\"up\"'" || fail "frontend not back"
 r=$(deliver push d-v2 "$T/push-v2.json")
 assert_contains "$r" 'replay' "replay protection survives a restart"
+# the demo's helper (README, run.sh) sends a push of origin's newest commit:
+# deployed already and running, so the deploy skips the rebuild
+r=$(. "$DAVIT_SRC/scripts/demo-lib.sh" && send_push_webhook "$URL" "$ENV")
+assert_contains "$r" "HTTP 202" "send_push_webhook accepted"
+job=$(head -n 1 <<<"$r" | jq -r .job)
+assert_eq "$(wait_job "$job")" succeeded "deploy of what already runs"
+log=$(proto "{\"id\":1,\"op\":\"job.get\",\"args\":{\"job\":$job}}")
+assert_contains "$log" "is already deployed and running" "no rebuild for what already runs"
+assert_eq "$(curl -fsS "http://127.0.0.1:$APPPORT/")" "v5" "still serving v5"
 davit_stop_backend
 
 # --- no secret: the endpoint is off ------------------------------------------
