@@ -12,7 +12,8 @@
 	const LOG_MAX_LINES = 2000;	/* lines kept in the log panel */
 	const JOBS_SHOWN = 25;		/* rows in "Recent jobs" */
 	const JOBS_KEPT = 100;		/* jobs remembered from events */
-	const DEPLOYS_SHOWN = 10;
+	const DEPLOYS_SHOWN = 10;	/* rows in "Deploys" */
+	const DEPLOYS_KEPT = 100;	/* deploys remembered from events */
 	const TICK_MS = 5000;		/* relative times refresh */
 	const RECONNECT_MS = 3000;	/* after the event stream was closed */
 	const TOAST_MS = 6000;
@@ -541,6 +542,8 @@
 		}
 		renderJobs();
 		renderServiceBusy();
+		if (j.op === 'deploy')
+			renderDeploys();	/* its Log button */
 		if (j.id === L.job)
 			renderLogHead();
 		else if (!L.pinned && j.state === 'running')
@@ -563,16 +566,20 @@
 		renderServices();
 	}
 
+	/* a deploy is its id and its creation time (see deployJob) */
 	function onDeployState(d) {
 		if (typeof d.id !== 'number')
 			return;
 		if (!S.deploys)
 			S.deploys = [];
-		const i = S.deploys.findIndex((x) => x.id === d.id);
+		const i = S.deploys.findIndex((x) => x && x.id === d.id &&
+		    str(x.created_at) === str(d.created_at));
 		if (i >= 0)
 			S.deploys[i] = d;
 		else
 			S.deploys.push(d);
+		if (S.deploys.length > DEPLOYS_KEPT)
+			S.deploys = sortedDeploys().slice(0, DEPLOYS_KEPT);
 		renderDeploys();
 	}
 
@@ -941,7 +948,9 @@
 
 	async function deployAction(button) {
 		if (!await confirmAction('Deploy now?',
-		    'davit pulls the origin, rebuilds what changed and restarts the services.', 'Deploy'))
+		    'davit fetches the origin, fast-forwards the checkout, rebuilds the images and recreates ' +
+		    'the services (they are briefly down), then checks that they run. A failed build ' +
+		    'leaves the running app as it is.', 'Deploy'))
 			return;
 		await runJob(button, '/api/deploy', 'Deploy');
 	}
@@ -1028,6 +1037,148 @@
 	}
 
 	/* ---------------------------------------------------------- deploys -- */
+	const DEPLOY_STEPS = ['fetch', 'pull', 'rebuild', 'verify'];
+	const DEPLOY_TONE = { queued: 'idle', running: 'info', succeeded: 'ok', failed: 'bad' };
+	const TRIGGER_TEXT = {
+		dashboard: 'from the dashboard', webhook: 'GitHub push', socket: 'from the control socket'
+	};
+	const FILE_LETTER = { added: 'A', modified: 'M', deleted: 'D', renamed: 'R' };
+	const STEP_MARK = { ok: '✓', failed: '✗', skipped: '–', running: '…', pending: '○' };
+
+	function deployTime(d) {
+		const t = parseTime(d.created_at);
+		return Number.isFinite(t) ? t : 0;
+	}
+
+	/* newest first */
+	function sortedDeploys() {
+		return (S.deploys || []).filter((d) => d && typeof d.id === 'number')
+		    .sort((a, b) => (deployTime(b) - deployTime(a)) || (b.id - a.id));
+	}
+
+	/*
+	 * The job of a deploy while the backend still keeps it. A deploy's id is
+	 * its job's id, and a new backend numbers its jobs afresh: the same id in
+	 * an earlier run was another job, told apart by its creation time.
+	 */
+	function deployJob(d) {
+		if (typeof d.job !== 'number')
+			return null;
+		const j = S.jobs.get(d.job);
+		return j && str(j.created_at) === str(d.created_at) ? j : null;
+	}
+
+	function deployRange(d) {
+		const range = el('span', 'commit deploy-range');
+		const sha = (id) => {
+			const c = el('code', 'sha', shortId(id));
+			c.title = str(id);
+			return c;
+		};
+		if (d.from && d.to && d.from !== d.to)
+			range.append(sha(d.from), el('span', 'arrow', '→'), sha(d.to));
+		else if (d.to)
+			range.append(sha(d.to), el('span', 'commit-meta', d.from ? 'no new commits' : ''));
+		return range;
+	}
+
+	/*
+	 * The steps that ran, with ✓ ✗ or – (skipped); while the deploy is on its
+	 * way also the one running now (…) and those still to come (○).
+	 */
+	function deploySteps(d) {
+		const done = new Map();
+		for (const s of Array.isArray(d.steps) ? d.steps : [])
+			if (s && typeof s === 'object' && s.name)
+				done.set(str(s.name), s);
+		const active = d.state === 'running' || d.state === 'queued';
+		const names = DEPLOY_STEPS.concat([...done.keys()].filter((n) => !DEPLOY_STEPS.includes(n)));
+		let current = d.state === 'running';
+		const ul = el('ul', 'deploy-steps');
+		ul.setAttribute('aria-label', 'Steps');
+		for (const n of names) {
+			const s = done.get(n);
+			let res, title;
+			if (s) {
+				res = s.skipped === true ? 'skipped' : s.ok === true ? 'ok' : 'failed';
+				title = n + (res === 'skipped' ? ': skipped' : res === 'ok' ? ': done' : ': failed') +
+				    (typeof s.ms === 'number' ? ' in ' + fmtMs(s.ms) : '');
+			} else if (!active) {
+				continue;	/* not run: an earlier step failed, or not needed */
+			} else if (current) {
+				res = 'running';
+				title = n + ': in progress';
+				current = false;
+			} else {
+				res = 'pending';
+				title = n + ': to come';
+			}
+			let t = STEP_MARK[res] + ' ' + n;
+			if (res === 'skipped')
+				t += ' skipped';
+			else if (s && typeof s.ms === 'number')
+				t += ' ' + fmtMs(s.ms);
+			const li = el('li', 'step s-' + res, t);
+			li.dataset.step = n;
+			li.dataset.result = res;
+			li.title = title;
+			ul.append(li);
+		}
+		return ul.children.length ? ul : null;
+	}
+
+	function deployFiles(files) {
+		const SHOWN = 8;
+		const box = el('div', 'deploy-files');
+		const ul = el('ul', 'file-chips');
+		ul.setAttribute('aria-label', 'Changed files');
+		for (const f of files.slice(0, SHOWN)) {
+			const li = el('li', 'file-chip');
+			if (typeof f === 'string') {
+				li.append(f);
+			} else if (f && typeof f === 'object') {
+				const st = str(f.status);
+				const letter = el('span', 'fst fst-' + (FILE_LETTER[st] ? st : 'other'), FILE_LETTER[st] || '?');
+				letter.title = st || 'changed';
+				li.append(letter, ' ' + (f.old_path ? str(f.old_path) + ' → ' : '') + str(f.path));
+			} else {
+				continue;
+			}
+			ul.append(li);
+		}
+		if (files.length > SHOWN)
+			ul.append(el('li', 'file-chip muted', '… and ' + (files.length - SHOWN) + ' more'));
+		box.append(el('span', 'deploy-label', files.length === 1 ? 'Changed file' : 'Changed files'), ul);
+		return box;
+	}
+
+	function deployMeta(d) {
+		const meta = el('div', 'commit-meta deploy-meta');
+		const trig = str(d.trigger);
+		meta.append(el('span', 'deploy-trigger', TRIGGER_TEXT[trig] || trig || 'unknown trigger'));
+		const by = str(d.by);
+		if (trig === 'webhook' && by.startsWith('webhook:')) {
+			const s = el('span', null, ' · delivery ' + by.slice(8, 16));
+			s.title = by.slice(8);
+			meta.append(s);
+		} else if (by && by !== trig) {
+			meta.append(' · by ' + by);
+		}
+		if (d.pushed && d.to && d.pushed !== d.to)
+			meta.append(' · the push named ' + shortId(d.pushed));
+		const t0 = parseTime(d.started_at), t1 = parseTime(d.ended_at);
+		if (d.ended_at) {
+			meta.append(' · ', timeSpan(d.ended_at, 'ago', 'ended '));
+			if (Number.isFinite(t0) && Number.isFinite(t1))
+				meta.append(' · took ' + fmtMs(t1 - t0));
+		} else if (d.started_at) {
+			meta.append(' · ', timeSpan(d.started_at, 'ago', 'started '));
+		} else if (d.created_at) {
+			meta.append(' · ', timeSpan(d.created_at, 'ago', 'queued '));
+		}
+		return meta;
+	}
+
 	function renderDeploys() {
 		const panel = $('deploys-panel');
 		if (!Array.isArray(S.deploys)) {
@@ -1036,67 +1187,40 @@
 		}
 		panel.hidden = false;
 		const ol = $('deploys');
-		const ds = S.deploys.filter((d) => d && typeof d.id === 'number')
-		    .sort((a, b) => b.id - a.id).slice(0, DEPLOYS_SHOWN);
+		const ds = sortedDeploys().slice(0, DEPLOYS_SHOWN);
 		$('deploys-none').hidden = ds.length > 0;
 		ol.replaceChildren();
 		for (const d of ds) {
+			const st = str(d.state) || 'unknown';
+			const tone = DEPLOY_TONE[st] || 'idle';
 			const li = el('li', 'deploy');
 			li.dataset.deploy = String(d.id);
+			li.dataset.state = st;
+			li.dataset.tone = tone;
+			li.dataset.trigger = str(d.trigger);
 			const head = el('div', 'deploy-head');
-			const st = str(d.state) || 'unknown';
 			const b = el('span');
-			badge(b, st, { succeeded: 'ok', failed: 'bad', running: 'info', queued: 'idle',
-			    verifying: 'info', rolled_back: 'warn' }[st] || 'idle', st === 'running' ? 'b-running' : '');
-			head.append(el('strong', null, 'Deploy #' + d.id), b);
-			const range = el('span', 'commit');
-			if (d.from || d.to) {
-				range.append(el('code', 'sha', shortId(d.from) || '?'), '→', el('code', 'sha', shortId(d.to) || '?'));
-				head.append(range);
-			}
-			const meta = el('span', 'commit-meta');
-			const bits = [];
-			if (d.trigger)
-				bits.push(str(d.trigger));
-			if (d.by)
-				bits.push('by ' + str(d.by));
-			meta.append(bits.join(' '));
-			if (d.started_at)
-				meta.append(bits.length ? ' · ' : '', timeSpan(d.started_at, 'ago'));
-			const t0 = parseTime(d.started_at), t1 = parseTime(d.ended_at);
-			if (Number.isFinite(t0) && Number.isFinite(t1))
-				meta.append(' · took ' + fmtMs(t1 - t0));
-			head.append(meta);
-			if (typeof d.job === 'number') {
-				const lb = el('button', 'btn btn-small', 'Log');
+			badge(b, st, tone, st === 'running' ? 'b-running' : '');
+			head.append(el('strong', 'deploy-name', 'Deploy #' + d.id), b, deployRange(d));
+			const j = deployJob(d);
+			if (j) {
+				const lb = el('button', 'btn btn-small deploy-log', 'Log');
 				lb.type = 'button';
 				lb.setAttribute('aria-label', 'Log of deploy ' + d.id);
 				lb.addEventListener('click', () => {
 					L.pinned = true;
-					showJob(d.job, true);
+					showJob(j.id, true);
 				});
 				head.append(lb);
 			}
-			li.append(head);
-			if (Array.isArray(d.steps) && d.steps.length) {
-				const steps = el('ul', 'deploy-steps');
-				for (const s of d.steps) {
-					if (!s || typeof s !== 'object')
-						continue;
-					const ok = s.ok === true ? 's-ok' : (s.ok === false ? 's-bad' : '');
-					const mark = s.ok === true ? '✓ ' : (s.ok === false ? '✗ ' : '… ');
-					const t = el('li', 'step ' + ok, mark + str(s.name) + (typeof s.ms === 'number' ? ' ' + fmtMs(s.ms) : ''));
-					steps.append(t);
-				}
+			li.append(head, deployMeta(d));
+			const steps = deploySteps(d);
+			if (steps)
 				li.append(steps);
-			}
-			if (Array.isArray(d.files) && d.files.length) {
-				const f = d.files.slice(0, 8).map(str).join(', ') +
-				    (d.files.length > 8 ? ', … (' + d.files.length + ' files)' : '');
-				li.append(el('div', 'deploy-files', f));
-			}
+			if (Array.isArray(d.files) && d.files.length)
+				li.append(deployFiles(d.files));
 			if (d.error)
-				li.append(el('div', 'job-error', str(d.error)));
+				li.append(el('div', 'job-error deploy-error', str(d.error)));
 			ol.append(li);
 		}
 	}
@@ -1300,6 +1424,13 @@
 		L.stick = true;
 		$('log-jump').hidden = true;
 	}
+
+	/* a resize (a phone turned, the one-column layout) keeps the bottom in view */
+	if (typeof ResizeObserver === 'function')
+		new ResizeObserver(() => {
+			if (L.stick)
+				logBox.scrollTop = logBox.scrollHeight;
+		}).observe(logBox);
 
 	logBox.addEventListener('scroll', () => {
 		const atBottom = logBox.scrollTop + logBox.clientHeight >= logBox.scrollHeight - 24;
