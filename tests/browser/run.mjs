@@ -15,6 +15,8 @@
  *   DAVIT_PUSH_CMD   a shell command that pushes a commit to the app's origin;
  *                    it gets the commit message in $1 and prints the commit id
  *   DAVIT_SERVICES   the services shown (default web,worker)
+ *   DAVIT_APP_URL    the demo app's web service, which serves the repo's
+ *                    VERSION file (the content pushed); optional
  *   DAVIT_BACKEND_DOWN_CMD, DAVIT_BACKEND_UP_CMD
  *                    shell commands that kill the backend and start it again
  *                    (the frontend stays); without them that scenario is skipped
@@ -89,6 +91,7 @@ async function runTests() {
 	const URL_ = process.env.DAVIT_URL.replace(/\/+$/, '');
 	const PASSWORD = process.env.DAVIT_PASSWORD || '';
 	const PUSH_CMD = process.env.DAVIT_PUSH_CMD || '';
+	const APP_URL = process.env.DAVIT_APP_URL || '';
 	const DOWN_CMD = process.env.DAVIT_BACKEND_DOWN_CMD || '';
 	const UP_CMD = process.env.DAVIT_BACKEND_UP_CMD || '';
 	const SERVICES = (process.env.DAVIT_SERVICES || 'web,worker').split(',').filter(Boolean);
@@ -394,9 +397,171 @@ async function runTests() {
 		await shot('pulled');
 	});
 
+	/* --------------------------------------------------------- deploy -- */
+	let deployed = null;	/* the deploy below: {id, from, to} */
+	await scenario('Deploy: a pushed commit is fetched, pulled, rebuilt, verified; shown live', async () => {
+		assert(PUSH_CMD, 'DAVIT_PUSH_CMD is not set');
+		await markPage();
+		await page.locator('#deploys-panel').waitFor({ state: 'visible' });
+		const st0 = await page.evaluate(async () => (await fetch('/api/state')).json());
+		const from = st0.git && st0.git.local ? String(st0.git.local.id) : '';
+		assert(/^[0-9a-f]{40,64}$/.test(from), `the checkout's commit before the deploy: "${from}"`);
+		const msg = 'Deploy test ' + Date.now();
+		const sha = execFileSync('bash', ['-c', PUSH_CMD, 'push', msg], { encoding: 'utf8' }).trim();
+		assert(/^[0-9a-f]{7,64}$/.test(sha), `push command printed "${sha}"`);
+		log(`     pushed ${sha.slice(0, 7)} "${msg}" (the checkout is at ${from.slice(0, 7)})`);
+
+		/* the log lines with the job's state when each arrived; each new
+		 * look of a deploy row (state and steps) as the page shows it */
+		await page.evaluate(() => {
+			window.__lines = [];
+			new MutationObserver((muts) => {
+				const st = document.getElementById('log-state').textContent;
+				for (const m of muts)
+					for (const n of m.addedNodes)
+						if (n.classList && n.classList.contains('log-line'))
+							window.__lines.push({ st, text: n.textContent });
+			}).observe(document.getElementById('log'), { childList: true });
+			window.__rows = [];
+			const seen = new Set();
+			new MutationObserver(() => {
+				for (const li of document.querySelectorAll('#deploys li[data-deploy]')) {
+					const r = {
+						id: Number(li.dataset.deploy),
+						state: li.dataset.state,
+						steps: [...li.querySelectorAll('.step')].map((s) => s.textContent.trim())
+					};
+					const k = JSON.stringify(r);
+					if (!seen.has(k)) {
+						seen.add(k);
+						window.__rows.push(r);
+					}
+				}
+			}).observe(document.getElementById('deploys'),
+			    { childList: true, subtree: true, characterData: true, attributes: true });
+		});
+
+		/* the confirmation names what happens; then OK */
+		const jobs0 = await jobIds();
+		await page.locator('#btn-deploy').click();
+		await page.locator('#confirm').waitFor({ state: 'visible' });
+		const q = await text('#confirm-title');
+		assert(/deploy/i.test(q), `confirmation says "${q}"`);
+		await page.click('#confirm-cancel');
+		await page.locator('#confirm').waitFor({ state: 'hidden' });
+		await page.waitForTimeout(500);	/* give a wrongly started job time to show */
+		assert(JSON.stringify(jobs0) === JSON.stringify(await jobIds()), 'Cancel started a deploy');
+		const id = await clickAndGetJob(page.locator('#btn-deploy'), true);
+		const row = page.locator(`#deploys li[data-deploy="${id}"]`);
+		await row.waitFor({ state: 'visible', timeout: T_UI });
+		const st = await waitJobDone(id);
+		await page.waitForFunction((d) => {
+			const b = document.querySelector(`#deploys li[data-deploy="${d}"] .badge`);
+			return b && /succeeded|failed/.test(b.textContent);
+		}, id, { timeout: T_UI });
+		await shot('deploy');
+		const lines = await page.evaluate(() => window.__lines);
+		assert(st === 'succeeded', `deploy job #${id} ${st}; log: ` +
+		    lines.map((l) => l.text).filter((t) => /^deploy:/.test(t)).join(' | '));
+
+		/* the log panel followed the job while it ran */
+		assert((await logJobId()) === id, 'the log panel does not show the deploy job');
+		let at = -1;
+		for (const want of ['deploy: fetch', 'deploy: pull', 'deploy: rebuild', 'deploy: verify']) {
+			const i = lines.findIndex((l, k) => k > at && l.text === want);
+			assert(i > at, `log line "${want}" not shown (in order); lines: ` +
+			    lines.map((l) => l.text).filter((t) => /^deploy:/.test(t)).join(' | '));
+			assert(lines[i].st === 'running', `"${want}" shown when the job was ${lines[i].st}, not live`);
+			at = i;
+		}
+
+		/* the deploys panel showed the deploy while it ran, then its end */
+		const rows = (await page.evaluate(() => window.__rows)).filter((r) => r.id === id);
+		assert(rows.some((r) => r.state === 'running'), `the deploy was never shown running: ` +
+		    JSON.stringify(rows));
+		assert(rows[rows.length - 1].state === 'succeeded', `last look of the deploy: ` +
+		    JSON.stringify(rows[rows.length - 1]));
+		/* while it ran: the step on its way marked as such, those to come too */
+		const during = rows.filter((r) => r.state === 'running');
+		assert(during.some((r) => r.steps.some((s) => /^… rebuild$/.test(s)) &&
+		    r.steps.some((s) => /^○ verify$/.test(s))),
+		    `a running deploy never showed "… rebuild" and "○ verify": ${JSON.stringify(during)}`);
+		log(`     deploy #${id} seen as: ${rows.map((r) => r.state + ' [' + r.steps.join(', ') + ']').join(' -> ')}`);
+
+		/* what the finished deploy row says */
+		async function checkRow(when) {
+			const badge = (await row.locator('.badge').first().innerText()).trim();
+			assert(badge === 'succeeded', `${when}: the deploy's badge says "${badge}"`);
+			const shas = await row.locator('.sha').allInnerTexts();
+			assert(shas.length === 2 && shas[0] === from.slice(0, 7) && shas[1] === sha.slice(0, 7),
+			    `${when}: commits shown ${JSON.stringify(shas)}, expected ${from.slice(0, 7)} → ${sha.slice(0, 7)}`);
+			const steps = (await row.locator('.step').allInnerTexts()).map((s) => s.trim());
+			for (const name of ['fetch', 'pull', 'rebuild', 'verify'])
+				assert(steps.some((s) => new RegExp(`^✓ ${name}\\b`).test(s)),
+				    `${when}: no "✓ ${name}" among the steps ${JSON.stringify(steps)}`);
+			const trig = await row.locator('.deploy-trigger').innerText();
+			assert(/dashboard/i.test(trig), `${when}: the trigger is shown as "${trig}"`);
+			const files = (await row.locator('.deploy-files').innerText()).replace(/\s+/g, ' ').trim();
+			assert(/^Changed file M VERSION$/.test(files), `${when}: changed files shown as "${files}"`);
+			return { shas, steps, files };
+		}
+		const live = await checkRow('live');
+		await assertNoReload('deploy');
+		/* its Log button shows its job (another job shown first) */
+		await page.locator(`#jobs li[data-job]:not([data-job="${id}"])`).first().locator('button').click();
+		await page.waitForFunction((d) => {
+			const m = /^#(\d+)/.exec(document.getElementById('log-title').textContent);
+			return m && Number(m[1]) !== d;
+		}, id);
+		await row.getByRole('button', { name: `Log of deploy ${id}`, exact: true }).click();
+		await page.waitForFunction((d) => {
+			const m = /^#(\d+)/.exec(document.getElementById('log-title').textContent);
+			return m && Number(m[1]) === d;
+		}, id);
+		await page.waitForFunction(() => [...document.querySelectorAll('#log .log-line')]
+		    .some((l) => /^deploy: .* is live$/.test(l.textContent)));
+
+		/* the git panel: the checkout is at the pushed commit, nothing pending */
+		await page.waitForFunction(() => /up to date/i.test(document.getElementById('git-badge').textContent),
+		    null, { timeout: T_UI });
+		const local = await text('#git-local');
+		assert(local.includes(sha.slice(0, 7)) && local.includes(msg), `local commit after the deploy is "${local}"`);
+		assert(await page.locator('#git-incoming').isHidden(), 'incoming commits still shown after the deploy');
+
+		/* the app serves the new VERSION */
+		if (APP_URL) {
+			let body = '';
+			const t1 = Date.now() + T_UI;
+			do {
+				try {
+					body = (await (await fetch(APP_URL)).text()).trim();
+				} catch (e) {
+					body = 'error: ' + e.message;
+				}
+				if (body === msg)
+					break;
+				await new Promise((r) => setTimeout(r, 250));
+			} while (Date.now() < t1);
+			assert(body === msg, `${APP_URL} serves "${body}", expected "${msg}"`);
+		} else {
+			log('     skip the app check (DAVIT_APP_URL not set)');
+		}
+
+		/* a reload shows the same history */
+		await page.reload();
+		await page.locator('#dash').waitFor({ state: 'visible' });
+		await page.locator('#live[data-live="on"]').waitFor({ timeout: T_UI });
+		await row.waitFor({ state: 'visible', timeout: T_UI });
+		const again = await checkRow('after a reload');
+		assert(JSON.stringify(again) === JSON.stringify(live),
+		    `after a reload the deploy reads ${JSON.stringify(again)}, before ${JSON.stringify(live)}`);
+		deployed = { id, from, to: sha };
+		log(`     deploy #${id}: ${live.steps.join(', ')}; files ${live.files}`);
+	});
+
 	/* ------------------------------------------------- backend down -- */
 	if (DOWN_CMD && UP_CMD) {
-		await scenario('the backend going away is said plainly; its return clears it', async () => {
+		await scenario('the backend going away is said plainly; its return clears it, the deploys are kept', async () => {
 			await markPage();
 			assert(await page.locator('#banner-backend').isHidden(), 'banner shown before the kill');
 			execFileSync('bash', ['-c', DOWN_CMD], { stdio: 'inherit' });
@@ -414,6 +579,18 @@ async function runTests() {
 			    { timeout: T_UI });
 			for (const n of SERVICES)
 				await svc(n).waitFor({ state: 'visible' });
+			if (deployed) {
+				/* the new backend has the deploy history (DAVIT_STATE_DIR) but
+				 * not the jobs of the old one: no Log button that would show
+				 * another job of the same number */
+				await page.waitForFunction((d) => {
+					const li = document.querySelector(`#deploys li[data-deploy="${d}"]`);
+					return li && li.dataset.state === 'succeeded' && !li.querySelector('.deploy-log');
+				}, deployed.id, { timeout: T_UI });
+				const shas = await page.locator(`#deploys li[data-deploy="${deployed.id}"] .sha`).allInnerTexts();
+				assert(JSON.stringify(shas) === JSON.stringify([deployed.from.slice(0, 7), deployed.to.slice(0, 7)]),
+				    `deploy #${deployed.id} after the backend restart shows ${JSON.stringify(shas)}`);
+			}
 			await assertNoReload('backend down and up');
 			await shot('backend-back');
 		});

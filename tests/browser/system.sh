@@ -3,9 +3,10 @@
 # DAVIT_URL is unset): a demo compose app (web + worker) built and started,
 # its bare origin, davit-backend from $DAVIT_BUILD supervising davit-frontend
 # on 127.0.0.1:<unused port> with the dashboard from www/; then
-# `node run.mjs` against it with DAVIT_URL, DAVIT_PASSWORD and DAVIT_PUSH_CMD
-# set. Everything (processes, containers, images, temp dirs) is removed at
-# exit, also on failure (tests/integration/lib.sh).
+# `node run.mjs` against it with DAVIT_URL, DAVIT_PASSWORD, DAVIT_PUSH_CMD and
+# DAVIT_APP_URL (the demo app's web service, which serves the repo's VERSION
+# file) set. Everything (processes, containers, images, temp dirs) is removed
+# at exit, also on failure (tests/integration/lib.sh).
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=../integration/lib.sh
@@ -70,6 +71,7 @@ on_exit "[ ! -s $T/backend2.pid ] || kill -TERM \$(cat $T/backend2.pid)"
 
 rc=0
 DAVIT_URL=$URL DAVIT_PASSWORD=$PASSWORD DAVIT_PUSH_CMD=$PUSH_CMD DAVIT_SERVICES=web,worker \
+	DAVIT_APP_URL=http://127.0.0.1:$APPPORT/ \
 	DAVIT_BACKEND_DOWN_CMD=$DOWN_CMD DAVIT_BACKEND_UP_CMD=$UP_CMD \
 	node "$HERE/run.mjs" || rc=$?
 
