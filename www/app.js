@@ -105,7 +105,8 @@
 	function fmtMs(ms) {
 		if (typeof ms !== 'number' || !Number.isFinite(ms))
 			return '';
-		return ms < 1000 ? Math.round(ms) + ' ms' : (ms / 1000).toFixed(1) + ' s';
+		/* a no-break space: "4.6 s" does not wrap */
+		return ms < 1000 ? Math.round(ms) + '\u00a0ms' : (ms / 1000).toFixed(1) + '\u00a0s';
 	}
 
 	function absTime(ms) {
@@ -617,6 +618,7 @@
 	}
 
 	function renderGit() {
+		renderDeployLive();
 		const g = S.git;
 		const p = S.project;
 		const where = [];
@@ -1179,6 +1181,38 @@
 		return meta;
 	}
 
+	/*
+	 * What the last successful deploy put live, and whether the checkout has
+	 * moved since (a pull, or a deploy whose build failed).
+	 */
+	function renderDeployLive() {
+		const p = $('deploys-live');
+		const last = Array.isArray(S.deploys) ?
+		    sortedDeploys().find((d) => d.state === 'succeeded' && d.to) : null;
+		p.replaceChildren();
+		p.classList.remove('moved');
+		if (!last) {
+			p.hidden = true;
+			return;
+		}
+		const sha = el('code', 'sha', shortId(last.to));
+		sha.title = str(last.to);
+		p.append('Last deployed: ', sha, ' by deploy #' + last.id);
+		if (last.ended_at)
+			p.append(' · ', timeSpan(last.ended_at, 'ago'));
+		const local = S.git && S.git.local && S.git.local.id ? str(S.git.local.id) : '';
+		const busy = sortedDeploys().some((d) => d.state === 'running' || d.state === 'queued');
+		if (local && local !== str(last.to) && !busy) {
+			const w = el('span', 'deploys-moved');
+			const c = el('code', 'sha', shortId(local));
+			c.title = local;
+			w.append('The checkout is at ', c, ', which is not deployed.');
+			p.append(' ', w);
+			p.classList.add('moved');
+		}
+		p.hidden = false;
+	}
+
 	function renderDeploys() {
 		const panel = $('deploys-panel');
 		if (!Array.isArray(S.deploys)) {
@@ -1186,6 +1220,7 @@
 			return;
 		}
 		panel.hidden = false;
+		renderDeployLive();
 		const ol = $('deploys');
 		const ds = sortedDeploys().slice(0, DEPLOYS_SHOWN);
 		$('deploys-none').hidden = ds.length > 0;
