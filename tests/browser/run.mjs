@@ -13,7 +13,9 @@
  *   DAVIT_URL        the dashboard, e.g. http://127.0.0.1:8080
  *   DAVIT_PASSWORD   the dashboard password
  *   DAVIT_PUSH_CMD   a shell command that pushes a commit to the app's origin;
- *                    it gets the commit message in $1 and prints the commit id
+ *                    it gets the commit message in $1 (written into VERSION),
+ *                    or $1 and a file ($2) and its content ($3), and prints
+ *                    the commit id
  *   DAVIT_SERVICES   the services shown (default web,worker)
  *   DAVIT_APP_URL    the demo app's web service, which serves the repo's
  *                    VERSION file (the content pushed); optional
@@ -170,6 +172,32 @@ async function runTests() {
 				/* the page may be gone */
 			}
 		}
+	}
+
+	/* pushes a commit to the origin (MSG into VERSION, or CONTENT into FILE) */
+	function push(msg, file, content) {
+		assert(PUSH_CMD, 'DAVIT_PUSH_CMD is not set');
+		const sha = execFileSync('bash', ['-c', PUSH_CMD, 'push', msg].concat(file ? [file, content] : []),
+		    { encoding: 'utf8' }).trim();
+		assert(/^[0-9a-f]{7,64}$/.test(sha), `push command printed "${sha}"`);
+		return sha;
+	}
+
+	/* what the demo app's web service serves, once it is WANT (or after T_UI) */
+	async function appServes(want) {
+		let body = '';
+		const t1 = Date.now() + T_UI;
+		do {
+			try {
+				body = (await (await fetch(APP_URL)).text()).trim();
+			} catch (e) {
+				body = 'error: ' + e.message;
+			}
+			if (body === want)
+				break;
+			await new Promise((r) => setTimeout(r, 250));
+		} while (Date.now() < t1);
+		return body;
 	}
 
 	const text = (sel) => page.locator(sel).first().innerText();
@@ -361,15 +389,13 @@ async function runTests() {
 
 	/* ------------------------------------------------------------ git -- */
 	await scenario('a commit pushed to origin shows "update available"; Pull clears it', async () => {
-		assert(PUSH_CMD, 'DAVIT_PUSH_CMD is not set');
 		await markPage();
 		const badge = page.locator('#git-badge');
 		await badge.waitFor({ state: 'visible' });
 		const b0 = await badge.innerText();
 		assert(!/update available/i.test(b0), `"update available" before any push: "${b0}"`);
 		const msg = 'Browser test commit ' + Date.now();
-		const sha = execFileSync('bash', ['-c', PUSH_CMD, 'push', msg], { encoding: 'utf8' }).trim();
-		assert(/^[0-9a-f]{7,64}$/.test(sha), `push command printed "${sha}"`);
+		const sha = push(msg);
 		log(`     pushed ${sha.slice(0, 7)} "${msg}"`);
 
 		const fetchId = await clickAndGetJob(page.locator('#btn-fetch'), false);
@@ -400,15 +426,13 @@ async function runTests() {
 	/* --------------------------------------------------------- deploy -- */
 	let deployed = null;	/* the deploy below: {id, from, to} */
 	await scenario('Deploy: a pushed commit is fetched, pulled, rebuilt, verified; shown live', async () => {
-		assert(PUSH_CMD, 'DAVIT_PUSH_CMD is not set');
 		await markPage();
 		await page.locator('#deploys-panel').waitFor({ state: 'visible' });
 		const st0 = await page.evaluate(async () => (await fetch('/api/state')).json());
 		const from = st0.git && st0.git.local ? String(st0.git.local.id) : '';
 		assert(/^[0-9a-f]{40,64}$/.test(from), `the checkout's commit before the deploy: "${from}"`);
 		const msg = 'Deploy test ' + Date.now();
-		const sha = execFileSync('bash', ['-c', PUSH_CMD, 'push', msg], { encoding: 'utf8' }).trim();
-		assert(/^[0-9a-f]{7,64}$/.test(sha), `push command printed "${sha}"`);
+		const sha = push(msg);
 		log(`     pushed ${sha.slice(0, 7)} "${msg}" (the checkout is at ${from.slice(0, 7)})`);
 
 		/* the log lines with the job's state when each arrived; each new
@@ -454,6 +478,12 @@ async function runTests() {
 		const id = await clickAndGetJob(page.locator('#btn-deploy'), true);
 		const row = page.locator(`#deploys li[data-deploy="${id}"]`);
 		await row.waitFor({ state: 'visible', timeout: T_UI });
+		/* a look at it while it rebuilds, if it is not over by then */
+		await page.waitForFunction((d) => {
+			const li = document.querySelector(`#deploys li[data-deploy="${d}"]`);
+			return li && (li.dataset.state !== 'running' || li.querySelector('.step.s-running[data-step="rebuild"]'));
+		}, id, { timeout: T_JOB });
+		await page.screenshot({ path: path.join(ART, `${String(++shotN).padStart(2, '0')}-deploy-running-desktop.png`) });
 		const st = await waitJobDone(id);
 		await page.waitForFunction((d) => {
 			const b = document.querySelector(`#deploys li[data-deploy="${d}"] .badge`);
@@ -526,22 +556,14 @@ async function runTests() {
 		    null, { timeout: T_UI });
 		const local = await text('#git-local');
 		assert(local.includes(sha.slice(0, 7)) && local.includes(msg), `local commit after the deploy is "${local}"`);
+		const lastDep = await text('#deploys-live');
+		assert(lastDep.includes(sha.slice(0, 7)) && lastDep.includes('#' + id) && !/not deployed/.test(lastDep),
+		    `the deploys panel says "${lastDep}"`);
 		assert(await page.locator('#git-incoming').isHidden(), 'incoming commits still shown after the deploy');
 
 		/* the app serves the new VERSION */
 		if (APP_URL) {
-			let body = '';
-			const t1 = Date.now() + T_UI;
-			do {
-				try {
-					body = (await (await fetch(APP_URL)).text()).trim();
-				} catch (e) {
-					body = 'error: ' + e.message;
-				}
-				if (body === msg)
-					break;
-				await new Promise((r) => setTimeout(r, 250));
-			} while (Date.now() < t1);
+			const body = await appServes(msg);
 			assert(body === msg, `${APP_URL} serves "${body}", expected "${msg}"`);
 		} else {
 			log('     skip the app check (DAVIT_APP_URL not set)');
@@ -555,8 +577,53 @@ async function runTests() {
 		const again = await checkRow('after a reload');
 		assert(JSON.stringify(again) === JSON.stringify(live),
 		    `after a reload the deploy reads ${JSON.stringify(again)}, before ${JSON.stringify(live)}`);
-		deployed = { id, from, to: sha };
+		deployed = { id, from, to: sha, msg };
 		log(`     deploy #${id}: ${live.steps.join(', ')}; files ${live.files}`);
+	});
+
+	await scenario('Deploy of a commit that does not build: failed, said why, the app untouched', async () => {
+		assert(deployed, 'no successful deploy before this one');
+		await markPage();
+		const msg = 'Broken build ' + Date.now();
+		const sha = push(msg, 'web/Dockerfile', 'FROM scratch\nCOPY no-such-file /nowhere');
+		log(`     pushed ${sha.slice(0, 7)} "${msg}" (web/Dockerfile broken)`);
+		const id = await clickAndGetJob(page.locator('#btn-deploy'), true);
+		const row = page.locator(`#deploys li[data-deploy="${id}"]`);
+		const st = await waitJobDone(id);
+		assert(st === 'failed', `deploy job #${id} ${st}, expected failed`);
+		await page.waitForFunction((d) => {
+			const li = document.querySelector(`#deploys li[data-deploy="${d}"]`);
+			return li && li.dataset.state === 'failed';
+		}, id, { timeout: T_UI });
+		await shot('deploy-failed');
+		const badge = (await row.locator('.badge').first().innerText()).trim();
+		assert(badge === 'failed', `the deploy's badge says "${badge}"`);
+		const steps = (await row.locator('.step').allInnerTexts()).map((s) => s.trim());
+		assert(steps.length === 3 && /^✓ fetch\b/.test(steps[0]) && /^✓ pull\b/.test(steps[1]) &&
+		    /^✗ rebuild\b/.test(steps[2]), `steps of the failed deploy: ${JSON.stringify(steps)}`);
+		const err = await row.locator('.deploy-error').innerText();
+		assert(/rebuild failed/i.test(err) && /untouched/i.test(err), `error shown: "${err}"`);
+		const shas = await row.locator('.sha').allInnerTexts();
+		assert(JSON.stringify(shas) === JSON.stringify([deployed.to.slice(0, 7), sha.slice(0, 7)]),
+		    `commits shown ${JSON.stringify(shas)}`);
+		const files = (await row.locator('.deploy-files').innerText()).replace(/\s+/g, ' ').trim();
+		assert(files === 'Changed file M web/Dockerfile', `changed files shown as "${files}"`);
+		/* the earlier deploy is still listed, below it */
+		const order = await page.$$eval('#deploys li[data-deploy]', (ls) => ls.map((l) => Number(l.dataset.deploy)));
+		assert(order[0] === id && order.includes(deployed.id), `deploys listed: ${order.join(',')}`);
+		/* the panel says what was deployed last, and that the checkout moved */
+		const lastDep = (await text('#deploys-live')).replace(/\s+/g, ' ');
+		assert(lastDep.includes(`${deployed.to.slice(0, 7)} by deploy #${deployed.id}`) &&
+		    lastDep.includes(`checkout is at ${sha.slice(0, 7)}, which is not deployed`),
+		    `the deploys panel says "${lastDep}"`);
+		/* the app still runs what the last deploy built */
+		for (const n of SERVICES)
+			assert(await svc(n).getAttribute('data-state') === 'running', `${n} is not running after the failed build`);
+		if (APP_URL) {
+			const body = await appServes(deployed.msg);
+			assert(body === deployed.msg, `${APP_URL} serves "${body}" after the failed deploy, expected "${deployed.msg}"`);
+		}
+		await assertNoReload('failed deploy');
 	});
 
 	/* ------------------------------------------------- backend down -- */

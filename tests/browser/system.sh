@@ -56,9 +56,10 @@ FE_PID=$(pgrep -P "$DAVIT_BACKEND_PID" -x davit-frontend | head -n 1) ||
 	fail "the backend did not start davit-frontend"
 on_exit "kill -TERM $FE_PID"
 
-# DAVIT_PUSH_CMD: run.mjs calls it (bash -c CMD push MSG) to push a commit
-# to the origin; it prints the new commit id.
-PUSH_CMD=". $(printf '%q' "$DAVIT_SRC/scripts/demo-lib.sh") && push_commit $(printf '%q' "$ORIGIN") \"\$1\" VERSION \"\$1\""
+# DAVIT_PUSH_CMD: run.mjs calls it (bash -c CMD push MSG [FILE CONTENT]) to
+# push a commit to the origin that writes CONTENT into FILE (default: MSG into
+# VERSION); it prints the new commit id.
+PUSH_CMD=". $(printf '%q' "$DAVIT_SRC/scripts/demo-lib.sh") && push_commit $(printf '%q' "$ORIGIN") \"\$1\" \"\${2:-VERSION}\" \"\${3:-\$1}\""
 
 # The backend killed, then started again (without a frontend: the first one
 # stays and reconnects); its pid goes to $T/backend2.pid.
