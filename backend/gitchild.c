@@ -2346,10 +2346,15 @@ git_child_main(int argc, char **argv)
 		goto done;
 	}
 	libgit2 = 1;
-	if (access(GC_CERT_FILE, R_OK) == 0)
-		git_libgit2_opts(GIT_OPT_SET_SSL_CERT_LOCATIONS, GC_CERT_FILE, NULL);
-	else
-		git_libgit2_opts(GIT_OPT_SET_SSL_CERT_LOCATIONS, NULL, GC_CERT_DIR);
+	/* parsing the CA bundle costs milliseconds: only for TLS remotes */
+	if (gc.req.url != NULL && gc_url_is_http(gc.req.url)) {
+		if (access(GC_CERT_FILE, R_OK) == 0)
+			git_libgit2_opts(GIT_OPT_SET_SSL_CERT_LOCATIONS,
+			    GC_CERT_FILE, NULL);
+		else
+			git_libgit2_opts(GIT_OPT_SET_SSL_CERT_LOCATIONS, NULL,
+			    GC_CERT_DIR);
+	}
 	git_libgit2_opts(GIT_OPT_SET_USER_AGENT, "davit/" DAVIT_VERSION);
 
 	switch (gc.req.op) {
