@@ -417,6 +417,10 @@ ctl_make_dir(const char *path)
 		    (unsigned)benv->frontend_gid);
 	} else if (!S_ISDIR(st.st_mode))
 		fatalx("%s: %s is not a directory", __func__, dir);
+	else if (!(st.st_mode & S_IXOTH) && !((st.st_mode & S_IXGRP) &&
+	    st.st_gid == benv->frontend_gid))
+		log_warnx("%s exists and the group of DAVIT_USER cannot enter it: "
+		    "davit-frontend will not reach the socket", dir);
 	free(copy);
 }
 
