@@ -13,6 +13,7 @@
  * survives restarts; so does the commit the app was last built from.
  */
 #include <sys/stat.h>
+#include <sys/uio.h>
 
 #include <ctype.h>
 #include <errno.h>
@@ -33,6 +34,11 @@
 
 #define DEPLOY_HISTORY_KEEP	100		/* deploys kept in memory and listed */
 #define DEPLOY_HISTORY_READ	(1024 * 1024)	/* tail of the history file read at start */
+#define DEPLOY_HISTORY_ROTATE	(4 * DEPLOY_HISTORY_READ)	/* then rewritten from memory */
+#define DEPLOY_FILES_KEPT	50		/* changed files a record lists */
+#define DEPLOY_LIST_MAX		(512 * 1024)	/* bytes of history in deploys.list */
+#define DEPLOY_VERIFY_STABLE_MS	3000		/* services ready, unchanged, this long */
+#define DEPLOY_VERIFY_TICK_MS	250
 #define DEPLOY_DELIVERIES	8		/* delivery ids remembered per deploy */
 #define DEPLOY_SEEN_MAX		256		/* deployed delivery ids remembered */
 #define DEPLOY_STEPS		5
@@ -55,6 +61,7 @@ static const char *const deploy_step_names[] = {
 };
 
 struct deploy {
+	long long	 id;			/* deploys are numbered across restarts */
 	struct job	*job;
 	char		 trigger[16];		/* webhook, dashboard, socket */
 	char		*by;
@@ -72,6 +79,8 @@ struct deploy {
 	long long	 step_started_ms;
 	struct event	*verify_timer;
 	long long	 verify_deadline_ms;
+	long long	 verify_stable_ms;	/* ready, unchanged, since; 0 if not */
+	unsigned long long verify_print;	/* the containers then */
 	char		 verify_why[256];
 };
 
@@ -83,6 +92,7 @@ static char		*deploy_seen[DEPLOY_SEEN_MAX];	/* deliveries deployed with success 
 static size_t		 deploy_nseen, deploy_seen_next;
 static char		 deploy_commit[DEPLOY_ID_MAX];	/* what the app was last built from */
 static char		*deploy_history_path, *deploy_commit_path;
+static long long	 deploy_next_id = 1;
 
 static void	deploy_step_start(struct job *j, enum deploy_step step);
 
@@ -165,12 +175,12 @@ static void
 deploy_gen(yajl_gen g, const struct deploy *d)
 {
 	const struct job	*j = d->job;
-	yajl_val		 files;
+	yajl_val		 files = NULL;
 	char			 perr[64];
-	size_t			 i;
+	size_t			 i, nfiles;
 
 	yajl_gen_map_open(g);
-	json_kint(g, "id", j->id);
+	json_kint(g, "id", d->id);
 	json_kint(g, "job", j->id);
 	json_kstr(g, "trigger", d->trigger);
 	json_kstr(g, "by", d->by);
@@ -183,12 +193,20 @@ deploy_gen(yajl_gen g, const struct deploy *d)
 	json_kstr(g, "from", d->from[0] ? d->from : NULL);
 	json_kstr(g, "to", d->to[0] ? d->to : NULL);
 	json_key(g, "files");
+	nfiles = 0;
 	if (d->files_json != NULL && (files = json_parse(d->files_json,
-	    strlen(d->files_json), perr, sizeof(perr))) != NULL) {
-		json_tree(g, files);
-		yajl_tree_free(files);
+	    strlen(d->files_json), perr, sizeof(perr))) != NULL &&
+	    YAJL_IS_ARRAY(files)) {
+		nfiles = files->u.array.len;
+		yajl_gen_array_open(g);
+		for (i = 0; i < nfiles && i < DEPLOY_FILES_KEPT; i++)
+			json_tree(g, files->u.array.values[i]);
+		yajl_gen_array_close(g);
 	} else
 		yajl_gen_null(g);
+	if (files != NULL)
+		yajl_tree_free(files);
+	json_kint(g, "files_total", nfiles);
 	json_key(g, "steps");
 	yajl_gen_array_open(g);
 	for (i = 0; i < DEPLOY_STEPS && i <= STEP_VERIFY; i++) {
@@ -231,52 +249,130 @@ deploy_history_add(char *line)
 	deploy_history[deploy_nhistory++] = line;
 }
 
-/* appends the finished deploy to the history file, one write per line */
+/*
+ * Writes a whole state file: a fresh temporary file (never following a link
+ * planted there), fsynced, renamed over path, the directory fsynced.
+ */
+static int
+state_file_write(const char *path, const struct iovec *iov, int iovcnt)
+{
+	char	tmp[PATH_MAX];
+	ssize_t	want = 0;
+	int	fd, dfd, i;
+
+	for (i = 0; i < iovcnt; i++)
+		want += (ssize_t)iov[i].iov_len;
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp)) {
+		log_warnx("%s: path too long", path);
+		return -1;
+	}
+	if (unlink(tmp) == -1 && errno != ENOENT) {
+		log_warn("%s", tmp);
+		return -1;
+	}
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+	    0640)) == -1) {
+		log_warn("%s", tmp);
+		return -1;
+	}
+	if (writev(fd, iov, iovcnt) != want || fsync(fd) == -1) {
+		log_warn("%s: write", tmp);
+		close(fd);
+		unlink(tmp);
+		return -1;
+	}
+	close(fd);
+	if (rename(tmp, path) == -1) {
+		log_warn("rename %s", tmp);
+		unlink(tmp);
+		return -1;
+	}
+	if ((dfd = open(benv->cfg.state_dir, O_RDONLY | O_DIRECTORY |
+	    O_CLOEXEC)) != -1) {
+		fsync(dfd);
+		close(dfd);
+	}
+	return 0;
+}
+
+/* the history file rewritten from the records in memory, when it grew big */
+static void
+deploy_history_rotate(void)
+{
+	struct iovec	 iov[DEPLOY_HISTORY_KEEP * 2];
+	size_t		 i;
+
+	for (i = 0; i < deploy_nhistory; i++) {
+		iov[i * 2].iov_base = deploy_history[i];
+		iov[i * 2].iov_len = strlen(deploy_history[i]);
+		iov[i * 2 + 1].iov_base = "\n";
+		iov[i * 2 + 1].iov_len = 1;
+	}
+	if (state_file_write(deploy_history_path, iov, (int)(deploy_nhistory * 2)) == 0)
+		log_info("deploy history %s rewritten with its last %zu deploys",
+		    deploy_history_path, deploy_nhistory);
+}
+
+/*
+ * Appends the finished deploy to the history file in one write.  A short
+ * write is cut off again, and a line left without its newline (a crash
+ * mid-write) gets one, so that one damaged line never eats the next.
+ */
 static void
 deploy_history_append(const struct deploy *d)
 {
 	yajl_gen	 g = json_gen_new();
-	char		*line;
+	struct stat	 st;
+	char		*line, last;
 	size_t		 len;
 	int		 fd;
 
 	deploy_gen(g, d);
 	line = json_gen_take(g, &len);
 	yajl_gen_free(g);
-	line[len] = '\n';
-	if ((fd = open(deploy_history_path, O_WRONLY | O_APPEND | O_CREAT |
-	    O_CLOEXEC, 0640)) == -1)
+	if ((fd = open(deploy_history_path, O_RDWR | O_APPEND | O_CREAT |
+	    O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0640)) == -1) {
 		log_warn("deploy history %s", deploy_history_path);
-	else {
-		if (write(fd, line, len + 1) != (ssize_t)len + 1)
-			log_warn("deploy history %s: write", deploy_history_path);
-		if (fsync(fd) == -1)
-			log_warn("deploy history %s: fsync", deploy_history_path);
-		close(fd);
+		goto keep;
 	}
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
+		log_warnx("deploy history %s: not a regular file", deploy_history_path);
+		goto done;
+	}
+	if (st.st_size > DEPLOY_HISTORY_ROTATE) {
+		close(fd);
+		deploy_history_add(line);
+		deploy_history_rotate();
+		return;
+	}
+	if (st.st_size > 0 && (pread(fd, &last, 1,
+	    st.st_size - 1) != 1 || last != '\n') && write(fd, "\n", 1) != 1)
+		log_warn("deploy history %s: write", deploy_history_path);
+	line[len] = '\n';
+	if (write(fd, line, len + 1) != (ssize_t)len + 1) {
+		log_warn("deploy history %s: write", deploy_history_path);
+		if (ftruncate(fd, st.st_size) == -1)
+			log_warn("deploy history %s: truncate", deploy_history_path);
+	} else if (fsync(fd) == -1)
+		log_warn("deploy history %s: fsync", deploy_history_path);
 	line[len] = '\0';
+ done:
+	close(fd);
+ keep:
 	deploy_history_add(line);
 }
 
 static void
 deploy_commit_save(const char *id)
 {
-	char	tmp[PATH_MAX];
-	FILE	*f;
+	struct iovec	iov[2];
 
 	snprintf(deploy_commit, sizeof(deploy_commit), "%s", id);
-	snprintf(tmp, sizeof(tmp), "%s.tmp", deploy_commit_path);
-	if ((f = fopen(tmp, "w")) == NULL) {
-		log_warn("%s", tmp);
-		return;
-	}
-	fprintf(f, "%s\n", id);
-	if (fflush(f) != 0 || fsync(fileno(f)) == -1 || fclose(f) != 0) {
-		log_warn("%s", tmp);
-		return;
-	}
-	if (rename(tmp, deploy_commit_path) == -1)
-		log_warn("rename %s", tmp);
+	iov[0].iov_base = deploy_commit;
+	iov[0].iov_len = strlen(deploy_commit);
+	iov[1].iov_base = "\n";
+	iov[1].iov_len = 1;
+	state_file_write(deploy_commit_path, iov, 2);
 }
 
 static int
@@ -292,30 +388,56 @@ is_commit_id(const char *s)
 	return 1;
 }
 
+/* a history record of an earlier run, its "job" id (no longer valid) null */
+static char *
+history_line_without_job(yajl_val v)
+{
+	yajl_gen	 g = json_gen_new();
+	char		*line;
+	size_t		 i;
+
+	yajl_gen_map_open(g);
+	for (i = 0; i < v->u.object.len; i++) {
+		json_key(g, v->u.object.keys[i]);
+		if (strcmp(v->u.object.keys[i], "job") == 0)
+			yajl_gen_null(g);
+		else
+			json_tree(g, v->u.object.values[i]);
+	}
+	yajl_gen_map_close(g);
+	line = json_gen_take(g, NULL);
+	yajl_gen_free(g);
+	return line;
+}
+
 /* reads the history's tail and the deployed commit; bad lines are skipped */
 static void
 deploy_state_load(void)
 {
-	char		*buf = NULL, *p, *nl, perr[64], commit[DEPLOY_ID_MAX + 2];
+	char		*buf = NULL, *p, *nl, *eol, *end, perr[64];
+	char		 commit[DEPLOY_ID_MAX + 2];
 	struct stat	 st;
-	yajl_val	 v, dl;
+	yajl_val	 v, dl, idv;
 	ssize_t		 n;
 	size_t		 i, bad = 0;
 	off_t		 off;
-	FILE		*f;
 	int		 fd;
 
-	if ((f = fopen(deploy_commit_path, "r")) != NULL) {
-		if (fgets(commit, sizeof(commit), f) != NULL) {
+	if ((fd = open(deploy_commit_path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
+	    O_CLOEXEC)) != -1) {
+		if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+		    (n = read(fd, commit, sizeof(commit) - 1)) > 0) {
+			commit[n] = '\0';
 			commit[strcspn(commit, "\n")] = '\0';
 			if (is_commit_id(commit))
 				snprintf(deploy_commit, sizeof(deploy_commit), "%s", commit);
 			else
 				log_warnx("%s: not a commit id, ignored", deploy_commit_path);
 		}
-		fclose(f);
+		close(fd);
 	}
-	if ((fd = open(deploy_history_path, O_RDONLY | O_CLOEXEC)) == -1) {
+	if ((fd = open(deploy_history_path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
+	    O_CLOEXEC)) == -1) {
 		if (errno != ENOENT)
 			log_warn("deploy history %s", deploy_history_path);
 		return;
@@ -331,22 +453,33 @@ deploy_state_load(void)
 		log_warn("deploy history %s: read", deploy_history_path);
 		goto done;
 	}
-	buf[n] = '\0';
+	end = buf + n;
+	*end = '\0';
 	p = buf;
-	if (off > 0 && (p = strchr(buf, '\n')) != NULL)	/* a partial first line */
-		p++;
-	for (; p != NULL && *p != '\0'; p = nl) {
-		if ((nl = memchr(p, '\n', n - (p - buf))) != NULL)
-			*nl++ = '\0';
-		if (*p == '\0')
+	if (off > 0)	/* a partial first line */
+		p = (p = memchr(buf, '\n', n)) != NULL ? p + 1 : end;
+	for (; p < end; p = nl) {
+		if ((eol = memchr(p, '\n', end - p)) == NULL)
+			eol = end;
+		nl = eol < end ? eol + 1 : end;
+		*eol = '\0';
+		if (eol == p)
 			continue;
-		if ((v = json_parse(p, strlen(p), perr, sizeof(perr))) == NULL ||
+		/* a NUL in a line: what a crash mid-write leaves */
+		if (memchr(p, '\0', eol - p) != NULL) {
+			bad++;
+			continue;
+		}
+		if ((v = json_parse(p, eol - p, perr, sizeof(perr))) == NULL ||
 		    v->type != yajl_t_object || json_get(v, "job") == NULL) {
 			bad++;
 			if (v != NULL)
 				yajl_tree_free(v);
 			continue;
 		}
+		if ((idv = json_get(v, "id")) != NULL && YAJL_IS_INTEGER(idv) &&
+		    idv->u.number.i >= deploy_next_id && idv->u.number.i < PROTO_MAX_ID)
+			deploy_next_id = idv->u.number.i + 1;
 		dl = json_get(v, "deliveries");
 		if (dl != NULL && dl->type == yajl_t_array &&
 		    json_get_str(v, "state") != NULL &&
@@ -355,10 +488,9 @@ deploy_state_load(void)
 				if (YAJL_IS_STRING(dl->u.array.values[i]))
 					deploy_delivery_remember(
 					    dl->u.array.values[i]->u.string);
+		/* its job belonged to an earlier backend: "job" becomes null */
+		deploy_history_add(history_line_without_job(v));
 		yajl_tree_free(v);
-		if ((p = strdup(p)) == NULL)
-			fatal("%s", __func__);
-		deploy_history_add(p);
 	}
 	if (bad > 0)
 		log_warnx("deploy history %s: %zu damaged lines skipped",
@@ -403,31 +535,56 @@ deploy_step_end(struct job *j, enum deploy_step step, int ok, int skipped)
 	deploy_publish(d);
 }
 
+/*
+ * Verify: every listed service running (healthy where it has a healthcheck)
+ * and staying so, the same containers not restarting, for
+ * DEPLOY_VERIFY_STABLE_MS (at most DAVIT_DEPLOY_VERIFY), within
+ * DAVIT_DEPLOY_VERIFY.  One instant of "running" proves nothing for a
+ * container that crashes a second after it starts.
+ */
 static void
 deploy_verify_tick(evutil_socket_t fd, short ev, void *arg)
 {
-	struct job	*j = arg;
-	struct deploy	*d = j->arg;
-	struct timeval	 tv = { 1, 0 };
-	char		 why[sizeof(d->verify_why)];
+	struct job		*j = arg;
+	struct deploy		*d = j->arg;
+	struct timeval		 tv = { 0, DEPLOY_VERIFY_TICK_MS * 1000 };
+	char			 why[sizeof(d->verify_why)];
+	long long		 now = json_now_ms(), stable;
+	unsigned long long	 print;
 
 	if (job_is_over(j))
 		return;
+	stable = (long long)benv->cfg.deploy_verify * 1000;
+	if (stable > DEPLOY_VERIFY_STABLE_MS)
+		stable = DEPLOY_VERIFY_STABLE_MS;
 	if (docker_services_ready(why, sizeof(why))) {
-		deploy_step_end(j, STEP_VERIFY, 1, 0);
-		deploy_commit_save(d->to[0] ? d->to : deploy_commit);
-		job_log(j, "deploy: %s is live", d->to[0] ? d->to : "the app");
-		deploy_finish(j, NULL, NULL);
-		return;
-	}
+		print = docker_services_fingerprint();
+		if (d->verify_stable_ms == 0 || print != d->verify_print) {
+			if (d->verify_stable_ms != 0)
+				job_log(j, "deploy: a container restarted or "
+				    "was replaced; waiting again");
+			d->verify_stable_ms = now;
+			d->verify_print = print;
+		}
+		if (now - d->verify_stable_ms >= stable) {
+			deploy_step_end(j, STEP_VERIFY, 1, 0);
+			deploy_commit_save(d->to[0] ? d->to : deploy_commit);
+			job_log(j, "deploy: %s is live", d->to[0] ? d->to : "the app");
+			deploy_finish(j, NULL, NULL);
+			return;
+		}
+		snprintf(why, sizeof(why), "every service runs; watching it for "
+		    "%lld s", stable / 1000);
+	} else
+		d->verify_stable_ms = 0;
 	if (strcmp(why, d->verify_why) != 0) {
 		job_log(j, "deploy: waiting: %s", why);
 		snprintf(d->verify_why, sizeof(d->verify_why), "%s", why);
 	}
-	if (json_now_ms() >= d->verify_deadline_ms) {
+	if (now >= d->verify_deadline_ms) {
 		deploy_step_end(j, STEP_VERIFY, 0, 0);
-		deploy_finish(j, "services not ready after DAVIT_DEPLOY_VERIFY: %s",
-		    why);
+		deploy_finish(j, "services not ready and steady within "
+		    "DAVIT_DEPLOY_VERIFY: %s", why);
 		return;
 	}
 	evtimer_add(d->verify_timer, &tv);
@@ -524,6 +681,7 @@ deploy_step_start(struct job *j, enum deploy_step step)
 	case STEP_VERIFY:
 		d->verify_deadline_ms = json_now_ms() +
 		    (long long)benv->cfg.deploy_verify * 1000;
+		d->verify_stable_ms = 0;
 		d->verify_why[0] = '\0';
 		evtimer_add(d->verify_timer, &tv);
 		break;
@@ -550,9 +708,11 @@ deploy_start(struct job *j)
 	deploy_current = d;
 	d->job = j;
 	j->cancel = deploy_cancel;
-	d->verify_timer = evtimer_new(benv->base, deploy_verify_tick, j);
-	job_log(j, "deploy: started by %s%s%s", d->trigger, d->by ? " " : "",
-	    d->by ? d->by : "");
+	if ((d->verify_timer = evtimer_new(benv->base, deploy_verify_tick, j)) == NULL)
+		fatalx("%s: evtimer_new", __func__);
+	job_log(j, "deploy #%lld: started by %s%s%s", d->id, d->trigger,
+	    d->by && strcmp(d->by, d->trigger) != 0 ? " " : "",
+	    d->by && strcmp(d->by, d->trigger) != 0 ? d->by : "");
 	deploy_publish(d);
 	deploy_step_start(j, STEP_FETCH);
 }
@@ -567,13 +727,16 @@ deploy_submit(const char *trigger, const char *by, const char *delivery,
 {
 	struct deploy	*d;
 	struct job	*j;
+	char		 args[64];
 
 	*merged = 0;
 	if (deploy_queued != NULL) {
 		deploy_add_delivery(deploy_queued, delivery, after);
 		job_log(deploy_queued->job, "deploy: merged a request from %s%s%s",
-		    trigger, by ? " " : "", by ? by : "");
+		    trigger, by && strcmp(by, trigger) != 0 ? " " : "",
+		    by && strcmp(by, trigger) != 0 ? by : "");
 		*merged = 1;
+		deploy_publish(deploy_queued);
 		return deploy_queued->job;
 	}
 	if ((d = calloc(1, sizeof(*d))) == NULL)
@@ -582,11 +745,16 @@ deploy_submit(const char *trigger, const char *by, const char *delivery,
 	if (by != NULL && (d->by = strdup(by)) == NULL)
 		fatal("%s", __func__);
 	deploy_add_delivery(d, delivery, after);
-	if ((j = jobs_submit_internal(OP_DEPLOY, "{}", by, deploy_start, d,
+	d->id = deploy_next_id;
+	/* its own arguments: the job queue never takes it for another one */
+	snprintf(args, sizeof(args), "{\"deploy\":%lld}", d->id);
+	if ((j = jobs_submit_internal(OP_DEPLOY, args, by, deploy_start, d,
 	    deploy_free, err)) == NULL)
 		return NULL;	/* d freed by jobs_submit_internal */
+	deploy_next_id++;
 	d->job = j;
 	deploy_queued = d;
+	deploy_publish(d);
 	return j;
 }
 
@@ -704,14 +872,17 @@ deploys_list_gen(yajl_gen g)
 {
 	yajl_val	 v;
 	char		 perr[64];
-	size_t		 i;
+	size_t		 i, bytes;
 
 	yajl_gen_array_open(g);
 	if (deploy_queued != NULL)
 		deploy_gen(g, deploy_queued);
 	if (deploy_current != NULL)
 		deploy_gen(g, deploy_current);
-	for (i = deploy_nhistory; i > 0; i--) {
+	for (i = deploy_nhistory, bytes = 0; i > 0; i--) {
+		/* the newest ones, within DEPLOY_LIST_MAX bytes */
+		if ((bytes += strlen(deploy_history[i - 1])) > DEPLOY_LIST_MAX)
+			break;
 		v = json_parse(deploy_history[i - 1], strlen(deploy_history[i - 1]),
 		    perr, sizeof(perr));
 		if (v != NULL) {
@@ -735,11 +906,16 @@ deploy_init(void)
 	const char	*dir = benv->cfg.state_dir;
 	struct stat	 st;
 
-	if (stat(dir, &st) == -1) {
+	if (lstat(dir, &st) == -1) {
 		if (errno != ENOENT || mkdir(dir, 0750) == -1)
 			fatal("DAVIT_STATE_DIR %s", dir);
 	} else if (!S_ISDIR(st.st_mode))
 		fatalx("DAVIT_STATE_DIR %s is not a directory", dir);
+	else if (st.st_uid != geteuid() || (st.st_mode & (S_IWGRP | S_IWOTH)))
+		/* another user could plant links to files root then writes */
+		fatalx("DAVIT_STATE_DIR %s must belong to root and be writable "
+		    "by root only (it is uid %u, mode %04o)", dir,
+		    (unsigned)st.st_uid, (unsigned)(st.st_mode & 07777));
 	if (asprintf(&deploy_history_path, "%s/%s", dir, DEPLOY_HISTORY_FILE) == -1 ||
 	    asprintf(&deploy_commit_path, "%s/%s", dir, DEPLOY_COMMIT_FILE) == -1)
 		fatal("%s", __func__);

@@ -672,6 +672,31 @@ docker_services_ready(char *why, size_t whylen)
 	return 1;
 }
 
+/*
+ * A fingerprint of the listed services' containers (id, start time, restart
+ * count): it changes when one is recreated, restarts, or goes.
+ */
+unsigned long long
+docker_services_fingerprint(void)
+{
+	const struct docker_container	*c;
+	unsigned long long		 h = 14695981039346656037ULL;	/* FNV-1a */
+	char				 buf[DOCKER_ID_LEN + 64];
+	size_t				 i, k, n;
+
+	for (i = 0; i < benv->cfg.nservices; i++) {
+		c = service_container(benv->cfg.services[i]);
+		n = (size_t)snprintf(buf, sizeof(buf), "%s %lld %lld;",
+		    c != NULL ? c->id : "-", c != NULL ? c->started_ms : 0,
+		    c != NULL ? c->restarts : 0);
+		for (k = 0; k < n && k < sizeof(buf); k++) {
+			h ^= (unsigned char)buf[k];
+			h *= 1099511628211ULL;
+		}
+	}
+	return h;
+}
+
 static void
 engine_publish(void)
 {

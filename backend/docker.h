@@ -147,6 +147,8 @@ int	 docker_engine_reachable(void);
 int	 docker_engine_down(char *why, size_t whylen);
 /* 1 when every listed service runs, and is healthy where it has a healthcheck */
 int	 docker_services_ready(char *why, size_t whylen);
+/* changes when a listed service's container is recreated or restarts */
+unsigned long long docker_services_fingerprint(void);
 /* the services.list result value (for /api/state too) */
 void	 docker_services_gen(yajl_gen g);
 const char *docker_act_name(enum docker_act act);

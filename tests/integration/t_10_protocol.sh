@@ -173,4 +173,13 @@ if "$DAVIT_BUILD/backend/davit-backend" --config "$T/bad.env" >"$T/bad.log" 2>&1
 	fail "a bad .env was accepted"
 fi
 assert_file_contains "$T/bad.log" "bad.env:4: DAVIT_STOP_TIMEOUT"
+# a state directory others may write to is refused (root writes files there)
+mkdir -p "$T/openstate"
+chmod 0777 "$T/openstate"
+write_davit_env "$T/openstate.env" "DAVIT_SOCKET=$T/run2/backend.sock" "DAVIT_WORKDIR=$T/app" \
+	"DAVIT_SERVICES=web" "DAVIT_STATE_DIR=$T/openstate"
+if timeout 10 "$DAVIT_BUILD/backend/davit-backend" --config "$T/openstate.env" --no-frontend >"$T/openstate.log" 2>&1; then
+	fail "a world-writable DAVIT_STATE_DIR was accepted"
+fi
+assert_file_contains "$T/openstate.log" "must belong to root and be writable by root only"
 pass "protocol"

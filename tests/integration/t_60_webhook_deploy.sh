@@ -257,9 +257,12 @@ assert_eq "$(jq -c --argjson j "$job4" '.result[] | select(.job == $j) | .delive
 assert_eq "$(jq -r '[.result[] | select(.state == "succeeded")] | length' <<<"$hist")" 3 "three deploys succeeded so far"
 pass "pushes during a deploy merged into one follow-up"
 
-# --- the history survives a restart -----------------------------------------
+# --- the history survives a restart, and a damaged tail --------------------
 davit_stop_backend
+# what a crash in the middle of a write leaves: NUL bytes and half a line
+printf '\0\0\0\0{"id":99,"job":99,"deliveries":["d-torn"' >>"$T/state/deploys.jsonl"
 davit_start_backend "$ENV"
+wait_for grep -q 'damaged lines skipped' "$T/backend.log" || fail "the damaged line was not reported"
 hist=$(proto '{"id":1,"op":"deploys.list"}')
 assert_contains "$hist" "$new" "history after restart has the good deploy"
 assert_contains "$hist" "$broken" "history after restart has the failed deploy"
@@ -276,6 +279,14 @@ assert_eq "$(wait_job "$job")" succeeded "deploy of what already runs"
 log=$(proto "{\"id\":1,\"op\":\"job.get\",\"args\":{\"job\":$job}}")
 assert_contains "$log" "is already deployed and running" "no rebuild for what already runs"
 assert_eq "$(curl -fsS "http://127.0.0.1:$APPPORT/")" "v5" "still serving v5"
+# deploys are numbered across restarts; jobs of the earlier run are not linked
+hist=$(proto '{"id":1,"op":"deploys.list"}')
+assert_eq "$(jq -c '[.result[].id] | (length == (unique | length))' <<<"$hist")" true "deploy ids unique across a restart"
+assert_eq "$(jq -r '.result[0].id > ([.result[1:][].id] | max)' <<<"$hist")" true "the new deploy has the next id"
+assert_eq "$(jq -r '.result[0].job' <<<"$hist")" "$job" "the new deploy's job"
+tail -n 1 "$T/state/deploys.jsonl" | jq -e --argjson j "$job" '.job == $j' >/dev/null ||
+	fail "the record after a damaged tail is not a line of its own: $(tail -c 300 "$T/state/deploys.jsonl")"
+assert_eq "$(jq -c '[.result[1:][].job] | unique' <<<"$hist")" '[null]' "earlier runs' jobs are not linked"
 davit_stop_backend
 
 # --- no secret: the endpoint is off ------------------------------------------

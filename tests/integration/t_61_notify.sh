@@ -62,7 +62,9 @@ write_davit_env "$ENV" \
 	"DAVIT_GITHUB_TOKEN=$TOKEN" \
 	"DAVIT_WEBHOOK_SECRET=\"$SECRET\"" \
 	"DAVIT_NOTIFY_URL=http://127.0.0.1:$NOTIFYPORT/hook" \
-	"DAVIT_NOTIFY_DOCKER_DOWN=2"
+	"DAVIT_NOTIFY_DOCKER_DOWN=2" \
+	"DAVIT_REPO_URL=file://$T/app.origin.git" \
+	"DAVIT_DEPLOY_VERIFY=8"
 davit_start_backend "$ENV" --no-frontend
 kind_sent() { grep -q "\"kind\":\"$1\"" "$T/notifications.jsonl"; }
 note() { jq -c --arg k "$1" 'select(.kind == $k)' "$T/notifications.jsonl" | tail -n 1; }
@@ -96,6 +98,26 @@ r=$(proto '{"id":1,"op":"services.list"}')
 sleep 4
 assert_eq "$(jq -r 'select(.kind == "service.restarting") | .kind' "$T/notifications.jsonl" | wc -l)" 1 "one notification for the loop"
 pass "a service restarting over and over: notified once"
+
+# --- a deploy is verified over time: a crash-looping service fails it ------
+r=$(proto '{"id":1,"op":"deploy","args":{"by":"t_61"}}')
+job=$(jq -r .result.job <<<"$r")
+[[ $job =~ ^[0-9]+$ ]] || fail "deploy over the socket: $r"
+st=
+for ((i = 0; i < 240; i++)); do
+	st=$(proto "{\"id\":1,\"op\":\"job.get\",\"args\":{\"job\":$job}}" | jq -r .result.state)
+	case $st in succeeded | failed) break ;; esac
+	sleep 0.5
+done
+assert_eq "$st" failed "a deploy with a service in a restart loop fails its verify step"
+log=$(proto "{\"id\":1,\"op\":\"job.get\",\"args\":{\"job\":$job}}")
+assert_contains "$log" "not ready and steady within DAVIT_DEPLOY_VERIFY" "the verify failure is named"
+assert_contains "$log" "started by socket t_61" "trigger and requester in the log"
+hist=$(proto '{"id":1,"op":"deploys.list"}')
+assert_eq "$(jq -r '.result[0].trigger + " " + .result[0].by + " " + .result[0].state' <<<"$hist")" "socket t_61 failed" "history of the deploy"
+assert_eq "$(jq -c '[.result[0].steps[] | [.name, .ok]]' <<<"$hist")" '[["fetch",true],["pull",true],["rebuild",true],["verify",false]]' "its steps"
+wait_for -t 30 kind_sent deploy.failed || fail "no deploy.failed notification: $(cat "$T/notifications.jsonl")"
+pass "deploy verify watches the services over time; a failed deploy is notified"
 
 for secret in "$TOKEN" "$SECRET" test-password; do
 	assert_file_not_contains "$T/notifications.jsonl" "$secret"
