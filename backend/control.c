@@ -31,6 +31,8 @@ struct ctl_conn {
 	unsigned		 caller;
 	int			 subscribed;
 	int			 closing;	/* flush, then close */
+	int			 held;		/* not read: its output is over CTL_MAX_OUTPUT */
+	int			 eof;		/* it sends no more */
 	long long		 missed;	/* events dropped while the peer was slow */
 	int			 npending;
 	TAILQ_HEAD(, ctl_request) pending;
@@ -87,24 +89,25 @@ ctl_close_later(struct ctl_conn *c)
 }
 
 /*
- * Queues output, closing the connection of a peer that does not read: one
- * whose queue already holds CTL_MAX_OUTPUT.  A single reply is bounded by
- * its op (job.get by JOB_GET_LOG_MAX), never refused for its size.
+ * Queues output.  Backpressure: while more than CTL_MAX_OUTPUT waits for a
+ * peer, its requests are not read, so that what it can make us hold is
+ * CTL_MAX_OUTPUT plus its CTL_MAX_PENDING replies, each bounded by its op
+ * (job.get by JOB_GET_LOG_MAX, deploys.list by DEPLOY_LIST_MAX).  A peer
+ * that reads nothing for CTL_WRITE_TIMEOUT is dropped.
  */
-static int
+static void
 ctl_write(struct ctl_conn *c, const char *buf, size_t len)
 {
 	struct evbuffer	*out = bufferevent_get_output(c->bev);
 
-	if (evbuffer_get_length(out) > CTL_MAX_OUTPUT) {
-		log_warnx("peer uid %u pid %d: not reading its replies, closing",
-		    (unsigned)c->uid, (int)c->pid);
-		evbuffer_drain(out, evbuffer_get_length(out));
-		ctl_close_later(c);
-		return -1;
-	}
 	evbuffer_add(out, buf, len);
-	return 0;
+	if (evbuffer_get_length(out) > CTL_MAX_OUTPUT && !c->held && !c->closing) {
+		log_debug("peer uid %u pid %d: %zu bytes unread, not reading its "
+		    "requests for now", (unsigned)c->uid, (int)c->pid,
+		    evbuffer_get_length(out));
+		c->held = 1;
+		bufferevent_disable(c->bev, EV_READ);
+	}
 }
 
 void
@@ -209,7 +212,7 @@ ctl_read(struct bufferevent *bev, void *arg)
 	char			*line, *reply;
 	size_t			 len, replylen;
 
-	while (!c->closing) {
+	while (!c->closing && !c->held) {
 		eol = evbuffer_search_eol(in, NULL, NULL, EVBUFFER_EOL_LF);
 		if (eol.pos == -1) {
 			if (evbuffer_get_length(in) > PROTO_MAX_LINE)
@@ -257,6 +260,16 @@ ctl_written(struct bufferevent *bev, void *arg)
 			ctl_conn_free(c);
 		return;
 	}
+	if (c->held) {		/* its output is gone: read its requests again */
+		c->held = 0;
+		if (!c->eof)
+			bufferevent_enable(bev, EV_READ);
+		ctl_read(bev, c);
+		if (c->eof && !c->held && !c->closing)
+			ctl_close_later(c);
+		if (c->held || c->closing)
+			return;
+	}
 	if (c->missed > 0) {
 		g = proto_event_begin("missed");
 		yajl_gen_map_open(g);
@@ -278,13 +291,17 @@ ctl_event(struct bufferevent *bev, short what, void *arg)
 	 * A peer that shut down its writing side (socat at the end of its
 	 * input) still reads: its replies, pending or queued, go out first.
 	 */
-	if ((what & BEV_EVENT_EOF) && !(what & BEV_EVENT_ERROR) &&
-	    (c->npending > 0 ||
-	    evbuffer_get_length(bufferevent_get_output(bev)) > 0)) {
-		log_debug("peer uid %u pid %d: end of input, flushing",
-		    (unsigned)c->uid, (int)c->pid);
-		ctl_close_later(c);
-		return;
+	if ((what & BEV_EVENT_EOF) && !(what & BEV_EVENT_ERROR)) {
+		c->eof = 1;
+		if (c->held)	/* requests still unread: ctl_written goes on */
+			return;
+		if (c->npending > 0 ||
+		    evbuffer_get_length(bufferevent_get_output(bev)) > 0) {
+			log_debug("peer uid %u pid %d: end of input, flushing",
+			    (unsigned)c->uid, (int)c->pid);
+			ctl_close_later(c);
+			return;
+		}
 	}
 	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR | BEV_EVENT_TIMEOUT)) {
 		log_debug("peer uid %u pid %d: gone", (unsigned)c->uid, (int)c->pid);
