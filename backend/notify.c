@@ -60,6 +60,42 @@ discard_body(char *ptr, size_t size, size_t nmemb, void *arg)
 	return size * nmemb;
 }
 
+/* a send in progress ends at once when davit shuts down */
+static int
+notify_progress(void *arg, curl_off_t dltotal, curl_off_t dlnow,
+    curl_off_t ultotal, curl_off_t ulnow)
+{
+	return __atomic_load_n(&notify_stop, __ATOMIC_RELAXED) ? 1 : 0;
+}
+
+/* waits secs between two tries; 1 when davit shuts down meanwhile */
+static int
+notify_backoff(unsigned secs)
+{
+	struct timespec	until;
+	int		stop;
+
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += secs;
+	pthread_mutex_lock(&notify_lock);
+	while (!notify_stop &&
+	    pthread_cond_timedwait(&notify_cond, &notify_lock, &until) == 0)
+		;
+	stop = notify_stop;
+	pthread_mutex_unlock(&notify_lock);
+	return stop;
+}
+
+/* seconds that only go forward, for the rate limit */
+static time_t
+notify_clock(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + 1;	/* never 0: 0 means "never sent" */
+}
+
 /* one attempt; 0 when the receiver took it (2xx) */
 static int
 notify_post(CURL *curl, const char *body, char *why, size_t whylen)
@@ -81,6 +117,8 @@ notify_post(CURL *curl, const char *body, char *why, size_t whylen)
 	curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body);
 	curl_easy_setopt(curl, CURLOPT_USERAGENT, "davit/" DAVIT_VERSION);
 	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, discard_body);
+	curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
+	curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, notify_progress);
 	rc = curl_easy_perform(curl);
 	curl_slist_free_all(headers);
 	if (rc != CURLE_OK) {
@@ -132,8 +170,7 @@ notify_worker(void *arg)
 				__atomic_add_fetch(&notify_failed, 1, __ATOMIC_RELAXED);
 				break;
 			}
-			sleep(1u << (try - 1));	/* 1, 2, 4 s */
-			if (__atomic_load_n(&notify_stop, __ATOMIC_RELAXED))
+			if (notify_backoff(1u << (try - 1)))	/* 1, 2, 4 s */
 				break;
 		}
 		free(m.body);
@@ -158,7 +195,7 @@ notify_flush_arm(void)
 static int
 notify_rate_ok(const char *kind, const char *text, unsigned *held)
 {
-	time_t	now = time(NULL);
+	time_t	now = notify_clock();
 	size_t	i, oldest = 0;
 
 	for (i = 0; i < NOTIFY_KINDS; i++) {
@@ -233,7 +270,7 @@ notify_send(const char *kind, const char *text, unsigned held)
 static void
 notify_flush(evutil_socket_t fd, short ev, void *arg)
 {
-	time_t	now = time(NULL);
+	time_t	now = notify_clock();
 	size_t	i;
 	int	again = 0;
 
@@ -255,6 +292,14 @@ notify_flush(evutil_socket_t fd, short ev, void *arg)
 		notify_flush_arm();
 }
 
+static int
+is_job_failure(const char *kind)
+{
+	size_t	n = strlen(kind), m = strlen(".failed");
+
+	return n > m && strcmp(kind + n - m, ".failed") == 0;
+}
+
 void
 notify_critical(const char *kind, const char *fmt, ...)
 {
@@ -268,7 +313,11 @@ notify_critical(const char *kind, const char *fmt, ...)
 	log_warnx("critical: %s: %s", kind, text);
 	if (notify_url == NULL || !notify_running)
 		return;
-	if (!notify_rate_ok(kind, text, &held)) {
+	/*
+	 * Failed jobs are each sent (the job queue spaces them out); the
+	 * conditions that repeat by themselves are rate-limited.
+	 */
+	if (!is_job_failure(kind) && !notify_rate_ok(kind, text, &held)) {
 		log_info("notification %s held back: at most one a %d s, the "
 		    "next one says how many", kind, NOTIFY_MIN_INTERVAL);
 		return;

@@ -49,6 +49,7 @@ class H(http.server.BaseHTTPRequestHandler):
 http.server.HTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()
 PY
 start_bg receiver python3 "$T/receiver.py" "$NOTIFYPORT" "$T/notifications.jsonl"
+RECEIVER_PID=$BG_PID
 wait_for port_open "$NOTIFYPORT" || fail "notification receiver did not start"
 : >"$T/notifications.jsonl"
 
@@ -123,6 +124,22 @@ for secret in "$TOKEN" "$SECRET" test-password; do
 	assert_file_not_contains "$T/notifications.jsonl" "$secret"
 	assert_file_not_contains "$T/backend.log" "$secret"
 done
-davit_stop_backend
-assert_eq "$DAVIT_BACKEND_STATUS" 0 "backend exit status"
 pass "notifications hold no secret"
+
+# a receiver that takes the connection and never answers does not hold up
+# the shutdown (a send in progress is cut short)
+stop_pid "$RECEIVER_PID"
+wait_for -t 10 sh -c "! (exec 3<>/dev/tcp/127.0.0.1/$NOTIFYPORT) 2>/dev/null" || fail "receiver still up"
+start_bg silent python3 -c 'import socket, sys, time
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(8)
+conns = []
+while True:
+    c, _ = s.accept(); conns.append(c)' "$NOTIFYPORT"
+wait_for port_open "$NOTIFYPORT" || fail "silent receiver did not start"
+r=$(proto '{"id":1,"op":"webhook.rejected","args":{"reason":"test","client":"127.0.0.9"}}')
+assert_contains "$r" '"recorded":true' "webhook.rejected recorded"
+sleep 1
+davit_stop_backend 5
+assert_eq "$DAVIT_BACKEND_STATUS" 0 "backend exit status"
+pass "shutdown does not wait for a receiver that does not answer"
