@@ -56,6 +56,8 @@ struct crun {
 	struct job		*j;
 	const char		*steps[COMPOSE_MAX_STEPS][6];	/* NULL-terminated */
 	int			 nsteps, step;
+	int			 up_step;	/* runs whenever "down" has run, or 0 */
+	int			 restoring;	/* running it after a failure */
 	char			*service;
 	char			 err[PROTO_MAX_MESSAGE];
 	void			(*done)(struct crun *, int);
@@ -321,16 +323,19 @@ crun_exited(void *arg, int status, int timed_out)
 
 	cc.current = NULL;
 	c->j->proc = NULL;
-	if (c->j->timed_out) {
+	if (c->restoring) {	/* the first failure is what the job reports */
 		c->done(c, 0);
 		return;
 	}
-	if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0 && !c->j->timed_out) {
 		c->step++;
 		crun_next(c);
 		return;
 	}
-	if (WIFEXITED(status))
+	if (c->j->timed_out)
+		msgf(c->err, sizeof(c->err), "compose %s stopped: the job timed "
+		    "out", what);
+	else if (WIFEXITED(status))
 		msgf(c->err, sizeof(c->err), "compose %s failed (exit %d)", what,
 		    WEXITSTATUS(status));
 	else if (WIFSIGNALED(status))
@@ -338,6 +343,14 @@ crun_exited(void *arg, int status, int timed_out)
 		    what, WTERMSIG(status));
 	else
 		msgf(c->err, sizeof(c->err), "compose %s failed", what);
+	/* once "down" has run, failed or cut short, the app goes up again */
+	if (c->up_step > 0 && c->step == c->up_step - 1 && !benv->shutting_down) {
+		job_log(c->j, "davit: %s; bringing the services up again", c->err);
+		c->restoring = 1;
+		c->step = c->up_step;
+		crun_next(c);
+		return;
+	}
 	c->done(c, 0);
 }
 
@@ -388,6 +401,8 @@ crun_next(struct crun *c)
 	spec.envp = compose_envp();
 	spec.on_line = crun_line;
 	spec.on_exit = crun_exited;
+	if (c->restoring)	/* the job's own timeout may be over */
+		spec.timeout = COMPOSE_RESTORE_TIMEOUT;
 	spec.arg = c;
 	if ((p = proc_start(&spec, err, sizeof(err))) == NULL) {
 		msgf(c->err, sizeof(c->err), "%s", err);
@@ -456,6 +471,7 @@ crun_stack_rebuild_steps(struct crun *c)
 	c->steps[2][0] = "up";
 	c->steps[2][1] = "-d";
 	c->nsteps = 3;
+	c->up_step = 2;
 }
 
 static void

@@ -43,6 +43,7 @@ struct job;
 /* compose */
 #define COMPOSE_MAX_ARGV	16
 #define COMPOSE_DETECT_TIMEOUT	30		/* seconds for "docker compose version" */
+#define COMPOSE_RESTORE_TIMEOUT	600		/* seconds for "up -d" after a failed "down" */
 #define COMPOSE_REDETECT_MS	10000		/* a missing compose is looked for again */
 
 /* the compose labels that tie a container to a project and a service */

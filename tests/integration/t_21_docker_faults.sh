@@ -154,6 +154,30 @@ assert_file_contains "$T/backend.log" "compose command: $T/bin/docker compose"
 davit_stop_backend
 pass "docker compose (v2) found through PATH and used with a fixed argv"
 
+# a "down" that fails (or is cut short by the job's timeout) leaves the app
+# down: davit runs "up -d" after it all the same, and the job fails with the
+# reason of the first failure
+cat >"$T/bin/docker-compose" <<EOS
+#!/bin/sh
+echo "\$*" >>"$T/compose.calls"
+case "\$*" in *" down"*) echo "fake compose: down breaks"; exit 1 ;; esac
+echo "fake compose: \$*"
+EOS
+chmod 0755 "$T/bin/docker-compose"
+write_davit_env "$T/davit3.env" "DAVIT_WORKDIR=$T/app" "DAVIT_SERVICES=web" \
+	"DAVIT_COMPOSE_PROJECT=$P" "DAVIT_DOCKER_SOCKET=$ENGINE" \
+	"DAVIT_COMPOSE_COMMAND=$T/bin/docker-compose"
+davit_start_backend "$T/davit3.env" --no-frontend
+wait_for -t 10 engine_is reachable true || fail "not reachable: $(req services.list)"
+r=$(req stack.rebuild)
+j=$(job_wait "$(jq -r .result.job <<<"$r")")
+assert_eq "$(jq -r .state <<<"$j")" failed "stack.rebuild with a failing down: $j"
+assert_contains "$(jq -r .error <<<"$j")" "compose down failed (exit 1)" "the first failure is reported"
+assert_contains "$(jq -r '.log[]' <<<"$j")" "bringing the services up again" "the log says so"
+assert_eq "$(tr '\n' ',' <"$T/compose.calls")" "-p $P build --force-rm,-p $P down,-p $P up -d," "up -d ran after the failed down"
+davit_stop_backend
+pass "a failed down is followed by up -d"
+
 # neither docker compose nor docker-compose
 start_with_path "$T/empty" "$T/davit.env"
 wait_for -t 10 engine_is reachable true || fail "not reachable: $(req services.list)"
