@@ -62,6 +62,7 @@ static const char *const deploy_step_names[] = {
 
 struct deploy {
 	long long	 id;			/* deploys are numbered across restarts */
+	int		 interrupted;		/* davit stopped before it ended */
 	struct job	*job;
 	char		 trigger[16];		/* webhook, dashboard, socket */
 	char		*by;
@@ -220,11 +221,13 @@ deploy_gen(yajl_gen g, const struct deploy *d)
 		yajl_gen_map_close(g);
 	}
 	yajl_gen_array_close(g);
-	json_kstr(g, "state", job_state_name(j->state));
+	json_kstr(g, "state", d->interrupted ? "interrupted" :
+	    job_state_name(j->state));
 	json_ktime(g, "created_at", j->created_ms);
 	json_ktime(g, "started_at", j->started_ms);
-	json_ktime(g, "ended_at", j->ended_ms);
-	json_kstr(g, "error", j->error);
+	json_ktime(g, "ended_at", d->interrupted ? json_now_ms() : j->ended_ms);
+	json_kstr(g, "error", d->interrupted ? "davit stopped before the deploy "
+	    "ended" : j->error);
 	yajl_gen_map_close(g);
 }
 
@@ -925,7 +928,18 @@ deploy_init(void)
 void
 deploy_shutdown(void)
 {
-	size_t	i;
+	struct deploy	*ds[2] = { deploy_current, deploy_queued };
+	size_t		 i;
+
+	/* recorded as interrupted: their deliveries may come again */
+	for (i = 0; i < 2; i++) {
+		if (ds[i] == NULL || ds[i]->job == NULL)
+			continue;
+		ds[i]->interrupted = 1;
+		log_warnx("deploy #%lld (%s) interrupted by the shutdown",
+		    ds[i]->id, ds[i] == deploy_current ? "running" : "queued");
+		deploy_history_append(ds[i]);
+	}
 
 	for (i = 0; i < deploy_nhistory; i++)
 		free(deploy_history[i]);

@@ -139,7 +139,11 @@ while True:
 wait_for port_open "$NOTIFYPORT" || fail "silent receiver did not start"
 r=$(proto '{"id":1,"op":"webhook.rejected","args":{"reason":"test","client":"127.0.0.9"}}')
 assert_contains "$r" '"recorded":true' "webhook.rejected recorded"
+# and a deploy running at shutdown is recorded as interrupted
+r=$(proto '{"id":1,"op":"deploy"}')
+job=$(jq -r .result.job <<<"$r")
 sleep 1
 davit_stop_backend 5
 assert_eq "$DAVIT_BACKEND_STATUS" 0 "backend exit status"
-pass "shutdown does not wait for a receiver that does not answer"
+assert_eq "$(tail -n 1 "$T/state/deploys.jsonl" | jq -r '.job, .state' | tr '\n' ' ')" "$job interrupted " "a deploy cut by the shutdown is in the history"
+pass "shutdown does not wait for a receiver that does not answer; a running deploy is recorded as interrupted"
