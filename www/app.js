@@ -1040,7 +1040,7 @@
 
 	/* ---------------------------------------------------------- deploys -- */
 	const DEPLOY_STEPS = ['fetch', 'pull', 'rebuild', 'verify'];
-	const DEPLOY_TONE = { queued: 'idle', running: 'info', succeeded: 'ok', failed: 'bad' };
+	const DEPLOY_TONE = { queued: 'idle', running: 'info', succeeded: 'ok', failed: 'bad', interrupted: 'warn' };
 	const TRIGGER_TEXT = {
 		dashboard: 'from the dashboard', webhook: 'GitHub push', socket: 'from the control socket'
 	};
