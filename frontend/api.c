@@ -646,6 +646,8 @@ api_event(const struct proto_reply *r)
 		{ "service.state", STATE_SERVICES },
 		{ "git.state", STATE_GIT },
 		{ "deploy.state", STATE_DEPLOYS | STATE_JOBS },
+		/* Docker reachable or not: services.list's "engine" */
+		{ "engine.state", STATE_SERVICES },
 	};
 	const char	*st;
 	char		*json;

@@ -1,7 +1,7 @@
 /*
  * GET /api/events: Server-Sent Events to the browsers.  The backend's
- * events (job.state, job.log, service.state, git.state, deploy.state) are
- * passed on as "event: NAME" / "data: JSON"; "backend" tells when the link
+ * events (job.state, job.log, service.state, engine.state, git.state,
+ * deploy.state) are passed on as "event: NAME" / "data: JSON"; "backend" tells when the link
  * to the backend went down or came back.  Each stream may hold at most
  * FE_SSE_MAX_BUFFER unsent bytes: a browser that does not keep up loses
  * events, and is sent "missed" with their count once there is room again,

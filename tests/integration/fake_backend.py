@@ -6,13 +6,15 @@ answers the frontend's handshake and the ops the API uses, and misbehaves on
 request: floods, garbage, errors. Usage: fake_backend.py SOCKET LISTEN
 Ops and what they do here:
   hello, frontend.config, subscribe, auth.login (password "pw")
-  project.get, jobs.list: small results; git.status, services.list,
-  deploys.list: "unavailable"
+  project.get, jobs.list: small results; git.status, deploys.list:
+  "unavailable"; services.list: {"engine":{...},"services":[]}
   git.fetch: {"job":1} and a job.state event
   git.pull: FLOOD job.log events (n=1..FLOOD), then {"job":2}
   deploy: a backend "missed" event and a "secret.internal" event, then {"job":3}
   job.get 555: error "internal"; 666: a line that is not JSON; 777: a reply
   to an id nobody asked, then the real one
+  job.get 4401 / 4402: an engine.state event (Docker unreachable / reachable
+  again) then not_found; services.list's engine follows
 Every request line is appended to SOCKET.requests for the test to read.
 """
 import asyncio
@@ -23,6 +25,7 @@ import sys
 SOCK, LISTEN = sys.argv[1], sys.argv[2]
 FLOOD = int(os.environ.get("FLOOD", "2000"))
 subscribers = set()
+engine = {"reachable": True, "error": None, "stale_ms": 0, "api_version": "1.41"}
 
 
 def line(obj):
@@ -75,7 +78,9 @@ async def handle(reader, writer):
                 writer.write(ok(rid, {"services": ["web"], "branch": "main"}))
             elif op == "jobs.list":
                 writer.write(ok(rid, []))
-            elif op in ("git.status", "services.list", "deploys.list"):
+            elif op == "services.list":
+                writer.write(ok(rid, {"engine": engine, "services": []}))
+            elif op in ("git.status", "deploys.list"):
                 writer.write(err(rid, "unavailable", "not in the fake"))
             elif op == "git.fetch":
                 broadcast(event("job.state", {"id": 1, "op": "git.fetch", "state": "queued"}))
@@ -97,6 +102,13 @@ async def handle(reader, writer):
                     writer.write(err(rid, "internal", "the fake broke"))
                 elif job == 666:
                     writer.write(b"this is not a reply\n")
+                elif job in (4401, 4402):
+                    engine.update(reachable=job == 4402, api_version="1.41",
+                                  error=None if job == 4402 else
+                                  "connect /var/run/docker.sock: refused",
+                                  stale_ms=0 if job == 4402 else 5000)
+                    broadcast(event("engine.state", engine))
+                    writer.write(err(rid, "not_found", "no job %s" % job))
                 elif job == 777:
                     writer.write(ok(rid + 1000, {"stray": True}))
                     writer.write(ok(rid, {"id": 777}))

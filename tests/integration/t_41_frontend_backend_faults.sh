@@ -5,7 +5,8 @@
 # frontend's memory); the backend's own "missed" reaches the browsers; events
 # the API does not know are not passed on; an "internal" error is 502; a
 # reply to an id nobody asked for is ignored; a line that is not a reply
-# makes the frontend drop the link (503) and reconnect by itself.
+# makes the frontend drop the link (503) and reconnect by itself. The
+# backend's engine.state reaches the browsers and /api/state at once.
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR
 . "$(dirname "$0")/lib.sh"
@@ -28,6 +29,8 @@ _SAN_LOGS+=("$T/frontend.log")
 start_bg frontend "$FE_BIN" --socket "$FAKE" --user davit -v
 FE_PID=$BG_PID
 up() { [ "$(curl -s --max-time 5 "$URL/healthz")" = '{"backend":"up"}' ]; }
+count() { grep -ac -- "$1" "$2" || true; }           # count PATTERN FILE
+count_is() { [ "$(count "$2" "$3")" -eq "$1" ]; }   # count_is N PATTERN FILE
 wait_for -t 20 up || fail "frontend not up: $(tail -n 20 "$T/frontend.log")"
 
 curl -s -c "$T/jar" -X POST -H 'Content-Type: application/json' \
@@ -139,8 +142,29 @@ n=$(grep -c '"op":"hello"' "$FAKE.requests")
 [ "$n" -ge 2 ] || fail "no second handshake ($n hello requests)"
 code=$(curl -s -o "$T/j.out" -w '%{http_code}' -b "$T/jar" "$URL/api/state")
 assert_eq "$code" 200 "state after the reconnect"
-assert_eq "$(jq -c '[.git, .services, .deploys, .jobs]' "$T/j.out")" '[null,null,null,[]]' "unavailable parts are null"
+assert_eq "$(jq -c '[.git, .deploys, .jobs]' "$T/j.out")" '[null,null,[]]' "unavailable parts are null"
 pass "a line that is not a reply: 503, link dropped and made again ($n handshakes)"
+
+# ------------------------------------------------------------ engine.state --
+# the fake broadcasts engine.state when asked for job 4401 (Docker
+# unreachable) or 4402 (reachable again), before its not_found reply
+start_bg engine curl -sN --max-time 120 -b "$T/jar" "$URL/api/events"
+wait_for -t 10 grep -q '^event: backend' "$T/engine.log" || fail "the stream for engine.state did not start"
+engine_of() { jq -c '.services.engine | [.reachable, .error, .stale_ms]' "$1"; }
+curl -s -o "$T/st0.json" -b "$T/jar" "$URL/api/state"
+assert_eq "$(engine_of "$T/st0.json")" '[true,null,0]' "engine reachable at first"
+# one curl, one connection: the state right after the event, well within the
+# cache's second, is answered afresh
+curl -s -b "$T/jar" -o "$T/ev.out" "$URL/api/jobs/4401" -o "$T/st1.json" "$URL/api/state"
+assert_eq "$(engine_of "$T/st1.json")" '[false,"connect /var/run/docker.sock: refused",5000]' \
+	"/api/state right after engine.state (unreachable)"
+wait_for -t 10 grep -q '^event: engine.state' "$T/engine.log" || fail "engine.state did not reach the browser"
+assert_eq "$(grep -a -A1 '^event: engine.state' "$T/engine.log" | sed -n 's/^data: //p' | head -n 1 | jq -c '[.reachable, .error, .stale_ms, .api_version]')" \
+	'[false,"connect /var/run/docker.sock: refused",5000,"1.41"]' "engine.state's data passed on as the backend sent it"
+curl -s -b "$T/jar" -o "$T/ev.out" "$URL/api/jobs/4402" -o "$T/st2.json" "$URL/api/state"
+assert_eq "$(engine_of "$T/st2.json")" '[true,null,0]' "/api/state right after engine.state (reachable)"
+wait_for -t 10 count_is 2 '^event: engine.state' "$T/engine.log" || fail "the second engine.state did not reach the browser"
+pass "engine.state: to the browsers as sent, and /api/state's services.engine at once"
 
 stop_pid "$FE_PID"
 assert_eq "$STOP_STATUS" 0 "frontend exit status"
