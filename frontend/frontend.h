@@ -23,6 +23,7 @@
 #define FE_MAX_HEADERS		(16 * 1024)	/* request line and headers */
 #define FE_MAX_API_BODY		(64 * 1024)	/* every route but the webhook */
 #define FE_MAX_WEBHOOK_BODY	(25 * 1024 * 1024)	/* GitHub's own cap */
+#define FE_WEBHOOK_MAX_RECEIVING 4		/* such bodies coming in at once */
 #define FE_HTTP_TIMEOUT		10		/* seconds a client may stall */
 #define FE_MAX_CONNS		256		/* HTTP connections at once */
 #define FE_LISTEN_BACKLOG	128
@@ -133,6 +134,8 @@ int	 http_media_type(const char *ctype, char *out, size_t outlen);
 int	 http_media_is_form(const char *media);
 int	 http_origin_ok(const char *origin, const char *host);
 int	 http_parse_id(const char *s, size_t len, long long max, long long *out);
+int	 http_request_line(const char *line, size_t len, const char **method,
+	    size_t *mlen, const char **target, size_t *tlen);
 int	 http_is_hex(const char *s, size_t len);
 void	 http_hex(const unsigned char *in, size_t len, char *out);
 

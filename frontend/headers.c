@@ -201,3 +201,34 @@ http_hex(const unsigned char *in, size_t len, char *out)
 	}
 	out[2 * len] = '\0';
 }
+
+/*
+ * The method and the target of a request line "METHOD SP TARGET SP VERSION"
+ * (its CRLF left out), as pointers into line: 0 on success, -1 when it is
+ * not one: longer than FE_MAX_HEADERS, a NUL or another control character,
+ * a part missing or empty, or more than three parts.
+ */
+int
+http_request_line(const char *line, size_t len, const char **method,
+    size_t *mlen, const char **target, size_t *tlen)
+{
+	const char	*sp1, *sp2;
+	size_t		 i;
+
+	if (len == 0 || len > FE_MAX_HEADERS)
+		return -1;
+	for (i = 0; i < len; i++)
+		if ((unsigned char)line[i] < 0x20 || line[i] == 0x7f)
+			return -1;
+	if ((sp1 = memchr(line, ' ', len)) == NULL || sp1 == line)
+		return -1;
+	sp2 = memchr(sp1 + 1, ' ', len - (size_t)(sp1 + 1 - line));
+	if (sp2 == NULL || sp2 == sp1 + 1 || sp2 + 1 == line + len ||
+	    memchr(sp2 + 1, ' ', len - (size_t)(sp2 + 1 - line)) != NULL)
+		return -1;
+	*method = line;
+	*mlen = (size_t)(sp1 - line);
+	*target = sp1 + 1;
+	*tlen = (size_t)(sp2 - sp1 - 1);
+	return 0;
+}

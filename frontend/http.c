@@ -9,6 +9,15 @@
  * bufferevent's callback argument to register a close callback (uncounted
  * there).  At FE_MAX_CONNS the listener stops accepting: further clients
  * wait in the kernel's backlog.
+ *
+ * Bodies: evhttp reads a whole body before the route is known, so each
+ * connection's input is watched for the request line of its next request
+ * (http_sniff), and the connection's body limit set from it before evhttp
+ * reads the headers: FE_MAX_WEBHOOK_BODY for POST /hooks/github, and
+ * FE_MAX_API_BODY for everything else.  evhttp then refuses a larger body
+ * (413) from its Content-Length, or as soon as a chunked one grows past
+ * it, without reading the rest.  At most FE_WEBHOOK_MAX_RECEIVING webhook
+ * bodies may be that large at once: their senders are not known yet.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -32,7 +41,10 @@ struct fe_conn {
 	TAILQ_ENTRY(fe_conn)		 entry;
 	struct bufferevent		*bev;	/* until adopted */
 	struct evhttp_connection	*evcon;	/* once adopted */
+	struct evbuffer_cb_entry	*incb;	/* http_input on the socket's input */
 	void				*sse;	/* its event stream, if any */
+	int				 line_pending;	/* the next bytes start a request */
+	int				 webhook_rx;	/* holds a large webhook body slot */
 };
 TAILQ_HEAD(fe_conn_list, fe_conn);
 
@@ -43,6 +55,7 @@ static struct fe_conn_list	 http_fresh = TAILQ_HEAD_INITIALIZER(http_fresh);
 static struct fe_conn_list	 http_conns = TAILQ_HEAD_INITIALIZER(http_conns);
 static int			 http_nconns;
 static int			 http_paused;
+static int			 http_webhook_rx;	/* large webhook bodies coming in */
 
 int
 http_conn_count(void)
@@ -51,8 +64,18 @@ http_conn_count(void)
 }
 
 static void
+http_webhook_rx_end(struct fe_conn *fc)
+{
+	if (fc->webhook_rx) {
+		fc->webhook_rx = 0;
+		http_webhook_rx--;
+	}
+}
+
+static void
 http_conn_gone(struct fe_conn *fc, struct fe_conn_list *list)
 {
+	http_webhook_rx_end(fc);
 	TAILQ_REMOVE(list, fc, entry);
 	free(fc);
 	http_nconns--;
@@ -66,11 +89,15 @@ http_conn_gone(struct fe_conn *fc, struct fe_conn_list *list)
 static void
 http_conn_closed(struct evhttp_connection *evcon, void *arg)
 {
-	struct fe_conn	*fc = arg;
+	struct fe_conn		*fc = arg;
+	struct bufferevent	*bev = evhttp_connection_get_bufferevent(evcon);
 
 	if (fc->sse != NULL)
 		sse_closed(fc->sse);
 	fc->sse = NULL;
+	if (bev != NULL && fc->incb != NULL)
+		evbuffer_remove_cb_entry(bufferevent_get_input(bev), fc->incb);
+	fc->incb = NULL;
 	http_conn_gone(fc, &http_conns);
 }
 
@@ -84,6 +111,11 @@ http_adopt(evutil_socket_t fd, short ev, void *arg)
 
 	while ((fc = TAILQ_FIRST(&http_fresh)) != NULL) {
 		bufferevent_getcb(fc->bev, &readcb, NULL, NULL, &cbarg);
+		if (readcb == NULL || cbarg == NULL) {
+			evbuffer_remove_cb_entry(bufferevent_get_input(fc->bev),
+			    fc->incb);
+			fc->incb = NULL;
+		}
 		bufferevent_decref(fc->bev);
 		fc->bev = NULL;
 		if (readcb == NULL || cbarg == NULL) {
@@ -98,6 +130,91 @@ http_adopt(evutil_socket_t fd, short ev, void *arg)
 	}
 }
 
+/*
+ * The request line of fc's next request, once it is all in: the body limit
+ * of its route.  Anything unexpected gets FE_MAX_API_BODY, which is safe.
+ */
+static void
+http_sniff(struct fe_conn *fc, struct evbuffer *in)
+{
+	struct evbuffer_ptr	 eol;
+	struct evhttp_uri	*uri;
+	const char		*path, *method, *target;
+	char			*line = NULL;
+	size_t			 eollen, len, mlen, tlen;
+	int			 webhook = 0;
+
+	if (!fc->line_pending || fc->evcon == NULL)
+		return;
+	eol = evbuffer_search_eol(in, NULL, &eollen, EVBUFFER_EOL_CRLF);
+	if (eol.pos == -1) {
+		if (evbuffer_get_length(in) <= FE_MAX_HEADERS)
+			return;		/* not all in yet */
+		goto decide;		/* evhttp refuses it */
+	}
+	len = (size_t)eol.pos;
+	if (webhook_route == NULL || len > FE_MAX_HEADERS)
+		goto decide;
+	if ((line = malloc(len + 1)) == NULL)
+		fatal("%s", __func__);
+	if (evbuffer_copyout(in, line, len) != (ev_ssize_t)len ||
+	    http_request_line(line, len, &method, &mlen, &target, &tlen) == -1 ||
+	    mlen != 4 || memcmp(method, "POST", 4) != 0)
+		goto decide;
+	/* the target's path as http_request sees it */
+	line[target - line + tlen] = '\0';
+	if ((uri = evhttp_uri_parse_with_flags(target,
+	    EVHTTP_URI_NONCONFORMANT)) != NULL) {
+		path = evhttp_uri_get_path(uri);
+		webhook = path != NULL && strcmp(path, "/hooks/github") == 0;
+		evhttp_uri_free(uri);
+	}
+ decide:
+	free(line);
+	fc->line_pending = 0;
+	if (webhook && http_webhook_rx >= FE_WEBHOOK_MAX_RECEIVING) {
+		log_warnx("%s: %d webhook bodies coming in already: this one "
+		    "may have %d bytes", __func__, http_webhook_rx,
+		    FE_MAX_API_BODY);
+		webhook = 0;
+	}
+	if (webhook) {
+		fc->webhook_rx = 1;
+		http_webhook_rx++;
+	}
+	evhttp_connection_set_max_body_size(fc->evcon, webhook ?
+	    FE_MAX_WEBHOOK_BODY : FE_MAX_API_BODY);
+}
+
+/* bytes came in on a connection: the first of a request? */
+static void
+http_input(struct evbuffer *in, const struct evbuffer_cb_info *info, void *arg)
+{
+	struct fe_conn	*fc = arg;
+
+	if (info->n_added == 0 || !fc->line_pending)
+		return;
+	if (fc->evcon == NULL)
+		http_adopt(-1, 0, NULL);	/* evhttp read before we adopted */
+	http_sniff(fc, in);
+}
+
+/* the connection a request came on; NULL if it has gone */
+static struct fe_conn *
+http_conn_of(struct evhttp_request *req)
+{
+	struct evhttp_connection	*evcon = evhttp_request_get_connection(req);
+	struct fe_conn			*fc;
+
+	if (evcon == NULL)
+		return NULL;
+	http_adopt(-1, 0, NULL);
+	TAILQ_FOREACH(fc, &http_conns, entry)
+		if (fc->evcon == evcon)
+			return fc;
+	return NULL;
+}
+
 static struct bufferevent *
 http_newconn(struct event_base *base, void *arg)
 {
@@ -109,6 +226,10 @@ http_newconn(struct event_base *base, void *arg)
 	    BEV_OPT_CLOSE_ON_FREE)) == NULL)
 		fatalx("%s: bufferevent_socket_new", __func__);
 	bufferevent_incref(fc->bev);
+	fc->line_pending = 1;
+	if ((fc->incb = evbuffer_add_cb(bufferevent_get_input(fc->bev),
+	    http_input, fc)) == NULL)
+		fatalx("%s: evbuffer_add_cb", __func__);
 	TAILQ_INSERT_TAIL(&http_fresh, fc, entry);
 	event_active(http_adopt_ev, EV_TIMEOUT, 0);
 	if (++http_nconns >= FE_MAX_CONNS && !http_paused) {
@@ -123,16 +244,12 @@ http_newconn(struct event_base *base, void *arg)
 int
 http_conn_set_sse(struct evhttp_request *req, void *client)
 {
-	struct evhttp_connection	*evcon = evhttp_request_get_connection(req);
-	struct fe_conn			*fc;
+	struct fe_conn	*fc;
 
-	http_adopt(-1, 0, NULL);
-	TAILQ_FOREACH(fc, &http_conns, entry)
-		if (fc->evcon == evcon) {
-			fc->sse = client;
-			return 0;
-		}
-	return -1;
+	if ((fc = http_conn_of(req)) == NULL)
+		return -1;
+	fc->sse = client;
+	return 0;
 }
 
 static const char *
@@ -267,6 +384,15 @@ http_request(struct evhttp_request *req, void *arg)
 	const struct evhttp_uri	*uri = evhttp_request_get_evhttp_uri(req);
 	enum evhttp_cmd_type	 cmd = evhttp_request_get_command(req);
 	const char		*path;
+	struct fe_conn		*fc;
+
+	/* its body is in; what follows on the connection is the next request */
+	if ((fc = http_conn_of(req)) != NULL) {
+		http_webhook_rx_end(fc);
+		fc->line_pending = 1;
+		http_sniff(fc, bufferevent_get_input(
+		    evhttp_connection_get_bufferevent(fc->evcon)));
+	}
 
 	if (uri == NULL || (path = evhttp_uri_get_path(uri)) == NULL ||
 	    path[0] != '/') {
@@ -319,9 +445,8 @@ http_init(int fd)
 	evhttp_set_gencb(http, http_request, NULL);
 	evhttp_set_timeout(http, FE_HTTP_TIMEOUT);
 	evhttp_set_max_headers_size(http, FE_MAX_HEADERS);
-	/* per route below: only the webhook may send more than FE_MAX_API_BODY */
-	evhttp_set_max_body_size(http, webhook_route != NULL ?
-	    FE_MAX_WEBHOOK_BODY : FE_MAX_API_BODY);
+	/* raised for a webhook request by http_sniff */
+	evhttp_set_max_body_size(http, FE_MAX_API_BODY);
 	evhttp_set_allowed_methods(http, EVHTTP_REQ_GET | EVHTTP_REQ_POST |
 	    EVHTTP_REQ_HEAD | EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE |
 	    EVHTTP_REQ_OPTIONS | EVHTTP_REQ_PATCH);

@@ -1,5 +1,6 @@
 /*
- * Unit tests for frontend/headers.c: cookies, media types, Origin, ids, hex.
+ * Unit tests for frontend/headers.c: cookies, media types, Origin, ids, hex,
+ * request lines.
  * Hostile input: huge headers, many cookies, duplicates, NULs, pairs
  * without '=', names that only look alike.
  */
@@ -278,6 +279,68 @@ test_hex(void **state)
 	assert_false(http_is_hex("00\0000", 4));
 }
 
+static int
+line(const char *s, size_t len, char *method, char *target)
+{
+	const char	*m, *t;
+	size_t		 ml, tl;
+
+	if (http_request_line(s, len, &m, &ml, &t, &tl) == -1)
+		return -1;
+	assert_true(m >= s && m + ml <= s + len);
+	assert_true(t >= s && t + tl <= s + len);
+	memcpy(method, m, ml);
+	method[ml] = '\0';
+	memcpy(target, t, tl);
+	target[tl] = '\0';
+	return 0;
+}
+
+#define LINE(s, m, t)	line(s, sizeof(s) - 1, m, t)
+
+static void
+test_request_line(void **state)
+{
+	char	 m[FE_MAX_HEADERS + 1], t[FE_MAX_HEADERS + 1], *big;
+
+	assert_int_equal(LINE("POST /hooks/github HTTP/1.1", m, t), 0);
+	assert_string_equal(m, "POST");
+	assert_string_equal(t, "/hooks/github");
+	assert_int_equal(LINE("GET http://h:1/a?b=c#d HTTP/1.0", m, t), 0);
+	assert_string_equal(m, "GET");
+	assert_string_equal(t, "http://h:1/a?b=c#d");
+	assert_int_equal(LINE("X / Y", m, t), 0);
+	assert_string_equal(t, "/");
+
+	/* parts missing, empty, or one too many */
+	assert_int_equal(LINE("", m, t), -1);
+	assert_int_equal(LINE("POST", m, t), -1);
+	assert_int_equal(LINE("POST /hooks/github", m, t), -1);
+	assert_int_equal(LINE("POST /hooks/github ", m, t), -1);
+	assert_int_equal(LINE(" /hooks/github HTTP/1.1", m, t), -1);
+	assert_int_equal(LINE("POST  /hooks/github HTTP/1.1", m, t), -1);
+	assert_int_equal(LINE("POST /hooks/github  HTTP/1.1", m, t), -1);
+	assert_int_equal(LINE("POST /hooks/github HTTP/1.1 x", m, t), -1);
+	/* NUL, CR, tab, DEL anywhere */
+	assert_int_equal(LINE("POST /hooks/github\0 HTTP/1.1", m, t), -1);
+	assert_int_equal(LINE("POST /hooks\0/github HTTP/1.1", m, t), -1);
+	assert_int_equal(LINE("POST /hooks/github HTTP/1.1\r", m, t), -1);
+	assert_int_equal(LINE("POST\t/hooks/github HTTP/1.1", m, t), -1);
+	assert_int_equal(LINE("POST /hooks/github\x7f HTTP/1.1", m, t), -1);
+
+	/* as long as headers may be, and one byte more */
+	if ((big = malloc(FE_MAX_HEADERS + 2)) == NULL)
+		fail();
+	memset(big, 'a', FE_MAX_HEADERS + 1);
+	memcpy(big, "POST /", 6);
+	memcpy(big + FE_MAX_HEADERS - 9, " HTTP/1.1", 9);
+	assert_int_equal(line(big, FE_MAX_HEADERS, m, t), 0);
+	assert_int_equal(strlen(t), FE_MAX_HEADERS - 14);
+	big[FE_MAX_HEADERS] = '1';
+	assert_int_equal(line(big, FE_MAX_HEADERS + 1, m, t), -1);
+	free(big);
+}
+
 int
 main(void)
 {
@@ -292,6 +355,7 @@ main(void)
 		cmocka_unit_test(test_origin),
 		cmocka_unit_test(test_parse_id),
 		cmocka_unit_test(test_hex),
+		cmocka_unit_test(test_request_line),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
