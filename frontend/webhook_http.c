@@ -11,7 +11,16 @@
  *   413  a body over 25 MB (evhttp refuses it from its Content-Length)
  *   415  neither application/json nor application/x-www-form-urlencoded
  *   400  a signed body that is not a push
+ *   503  the backend is not running, or went away before answering
+ *   504  the backend did not answer within WEBHOOK_REPLY_TIMEOUT seconds
+ *        (GitHub gives up at 10 s); its late answer is logged.  A delivery
+ *        that GitHub sends again is recognised by the backend's replay set.
  *   200  ping; 202 a push (queued or ignored with a reason), other events
+ *
+ * Lifetimes: the request is answered exactly once, by webhook_reply or by
+ * the deadline, whichever comes first; call->req is NULL from then on.  The
+ * call itself lives until the backend's callback (which backend.c always
+ * makes: a reply, or NULL when the link drops or at shutdown).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +28,7 @@
 #include <time.h>
 
 #include <event2/buffer.h>
+#include <event2/event.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 
@@ -29,9 +39,11 @@
 
 #define WEBHOOK_REPORT_INTERVAL	60	/* seconds between rejection reports */
 #define WEBHOOK_EVENT_MAX	64
+#define WEBHOOK_REPLY_TIMEOUT	8	/* seconds for the backend's answer */
 
 struct webhook_call {
-	struct evhttp_request	*req;
+	struct evhttp_request	*req;		/* NULL once answered */
+	struct event		*deadline;
 	char			 delivery[WEBHOOK_MAX_DELIVERY + 1];
 };
 
@@ -77,6 +89,27 @@ webhook_rejected(struct evhttp_request *req, const char *reason)
 	proto_request_free(&preq);
 }
 
+/* the backend is too slow for GitHub: answer now, its reply comes later */
+static void
+webhook_deadline(evutil_socket_t fd, short ev, void *arg)
+{
+	struct webhook_call	*call = arg;
+
+	log_warnx("webhook delivery %s: no answer from the backend in %d s",
+	    call->delivery, WEBHOOK_REPLY_TIMEOUT);
+	http_reply_error(call->req, 504, "timeout", "the davit backend did not "
+	    "answer in time; GitHub may redeliver");
+	call->req = NULL;
+}
+
+static void
+webhook_call_free(struct webhook_call *call)
+{
+	if (call->deadline != NULL)
+		event_free(call->deadline);
+	free(call);
+}
+
 static void
 webhook_reply(void *arg, const struct proto_reply *r)
 {
@@ -84,7 +117,22 @@ webhook_reply(void *arg, const struct proto_reply *r)
 	char			*json;
 	size_t			 len;
 
-	if (r == NULL)
+	if (call->req == NULL) {
+		/* answered 504 already */
+		if (r == NULL)
+			log_warnx("webhook delivery %s: the backend went away",
+			    call->delivery);
+		else if (!r->ok)
+			log_warnx("webhook delivery %s: late: backend: %.32s: "
+			    "%.200s", call->delivery, r->error_code,
+			    r->error_message);
+		else {
+			json = backend_result_json(r, &len);
+			log_info("webhook delivery %s: late: %.200s",
+			    call->delivery, json);
+			free(json);
+		}
+	} else if (r == NULL)
 		http_reply_error(call->req, 503, "unavailable",
 		    "the davit backend went away; GitHub may redeliver");
 	else if (!r->ok) {
@@ -99,7 +147,7 @@ webhook_reply(void *arg, const struct proto_reply *r)
 		http_reply_json(call->req, 202, json, len);
 		free(json);
 	}
-	free(call);
+	webhook_call_free(call);
 }
 
 /* a printable copy of a header for a log line */
@@ -121,6 +169,7 @@ webhook_push(struct evhttp_request *req, const char *delivery,
 	struct proto_request	 preq;
 	struct proto_error	 err;
 	struct webhook_call	*call;
+	struct timeval		 tv = { WEBHOOK_REPLY_TIMEOUT, 0 };
 	char			*json, msg[256];
 	size_t			 jsonlen, i;
 	int			 unsupported;
@@ -158,15 +207,19 @@ webhook_push(struct evhttp_request *req, const char *delivery,
 		fatal("%s", __func__);
 	call->req = req;
 	snprintf(call->delivery, sizeof(call->delivery), "%s", delivery);
+	if ((call->deadline = evtimer_new(fenv->base, webhook_deadline,
+	    call)) == NULL)
+		fatalx("%s: evtimer_new", __func__);
 	if (backend_request(&preq, webhook_reply, call, &err) == -1) {
-		free(call);
+		webhook_call_free(call);
 		if (err.code == PE_BAD_REQUEST) {
 			/* the table refused a value: say which, as GitHub shows it */
 			log_warnx("webhook delivery %s: %s", delivery, err.message);
 			http_reply_error(req, 400, "bad_request", "%s", err.message);
 		} else
 			http_reply_error(req, 503, "unavailable", "%s", err.message);
-	}
+	} else
+		evtimer_add(call->deadline, &tv);
 	proto_request_free(&preq);
 }
 
