@@ -18,6 +18,15 @@
  * (413) from its Content-Length, or as soon as a chunked one grows past
  * it, without reading the rest.  At most FE_WEBHOOK_MAX_RECEIVING webhook
  * bodies may be that large at once: their senders are not known yet.
+ *
+ * Replies that come later (after a backend reply): evhttp 2.1 does not read
+ * from a connection while its request is with us, so a client that goes
+ * away meanwhile is noticed when the reply is written, and the request
+ * stays valid until then.  Were the connection to fail first, evhttp
+ * detaches the request (evhttp_request_get_connection() is NULL) instead
+ * of freeing it, and evhttp_send_reply() frees it.  Either way the
+ * callbacks of api.c and webhook_http.c answer exactly once, and the
+ * shutdown answers them (backend_shutdown) before http_shutdown.
  */
 #include <stdarg.h>
 #include <stdio.h>

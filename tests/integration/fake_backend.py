@@ -12,9 +12,15 @@ Ops and what they do here:
   git.pull: FLOOD job.log events (n=1..FLOOD), then {"job":2}
   deploy: a backend "missed" event and a "secret.internal" event, then {"job":3}
   job.get 555: error "internal"; 666: a line that is not JSON; 777: a reply
-  to an id nobody asked, then the real one
+  to an id nobody asked, then the real one; 888: {"id":888} after SLOW
+  seconds (other requests are answered meanwhile)
+  auth.login with password "slow" ("slow-wrong"): the reply to a right
+  (wrong) password after SLOW seconds: argon2id takes hundreds of ms
+  webhook.push: {"queued":true,"job":4}, after LATE seconds for a delivery
+  whose id starts with "late"; webhook.rejected: {}
   job.get 4401 / 4402: an engine.state event (Docker unreachable / reachable
   again) then not_found; services.list's engine follows
+frontend.config's webhook_secret is $WEBHOOK_SECRET (none when unset).
 Every request line is appended to SOCKET.requests for the test to read.
 """
 import asyncio
@@ -24,6 +30,8 @@ import sys
 
 SOCK, LISTEN = sys.argv[1], sys.argv[2]
 FLOOD = int(os.environ.get("FLOOD", "2000"))
+SLOW = float(os.environ.get("SLOW", "1"))
+LATE = float(os.environ.get("LATE", "10"))
 subscribers = set()
 engine = {"reachable": True, "error": None, "stale_ms": 0, "api_version": "1.41"}
 
@@ -49,6 +57,23 @@ def broadcast(data):
         w.write(data)
 
 
+tasks = set()
+
+
+def spawn(coro):
+    """runs coro beside the link; the set keeps it from being collected"""
+    t = asyncio.get_running_loop().create_task(coro)
+    tasks.add(t)
+    t.add_done_callback(tasks.discard)
+
+
+async def later(writer, data, delay=None):
+    """data written after SLOW seconds, while the link goes on"""
+    await asyncio.sleep(SLOW if delay is None else delay)
+    if not writer.is_closing():
+        writer.write(data)
+
+
 async def handle(reader, writer):
     try:
         while True:
@@ -62,7 +87,8 @@ async def handle(reader, writer):
             if op == "hello":
                 writer.write(ok(rid, {"protocol": 1, "version": "fake", "role": "frontend"}))
             elif op == "frontend.config":
-                writer.write(ok(rid, {"listen": LISTEN, "webhook_secret": None,
+                writer.write(ok(rid, {"listen": LISTEN,
+                                      "webhook_secret": os.environ.get("WEBHOOK_SECRET"),
                                       "session_idle": 3600, "session_max": 43200,
                                       "cookie_secure": False, "github_repo": None,
                                       "branch": "main", "www_dir": None}))
@@ -70,7 +96,11 @@ async def handle(reader, writer):
                 subscribers.add(writer)
                 writer.write(ok(rid, {"subscribed": True}))
             elif op == "auth.login":
-                if args.get("password") == "pw":
+                if args.get("password") == "slow":
+                    spawn(later(writer, ok(rid, {"ok": True})))
+                elif args.get("password") == "slow-wrong":
+                    spawn(later(writer, err(rid, "unauthorized", "wrong password")))
+                elif args.get("password") == "pw":
                     writer.write(ok(rid, {"ok": True}))
                 else:
                     writer.write(err(rid, "unauthorized", "wrong password"))
@@ -102,6 +132,8 @@ async def handle(reader, writer):
                     writer.write(err(rid, "internal", "the fake broke"))
                 elif job == 666:
                     writer.write(b"this is not a reply\n")
+                elif job == 888:
+                    spawn(later(writer, ok(rid, {"id": 888})))
                 elif job in (4401, 4402):
                     engine.update(reachable=job == 4402, api_version="1.41",
                                   error=None if job == 4402 else
@@ -114,6 +146,14 @@ async def handle(reader, writer):
                     writer.write(ok(rid, {"id": 777}))
                 else:
                     writer.write(err(rid, "not_found", "no job %s" % job))
+            elif op == "webhook.push":
+                reply = ok(rid, {"queued": True, "job": 4})
+                if args.get("delivery", "").startswith("late"):
+                    spawn(later(writer, reply, LATE))
+                else:
+                    writer.write(reply)
+            elif op == "webhook.rejected":
+                writer.write(ok(rid, {}))
             else:
                 writer.write(err(rid, "unknown_op", "unknown op " + op))
             await writer.drain()

@@ -7,6 +7,13 @@
 # reply to an id nobody asked for is ignored; a line that is not a reply
 # makes the frontend drop the link (503) and reconnect by itself. The
 # backend's engine.state reaches the browsers and /api/state at once.
+# Lifetimes: many clients go away (FIN or RST) while their API call, login
+# or webhook delivery waits for a slow reply; the replies then arrive, or the
+# link drops under them: no sanitizer report, the frontend still answers,
+# and a login whose client left still counts for throttling. Bodies: the
+# API's limit (64 KiB) and the webhook's (25 MB, at most 4 that large at
+# once) are enforced from the Content-Length, before the body is read; a
+# webhook the backend is slow to accept gets 504 in time for GitHub.
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR
 . "$(dirname "$0")/lib.sh"
@@ -17,14 +24,22 @@ command -v python3 >/dev/null || fail "python3 is needed"
 getent passwd davit >/dev/null || fail "no user davit (scripts/setup.sh)"
 
 FLOOD=20000
-export FLOOD
+SLOW=1.5
+LATE=9
+WEBHOOK_SECRET="fake hook secret $RANDOM"
+export FLOOD SLOW LATE WEBHOOK_SECRET
 PORT=$(unused_port)
 URL=http://127.0.0.1:$PORT
 mkdir -p "$T/run"
 chmod 0755 "$T/run"
 FAKE=$T/run/fake.sock
-start_bg fake python3 "$(dirname "$0")/fake_backend.py" "$FAKE" "127.0.0.1:$PORT"
-wait_for -t 10 test -S "$FAKE" || fail "the fake backend did not start: $(cat "$T/fake.log")"
+start_fake() {
+	rm -f "$FAKE"
+	start_bg fake python3 "$(dirname "$0")/fake_backend.py" "$FAKE" "127.0.0.1:$PORT"
+	FAKE_PID=$BG_PID
+	wait_for -t 10 test -S "$FAKE" || fail "the fake backend did not start: $(cat "$T/fake.log")"
+}
+start_fake
 _SAN_LOGS+=("$T/frontend.log")
 start_bg frontend "$FE_BIN" --socket "$FAKE" --user davit -v
 FE_PID=$BG_PID
@@ -165,6 +180,224 @@ curl -s -b "$T/jar" -o "$T/ev.out" "$URL/api/jobs/4402" -o "$T/st2.json" "$URL/a
 assert_eq "$(engine_of "$T/st2.json")" '[true,null,0]' "/api/state right after engine.state (reachable)"
 wait_for -t 10 count_is 2 '^event: engine.state' "$T/engine.log" || fail "the second engine.state did not reach the browser"
 pass "engine.state: to the browsers as sent, and /api/state's services.engine at once"
+
+# ---------------------------------------------------- clients that go away --
+cat >"$T/client.py" <<'PY'
+import hashlib, hmac, os, re, socket, sys, time
+
+def request(port, method, path, headers=(), body=b"", length=None):
+    h = "%s %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n" % (method, path, port)
+    for k, v in headers:
+        h += "%s: %s\r\n" % (k, v)
+    if body or method == "POST":
+        h += "Content-Length: %d\r\n" % (len(body) if length is None else length)
+    return h.encode() + b"\r\n" + body
+
+def hook(port, delivery, body):
+    sig = "sha256=" + hmac.new(os.environ["WEBHOOK_SECRET"].encode(), body,
+                               hashlib.sha256).hexdigest()
+    return request(port, "POST", "/hooks/github", [
+        ("Content-Type", "application/json"), ("X-GitHub-Event", "push"),
+        ("X-GitHub-Delivery", delivery), ("X-Hub-Signature-256", sig)], body)
+
+def leave(socks, wait):
+    """close them all before the reply: half with FIN, half with RST"""
+    time.sleep(wait)
+    for i, s in enumerate(socks):
+        if i % 2:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\1\0\0\0\0\0\0\0")
+        s.close()
+
+def connect(port):
+    return socket.create_connection(("127.0.0.1", port))
+
+def reply(s, timeout):
+    """the status line and headers of the reply, or "" if none in time"""
+    s.settimeout(timeout)
+    data = b""
+    try:
+        while b"\r\n\r\n" not in data:
+            d = s.recv(65536)
+            if not d:
+                break
+            data += d
+    except (socket.timeout, ConnectionError):
+        pass
+    return data.split(b"\r\n\r\n")[0].decode("latin-1")
+
+cmd, port = sys.argv[1], int(sys.argv[2])
+push = (b'{"ref":"refs/heads/main","after":"' + b"a" * 40 +
+        b'","repository":{"full_name":"acme/demo"}}')
+if cmd == "drop":                       # drop PORT N KIND [SID]
+    n, kind = int(sys.argv[3]), sys.argv[4]
+    sid = sys.argv[5] if len(sys.argv) > 5 else ""
+    socks = []
+    for i in range(n):
+        s = connect(port)
+        if kind == "job":
+            s.sendall(request(port, "GET", "/api/jobs/888",
+                              [("Cookie", "davit_session=" + sid)]))
+        elif kind in ("login", "login-wrong"):
+            pw = b"slow" if kind == "login" else b"slow-wrong"
+            s.sendall(request(port, "POST", "/api/login",
+                              [("Content-Type", "application/json")],
+                              b'{"password":"' + pw + b'"}'))
+        elif kind == "hook":
+            s.sendall(hook(port, "late-drop-%d-%d" % (os.getpid(), i), push))
+        socks.append(s)
+    leave(socks, 0.5)
+elif cmd == "hook":                     # hook PORT DELIVERY: the reply's head
+    s = connect(port)
+    s.sendall(hook(port, sys.argv[3], push))
+    print(reply(s, 20))
+elif cmd == "wait":                     # wait PORT N SID: N job 888s, kept open
+    n, sid = int(sys.argv[3]), sys.argv[4]
+    socks = [connect(port) for i in range(n)]
+    for s in socks:
+        s.sendall(request(port, "GET", "/api/jobs/888",
+                          [("Cookie", "davit_session=" + sid)]))
+    open(sys.argv[5], "w").close()
+    for s in socks:
+        print(reply(s, 20).split("\r\n")[0])
+elif cmd == "bighead":                  # bighead PORT PATH LENGTH: headers only
+    s = connect(port)
+    s.sendall(request(port, "POST", sys.argv[3],
+                      [("Content-Type", "application/json")], b"",
+                      int(sys.argv[4])))
+    print(reply(s, 2).split("\r\n")[0] or "no reply")
+elif cmd == "pipe":                     # pipe PORT: requests in one go, one connection
+    s = connect(port)
+    s.sendall(request(port, "GET", "/healthz") +
+              request(port, "POST", "/hooks/github",
+                      [("Content-Type", "application/json")], b"{" * 100000) +
+              request(port, "GET", "/healthz") +
+              request(port, "POST", "/api/login",
+                      [("Content-Type", "application/json")], b"", 100000))
+    s.settimeout(5)
+    data = b""
+    try:
+        while data.count(b"HTTP/1.1 ") < 4:
+            d = s.recv(65536)
+            if not d:
+                break
+            data += d
+    except socket.timeout:
+        pass
+    print(" ".join(w.decode()[9:12] for w in re.findall(rb"HTTP/1.1 \d+", data)))
+elif cmd == "hold":                     # hold PORT N LENGTH GO: webhook bodies begun, then left
+    n, length, go = int(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
+    socks = []
+    for i in range(n):
+        s = connect(port)
+        s.sendall(("POST /hooks/github HTTP/1.1\r\nHost: x\r\nContent-Type: "
+                   "application/json\r\nContent-Length: %d\r\n\r\n" % length).encode()
+                  + b"{" * 70000)
+        socks.append(s)
+    open(go + ".ready", "w").close()
+    while not os.path.exists(go):
+        time.sleep(0.1)
+    leave(socks, 0)
+PY
+sec_ok() { # sec_ok HEAD: a reply head has the security headers
+	assert_contains "$1" "Content-Security-Policy: default-src 'self'" "CSP in: $1"
+	assert_contains "$1" "X-Content-Type-Options: nosniff" "nosniff in: $1"
+	assert_contains "$1" "X-Frame-Options: DENY" "X-Frame-Options in: $1"
+}
+alive() {
+	up || fail "frontend not answering: $(tail -n 20 "$T/frontend.log")"
+	check_sanitizer_logs
+}
+n888=$(count '"job":888' "$FAKE.requests")
+r888=$(count 'GET /api/jobs/888 200' "$T/frontend.log")
+python3 "$T/client.py" drop "$PORT" 40 job "$SID"
+# every one reaches the backend (16 at a time) and its reply comes, to nobody
+wait_for -t 30 count_is $((n888 + 40)) '"job":888' "$FAKE.requests" ||
+	fail "not all 40 slow job.get reached the backend"
+wait_for -t 30 count_is $((r888 + 40)) 'GET /api/jobs/888 200' "$T/frontend.log" ||
+	fail "not all 40 slow job.get were answered"
+alive
+code=$(curl -s -o "$T/j.out" -w '%{http_code}' -b "$T/jar" "$URL/api/jobs/888")
+assert_eq "$code" 200 "a slow job.get whose client stays"
+assert_eq "$(cat "$T/j.out")" '{"id":888}' "its reply"
+pass "40 API calls whose clients left (FIN and RST) before the backend's reply: no harm"
+
+# the backend goes away while calls wait (16 sent, 14 queued behind them),
+# some of their clients gone, some not: every call ends
+python3 "$T/client.py" drop "$PORT" 20 job "$SID" &
+dropper=$!
+python3 "$T/client.py" wait "$PORT" 10 "$SID" "$T/waiting" >"$T/waited.out" &
+waiter=$!
+wait_for -t 10 test -e "$T/waiting" || fail "the waiting clients did not start"
+sleep 0.3
+stop_pid "$FAKE_PID"
+wait "$dropper" || fail "the dropping clients failed"
+wait "$waiter" || fail "the waiting clients failed"
+assert_eq "$(sort "$T/waited.out" | uniq -c | sed 's/^ *//')" "10 HTTP/1.1 503 Service Unavailable" \
+	"calls waiting when the backend went away are answered 503"
+start_fake
+wait_for -t 20 up || fail "no reconnect to the new fake backend"
+alive
+pass "the backend went away under 30 waiting calls (20 clients gone): 503 to those still there, reconnected"
+
+# ---------------------------------------------- webhook: slow backend, gone --
+python3 "$T/client.py" drop "$PORT" 10 hook
+head=$(python3 "$T/client.py" hook "$PORT" late-kept)
+assert_contains "$head" "HTTP/1.1 504 " "a webhook the backend is slow to accept: 504 in time"
+sec_ok "$head"
+assert_file_contains "$T/frontend.log" "webhook delivery late-kept: no answer from the backend in 8 s"
+# the late replies come while nobody waits for them
+wait_for -t 20 grep -q 'webhook delivery late-kept: late: {"queued":true' "$T/frontend.log" ||
+	fail "the late reply was not logged"
+wait_for -t 20 count_is 10 'webhook delivery late-drop-.*: late:' "$T/frontend.log" ||
+	fail "late replies for the deliveries whose clients left: $(grep -c 'late-drop-.*: late:' "$T/frontend.log")"
+head=$(python3 "$T/client.py" hook "$PORT" d-fast-1)
+assert_contains "$head" "HTTP/1.1 202 " "a webhook answered at once"
+sec_ok "$head"
+alive
+pass "webhook deliveries: 504 after 8 s when the backend is slow, late replies logged, 10 clients gone meanwhile"
+
+# ------------------------------------------------------------- body limits --
+r=$(python3 "$T/client.py" bighead "$PORT" /api/login 20000000)
+assert_contains "$r" " 413 " "a 20 MB login body refused from its headers"
+r=$(python3 "$T/client.py" bighead "$PORT" /api/state 70000)
+assert_contains "$r" " 413 " "a 70 kB API body refused from its headers"
+r=$(python3 "$T/client.py" bighead "$PORT" /hooks/github 26214401)
+assert_contains "$r" " 413 " "a webhook body over 25 MB refused from its headers"
+r=$(python3 "$T/client.py" bighead "$PORT" /hooks/github 1000000)
+assert_eq "$r" "no reply" "a 1 MB webhook body is waited for"
+# requests pipelined on one connection each get their own route's limit
+assert_eq "$(python3 "$T/client.py" pipe "$PORT")" "200 401 200 413" \
+	"healthz, a 100 kB webhook, healthz, a 100 kB login on one connection"
+# four large webhook bodies on their way: a fifth may be small only
+start_bg hold python3 "$T/client.py" hold "$PORT" 4 10000000 "$T/hold-go"
+wait_for -t 10 test -e "$T/hold-go.ready" || fail "the holding clients did not start"
+sleep 0.5
+r=$(python3 "$T/client.py" bighead "$PORT" /hooks/github 1000000)
+assert_contains "$r" " 413 " "a fifth large webhook body at once"
+assert_file_contains "$T/frontend.log" "4 webhook bodies coming in already"
+head=$(python3 "$T/client.py" hook "$PORT" d-fast-2)
+assert_contains "$head" "HTTP/1.1 202 " "a small webhook still passes"
+touch "$T/hold-go"
+sleep 1
+r=$(python3 "$T/client.py" bighead "$PORT" /hooks/github 1000000)
+assert_eq "$r" "no reply" "the slots are free again once those clients left mid-body"
+alive
+pass "bodies: 413 from the headers over 64 KiB (API) and 25 MB (webhook); 4 large webhook bodies at once"
+
+# --------------------------------------------------------- logins that leave --
+python3 "$T/client.py" drop "$PORT" 5 login
+sleep 2
+alive
+wait_for -t 10 count_is 6 ': login from 127.0.0.1$' "$T/frontend.log" ||
+	fail "5 slow right logins (and the first): $(count ': login from 127.0.0.1$' "$T/frontend.log")"
+python3 "$T/client.py" drop "$PORT" 5 login-wrong
+wait_for -t 10 count_is 5 'failed login from 127.0.0.1' "$T/frontend.log" ||
+	fail "5 slow wrong logins: $(count 'failed login from 127.0.0.1' "$T/frontend.log")"
+code=$(curl -s -o "$T/l.out" -w '%{http_code}' -X POST -H 'Content-Type: application/json' \
+	--data-binary '{"password":"pw"}' "$URL/api/login")
+assert_eq "$code" 429 "5 wrong logins whose clients left still count"
+alive
+pass "logins whose clients left during the slow check: no harm, and they count for throttling"
 
 stop_pid "$FE_PID"
 assert_eq "$STOP_STATUS" 0 "frontend exit status"
