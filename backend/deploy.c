@@ -39,8 +39,9 @@
 #define DEPLOY_LIST_MAX		(512 * 1024)	/* bytes of history in deploys.list */
 #define DEPLOY_VERIFY_STABLE_MS	3000		/* services ready, unchanged, this long */
 #define DEPLOY_VERIFY_TICK_MS	250
-#define DEPLOY_DELIVERIES	8		/* delivery ids remembered per deploy */
-#define DEPLOY_SEEN_MAX		256		/* deployed delivery ids remembered */
+#define DEPLOY_DELIVERIES	32		/* delivery ids remembered per deploy */
+#define DEPLOY_SEEN_MAX		1024		/* deployed delivery ids and bodies remembered */
+#define DEPLOY_BODY_KEY		"sha256:"	/* a body's digest in the seen set */
 #define DEPLOY_STEPS		5
 #define DEPLOY_ID_MAX		65		/* a sha256 commit id and its NUL */
 #define DEPLOY_HISTORY_FILE	"deploys.jsonl"
@@ -68,6 +69,8 @@ struct deploy {
 	char		*by;
 	char		*deliveries[DEPLOY_DELIVERIES];
 	size_t		 ndeliveries;
+	char		*bodies[DEPLOY_DELIVERIES];	/* their bodies' SHA-256 */
+	size_t		 nbodies;
 	char		 push_after[DEPLOY_ID_MAX];	/* newest pushed commit, if any */
 	char		 from[DEPLOY_ID_MAX], to[DEPLOY_ID_MAX];
 	char		*files_json;		/* from the pull */
@@ -113,6 +116,8 @@ deploy_free(void *arg)
 		event_free(d->verify_timer);
 	for (i = 0; i < d->ndeliveries; i++)
 		free(d->deliveries[i]);
+	for (i = 0; i < d->nbodies; i++)
+		free(d->bodies[i]);
 	free(d->by);
 	free(d->files_json);
 	free(d);
@@ -143,32 +148,68 @@ deploy_delivery_remember(const char *delivery)
 }
 
 static int
-deploy_has_delivery(const struct deploy *d, const char *delivery)
+str_in(char *const *list, size_t n, const char *s)
 {
 	size_t	i;
 
-	for (i = 0; d != NULL && i < d->ndeliveries; i++)
-		if (strcmp(d->deliveries[i], delivery) == 0)
+	for (i = 0; s != NULL && i < n; i++)
+		if (strcmp(list[i], s) == 0)
 			return 1;
 	return 0;
 }
 
-static void
-deploy_add_delivery(struct deploy *d, const char *delivery, const char *after)
+/* the body is the delivery: a copy under another delivery id is no new push */
+static int
+deploy_has_delivery(const struct deploy *d, const char *delivery,
+    const char *body)
 {
-	if (delivery != NULL && !deploy_has_delivery(d, delivery)) {
-		if (d->ndeliveries == DEPLOY_DELIVERIES) {
-			/* keep the newest: the oldest ones are recorded in the log */
-			free(d->deliveries[0]);
-			memmove(d->deliveries, d->deliveries + 1,
-			    (DEPLOY_DELIVERIES - 1) * sizeof(char *));
-			d->ndeliveries--;
-		}
-		if ((d->deliveries[d->ndeliveries++] = strdup(delivery)) == NULL)
-			fatal("%s", __func__);
+	return d != NULL && (str_in(d->deliveries, d->ndeliveries, delivery) ||
+	    str_in(d->bodies, d->nbodies, body));
+}
+
+/* adds s to a list of DEPLOY_DELIVERIES, the oldest going first */
+static void
+str_add(char **list, size_t *n, const char *s)
+{
+	if (s == NULL || str_in(list, *n, s))
+		return;
+	if (*n == DEPLOY_DELIVERIES) {
+		free(list[0]);
+		memmove(list, list + 1, (DEPLOY_DELIVERIES - 1) * sizeof(char *));
+		(*n)--;
 	}
+	if ((list[(*n)++] = strdup(s)) == NULL)
+		fatal("%s", __func__);
+}
+
+static void
+deploy_add_delivery(struct deploy *d, const char *delivery, const char *body,
+    const char *after)
+{
+	str_add(d->deliveries, &d->ndeliveries, delivery);
+	str_add(d->bodies, &d->nbodies, body);
 	if (after != NULL)
 		snprintf(d->push_after, sizeof(d->push_after), "%s", after);
+}
+
+static void
+deploy_body_remember(const char *body)
+{
+	char	key[sizeof(DEPLOY_BODY_KEY) + DEPLOY_ID_MAX];
+
+	snprintf(key, sizeof(key), "%s%s", DEPLOY_BODY_KEY, body);
+	deploy_delivery_remember(key);
+}
+
+static int
+deploy_body_seen(const char *body)
+{
+	char	key[sizeof(DEPLOY_BODY_KEY) + DEPLOY_ID_MAX];
+
+	if (body == NULL)
+		return 0;
+	snprintf(key, sizeof(key), "%s%s", DEPLOY_BODY_KEY, body);
+	return deploy_delivery_seen(key);
 }
 
 /* the deploy as JSON: the history record, the deploy.state event */
@@ -189,6 +230,11 @@ deploy_gen(yajl_gen g, const struct deploy *d)
 	yajl_gen_array_open(g);
 	for (i = 0; i < d->ndeliveries; i++)
 		json_str(g, d->deliveries[i]);
+	yajl_gen_array_close(g);
+	json_key(g, "bodies");
+	yajl_gen_array_open(g);
+	for (i = 0; i < d->nbodies; i++)
+		json_str(g, d->bodies[i]);
 	yajl_gen_array_close(g);
 	json_kstr(g, "pushed", d->push_after[0] ? d->push_after : NULL);
 	json_kstr(g, "from", d->from[0] ? d->from : NULL);
@@ -491,6 +537,15 @@ deploy_state_load(void)
 				if (YAJL_IS_STRING(dl->u.array.values[i]))
 					deploy_delivery_remember(
 					    dl->u.array.values[i]->u.string);
+		dl = json_get(v, "bodies");
+		if (dl != NULL && dl->type == yajl_t_array &&
+		    json_get_str(v, "state") != NULL &&
+		    strcmp(json_get_str(v, "state"), "succeeded") == 0)
+			for (i = 0; i < dl->u.array.len; i++)
+				if (YAJL_IS_STRING(dl->u.array.values[i]) &&
+				    strlen(dl->u.array.values[i]->u.string) < DEPLOY_ID_MAX)
+					deploy_body_remember(
+					    dl->u.array.values[i]->u.string);
 		/* its job belonged to an earlier backend: "job" becomes null */
 		deploy_history_add(history_line_without_job(v));
 		yajl_tree_free(v);
@@ -515,9 +570,12 @@ deploy_finish(struct job *j, const char *fmt, const char *arg)
 		job_done(j, 1, fmt, arg);
 	else
 		job_done(j, 0, NULL);
-	if (j->state == JOB_SUCCEEDED)
+	if (j->state == JOB_SUCCEEDED) {
 		for (i = 0; i < d->ndeliveries; i++)
 			deploy_delivery_remember(d->deliveries[i]);
+		for (i = 0; i < d->nbodies; i++)
+			deploy_body_remember(d->bodies[i]);
+	}
 	deploy_history_append(d);
 	deploy_publish(d);
 	if (deploy_current == d)
@@ -726,7 +784,7 @@ deploy_start(struct job *j)
  */
 static struct job *
 deploy_submit(const char *trigger, const char *by, const char *delivery,
-    const char *after, int *merged, struct proto_error *err)
+    const char *body, const char *after, int *merged, struct proto_error *err)
 {
 	struct deploy	*d;
 	struct job	*j;
@@ -734,7 +792,7 @@ deploy_submit(const char *trigger, const char *by, const char *delivery,
 
 	*merged = 0;
 	if (deploy_queued != NULL) {
-		deploy_add_delivery(deploy_queued, delivery, after);
+		deploy_add_delivery(deploy_queued, delivery, body, after);
 		job_log(deploy_queued->job, "deploy: merged a request from %s%s%s",
 		    trigger, by && strcmp(by, trigger) != 0 ? " " : "",
 		    by && strcmp(by, trigger) != 0 ? by : "");
@@ -747,7 +805,7 @@ deploy_submit(const char *trigger, const char *by, const char *delivery,
 	snprintf(d->trigger, sizeof(d->trigger), "%s", trigger);
 	if (by != NULL && (d->by = strdup(by)) == NULL)
 		fatal("%s", __func__);
-	deploy_add_delivery(d, delivery, after);
+	deploy_add_delivery(d, delivery, body, after);
 	d->id = deploy_next_id;
 	/* its own arguments: the job queue never takes it for another one */
 	snprintf(args, sizeof(args), "{\"deploy\":%lld}", d->id);
@@ -773,7 +831,7 @@ op_deploy(struct ctl_request *cr, yajl_gen g, struct proto_error *err)
 		return CTL_FAIL;
 	}
 	j = deploy_submit(cr->caller == PROTO_CALLER_FRONTEND ? "dashboard" :
-	    "socket", by, NULL, NULL, &merged, err);
+	    "socket", by, NULL, NULL, NULL, &merged, err);
 	if (j == NULL)
 		return CTL_FAIL;
 	yajl_gen_map_open(g);
@@ -818,6 +876,7 @@ op_webhook_push(struct ctl_request *cr, yajl_gen g, struct proto_error *err)
 	const char			*ref = proto_arg_str(&cr->req, "ref");
 	const char			*after = proto_arg_str(&cr->req, "after");
 	const char			*repo = proto_arg_str(&cr->req, "repository");
+	const char			*body = proto_arg_str(&cr->req, "digest");
 	const struct proto_value	*paths = proto_arg(&cr->req, "paths");
 	char				 want[300], by[80];
 	struct job			*j;
@@ -833,17 +892,19 @@ op_webhook_push(struct ctl_request *cr, yajl_gen g, struct proto_error *err)
 		return ignored(g, delivery, "repository %s is not DAVIT_GITHUB_REPO", repo);
 	if (all_zeros(after))
 		return ignored(g, delivery, "%s", "the branch was deleted");
-	if (deploy_delivery_seen(delivery))
+	/* a replay is the same delivery id, or the same body under another */
+	if (deploy_delivery_seen(delivery) || deploy_body_seen(body))
 		return ignored(g, delivery, "%s", "delivery already deployed (replay)");
-	if (deploy_has_delivery(deploy_queued, delivery) ||
-	    deploy_has_delivery(deploy_current, delivery))
+	if (deploy_has_delivery(deploy_queued, delivery, body) ||
+	    deploy_has_delivery(deploy_current, delivery, body))
 		return ignored(g, delivery, "%s", "delivery already being deployed");
 	if (cfg->repo_url == NULL) {
 		proto_seterr(err, PE_UNAVAILABLE, "no DAVIT_REPO_URL: nothing to deploy from");
 		return CTL_FAIL;
 	}
 	snprintf(by, sizeof(by), "webhook:%s", delivery);
-	if ((j = deploy_submit("webhook", by, delivery, after, &merged, err)) == NULL)
+	if ((j = deploy_submit("webhook", by, delivery, body, after, &merged,
+	    err)) == NULL)
 		return CTL_FAIL;
 	job_log(j, "deploy: push %s to %s: %.12s, %zu changed paths", delivery,
 	    ref, after, paths->nlist);

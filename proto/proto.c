@@ -75,6 +75,7 @@ const struct proto_op proto_ops[OP__COUNT] = {
 		{ "after", PF_STRING, PF_REQUIRED, PC_HEX, 40, 64, 0 },
 		{ "repository", PF_STRING, PF_REQUIRED, PC_TEXT, 1, 200, 0 },
 		{ "paths", PF_STRLIST, 0, PC_PATH, 0, 100, 255 },
+		{ "digest", PF_STRING, 0, PC_HEX, 64, 64, 0 },
 		F_END },
 	    "a verified GitHub push: deploys when it matches" },
 	{ OP_WEBHOOK_REJECTED, "webhook.rejected", PROTO_CALLER_ANY, 0, {
