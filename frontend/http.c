@@ -199,12 +199,19 @@ http_sniff(struct fe_conn *fc, struct evbuffer *in)
 static void
 http_input(struct evbuffer *in, const struct evbuffer_cb_info *info, void *arg)
 {
-	struct fe_conn	*fc = arg;
+	struct fe_conn	*fc = arg, *c;
 
 	if (info->n_added == 0 || !fc->line_pending)
 		return;
-	if (fc->evcon == NULL)
-		http_adopt(-1, 0, NULL);	/* evhttp read before we adopted */
+	if (fc->evcon == NULL) {
+		/* evhttp read before http_adopt ran (it should not) */
+		http_adopt(-1, 0, NULL);
+		TAILQ_FOREACH(c, &http_conns, entry)
+			if (c == fc)
+				break;
+		if (c == NULL)
+			return;		/* fc was freed: not a live connection */
+	}
 	http_sniff(fc, in);
 }
 
