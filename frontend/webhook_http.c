@@ -2,8 +2,10 @@
  * POST /hooks/github: GitHub's push webhooks.  No session: the delivery is
  * authenticated by its X-Hub-Signature-256 alone, checked over the raw body
  * before anything in it is parsed.  A push is cut down to the fields davit
- * uses and forwarded as a typed webhook.push request; the backend filters
- * (branch, repository, deletion, replay) and answers with a job at once.
+ * uses and forwarded as a typed webhook.push request, with the SHA-256 of
+ * the signed body (a replayed body may come under a new delivery id); the
+ * backend filters (branch, repository, deletion, replay) and answers with a
+ * job at once.
  *
  *   401  missing or wrong signature (no detail; logged; reported to the
  *        backend, which notifies, rate-limited)
@@ -31,6 +33,7 @@
 #include <event2/event.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
+#include <sodium.h>
 
 #include "common/json.h"
 #include "common/log.h"
@@ -170,6 +173,8 @@ webhook_push(struct evhttp_request *req, const char *delivery,
 	struct proto_error	 err;
 	struct webhook_call	*call;
 	struct timeval		 tv = { WEBHOOK_REPLY_TIMEOUT, 0 };
+	unsigned char		 sum[crypto_hash_sha256_BYTES];
+	char			 digest[2 * crypto_hash_sha256_BYTES + 1];
 	char			*json, msg[256];
 	size_t			 jsonlen, i;
 	int			 unsupported;
@@ -199,6 +204,13 @@ webhook_push(struct evhttp_request *req, const char *delivery,
 		proto_request_set_str(&preq, "before", push.before);
 	proto_request_set_str(&preq, "after", push.after);
 	proto_request_set_str(&preq, "repository", push.repository);
+	/*
+	 * The signature covers the body, not the delivery id: the backend
+	 * also knows a body it has deployed by this.
+	 */
+	crypto_hash_sha256(sum, (const unsigned char *)body, len);
+	http_hex(sum, sizeof(sum), digest);
+	proto_request_set_str(&preq, "digest", digest);
 	for (i = 0; i < push.npaths; i++)
 		proto_request_add_item(&preq, "paths", push.paths[i]);
 	webhook_push_free(&push);

@@ -246,6 +246,8 @@ if cmd == "drop":                       # drop PORT N KIND [SID]
             s.sendall(hook(port, "late-drop-%d-%d" % (os.getpid(), i), push))
         socks.append(s)
     leave(socks, 0.5)
+elif cmd == "digest":                   # digest PORT: the SHA-256 of the push
+    print(hashlib.sha256(push).hexdigest())
 elif cmd == "hook":                     # hook PORT DELIVERY: the reply's head
     s = connect(port)
     s.sendall(hook(port, sys.argv[3], push))
@@ -353,6 +355,8 @@ wait_for -t 20 count_is 10 'webhook delivery late-drop-.*: late:' "$T/frontend.l
 head=$(python3 "$T/client.py" hook "$PORT" d-fast-1)
 assert_contains "$head" "HTTP/1.1 202 " "a webhook answered at once"
 sec_ok "$head"
+assert_contains "$(grep -a '"delivery":"d-fast-1"' "$FAKE.requests")" \
+	"\"digest\":\"$(python3 "$T/client.py" digest "$PORT")\"" "webhook.push carries the body's SHA-256"
 alive
 pass "webhook deliveries: 504 after 8 s when the backend is slow, late replies logged, 10 clients gone meanwhile"
 
