@@ -509,7 +509,7 @@
 			renderGit();
 		}, true);
 		on('deploy.state', onDeployState, true);
-		/* not in the HTTP contract's list yet; the backend sends it */
+		/* the Docker engine reachable or not (frontend/HTTP.md) */
 		on('engine.state', (e) => {
 			const sv = S.services || { engine: null, services: [] };
 			sv.engine = e;

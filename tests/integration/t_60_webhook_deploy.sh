@@ -196,6 +196,11 @@ assert_eq "$(jq -r '[.result[0].steps[].name]|join(",")' <<<"$hist")" "fetch,pul
 r=$(deliver push d-v2 "$T/push-v2.json")
 assert_contains "$r" '"ignored":true' "replayed delivery ignored"
 assert_contains "$r" 'replay' "replay reason"
+# the signature covers the body, not X-GitHub-Delivery: the same body under
+# another delivery id is a replay too
+r=$(deliver push d-v2-forged "$T/push-v2.json")
+assert_contains "$r" '"ignored":true' "a deployed body under a new delivery id is ignored"
+assert_contains "$r" 'replay' "its reason"
 
 # --- a broken build: the old version keeps serving -------------------------
 broken=$(push_commit "$ORIGIN" "Broken build" web/Dockerfile 'FROM scratch
