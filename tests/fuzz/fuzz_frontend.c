@@ -48,6 +48,26 @@ check_cookies(const char *hdr, size_t len)
 	}
 }
 
+/* a parsed request line's method and target lie within it, without blanks */
+static void
+check_request_line(const char *line, size_t len)
+{
+	const char	*method, *target;
+	size_t		 mlen, tlen, i;
+
+	if (http_request_line(line, len, &method, &mlen, &target, &tlen) != 0)
+		return;
+	if (mlen == 0 || tlen == 0 || method < line || target < line ||
+	    method + mlen > line + len || target + tlen > line + len)
+		abort();
+	for (i = 0; i < mlen; i++)
+		if (method[i] == ' ' || method[i] == '\0')
+			abort();
+	for (i = 0; i < tlen; i++)
+		if (target[i] == ' ' || target[i] == '\0')
+			abort();
+}
+
 static void
 check_path(const char *raw)
 {
@@ -84,7 +104,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size < 1)
 		return 0;
 	s = cstr(data + 1, size - 1);
-	switch (data[0] % 6) {
+	switch (data[0] % 7) {
 	case 0:
 		check_cookies((const char *)data + 1, size - 1);
 		break;
@@ -113,6 +133,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				fe_config_free(&cfg);
 			yajl_tree_free(tree);
 		}
+		break;
+	case 6:
+		check_request_line((const char *)data + 1, size - 1);
 		break;
 	}
 	free(s);
