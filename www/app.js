@@ -1230,6 +1230,8 @@
 			const tone = DEPLOY_TONE[st] || 'idle';
 			const li = el('li', 'deploy');
 			li.dataset.deploy = String(d.id);
+			if (typeof d.job === 'number')
+				li.dataset.job = String(d.job);
 			li.dataset.state = st;
 			li.dataset.tone = tone;
 			li.dataset.trigger = str(d.trigger);

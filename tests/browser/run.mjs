@@ -475,27 +475,29 @@ async function runTests() {
 		await page.locator('#confirm').waitFor({ state: 'hidden' });
 		await page.waitForTimeout(500);	/* give a wrongly started job time to show */
 		assert(JSON.stringify(jobs0) === JSON.stringify(await jobIds()), 'Cancel started a deploy');
-		const id = await clickAndGetJob(page.locator('#btn-deploy'), true);
+		const job = await clickAndGetJob(page.locator('#btn-deploy'), true);
+		/* deploys have numbers of their own (kept across restarts) */
+		await page.locator(`#deploys li[data-job="${job}"]`).waitFor({ state: 'visible', timeout: T_UI });
+		const id = Number(await page.locator(`#deploys li[data-job="${job}"]`).getAttribute('data-deploy'));
 		const row = page.locator(`#deploys li[data-deploy="${id}"]`);
-		await row.waitFor({ state: 'visible', timeout: T_UI });
 		/* a look at it while it rebuilds, if it is not over by then */
 		await page.waitForFunction((d) => {
 			const li = document.querySelector(`#deploys li[data-deploy="${d}"]`);
 			return li && (li.dataset.state !== 'running' || li.querySelector('.step.s-running[data-step="rebuild"]'));
 		}, id, { timeout: T_JOB });
 		await page.screenshot({ path: path.join(ART, `${String(++shotN).padStart(2, '0')}-deploy-running-desktop.png`) });
-		const st = await waitJobDone(id);
+		const st = await waitJobDone(job);
 		await page.waitForFunction((d) => {
 			const b = document.querySelector(`#deploys li[data-deploy="${d}"] .badge`);
 			return b && /succeeded|failed/.test(b.textContent);
 		}, id, { timeout: T_UI });
 		await shot('deploy');
 		const lines = await page.evaluate(() => window.__lines);
-		assert(st === 'succeeded', `deploy job #${id} ${st}; log: ` +
+		assert(st === 'succeeded', `deploy job #${job} ${st}; log: ` +
 		    lines.map((l) => l.text).filter((t) => /^deploy:/.test(t)).join(' | '));
 
 		/* the log panel followed the job while it ran */
-		assert((await logJobId()) === id, 'the log panel does not show the deploy job');
+		assert((await logJobId()) === job, 'the log panel does not show the deploy job');
 		let at = -1;
 		for (const want of ['deploy: fetch', 'deploy: pull', 'deploy: rebuild', 'deploy: verify']) {
 			const i = lines.findIndex((l, k) => k > at && l.text === want);
@@ -538,16 +540,16 @@ async function runTests() {
 		const live = await checkRow('live');
 		await assertNoReload('deploy');
 		/* its Log button shows its job (another job shown first) */
-		await page.locator(`#jobs li[data-job]:not([data-job="${id}"])`).first().locator('button').click();
+		await page.locator(`#jobs li[data-job]:not([data-job="${job}"])`).first().locator('button').click();
 		await page.waitForFunction((d) => {
 			const m = /^#(\d+)/.exec(document.getElementById('log-title').textContent);
 			return m && Number(m[1]) !== d;
-		}, id);
+		}, job);
 		await row.getByRole('button', { name: `Log of deploy ${id}`, exact: true }).click();
 		await page.waitForFunction((d) => {
 			const m = /^#(\d+)/.exec(document.getElementById('log-title').textContent);
 			return m && Number(m[1]) === d;
-		}, id);
+		}, job);
 		await page.waitForFunction(() => [...document.querySelectorAll('#log .log-line')]
 		    .some((l) => /^deploy: .* is live$/.test(l.textContent)));
 
@@ -587,10 +589,12 @@ async function runTests() {
 		const msg = 'Broken build ' + Date.now();
 		const sha = push(msg, 'web/Dockerfile', 'FROM scratch\nCOPY no-such-file /nowhere');
 		log(`     pushed ${sha.slice(0, 7)} "${msg}" (web/Dockerfile broken)`);
-		const id = await clickAndGetJob(page.locator('#btn-deploy'), true);
+		const job = await clickAndGetJob(page.locator('#btn-deploy'), true);
+		await page.locator(`#deploys li[data-job="${job}"]`).waitFor({ state: 'visible', timeout: T_UI });
+		const id = Number(await page.locator(`#deploys li[data-job="${job}"]`).getAttribute('data-deploy'));
 		const row = page.locator(`#deploys li[data-deploy="${id}"]`);
-		const st = await waitJobDone(id);
-		assert(st === 'failed', `deploy job #${id} ${st}, expected failed`);
+		const st = await waitJobDone(job);
+		assert(st === 'failed', `deploy job #${job} ${st}, expected failed`);
 		await page.waitForFunction((d) => {
 			const li = document.querySelector(`#deploys li[data-deploy="${d}"]`);
 			return li && li.dataset.state === 'failed';

@@ -21,22 +21,7 @@ assert_eq "$(curl -fsS "http://127.0.0.1:$APPPORT/")" "v1" "demo app serves v1"
 
 # a notification receiver: records every POST body, one per line
 NOTIFYPORT=$(unused_port)
-cat >"$T/receiver.py" <<'PY'
-import http.server, sys
-out = sys.argv[2]
-class H(http.server.BaseHTTPRequestHandler):
-    def do_POST(self):
-        n = int(self.headers.get("Content-Length", "0"))
-        body = self.rfile.read(n)
-        with open(out, "ab") as f:
-            f.write(body.replace(b"\n", b" ") + b"\n")
-        self.send_response(204)
-        self.end_headers()
-    def log_message(self, *a):
-        pass
-http.server.HTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()
-PY
-start_bg receiver python3 "$T/receiver.py" "$NOTIFYPORT" "$T/notifications.jsonl"
+start_bg receiver python3 "$DAVIT_SRC/tests/integration/notify/receiver.py" "$NOTIFYPORT" "$T/notifications.jsonl"
 wait_for port_open "$NOTIFYPORT" || fail "notification receiver did not start"
 
 LISTEN=127.0.0.1:$(unused_port)

@@ -33,22 +33,7 @@ YML
 	fail "compose up: $(tail -n 20 "$T/compose-up.log")"
 
 NOTIFYPORT=$(unused_port)
-cat >"$T/receiver.py" <<'PY'
-import http.server, sys
-out = sys.argv[2]
-class H(http.server.BaseHTTPRequestHandler):
-    def do_POST(self):
-        n = int(self.headers.get("Content-Length", "0"))
-        body = self.rfile.read(n)
-        with open(out, "ab") as f:
-            f.write(body.replace(b"\n", b" ") + b"\n")
-        self.send_response(204)
-        self.end_headers()
-    def log_message(self, *a):
-        pass
-http.server.HTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()
-PY
-start_bg receiver python3 "$T/receiver.py" "$NOTIFYPORT" "$T/notifications.jsonl"
+start_bg receiver python3 "$DAVIT_SRC/tests/integration/notify/receiver.py" "$NOTIFYPORT" "$T/notifications.jsonl"
 RECEIVER_PID=$BG_PID
 wait_for port_open "$NOTIFYPORT" || fail "notification receiver did not start"
 : >"$T/notifications.jsonl"
