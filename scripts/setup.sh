@@ -32,6 +32,9 @@ if [ ! -r /etc/debian_version ] || ! command -v apt-get >/dev/null 2>&1; then
 	die "needs Debian (apt-get)"
 fi
 
+# the newest playwright-core that runs on node 18 (Debian 12's nodejs)
+PLAYWRIGHT_NODE18=1.56.1
+
 PACKAGES="build-essential meson ninja-build pkg-config libevent-dev libgit2-dev
 libyajl-dev libsodium-dev libcmocka-dev libcurl4-openssl-dev clang
 libclang-rt-14-dev socat curl git jq lighttpd docker.io docker-compose
@@ -101,7 +104,20 @@ if [ "$browser" -eq 1 ]; then
 	[ -f "$dir/package.json" ] || die "missing $dir/package.json"
 	want=$(node -e 'const l=require(process.argv[1]);const p=l.packages&&l.packages["node_modules/playwright-core"];console.log(p?p.version:"")' "$dir/package-lock.json" 2>/dev/null || true)
 	have=$(node -e 'try{console.log(require(process.argv[1]).version)}catch(e){console.log("")}' "$dir/node_modules/playwright-core/package.json" 2>/dev/null || true)
-	if [ -n "$want" ] && [ "$want" = "$have" ]; then
+	node_major=$(node -p 'process.versions.node.split(".")[0]')
+	if [ "$node_major" -lt 20 ]; then
+		# Debian 12's own nodejs is 18: the locked playwright-core needs
+		# 20, so take the newest one that runs on 18.
+		want=$PLAYWRIGHT_NODE18
+		if [ "$want" = "$have" ]; then
+			echo "setup.sh: playwright-core $have (for node $node_major) already installed"
+		else
+			export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
+			(cd "$dir" && npm install --no-save --no-package-lock --no-audit --no-fund \
+				--loglevel=error "playwright-core@$want") || die "npm install playwright-core@$want failed in $dir"
+			echo "setup.sh: installed playwright-core $want in tests/browser (node $node_major)"
+		fi
+	elif [ -n "$want" ] && [ "$want" = "$have" ]; then
 		echo "setup.sh: playwright-core $have already installed in tests/browser"
 	else
 		export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
