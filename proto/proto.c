@@ -194,8 +194,8 @@ string_valid(const struct proto_field *f, const char *s, size_t len,
 		case PC_HEX:
 			ok = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
 			break;
-		case PC_REF:
-			ok = c > 0x20 && c < 0x7f && strchr("~^:?*[\\", c) == NULL;
+		case PC_REF:	/* git's rules; UTF-8 names are allowed */
+			ok = c > 0x20 && c != 0x7f && strchr("~^:?*[\\", c) == NULL;
 			break;
 		case PC_TEXT:
 		case PC_PATH:

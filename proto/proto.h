@@ -47,7 +47,7 @@ enum proto_charset {
 	PC_TEXT,	/* printable UTF-8, no control characters */
 	PC_NAME,	/* [A-Za-z0-9][A-Za-z0-9_.-]*: service names */
 	PC_HEX,		/* [0-9a-f]: commit ids */
-	PC_REF,		/* git ref: printable ASCII without space and ~^:?*[\ */
+	PC_REF,		/* git ref: no control character, space or ~^:?*[\ (UTF-8 allowed) */
 	PC_SECRET,	/* anything but NUL and control characters; redacted in logs */
 	PC_PATH,	/* repository-relative path: printable, no control chars */
 };

@@ -106,6 +106,10 @@ assert_file_contains "$T/backend.log" "refused: bad X-Hub-Signature-256"
 r=$(deliver push d-branch "$T/other-branch.json")
 assert_eq "${r%% *}" 202 "another branch"
 assert_contains "$r" '"ignored":true' "another branch ignored"
+push_body "$T/utf8-branch.json" "refs/heads/déploiement-été" "$(git -C "$ORIGIN" rev-parse main)"
+r=$(deliver push d-utf8 "$T/utf8-branch.json")
+assert_eq "${r%% *}" 202 "a branch with a UTF-8 name"
+assert_contains "$r" '"ignored":true' "a branch with a UTF-8 name ignored"
 push_body "$T/other-repo.json" refs/heads/main "$(git -C "$ORIGIN" rev-parse main)" someone/else
 r=$(deliver push d-repo "$T/other-repo.json")
 assert_contains "$r" '"ignored":true' "another repository ignored"
