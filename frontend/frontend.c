@@ -298,6 +298,8 @@ main(int argc, char *argv[])
 
 	fenv->shutting_down = 1;
 	sse_shutdown();
+	if (webhook_shutdown)
+		webhook_shutdown();
 	backend_shutdown();	/* answers what still waits for the backend */
 	http_shutdown();
 	state_shutdown();

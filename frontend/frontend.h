@@ -210,5 +210,6 @@ void	 api_backend_changed(int up);
  * it the route answers 404.  The secret is fenv->cfg.webhook_secret.
  */
 void	 webhook_route(struct evhttp_request *req) __attribute__((weak));
+void	 webhook_shutdown(void) __attribute__((weak));
 
 #endif

@@ -50,8 +50,10 @@ struct webhook_call {
 	char			 delivery[WEBHOOK_MAX_DELIVERY + 1];
 };
 
-static time_t	webhook_last_report;
-static unsigned	webhook_unreported;
+static time_t		 webhook_last_report;
+static unsigned		 webhook_unreported;
+static char		 webhook_held_reason[64], webhook_held_addr[FE_ADDR_MAX];
+static struct event	*webhook_report_ev;	/* reports what the interval held */
 
 static const char *
 header(struct evhttp_request *req, const char *name)
@@ -64,22 +66,15 @@ webhook_report_done(void *arg, const struct proto_reply *r)
 {
 }
 
-/* bad signatures: logged each, reported to the backend at most once a minute */
+/* tells the backend about the deliveries refused since the last report */
 static void
-webhook_rejected(struct evhttp_request *req, const char *reason)
+webhook_report(const char *reason, const char *addr)
 {
 	struct proto_request	 preq;
 	struct proto_error	 err;
-	char			 addr[FE_ADDR_MAX], text[128];
-	time_t			 now = fe_now();
+	char			 text[128];
 
-	http_client_addr(req, addr, sizeof(addr));
-	log_warnx("webhook from %s refused: %s", addr, reason);
-	webhook_unreported++;
-	if (webhook_last_report != 0 &&
-	    now - webhook_last_report < WEBHOOK_REPORT_INTERVAL)
-		return;
-	webhook_last_report = now;
+	webhook_last_report = fe_now();
 	snprintf(text, sizeof(text), "%s (%u refused since the last report)",
 	    reason, webhook_unreported);
 	webhook_unreported = 0;
@@ -90,6 +85,45 @@ webhook_rejected(struct evhttp_request *req, const char *reason)
 	if (backend_request(&preq, webhook_report_done, NULL, &err) == -1)
 		log_warnx("webhook rejection not reported: %s", err.message);
 	proto_request_free(&preq);
+}
+
+/* the interval is over: what it held back is reported, the newest named */
+static void
+webhook_report_held(evutil_socket_t fd, short ev, void *arg)
+{
+	if (webhook_unreported > 0)
+		webhook_report(webhook_held_reason, webhook_held_addr);
+}
+
+/*
+ * Bad signatures: logged each, reported to the backend at most once a
+ * minute; those of a minute are reported when it is over.
+ */
+static void
+webhook_rejected(struct evhttp_request *req, const char *reason)
+{
+	char		addr[FE_ADDR_MAX];
+	time_t		now = fe_now();
+	struct timeval	tv = { 0, 0 };
+
+	http_client_addr(req, addr, sizeof(addr));
+	log_warnx("webhook from %s refused: %s", addr, reason);
+	webhook_unreported++;
+	if (webhook_last_report == 0 ||
+	    now - webhook_last_report >= WEBHOOK_REPORT_INTERVAL) {
+		webhook_report(reason, addr);
+		return;
+	}
+	snprintf(webhook_held_reason, sizeof(webhook_held_reason), "%s", reason);
+	snprintf(webhook_held_addr, sizeof(webhook_held_addr), "%s", addr);
+	if (webhook_report_ev == NULL &&
+	    (webhook_report_ev = evtimer_new(fenv->base, webhook_report_held,
+	    NULL)) == NULL)
+		fatalx("%s: evtimer_new", __func__);
+	if (!evtimer_pending(webhook_report_ev, NULL)) {
+		tv.tv_sec = webhook_last_report + WEBHOOK_REPORT_INTERVAL - now;
+		evtimer_add(webhook_report_ev, &tv);
+	}
 }
 
 /* the backend is too slow for GitHub: answer now, its reply comes later */
@@ -294,4 +328,13 @@ webhook_route(struct evhttp_request *req)
 		return;
 	}
 	webhook_push(req, delivery, body, len);
+}
+
+void
+webhook_shutdown(void)
+{
+	if (webhook_report_ev != NULL) {
+		event_free(webhook_report_ev);
+		webhook_report_ev = NULL;
+	}
 }

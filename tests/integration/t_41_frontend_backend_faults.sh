@@ -403,5 +403,26 @@ assert_eq "$code" 429 "5 wrong logins whose clients left still count"
 alive
 pass "logins whose clients left during the slow check: no harm, and they count for throttling"
 
+# ------------------- refused deliveries: reported once a minute, none lost --
+bad_hook() {
+	curl -s -o /dev/null -w '%{http_code}' -X POST -H 'Content-Type: application/json' \
+		-H 'X-GitHub-Event: push' -H "X-Hub-Signature-256: sha256=$(printf '0%.0s' {1..64})" \
+		--data-binary '{"ref":"refs/heads/main"}' "$URL/hooks/github"
+}
+for i in 1 2 3 4; do
+	assert_eq "$(bad_hook)" 401 "a delivery with a wrong signature ($i)"
+done
+# the first goes to the backend at once (unless one went less than a minute
+# ago); the others are held back, and reported, counted, when the minute is
+# over: a report comes after the last delivery, with nothing sent meanwhile
+sleep 0.5
+reports() { grep -ac '"op":"webhook.rejected"' "$FAKE.requests" || true; }
+n0=$(reports)
+later() { [ "$(reports)" -gt "$n0" ]; }
+wait_for -t 75 later || fail "the refused deliveries held back were never reported: $(grep -a webhook.rejected "$FAKE.requests")"
+grep -a '"op":"webhook.rejected"' "$FAKE.requests" | tail -n 1 | grep -Eq '\([1-9][0-9]* refused since the last report\)' ||
+	fail "the late report does not count them: $(grep -a webhook.rejected "$FAKE.requests" | tail -n 1)"
+pass "refused webhook deliveries: reported at most once a minute, those held back when it is over"
+
 stop_pid "$FE_PID"
 assert_eq "$STOP_STATUS" 0 "frontend exit status"
