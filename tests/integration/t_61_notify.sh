@@ -55,6 +55,13 @@ davit_start_backend "$ENV" --no-frontend
 kind_sent() { grep -q "\"kind\":\"$1\"" "$T/notifications.jsonl"; }
 note() { jq -c --arg k "$1" 'select(.kind == $k)' "$T/notifications.jsonl" | tail -n 1; }
 
+# three refused webhook deliveries reported at once: the first is sent, the
+# other two are held back for the rest of the minute (checked at the end)
+for reason in first second third; do
+	r=$(proto "{\"id\":1,\"op\":\"webhook.rejected\",\"args\":{\"reason\":\"test $reason\",\"client\":\"127.0.0.9\"}}")
+	assert_contains "$r" '"recorded":true' "webhook.rejected $reason"
+done
+
 # --- the engine unreachable, then back ---------------------------------------
 wait_for -t 20 kind_sent docker.unreachable || fail "no docker.unreachable notification: $(cat "$T/notifications.jsonl")"
 n=$(note docker.unreachable)
@@ -104,6 +111,16 @@ assert_eq "$(jq -r '.result[0].trigger + " " + .result[0].by + " " + .result[0].
 assert_eq "$(jq -c '[.result[0].steps[] | [.name, .ok]]' <<<"$hist")" '[["fetch",true],["pull",true],["rebuild",true],["verify",false]]' "its steps"
 wait_for -t 30 kind_sent deploy.failed || fail "no deploy.failed notification: $(cat "$T/notifications.jsonl")"
 pass "deploy verify watches the services over time; a failed deploy is notified"
+
+# the rate-limited kind: one at once, the others when the minute is over
+rejected() { grep -c '"kind":"webhook.rejected"' "$T/notifications.jsonl" || true; }
+wait_for -t 75 sh -c "[ \$(grep -c '\"kind\":\"webhook.rejected\"' '$T/notifications.jsonl') -ge 2 ]" ||
+	fail "the held-back webhook.rejected never came: $(grep webhook.rejected "$T/notifications.jsonl")"
+assert_eq "$(rejected)" 2 "webhook.rejected: the first at once, the rest in one more"
+n=$(note webhook.rejected)
+assert_contains "$n" "test third" "the held-back notification has the newest text"
+assert_eq "$(jq -r .held_back <<<"$n")" 1 "and counts the other one held back"
+pass "a rate-limited kind: what was held back is sent when its minute is over"
 
 for secret in "$TOKEN" "$SECRET" test-password; do
 	assert_file_not_contains "$T/notifications.jsonl" "$secret"
