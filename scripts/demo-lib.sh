@@ -210,31 +210,65 @@ compose_cleanup() {
 #   Sends davit (at URL, e.g. http://127.0.0.1:8080) what GitHub sends after a
 #   push: a push event for the branch's newest commit on the origin, signed
 #   with DAVIT_WEBHOOK_SECRET. Reads DAVIT_WEBHOOK_SECRET, DAVIT_REPO_URL
-#   (a file:// origin), DAVIT_BRANCH and DAVIT_GITHUB_REPO from ENVFILE (plain
-#   KEY=VALUE lines, as run.sh writes them). Prints davit's status and reply.
+#   (an origin git can read without credentials, e.g. file://), DAVIT_BRANCH
+#   and DAVIT_GITHUB_REPO from ENVFILE (KEY=VALUE lines, quotes and `export `
+#   allowed). Prints davit's reply, then "HTTP <status>"; returns non-zero
+#   unless the status is 2xx. The same commit sent twice is the same body, so
+#   davit ignores the second as a replay. The secret goes into no argv: the
+#   HMAC is computed here, with `openssl dgst` hashing stdin only.
 send_push_webhook() {
-	local url=${1:-} envfile=${2:-} secret origin branch repo after body sig
-	[ -n "$url" ] && [ -r "$envfile" ] || _demo_err "usage: send_push_webhook URL ENVFILE" || return 1
-	_env() { # the value of KEY, without surrounding quotes
-		local v
-		v=$(sed -n "s/^$1=//p" "$envfile" | tail -n 1)
-		case $v in \"*\" | \'*\') v=${v:1:${#v}-2} ;; esac
-		printf '%s' "$v"
-	}
-	secret=$(_env DAVIT_WEBHOOK_SECRET)
-	origin=$(_env DAVIT_REPO_URL)
-	branch=$(_env DAVIT_BRANCH)
+	local url=${1:-} envfile=${2:-} line k v secret='' origin='' branch='' repo=''
+	local after body khex ipad='' opad='' x b i inner sig out code
+	[ -n "$url" ] && [ -n "$envfile" ] || _demo_err "usage: send_push_webhook URL ENVFILE" || return 1
+	[ -r "$envfile" ] || _demo_err "send_push_webhook: cannot read $envfile" || return 1
+	while IFS= read -r line || [ -n "$line" ]; do
+		line=${line%$'\r'}
+		line=${line#"${line%%[![:space:]]*}"}
+		case $line in export[[:space:]]*) line=${line#export}; line=${line#"${line%%[![:space:]]*}"} ;; esac
+		k=${line%%=*} v=${line#*=}
+		case $v in
+		\"*\" | \'*\') v=${v:1:${#v}-2} ;;
+		*) v=${v%%[[:space:]]#*}; v=${v%"${v##*[![:space:]]}"} ;;
+		esac
+		case $k in
+		DAVIT_WEBHOOK_SECRET) secret=$v ;;
+		DAVIT_REPO_URL) origin=$v ;;
+		DAVIT_BRANCH) branch=$v ;;
+		DAVIT_GITHUB_REPO) repo=$v ;;
+		esac
+	done <"$envfile"
 	branch=${branch:-main}
-	repo=$(_env DAVIT_GITHUB_REPO)
 	[ -n "$secret" ] || _demo_err "send_push_webhook: no DAVIT_WEBHOOK_SECRET in $envfile" || return 1
 	[ -n "$repo" ] || _demo_err "send_push_webhook: no DAVIT_GITHUB_REPO in $envfile" || return 1
+	[ -n "$origin" ] || _demo_err "send_push_webhook: no DAVIT_REPO_URL in $envfile" || return 1
 	after=$(git ls-remote "$origin" "refs/heads/$branch" | cut -f1) && [ -n "$after" ] ||
-		_demo_err "send_push_webhook: cannot read $branch from $origin" || return 1
+		_demo_err "send_push_webhook: cannot read branch $branch from $origin" || return 1
 	body=$(printf '{"ref":"refs/heads/%s","after":"%s","deleted":false,"repository":{"full_name":"%s"},"commits":[]}' \
 		"$branch" "$after" "$repo")
-	sig=$(printf '%s' "$body" | openssl dgst -sha256 -hmac "$secret" -r | cut -d' ' -f1) ||
-		_demo_err "send_push_webhook: openssl failed" || return 1
-	curl -sS -w '\nHTTP %{http_code}\n' -X POST -H 'Content-Type: application/json' \
+
+	# HMAC-SHA256 (RFC 2104) with a 64-byte block: the key, hashed first
+	# if longer, padded with zeros, XORed with 0x36 (inner) and 0x5c (outer).
+	khex=$(printf '%s' "$secret" | od -An -tx1 -v | tr -d ' \n')
+	if [ "${#khex}" -gt 128 ]; then
+		khex=$(printf '%s' "$secret" | openssl dgst -sha256 -r | cut -c1-64)
+	fi
+	while [ "${#khex}" -lt 128 ]; do khex+=00; done
+	for ((i = 0; i < 128; i += 2)); do
+		b=$((16#${khex:i:2}))
+		printf -v x '\\x%02x' $((b ^ 0x36)); ipad+=$x
+		printf -v x '\\x%02x' $((b ^ 0x5c)); opad+=$x
+	done
+	inner=$({ printf '%b' "$ipad"; printf '%s' "$body"; } | openssl dgst -sha256 -binary |
+		od -An -tx1 -v | tr -d ' \n' | sed 's/../\\x&/g') && [ "${#inner}" -eq 128 ] ||
+		_demo_err "send_push_webhook: openssl dgst failed" || return 1
+	sig=$({ printf '%b' "$opad"; printf '%b' "$inner"; } | openssl dgst -sha256 -r | cut -c1-64) &&
+		[ "${#sig}" -eq 64 ] || _demo_err "send_push_webhook: openssl dgst failed" || return 1
+
+	out=$(curl -sS -w '\n%{http_code}' -X POST -H 'Content-Type: application/json' \
 		-H 'X-GitHub-Event: push' -H "X-GitHub-Delivery: demo-$(date +%s%N)" \
-		-H "X-Hub-Signature-256: sha256=$sig" --data-binary "$body" "${url%/}/hooks/github"
+		-H "X-Hub-Signature-256: sha256=$sig" --data-binary "$body" "${url%/}/hooks/github") ||
+		_demo_err "send_push_webhook: no answer from ${url%/}/hooks/github (is davit running?)" || return 1
+	code=${out##*$'\n'}
+	printf '%s\nHTTP %s\n' "${out%$'\n'*}" "$code"
+	case $code in 2??) ;; *) _demo_err "send_push_webhook: davit answered HTTP $code" || return 1 ;; esac
 }
