@@ -2,9 +2,10 @@
 # shellcheck source-path=SCRIPTDIR
 # Starts davit, as root, in the foreground (Ctrl-C stops it).
 #
-#   scripts/run.sh               a demo: a compose app under /var/lib/davit-demo
-#                                whose "GitHub" is a local bare repo, config in
-#                                /etc/davit/demo.env (new password on every run)
+#   scripts/run.sh               a demo: a compose app whose "GitHub" is a local
+#                                bare repo, all under /var/lib/davit-demo (config
+#                                davit.env, new password on every run; socket,
+#                                state, audit log), so removing it leaves nothing
 #   scripts/run.sh --env FILE    your own configuration instead of the demo
 #   scripts/run.sh --dry-run     everything except building davit and starting it
 #
@@ -20,7 +21,7 @@ die() {
 }
 
 usage() {
-	sed -n '3,13s/^# \{0,1\}//p' "$0"
+	sed -n '3,14s/^# \{0,1\}//p' "$0"
 }
 
 envfile=
@@ -71,10 +72,14 @@ if [ -z "$envfile" ]; then
 	PROJECT=davit-demo
 	LISTEN=${DAVIT_LISTEN:-127.0.0.1:8080}
 	case $DEMO in /*) ;; *) die "DAVIT_DEMO_DIR must be an absolute path" ;; esac
+	case $DEMO in *[!A-Za-z0-9/._-]*) die "DAVIT_DEMO_DIR may hold only letters, digits and / . _ -" ;; esac
 
 	if [ -d "$APP/.git" ] && [ -d "$APP.origin.git" ]; then
 		PORT=$(cat "$DEMO/port" 2>/dev/null || echo 8081)
 		echo "run.sh: reusing the demo app in $APP (web on 127.0.0.1:$PORT)"
+		if [ -n "${DAVIT_DEMO_PORT:-}" ] && [ "$DAVIT_DEMO_PORT" != "$PORT" ]; then
+			echo "run.sh: DAVIT_DEMO_PORT=$DAVIT_DEMO_PORT ignored: the demo app was made with $PORT (remove $DEMO to change it)"
+		fi
 	else
 		PORT=${DAVIT_DEMO_PORT:-8081}
 		echo "run.sh: creating the demo app in $APP (web on 127.0.0.1:$PORT)"
@@ -84,13 +89,17 @@ if [ -z "$envfile" ]; then
 		echo "$PORT" >"$DEMO/port"
 	fi
 
+	# davit-frontend (user davit) connects to the socket in $DEMO/run
+	chmod go+x "$DEMO"
+	runuser -u davit -- test -x "$DEMO" ||
+		die "user davit cannot enter $DEMO (a parent directory is private): choose another DAVIT_DEMO_DIR"
+
 	secret() {
 		head -c 18 /dev/urandom | base64 | tr '+/' '-_'
 	}
 	password=$(secret)
-	envfile=/etc/davit/demo.env
-	mkdir -p /etc/davit
-	tmp=$(mktemp /etc/davit/.demo.env.XXXXXX)
+	envfile=$DEMO/davit.env
+	tmp=$(mktemp "$DEMO/.davit.env.XXXXXX")
 	chmod 0600 "$tmp"
 	cat >"$tmp" <<EOF
 # davit demo configuration, written by scripts/run.sh (rewritten on every run).
@@ -104,25 +113,36 @@ DAVIT_WEBHOOK_SECRET=$(secret)
 DAVIT_GITHUB_REPO=davit/demo
 DAVIT_LISTEN=$LISTEN
 DAVIT_POLL_INTERVAL=30
+DAVIT_SOCKET=$DEMO/run/backend.sock
+DAVIT_STATE_DIR=$DEMO/state
+DAVIT_AUDIT_LOG=$DEMO/audit.jsonl
 EOF
 	mv -f "$tmp" "$envfile"
 
 	echo "run.sh: starting the demo app (compose project $PROJECT)"
 	(cd "$APP" && compose -p "$PROJECT" up -d --build) || die "could not start the demo app with $(compose_cmd)"
 
+	# the printed commands, quoted for a shell whatever the paths hold
+	q() { printf '%q' "$1"; }
+	sq() { printf "'%s'" "${1//\'/\'\\\'\'}"; }
+	lib=". $(q "$ROOT/scripts/demo-lib.sh")"
+	push="$lib && push_commit $(q "$APP.origin.git") \"Bump to v2\" VERSION v2"
+	hook="$lib && send_push_webhook http://$LISTEN $(q "$envfile")"
+	clean="$lib && compose_cleanup $PROJECT $(q "$APP") && rm -rf $(q "$DEMO")"
 	cat <<EOF
 
-  davit dashboard:  http://$LISTEN/
-  password:         $password
-  config:           $envfile
-  demo app:         http://127.0.0.1:$PORT/ (serves the VERSION file of $APP)
+  dashboard:  http://$LISTEN/  (password: $password)
+  demo app:   http://127.0.0.1:$PORT/  (serves the VERSION file of $APP)
+  config:     $envfile
 
-  Push an update to the demo's "GitHub" (davit polls every 30 s):
-    bash -c '. $ROOT/scripts/demo-lib.sh && push_commit $APP.origin.git "Bump to v2" VERSION v2'
-  Then deploy it as a GitHub push webhook would (signed with the demo's secret):
-    bash -c '. $ROOT/scripts/demo-lib.sh && send_push_webhook http://$LISTEN $envfile'
-  Remove the demo:
-    bash -c '. $ROOT/scripts/demo-lib.sh && compose_cleanup $PROJECT $APP' && rm -rf $DEMO /etc/davit/demo.env
+  Try it from another terminal:
+  1. Push a commit to the demo's "GitHub"; within 30 s the dashboard says "Update available":
+       bash -c $(sq "$push")
+  2. Deploy it: click Deploy, or send the signed webhook GitHub would send:
+       bash -c $(sq "$hook")
+     The demo app then serves v2. For another round, push v3 (the same commit twice is ignored).
+  3. Stop davit with Ctrl-C (the demo app keeps running), then remove the demo:
+       bash -c $(sq "$clean")
 
 EOF
 fi
