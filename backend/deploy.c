@@ -893,8 +893,11 @@ op_webhook_push(struct ctl_request *cr, yajl_gen g, struct proto_error *err)
 	if (all_zeros(after))
 		return ignored(g, delivery, "%s", "the branch was deleted");
 	/* a replay is the same delivery id, or the same body under another */
-	if (deploy_delivery_seen(delivery) || deploy_body_seen(body))
+	if (deploy_delivery_seen(delivery))
 		return ignored(g, delivery, "%s", "delivery already deployed (replay)");
+	if (deploy_body_seen(body))
+		return ignored(g, delivery, "%s", "the same push was deployed "
+		    "under another delivery id (replay)");
 	if (deploy_has_delivery(deploy_queued, delivery, body) ||
 	    deploy_has_delivery(deploy_current, delivery, body))
 		return ignored(g, delivery, "%s", "delivery already being deployed");

@@ -667,6 +667,14 @@
 		$('git-local').replaceChildren(commitNode(g.local));
 		$('git-remote').replaceChildren(g.remote ? commitNode(g.remote) :
 		    el('span', 'muted', 'not fetched yet'));
+		/* the poll saw origin move: say so until a fetch brings it in */
+		const polled = str(g.polled_id);
+		if (polled && (!g.remote || str(g.remote.id) !== polled)) {
+			const moved = el('div', 'commit-meta git-polled');
+			moved.append('origin has moved to ', el('code', 'sha', shortId(polled)),
+			    ' (Fetch to see its commits)');
+			$('git-remote').append(moved);
+		}
 
 		const err = $('git-error');
 		err.textContent = g.error ? str(g.error) : '';
@@ -699,6 +707,8 @@
 			times.append(timeSpan(g.fetched_at, 'ago', 'Fetched '));
 		else
 			times.append('Never fetched');
+		if (g.polled_at)
+			times.append(' · ', timeSpan(g.polled_at, 'ago', 'origin checked '));
 		if (p && p.poll_interval > 0)
 			times.append(' · checks origin every ' + fmtDuration(p.poll_interval * 1000));
 		if (p && p.webhook)
