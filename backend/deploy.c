@@ -437,6 +437,20 @@ is_commit_id(const char *s)
 	return 1;
 }
 
+/* calls fn on each string of a history record's array that fits an id */
+static void
+history_strings(yajl_val a, void (*fn)(const char *))
+{
+	size_t	i;
+
+	if (a == NULL || !YAJL_IS_ARRAY(a))
+		return;
+	for (i = 0; i < a->u.array.len; i++)
+		if (YAJL_IS_STRING(a->u.array.values[i]) &&
+		    strlen(a->u.array.values[i]->u.string) < DEPLOY_ID_MAX)
+			fn(a->u.array.values[i]->u.string);
+}
+
 /* a history record of an earlier run, its "job" id (no longer valid) null */
 static char *
 history_line_without_job(yajl_val v)
@@ -466,9 +480,10 @@ deploy_state_load(void)
 	char		*buf = NULL, *p, *nl, *eol, *end, perr[64];
 	char		 commit[DEPLOY_ID_MAX + 2];
 	struct stat	 st;
-	yajl_val	 v, dl, idv;
+	yajl_val	 v, idv;
+	const char	*st_name;
 	ssize_t		 n;
-	size_t		 i, bad = 0;
+	size_t		 bad = 0;
 	off_t		 off;
 	int		 fd;
 
@@ -529,23 +544,13 @@ deploy_state_load(void)
 		if ((idv = json_get(v, "id")) != NULL && YAJL_IS_INTEGER(idv) &&
 		    idv->u.number.i >= deploy_next_id && idv->u.number.i < PROTO_MAX_ID)
 			deploy_next_id = idv->u.number.i + 1;
-		dl = json_get(v, "deliveries");
-		if (dl != NULL && dl->type == yajl_t_array &&
-		    json_get_str(v, "state") != NULL &&
-		    strcmp(json_get_str(v, "state"), "succeeded") == 0)
-			for (i = 0; i < dl->u.array.len; i++)
-				if (YAJL_IS_STRING(dl->u.array.values[i]))
-					deploy_delivery_remember(
-					    dl->u.array.values[i]->u.string);
-		dl = json_get(v, "bodies");
-		if (dl != NULL && dl->type == yajl_t_array &&
-		    json_get_str(v, "state") != NULL &&
-		    strcmp(json_get_str(v, "state"), "succeeded") == 0)
-			for (i = 0; i < dl->u.array.len; i++)
-				if (YAJL_IS_STRING(dl->u.array.values[i]) &&
-				    strlen(dl->u.array.values[i]->u.string) < DEPLOY_ID_MAX)
-					deploy_body_remember(
-					    dl->u.array.values[i]->u.string);
+		/* a successful deploy's deliveries and bodies: replays from now */
+		if ((st_name = json_get_str(v, "state")) != NULL &&
+		    strcmp(st_name, "succeeded") == 0) {
+			history_strings(json_get(v, "deliveries"),
+			    deploy_delivery_remember);
+			history_strings(json_get(v, "bodies"), deploy_body_remember);
+		}
 		/* its job belonged to an earlier backend: "job" becomes null */
 		deploy_history_add(history_line_without_job(v));
 		yajl_tree_free(v);
