@@ -1,7 +1,10 @@
 /*
  * Git, the parent's side.  Every libgit2 operation runs in a child process
- * ("davit-backend --git-child", gitchild.c) dropped to the uid and gid of
- * DAVIT_WORKDIR's owner; the token reaches it on its stdin.  This file
+ * ("davit-backend --git-child UID GID", gitchild.c) that drops itself to
+ * the uid and gid of DAVIT_WORKDIR's owner; the token reaches it on its
+ * stdin.  git never runs as root: a checkout (or, for a clone, the empty or
+ * missing workdir's place) that belongs to root is refused with the chown
+ * that fixes it, shown as the git.status error.  This file
  * starts those children, validates every line they write, keeps the last
  * git.status in memory (answered from there), runs git.fetch and git.pull
  * as jobs with retries for transient failures, polls origin every
@@ -300,7 +303,10 @@ git_last_code(void)
 
 /* ------------------------------------------------------------ the owner -- */
 
-/* the owner of DAVIT_WORKDIR, or of its parent when it does not exist yet */
+/*
+ * The owner of DAVIT_WORKDIR, or of its parent when it does not exist yet;
+ * never root (uid or gid 0): git would run as root.
+ */
 static int
 git_owner(uid_t *uid, gid_t *gid, char *err, size_t errlen)
 {
@@ -309,6 +315,12 @@ git_owner(uid_t *uid, gid_t *gid, char *err, size_t errlen)
 	char		*copy;
 
 	if (stat(path, &st) == 0) {
+		if (st.st_uid == 0 || st.st_gid == 0) {
+			snprintf(err, errlen, "DAVIT_WORKDIR %s belongs to root: "
+			    "davit never runs git as root. Give it to the user "
+			    "who deploys: chown -R deploy: %s", path, path);
+			return -1;
+		}
 		*uid = st.st_uid;
 		*gid = st.st_gid;
 		return 0;
@@ -325,6 +337,13 @@ git_owner(uid_t *uid, gid_t *gid, char *err, size_t errlen)
 		return -1;
 	}
 	free(copy);
+	if (st.st_uid == 0 || st.st_gid == 0) {
+		snprintf(err, errlen, "DAVIT_WORKDIR %s does not exist and its "
+		    "parent belongs to root: davit never runs git as root. Create "
+		    "it for the user who deploys: mkdir %s && chown deploy: %s",
+		    path, path, path);
+		return -1;
+	}
 	*uid = st.st_uid;
 	*gid = st.st_gid;
 	return 0;
@@ -679,10 +698,10 @@ run_spawn(struct git_run *r, char *err, size_t errlen)
 	const struct davit_config	*cfg = &benv->cfg;
 	struct gc_request		 req;
 	struct proc_spec		 spec;
-	const char			*argv[3];
+	const char			*argv[5];
 	uid_t				 uid;
 	gid_t				 gid;
-	char				*line;
+	char				 uidbuf[16], gidbuf[16], *line;
 	size_t				 len;
 	int				 net;
 
@@ -718,14 +737,20 @@ run_spawn(struct git_run *r, char *err, size_t errlen)
 		    GC_MAX_REQUEST);
 		return -1;
 	}
+	/*
+	 * Exec'd as root and dropped by itself (gitchild.c): the owner cannot
+	 * attach to it before it made itself undumpable.
+	 */
+	snprintf(uidbuf, sizeof(uidbuf), "%u", (unsigned)uid);
+	snprintf(gidbuf, sizeof(gidbuf), "%u", (unsigned)gid);
 	argv[0] = benv->self_exe;
 	argv[1] = "--git-child";
-	argv[2] = NULL;
+	argv[2] = uidbuf;
+	argv[3] = gidbuf;
+	argv[4] = NULL;
 	memset(&spec, 0, sizeof(spec));
 	spec.argv = argv;
-	spec.drop = 1;
-	spec.uid = uid;
-	spec.gid = gid;
+	spec.drop = 0;
 	spec.input = line;
 	spec.inputlen = len;
 	spec.timeout = r->job != NULL ? 0 : GIT_BG_TIMEOUT;	/* jobs: the job's */

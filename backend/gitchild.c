@@ -1,16 +1,24 @@
 /*
- * The git child ("davit-backend --git-child"): every libgit2 operation runs
- * here, in a process exec'd fresh by git.c and already dropped to the uid
- * and gid of DAVIT_WORKDIR's owner.  It reads one request line on stdin
- * (the token travels there, never in argv or the environment), does one
- * operation, and writes JSON lines on stdout (see gitchild.h).  Data from
- * the network is parsed only here.
+ * The git child ("davit-backend --git-child UID GID"): every libgit2
+ * operation runs here, in a process exec'd fresh by git.c as root.  Before
+ * anything else it makes itself undumpable and drops for good to UID and
+ * GID, DAVIT_WORKDIR's owner (never root), and checks the drop; only then
+ * does it read one request line on stdin (the token travels there, never in
+ * argv or the environment), do one operation, and write JSON lines on
+ * stdout (see gitchild.h).  Data from the network is parsed only here.
+ *
+ * The token goes to origin only: remotes are made without the checkout's
+ * url.*.insteadOf, redirects to another host are not followed, every TCP
+ * connection must go to origin's host and port (gc_stream_init), TLS only
+ * when origin is https, and the credential callback answers only origin's
+ * URL over https (http only on loopback).
  *
  * The first half of this file is the codec shared with the parent and the
  * unit tests; the second half is the child itself.
  */
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 
@@ -18,7 +26,9 @@
 #include <dirent.h>
 #include <errno.h>
 #include <libgen.h>
+#include <grp.h>
 #include <limits.h>
+#include <netdb.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -30,6 +40,7 @@
 #include <unistd.h>
 
 #include <git2.h>
+#include <git2/sys/stream.h>
 #include <sodium.h>
 
 #include "backend/backend.h"
@@ -134,6 +145,141 @@ gc_url_valid(const char *url)
 	slash = strchr(url, '/');
 	return colon != NULL && colon != url && colon[1] != '\0' &&
 	    (slash == NULL || colon < slash);
+}
+
+static unsigned
+gc_default_port(const char *scheme)
+{
+	if (strcmp(scheme, "https") == 0)
+		return 443;
+	if (strcmp(scheme, "http") == 0)
+		return 80;
+	return 22;	/* ssh */
+}
+
+int
+gc_url_authority(const char *url, struct gc_authority *a)
+{
+	const char	*p, *end, *at, *host, *hend, *colon;
+	size_t		 n, i;
+	char		*q;
+	unsigned long	 port;
+
+	memset(a, 0, sizeof(*a));
+	if (url == NULL || strlen(url) > GC_MAX_URL || !gc_printable(url, 0))
+		return -1;
+	if ((p = strstr(url, "://")) != NULL) {
+		n = p - url;
+		if (n == 0 || n >= sizeof(a->scheme))
+			return -1;
+		for (i = 0; i < n; i++)
+			a->scheme[i] = tolower((unsigned char)url[i]);
+		if (strcmp(a->scheme, "https") != 0 && strcmp(a->scheme, "http") != 0 &&
+		    strcmp(a->scheme, "ssh") != 0)
+			return -1;
+		p += 3;
+		end = p + strcspn(p, "/?#");
+	} else {
+		/* scp-like [user@]host:path, the colon before any slash */
+		colon = strchr(url, ':');
+		if (colon == NULL || colon == url ||
+		    (strchr(url, '/') != NULL && strchr(url, '/') < colon))
+			return -1;
+		gc_strlcpy(a->scheme, "ssh", sizeof(a->scheme));
+		p = url;
+		end = colon;
+	}
+	/* the last '@' ends the userinfo */
+	for (at = NULL, host = p; host < end; host++)
+		if (*host == '@')
+			at = host;
+	host = at != NULL ? at + 1 : p;
+	a->port = gc_default_port(a->scheme);
+	if (*host == '[') {
+		if ((hend = memchr(host, ']', end - host)) == NULL)
+			return -1;
+		host++;
+		colon = hend + 1 < end ? hend + 1 : NULL;
+		if (colon != NULL && *colon != ':')
+			return -1;
+	} else {
+		colon = memchr(host, ':', end - host);
+		hend = colon != NULL ? colon : end;
+	}
+	n = hend - host;
+	if (n == 0 || n >= sizeof(a->host))
+		return -1;
+	memcpy(a->host, host, n);
+	a->host[n] = '\0';
+	for (q = a->host; *q != '\0'; q++)
+		*q = tolower((unsigned char)*q);
+	if (colon != NULL && colon + 1 < end) {
+		if (end - (colon + 1) > 5)
+			return -1;
+		port = 0;
+		for (p = colon + 1; p < end; p++) {
+			if (*p < '0' || *p > '9')
+				return -1;
+			port = port * 10 + (*p - '0');
+		}
+		if (port == 0 || port > 65535)
+			return -1;
+		a->port = (unsigned)port;
+	}
+	return 0;
+}
+
+int
+gc_host_is_loopback(const char *host)
+{
+	const char	*p;
+	int		 dots = 0;
+
+	if (strcasecmp(host, "localhost") == 0 || strcmp(host, "::1") == 0 ||
+	    strcmp(host, "0:0:0:0:0:0:0:1") == 0)
+		return 1;
+	if (strncmp(host, "127.", 4) != 0)
+		return 0;
+	for (p = host; *p != '\0'; p++) {
+		if (*p == '.')
+			dots++;
+		else if (*p < '0' || *p > '9')
+			return 0;
+	}
+	return dots == 3;
+}
+
+int
+gc_same_server(const struct gc_authority *origin, const char *host,
+    unsigned port)
+{
+	char	h[GC_MAX_HOST + 1];
+	size_t	n = strlen(host);
+
+	/* libgit2 may hand an IPv6 address in brackets */
+	if (n >= 2 && host[0] == '[' && host[n - 1] == ']') {
+		if (n - 2 >= sizeof(h))
+			return 0;
+		memcpy(h, host + 1, n - 2);
+		h[n - 2] = '\0';
+		host = h;
+	}
+	return strcasecmp(origin->host, host) == 0 && origin->port == port;
+}
+
+int
+gc_token_allowed(const char *origin_url, const char *asking_url)
+{
+	struct gc_authority	o, a;
+
+	if (gc_url_authority(origin_url, &o) == -1 ||
+	    gc_url_authority(asking_url, &a) == -1)
+		return 0;
+	if (strcmp(o.scheme, a.scheme) != 0 || !gc_same_server(&o, a.host, a.port))
+		return 0;
+	if (strcmp(a.scheme, "https") == 0)
+		return 1;
+	return strcmp(a.scheme, "http") == 0 && gc_host_is_loopback(a.host);
 }
 
 /* refs/heads/<branch>: git's rules for a ref name component list */
@@ -1057,6 +1203,11 @@ struct gc_ctx {
 	int			 ssh_key_next;
 	char			 home[PATH_MAX];
 	char			 user[64];
+	/* origin: where connections and the token may go (network URLs) */
+	struct gc_authority	 osrv;
+	int			 has_origin_server;
+	char			 refused[GC_MAX_HOST + 16];	/* "host:port" turned away */
+	int			 refused_token;	/* it asked for the token */
 	int			 failed;	/* gc_fail was called */
 	char			 fail_code[16];
 	int			 fail_retry;
@@ -1175,6 +1326,19 @@ gc_fail_git(int rc, const char *what)
 	    gc.auth, &c);
 	gc_strlcpy(url, gc.req.url != NULL ? gc.req.url : "", sizeof(url));
 	gc_strip_userinfo(url);
+	if (gc.refused[0] != '\0') {
+		if (gc.refused_token)
+			gc_fail("unauthorized", 0, "%s asked for the token: it goes "
+			    "only to origin (%s://%s:%u, over https; http only on "
+			    "loopback)", gc.refused, gc.osrv.scheme,
+			    gc.osrv.host, gc.osrv.port);
+		else
+			gc_fail("unavailable", 0, "refused to contact %s: davit "
+			    "talks only to origin (%s://%s:%u); a redirect to "
+			    "another host or port is not followed", gc.refused,
+			    gc.osrv.scheme, gc.osrv.host, gc.osrv.port);
+		return;
+	}
 	if (strcmp(c.code, "unauthorized") == 0) {
 		if (gc.auth == GC_AUTH_MISSING)
 			gc_fail(c.code, 0, "%s asks for credentials: set "
@@ -1313,6 +1477,24 @@ gc_credentials(git_credential **out, const char *url, const char *user_from_url,
 
 	gc.cred_calls++;
 	if (allowed & GIT_CREDENTIAL_USERPASS_PLAINTEXT) {
+		/*
+		 * libgit2 hands the remote's URL here, not where a redirect
+		 * led: the stream below keeps every connection on origin's
+		 * host and port, and this keeps the token to origin's URL.
+		 */
+		if (gc.req.token != NULL && !gc_token_allowed(gc.req.url, url)) {
+			struct gc_authority	a;
+
+			if (gc_url_authority(url, &a) == 0)
+				snprintf(gc.refused, sizeof(gc.refused), "%s://%s:%u",
+				    a.scheme, a.host, a.port);
+			else
+				gc_strlcpy(gc.refused, "a non-network URL",
+				    sizeof(gc.refused));
+			gc.refused_token = 1;
+			git_error_set_str(GIT_ERROR_NET, "the token goes to origin only");
+			return GIT_EAUTH;
+		}
 		if (gc.req.token == NULL) {
 			gc.auth = GC_AUTH_MISSING;
 			git_error_set_str(GIT_ERROR_NET, "credentials required");
@@ -1440,8 +1622,17 @@ gc_certificate_check(git_cert *cert, int valid, const char *host, void *payload)
 	FILE			*f;
 	int			 i, m, found = 0, mismatch = 0, hashed = 0;
 
-	if (cert->cert_type != GIT_CERT_HOSTKEY_LIBSSH2)
-		return GIT_PASSTHROUGH;	/* TLS: libgit2's own verification */
+	if (cert->cert_type != GIT_CERT_HOSTKEY_LIBSSH2) {
+		/* TLS: only to origin, and only when origin is https */
+		if (!gc.has_origin_server ||
+		    strcmp(gc.osrv.scheme, "https") != 0 ||
+		    strcasecmp(gc.osrv.host, host) != 0) {
+			snprintf(gc.refused, sizeof(gc.refused), "https://%s", host);
+			git_error_set(GIT_ERROR_NET, "refusing TLS to %s", host);
+			return GIT_ECERTIFICATE;
+		}
+		return GIT_PASSTHROUGH;	/* libgit2's own verification */
+	}
 	if (!(hk->type & GIT_CERT_SSH_RAW) || hk->hostkey_len == 0) {
 		git_error_set_str(GIT_ERROR_SSH, "the ssh server's host key is "
 		    "not available for checking");
@@ -1509,6 +1700,195 @@ gc_certificate_check(git_cert *cert, int valid, const char *host, void *payload)
 		    "/etc/ssh/ssh_known_hosts%s: add it with ssh-keyscan", name,
 		    path, hashed ? " (hashed entries are not read)" : "");
 	return GIT_ECERTIFICATE;
+}
+
+/*
+ * The origin-only stream.  Every TCP connection libgit2 makes (http, the
+ * socket under https's TLS, ssh) is created by gc_stream_init, registered
+ * as libgit2's standard stream: it refuses any host and port but origin's.
+ * libgit2 1.5 follows a redirect to the same host on another port even with
+ * GIT_REMOTE_REDIRECT_NONE, and its credential callback is given the
+ * remote's URL, not the redirect's: this is where such a redirect stops.
+ */
+struct gc_stream {
+	git_stream	 parent;
+	int		 fd;
+	char		 host[GC_MAX_HOST + 1];
+	char		 port[8];
+};
+
+static int
+gc_stream_connect(git_stream *s)
+{
+	struct gc_stream	*st = (struct gc_stream *)s;
+	struct addrinfo		 hints, *res = NULL, *ai;
+	int			 rc, fd = -1, saved = ECONNREFUSED;
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	if ((rc = getaddrinfo(st->host, st->port, &hints, &res)) != 0) {
+		git_error_set(GIT_ERROR_NET, "failed to resolve address for %s: %s",
+		    st->host, gai_strerror(rc));
+		return -1;
+	}
+	for (ai = res; ai != NULL; ai = ai->ai_next) {
+		if ((fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC,
+		    ai->ai_protocol)) == -1) {
+			saved = errno;
+			continue;
+		}
+		if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0)
+			break;
+		saved = errno;
+		close(fd);
+		fd = -1;
+	}
+	freeaddrinfo(res);
+	if (fd == -1) {
+		git_error_set(GIT_ERROR_NET, "failed to connect to %s: %s",
+		    st->host, strerror(saved));
+		return -1;
+	}
+	st->fd = fd;
+	return 0;
+}
+
+static ssize_t
+gc_stream_read(git_stream *s, void *buf, size_t len)
+{
+	struct gc_stream	*st = (struct gc_stream *)s;
+	ssize_t			 n;
+
+	do
+		n = recv(st->fd, buf, len, 0);
+	while (n == -1 && errno == EINTR);
+	if (n == -1)
+		git_error_set(GIT_ERROR_NET, "failed to receive data: %s",
+		    strerror(errno));
+	return n;
+}
+
+static ssize_t
+gc_stream_write(git_stream *s, const char *data, size_t len, int flags)
+{
+	struct gc_stream	*st = (struct gc_stream *)s;
+	size_t			 off = 0;
+	ssize_t			 n;
+
+	while (off < len) {
+		if ((n = send(st->fd, data + off, len - off,
+		    flags | MSG_NOSIGNAL)) == -1) {
+			if (errno == EINTR)
+				continue;
+			git_error_set(GIT_ERROR_NET, "failed to send data: %s",
+			    strerror(errno));
+			return -1;
+		}
+		off += n;
+	}
+	return off;
+}
+
+static int
+gc_stream_close(git_stream *s)
+{
+	struct gc_stream	*st = (struct gc_stream *)s;
+
+	if (st->fd != -1)
+		close(st->fd);
+	st->fd = -1;
+	return 0;
+}
+
+static void
+gc_stream_free(git_stream *s)
+{
+	gc_stream_close(s);
+	free(s);
+}
+
+static int
+gc_stream_init(git_stream **out, const char *host, const char *port)
+{
+	struct gc_stream	*st;
+	char			*end;
+	unsigned long		 p;
+
+	errno = 0;
+	p = strtoul(port, &end, 10);
+	if (!gc.has_origin_server || *port == '\0' || *end != '\0' ||
+	    errno != 0 || p == 0 || p > 65535 || strlen(host) > GC_MAX_HOST ||
+	    !gc_same_server(&gc.osrv, host, (unsigned)p)) {
+		snprintf(gc.refused, sizeof(gc.refused), "%.*s:%.7s", GC_MAX_HOST,
+		    host, port);
+		git_error_set(GIT_ERROR_NET, "refusing to connect to %s: not origin",
+		    gc.refused);
+		return -1;
+	}
+	if ((st = calloc(1, sizeof(*st))) == NULL)
+		fatal("%s", __func__);
+	st->parent.version = GIT_STREAM_VERSION;
+	st->parent.connect = gc_stream_connect;
+	st->parent.read = gc_stream_read;
+	st->parent.write = gc_stream_write;
+	st->parent.close = gc_stream_close;
+	st->parent.free = gc_stream_free;
+	st->fd = -1;
+	gc_strlcpy(st->host, host, sizeof(st->host));
+	gc_strlcpy(st->port, port, sizeof(st->port));
+	*out = &st->parent;
+	return 0;
+}
+
+/* origin's server, and the stream that keeps every connection on it */
+static int
+gc_origin_only(void)
+{
+	static git_stream_registration	reg = {
+		GIT_STREAM_VERSION, gc_stream_init, NULL
+	};
+
+	if (gc.req.url != NULL && gc_url_authority(gc.req.url, &gc.osrv) == 0)
+		gc.has_origin_server = 1;
+	return git_stream_register(GIT_STREAM_STANDARD, &reg);
+}
+
+/*
+ * A file:// origin is only read, and libgit2 runs nothing from its config:
+ * it may belong to another user than the checkout (root's, in the demo).
+ * The checkout itself is always opened with libgit2's owner validation.
+ */
+static void
+gc_local_origin(int reading)
+{
+	if (gc.req.url != NULL && gc_prefix(gc.req.url, "file://"))
+		git_libgit2_opts(GIT_OPT_SET_OWNER_VALIDATION, reading ? 0 : 1);
+}
+
+/* a remote for req.url: the checkout's url.*.insteadOf never applies */
+static int
+gc_remote_new(git_remote **out, git_repository *repo, const char *name)
+{
+	git_remote_create_options	o;
+
+	git_remote_create_options_init(&o, GIT_REMOTE_CREATE_OPTIONS_VERSION);
+	o.repository = repo;	/* NULL: detached */
+	o.name = name;		/* NULL: anonymous */
+	o.flags = GIT_REMOTE_CREATE_SKIP_INSTEADOF;
+	return git_remote_create_with_opts(out, gc.req.url, &o);
+}
+
+/* git_clone's "origin", made the same way */
+static int
+gc_clone_remote(git_remote **out, git_repository *repo, const char *name,
+    const char *url, void *payload)
+{
+	if (strcmp(url, gc.req.url) != 0) {
+		git_error_set_str(GIT_ERROR_INVALID, "clone: unexpected URL");
+		return -1;
+	}
+	return gc_remote_new(out, repo, name);
 }
 
 static void
@@ -1787,15 +2167,18 @@ static int
 gc_connect_find(git_remote *remote, const git_remote_callbacks *cb, git_oid *oid)
 {
 	const git_remote_head	**heads;
+	git_remote_connect_options co;
 	char			  ref[GC_MAX_BRANCH + 16];
 	size_t			  n, i;
 	int			  rc;
 
 	snprintf(ref, sizeof(ref), "refs/heads/%s", gc.req.branch);
+	git_remote_connect_options_init(&co, GIT_REMOTE_CONNECT_OPTIONS_VERSION);
+	co.callbacks = *cb;
+	co.follow_redirects = GIT_REMOTE_REDIRECT_NONE;
 	gc_alarm(0, GC_CONNECT_TIMEOUT);
 	gc.cred_calls = 0;
-	if ((rc = git_remote_connect(remote, GIT_DIRECTION_FETCH, cb, NULL,
-	    NULL)) < 0) {
+	if ((rc = git_remote_connect_ext(remote, GIT_DIRECTION_FETCH, &co)) < 0) {
 		gc_fail_git(rc, "cannot reach origin");
 		return -1;
 	}
@@ -1821,13 +2204,16 @@ gc_do_lsremote(void)
 	int			 rc;
 
 	gc_callbacks(&cb);
-	if ((rc = git_remote_create_detached(&remote, gc.req.url)) < 0) {
+	if ((rc = gc_remote_new(&remote, NULL, NULL)) < 0) {
 		gc_fail_git(rc, "bad DAVIT_REPO_URL");
 		return -1;
 	}
-	if ((rc = gc_connect_find(remote, &cb, &oid)) == -1)
-		goto fail;
+	gc_local_origin(1);
+	rc = gc_connect_find(remote, &cb, &oid);
 	git_remote_disconnect(remote);
+	gc_local_origin(0);
+	if (rc == -1)
+		goto fail;
 	gc.has_origin = 1;
 	if (rc == 1)
 		git_oid_tostr(gc.origin, sizeof(gc.origin), &oid);
@@ -1864,10 +2250,11 @@ gc_do_fetch(void)
 		git_oid_tostr(old, sizeof(old), &before);
 	gc_callbacks(&cb);
 	/* anonymous: the configured URL, nothing written to .git/config */
-	if ((rc = git_remote_create_anonymous(&remote, gc.repo, gc.req.url)) < 0) {
+	if ((rc = gc_remote_new(&remote, gc.repo, NULL)) < 0) {
 		gc_fail_git(rc, "bad DAVIT_REPO_URL");
 		return -1;
 	}
+	gc_local_origin(1);
 	if ((rc = gc_connect_find(remote, &cb, &oid)) == -1)
 		goto fail;
 	if (rc == 0) {
@@ -1883,6 +2270,7 @@ gc_do_fetch(void)
 	fo.prune = GIT_FETCH_NO_PRUNE;
 	fo.update_fetchhead = 1;
 	fo.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_NONE;
+	fo.follow_redirects = GIT_REMOTE_REDIRECT_NONE;
 	gc_alarm(1, GC_STALL_TIMEOUT);
 	if ((rc = git_remote_download(remote, &specs, &fo)) < 0) {
 		gc_fail_git(rc, "fetch failed");
@@ -1896,6 +2284,7 @@ gc_do_fetch(void)
 	}
 	stats = *git_remote_stats(remote);
 	git_remote_disconnect(remote);
+	gc_local_origin(0);
 	git_remote_free(remote);
 	remote = NULL;
 	if (git_reference_name_to_id(&oid, gc.repo, rname) < 0) {
@@ -1915,6 +2304,7 @@ gc_do_fetch(void)
 		    bytes);
 	return gc_status();
  fail:
+	gc_local_origin(0);
 	git_remote_free(remote);
 	return -1;
 }
@@ -1955,13 +2345,18 @@ gc_do_clone(void)
 	git_clone_options_init(&co, GIT_CLONE_OPTIONS_VERSION);
 	gc_callbacks(&co.fetch_opts.callbacks);
 	co.fetch_opts.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_NONE;
+	co.fetch_opts.follow_redirects = GIT_REMOTE_REDIRECT_NONE;
+	co.remote_cb = gc_clone_remote;
 	co.checkout_branch = gc.req.branch;
 	co.checkout_opts.checkout_strategy = GIT_CHECKOUT_SAFE;
 	gc_log("cloning %s (branch %s) into %s", url, gc.req.branch,
 	    gc.req.workdir);
 	gc_alarm(0, GC_CONNECT_TIMEOUT);
 	gc.cred_calls = 0;
-	if ((rc = git_clone(&gc.repo, gc.req.url, gc.req.workdir, &co)) < 0) {
+	gc_local_origin(1);
+	rc = git_clone(&gc.repo, gc.req.url, gc.req.workdir, &co);
+	gc_local_origin(0);
+	if (rc < 0) {
 		gc.repo = NULL;
 		gc_fail_git(rc, "clone failed");
 		return -1;
@@ -2256,7 +2651,11 @@ gc_do_pull(void)
 	return -1;
 }
 
-/* no core dumps, no ptrace by the owner's other processes: the token is here */
+/*
+ * No core dumps, no ptrace by the owner's other processes: the token will
+ * be here.  Called as root before the drop, and again after it (changing
+ * uids resets the dumpable flag to fs.suid_dumpable).
+ */
 static int
 gc_harden(void)
 {
@@ -2267,6 +2666,7 @@ gc_harden(void)
 	int		 traced = 0;
 
 	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) == -1 ||
+	    prctl(PR_GET_DUMPABLE, 0, 0, 0, 0) != 0 ||
 	    setrlimit(RLIMIT_CORE, &rl) == -1)
 		return -1;
 	if ((f = fopen("/proc/self/status", "re")) != NULL) {
@@ -2278,6 +2678,69 @@ gc_harden(void)
 		fclose(f);
 	}
 	return traced ? -1 : 0;
+}
+
+/* a uid or gid from argv: decimal, not root's, not -1 */
+static int
+gc_parse_id(const char *s, unsigned *out)
+{
+	unsigned long	v = 0;
+	const char	*p;
+
+	if (*s == '\0' || strlen(s) > 10)
+		return -1;
+	for (p = s; *p != '\0'; p++) {
+		if (*p < '0' || *p > '9')
+			return -1;
+		v = v * 10 + (*p - '0');
+	}
+	if (v == 0 || v >= (unsigned long)(uid_t)-1)
+		return -1;
+	*out = (unsigned)v;
+	return 0;
+}
+
+/*
+ * Exec'd as root (so that the owner cannot attach to it yet), the child
+ * hardens itself, then becomes the owner of DAVIT_WORKDIR for good, and
+ * checks it, before it reads the token or touches the repository.
+ */
+static int
+gc_drop(uid_t uid, gid_t gid)
+{
+	uid_t	ruid, euid, suid;
+	gid_t	rgid, egid, sgid;
+
+	if (gc_harden() == -1) {
+		gc_fail("internal", 0, "cannot protect the git child (ptrace or "
+		    "core dumps)");
+		return -1;
+	}
+	if (geteuid() != uid) {
+		if (setgroups(1, &gid) == -1 ||
+		    setresgid(gid, gid, gid) == -1 ||
+		    setresuid(uid, uid, uid) == -1) {
+			gc_fail("internal", 0, "the git child cannot become uid %u "
+			    "gid %u: %s", (unsigned)uid, (unsigned)gid,
+			    strerror(errno));
+			return -1;
+		}
+	}
+	if (getresuid(&ruid, &euid, &suid) == -1 ||
+	    getresgid(&rgid, &egid, &sgid) == -1 ||
+	    ruid != uid || euid != uid || suid != uid ||
+	    rgid != gid || egid != gid || sgid != gid ||
+	    setuid(0) != -1) {
+		gc_fail("internal", 0, "the git child did not become uid %u gid %u",
+		    (unsigned)uid, (unsigned)gid);
+		return -1;
+	}
+	if (gc_harden() == -1 || prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1) {
+		gc_fail("internal", 0, "cannot protect the git child (ptrace or "
+		    "core dumps)");
+		return -1;
+	}
+	return 0;
 }
 
 static int
@@ -2309,20 +2772,25 @@ git_child_main(int argc, char **argv)
 	char		 buf[GC_MAX_REQUEST + 2], err[256];
 	struct passwd	*pw;
 	size_t		 len;
+	unsigned	 uid, gid;
 	int		 rv = -1, libgit2 = 0;
 
 	signal(SIGPIPE, SIG_IGN);
 	memset(&gc, 0, sizeof(gc));
 	gc.req.op = GC__OPS;
-	if (argc != 2) {
-		gc_fail("internal", 0, "usage: davit-backend --git-child < request");
+	if (argc != 4) {
+		gc_fail("internal", 0, "usage: davit-backend --git-child UID GID "
+		    "< request");
 		goto done;
 	}
-	if (gc_harden() == -1) {
-		gc_fail("internal", 0, "cannot protect the git child (ptrace or "
-		    "core dumps)");
+	/* git never runs as root: the parent refuses first, this is the net */
+	if (gc_parse_id(argv[2], &uid) == -1 || gc_parse_id(argv[3], &gid) == -1) {
+		gc_fail("internal", 0, "the git child never runs as root (uid or "
+		    "gid 0) and needs numeric ids");
 		goto done;
 	}
+	if (gc_drop(uid, gid) == -1)
+		goto done;
 	rv = gc_read_request(buf, sizeof(buf), &len);
 	if (rv == -1)
 		gc_fail("internal", 0, "cannot read the request (longer than %d "
@@ -2334,9 +2802,13 @@ git_child_main(int argc, char **argv)
 	if (rv == -1)
 		goto done;
 	rv = -1;
+	/* libgit2 reads the owner's global config, not the caller's */
+	unsetenv("XDG_CONFIG_HOME");
+	unsetenv("HOME");
 	if ((pw = getpwuid(geteuid())) != NULL) {
 		gc_strlcpy(gc.home, pw->pw_dir, sizeof(gc.home));
 		gc_strlcpy(gc.user, pw->pw_name, sizeof(gc.user));
+		setenv("HOME", gc.home, 1);
 	}
 	if (gc_check_owner() == -1)
 		goto done;
@@ -2346,6 +2818,11 @@ git_child_main(int argc, char **argv)
 		goto done;
 	}
 	libgit2 = 1;
+	if (gc_origin_only() < 0) {
+		gc_fail("internal", 0, "cannot register the origin-only stream: %s",
+		    gc_git_message());
+		goto done;
+	}
 	/* parsing the CA bundle costs milliseconds: only for TLS remotes */
 	if (gc.req.url != NULL && gc_url_is_http(gc.req.url)) {
 		if (access(GC_CERT_FILE, R_OK) == 0)

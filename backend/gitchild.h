@@ -1,6 +1,7 @@
 /*
- * The git child: "davit-backend --git-child", exec'd by git.c as the owner
- * of DAVIT_WORKDIR.  This header is the contract between the two: the one
+ * The git child: "davit-backend --git-child UID GID", exec'd by git.c as
+ * root; it drops itself to UID and GID, the owner of DAVIT_WORKDIR (never
+ * root), before it reads the request.  This header is the contract between the two: the one
  * request line the parent writes on the child's stdin, and the lines the
  * child writes on its stdout.  Both sides and the unit tests use the same
  * encoders and decoders below.
@@ -83,6 +84,29 @@ void		 gc_request_free(struct gc_request *req);
 int		 gc_url_valid(const char *url);
 /* 1 if url is http(s): the token is offered there only */
 int		 gc_url_is_http(const char *url);
+
+/*
+ * Where a URL leads: the scheme (https, http or ssh; scp-like URLs are ssh),
+ * the host (lowercase, without brackets or userinfo) and the port (the
+ * scheme's default when not given).  0, or -1 for file URLs and bad ones.
+ */
+#define GC_MAX_HOST		255
+struct gc_authority {
+	char		 scheme[8];
+	char		 host[GC_MAX_HOST + 1];
+	unsigned	 port;
+};
+int		 gc_url_authority(const char *url, struct gc_authority *a);
+/* 1 if host is 127.0.0.0/8, ::1 or localhost */
+int		 gc_host_is_loopback(const char *host);
+/* 1 if host ("h" or "[v6]") and port are origin's */
+int		 gc_same_server(const struct gc_authority *origin, const char *host,
+		    unsigned port);
+/*
+ * May the token go to asking_url?  Only when it has origin_url's scheme,
+ * host and port, and the scheme is https (http only to a loopback host).
+ */
+int		 gc_token_allowed(const char *origin_url, const char *asking_url);
 
 /* removes "user:password@" from every URL inside s, in place */
 void		 gc_strip_userinfo(char *s);
