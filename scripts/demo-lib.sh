@@ -8,7 +8,10 @@
 #                                   env COMPOSE_CMD overrides the choice
 #   compose ARGS...                 runs compose (whichever is installed) with ARGS
 #   make_demo_app DIR PROJECT       builds the app, its bare origin DIR.origin.git,
-#                                   leaves DIR a checkout of origin (env: PORT)
+#                                   leaves DIR a checkout of origin (env: PORT),
+#                                   owned by DEMO_APP_USER when run as root
+#   demo_app_user                   makes sure DEMO_APP_USER exists
+#   demo_give_app DIR...            chown -R DEMO_APP_USER: DIR... (root only)
 #   push_commit ORIGIN MSG [FILE CONTENT]
 #                                   commits in a scratch clone of ORIGIN and pushes
 #   compose_cleanup PROJECT [DIR]   removes the project's containers and images
@@ -21,6 +24,10 @@
 DEMO_BUSYBOX=${DEMO_BUSYBOX:-/bin/busybox}
 DEMO_GIT_NAME=${DEMO_GIT_NAME:-davit demo}
 DEMO_GIT_EMAIL=${DEMO_GIT_EMAIL:-demo@davit.invalid}
+# davit runs git as the checkout's owner and never as root: the demo's and
+# the tests' checkouts belong to this ordinary user (scripts/setup.sh makes
+# it; not DAVIT_USER, not in the docker group).
+DEMO_APP_USER=${DEMO_APP_USER:-davit-app}
 
 _demo_err() {
 	printf '%s\n' "$*" >&2
@@ -51,6 +58,28 @@ compose() {
 	c=$(compose_cmd) || return 1
 	# shellcheck disable=SC2086 # "docker compose" is two words on purpose
 	$c "$@"
+}
+
+# demo_app_user: creates DEMO_APP_USER (a system user with its own group, no
+# home, no login) unless it exists.
+demo_app_user() {
+	local nologin=/usr/sbin/nologin
+	getent passwd "$DEMO_APP_USER" >/dev/null && return 0
+	[ "$(id -u)" -eq 0 ] ||
+		_demo_err "demo_app_user: user $DEMO_APP_USER is missing (run scripts/setup.sh as root)" || return 1
+	[ -x "$nologin" ] || nologin=/bin/false
+	useradd --system --no-create-home --home-dir /nonexistent \
+		--shell "$nologin" --user-group "$DEMO_APP_USER" ||
+		_demo_err "demo_app_user: could not create the user $DEMO_APP_USER" || return 1
+}
+
+# demo_give_app DIR...: gives checkouts to DEMO_APP_USER (as root; a no-op
+# for other callers, whose checkouts are theirs already).
+demo_give_app() {
+	[ "$(id -u)" -eq 0 ] || return 0
+	demo_app_user || return 1
+	chown -R "$DEMO_APP_USER:" "$@" ||
+		_demo_err "demo_give_app: chown -R $DEMO_APP_USER: $* failed" || return 1
 }
 
 # make_demo_app DIR PROJECT
@@ -144,6 +173,9 @@ EOF
 	_demo_git -C "$dir" remote add origin "$origin" || return 1
 	_demo_git -C "$dir" push -q -u origin main 2>/dev/null ||
 		_demo_err "make_demo_app: push to $origin failed" || return 1
+	# the checkout is its owner's (davit runs git as that user); origin
+	# stays the caller's, who pushes to it
+	demo_give_app "$dir"
 }
 
 # push_commit ORIGIN MSG [FILE CONTENT]

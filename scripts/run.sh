@@ -89,6 +89,10 @@ if [ -z "$envfile" ]; then
 		echo "$PORT" >"$DEMO/port"
 	fi
 
+	# davit runs git as the checkout's owner, never as root (also for a
+	# demo app made by an older run.sh)
+	demo_give_app "$APP" || die "could not give $APP to $DEMO_APP_USER"
+
 	# davit-frontend (user davit) connects to the socket in $DEMO/run
 	chmod go+x "$DEMO"
 	runuser -u davit -- test -x "$DEMO" ||

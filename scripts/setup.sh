@@ -97,6 +97,17 @@ if ! getent passwd davit >/dev/null; then
 	echo "setup.sh: created system user davit"
 fi
 
+# The owner of the demo's and the tests' checkouts: davit runs git as a
+# checkout's owner, never as root. An ordinary user, not davit, not in docker.
+if ! getent passwd davit-app >/dev/null; then
+	nologin=/usr/sbin/nologin
+	[ -x "$nologin" ] || nologin=/bin/false
+	useradd --system --no-create-home --home-dir /nonexistent \
+		--shell "$nologin" --user-group davit-app ||
+		die "could not create the system user davit-app"
+	echo "setup.sh: created system user davit-app (owns the demo checkout)"
+fi
+
 if [ "$browser" -eq 1 ]; then
 	command -v node >/dev/null 2>&1 || die "node not found after install"
 	command -v npm >/dev/null 2>&1 || die "npm not found after install"

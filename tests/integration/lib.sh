@@ -24,7 +24,8 @@
 #   docker      ensure_docker, compose_cmd, compose ARGS..., unique_project [PREFIX],
 #               demo_app DIR PROJECT, make_demo_app DIR PROJECT,
 #               push_commit ORIGIN MSG [FILE CONTENT], compose_cleanup PROJECT [DIR]
-#               (the last four from scripts/demo-lib.sh)
+#               (the last four from scripts/demo-lib.sh),
+#               app_owned DIR... (checkouts to $DEMO_APP_USER: git never runs as root)
 #
 # Environment it reads:
 #   DAVIT_BUILD   build dir with backend/davit-backend (default: $DAVIT_SRC/build-asan,
@@ -80,6 +81,8 @@ git config --file "$GIT_CONFIG_GLOBAL" user.name "davit test"
 git config --file "$GIT_CONFIG_GLOBAL" user.email "test@davit.invalid"
 git config --file "$GIT_CONFIG_GLOBAL" init.defaultBranch main
 git config --file "$GIT_CONFIG_GLOBAL" advice.detachedHead false
+# the tests' git CLI (root) reads checkouts owned by $DEMO_APP_USER
+git config --file "$GIT_CONFIG_GLOBAL" safe.directory '*'
 
 _PIDS=()          # processes started by start_bg & co (each leads its own process group)
 _ON_EXIT=()       # commands registered with on_exit, run last-in first-out
@@ -532,6 +535,15 @@ ensure_docker() {
 unique_project() {
 	local p=${1:-dvt}
 	printf '%s%s%s\n' "$p" "$$" "$(head -c 3 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+}
+
+# app_owned DIR...: gives checkouts (or the empty or missing workdir's
+# parent, for a clone) to $DEMO_APP_USER, an ordinary user: davit runs git as
+# a checkout's owner and refuses root's. Run it again after the test's own
+# git CLI (root) wrote into a checkout.
+app_owned() {
+	[ $# -gt 0 ] || fail "usage: app_owned DIR..."
+	demo_give_app "$@" || fail "app_owned: cannot give $* to $DEMO_APP_USER"
 }
 
 # demo_app DIR PROJECT: make_demo_app plus cleanup at exit of the compose

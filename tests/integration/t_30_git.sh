@@ -4,7 +4,10 @@
 # refusals that keep local work (modified tracked file, untracked file in the
 # way, diverged history, detached HEAD, another branch), a missing and a
 # corrupt repository, a checkout owned by a non-root user, clone into an empty
-# and a missing workdir, and the poll announcing origin's move as git.state.
+# and a missing workdir, a checkout or clone target that belongs to root
+# (refused with the chown that fixes it, davit stays up), and the poll
+# announcing origin's move as git.state. Checkouts belong to $DEMO_APP_USER:
+# git never runs as root (the test's own git CLI edits are handed back).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/git_helpers.sh"
@@ -17,6 +20,7 @@ git clone -q "$T/origin.git" "$T/seed" 2>/dev/null
 c1=$(push_commit "$T/seed" README "hello" "first")
 push_commit "$T/seed" src/app.txt "v1" "second" >/dev/null
 git clone -q "$T/origin.git" "$T/app"
+app_owned "$T/app"
 c2=$(git -C "$T/app" rev-parse HEAD)
 assert_ne "$c1" "$c2"
 
@@ -120,6 +124,7 @@ s=$(git_status)
 assert_eq "$(jget "$s" .dirty)" '["src/more.txt"]' "status lists the dirty file"
 assert_contains "$(jget "$s" .error)" "modified" "status error says why"
 git -C "$T/app" checkout -q -- src/more.txt
+app_owned "$T/app"
 pass "a modified tracked file: refused with conflict, the edit intact"
 
 c6=$(push_commit "$T/seed" untracked.txt "from origin" "sixth: add untracked.txt")
@@ -146,6 +151,7 @@ assert_eq "$(jget "$j" .result.code)" conflict "other branch refused"
 assert_contains "$(jget "$j" .error)" "on branch other, not main" "message names the branch"
 git -C "$T/app" checkout -q main
 git -C "$T/app" branch -q -D other
+app_owned "$T/app"
 pass "detached HEAD and another branch: refused"
 
 printf 'local work\n' >"$T/app/local.txt"
@@ -161,6 +167,7 @@ s=$(git_status)
 assert_eq "$(jget "$s" .ahead)" 1 "ahead 1"
 assert_eq "$(jget "$s" .behind)" 2 "behind 2"
 git -C "$T/app" reset -q --hard "$c4"
+app_owned "$T/app"
 pass "diverged history: refused, local commit kept"
 
 j=$(run_job git.pull)
@@ -234,6 +241,7 @@ pass "a checkout owned by $OWNER: the pull runs as it, new files are its"
 
 # --------------------------------------------------------------- clone --
 mkdir "$T/empty"
+app_owned "$T/empty"
 restart_davit "$T/empty" "file://$T/origin.git"
 j=$(job_wait 1 60)
 assert_eq "$(jget "$j" .op)" git.fetch "the clone is a git.fetch job"
@@ -250,11 +258,43 @@ j=$(job_wait 1 60)
 # the parent does not exist: the clone fails clearly instead of creating it
 assert_eq "$(jget "$j" .state)" failed "clone under a missing parent fails"
 mkdir -p "$T/missing"
+app_owned "$T/missing"
 restart_davit "$T/missing/app" "file://$T/origin.git"
 j=$(job_wait 1 60)
 assert_eq "$(jget "$j" .state)" succeeded "clone into a missing workdir: $j"
 assert_eq "$(git -C "$T/missing/app" rev-parse HEAD)" "$c6" "cloned HEAD (missing workdir)"
 pass "clone into a missing workdir"
+
+# ------------------------------------------------- root's checkout --
+# git never runs as root: a checkout (or a clone's empty workdir) of root's is
+# refused with the chown that fixes it; davit stays up and answers the rest.
+cp -a "$T/app" "$T/rootapp"
+chown -R root: "$T/rootapp"
+rm -f "$T/rootapp/.git/FETCH_HEAD"
+restart_davit "$T/rootapp" "file://$T/origin.git"
+wait_for -t 20 bash -c "printf '%s\n' '{\"id\":1,\"op\":\"git.status\"}' | socat -t 5 - UNIX-CONNECT:$SOCK | jq -e '.result.error != null'" ||
+	fail "no status error for a checkout of root's"
+s=$(git_status)
+assert_contains "$(jget "$s" .error)" "belongs to root" "status says whose it is"
+assert_contains "$(jget "$s" .error)" "chown -R deploy: $T/rootapp" "status says how to fix it"
+for op in git.fetch git.pull; do
+	j=$(run_job "$op")
+	assert_eq "$(jget "$j" .state)" failed "$op in root's checkout refused"
+	assert_contains "$(jget "$j" .error)" "chown -R deploy: $T/rootapp" "$op says how to fix it"
+	assert_eq "$(log_count "$j" 'try [0-9] of 4 failed')" 0 "$op not retried"
+done
+[ ! -e "$T/rootapp/.git/FETCH_HEAD" ] || fail "something was fetched as root"
+r=$(proto '{"id":7,"op":"hello"}')
+assert_eq "$(jget "$r" .ok)" true "the backend answers the rest: $r"
+assert_eq "$(jget "$(proto '{"id":8,"op":"project.get"}')" .ok)" true "project.get answers"
+kill -0 "$DAVIT_BACKEND_PID" || fail "the backend died"
+mkdir "$T/rootempty"
+restart_davit "$T/rootempty" "file://$T/origin.git"
+j=$(job_wait 1 60)
+assert_eq "$(jget "$j" .state)" failed "a clone into root's empty workdir is refused"
+assert_contains "$(jget "$j" .error)" "chown -R deploy: $T/rootempty" "the clone says how to fix it"
+assert_eq "$(ls -A "$T/rootempty")" "" "nothing cloned as root"
+pass "root's checkout or clone target: refused with the chown hint, davit stays up"
 
 # ---------------------------------------------------------------- poll --
 restart_davit "$T/app" "file://$T/origin.git" "DAVIT_POLL_INTERVAL=10"

@@ -21,6 +21,7 @@ git init -q --bare "$T/srv/app.git"
 git clone -q "$T/srv/app.git" "$T/seed" 2>/dev/null
 push_commit "$T/seed" README "hello" "first" >/dev/null
 git clone -q "$T/srv/app.git" "$T/app"
+app_owned "$T/app"
 PORT=$(unused_port)
 start_git_http "$T/srv" "$PORT" "$GOOD"
 URL=http://127.0.0.1:$PORT/app.git
@@ -162,11 +163,22 @@ assert_not_contains "$cmdline" "$GOOD" "no token in the child's argv"
 assert_not_contains "$environ" "$GOOD" "no token in the child's environment"
 assert_not_contains "$environ" "ghp_" "no token-like value in the child's environment"
 assert_eq "$(awk '/^TracerPid/ { print $2 }' "/proc/$cp/status")" 0 "not traced"
+# exec'd as root, it dropped itself to the checkout's owner for good, made
+# itself undumpable (its /proc entries stay root's) and set no_new_privs
+own=$(id -u "$DEMO_APP_USER")
+owng=$(id -g "$DEMO_APP_USER")
+assert_contains "$cmdline" "--git-child $own $owng" "the owner's ids in the child's argv"
+assert_eq "$(awk '/^Uid:/ { print $2, $3, $4, $5 }' "/proc/$cp/status")" "$own $own $own $own" "runs as the owner"
+assert_eq "$(awk '/^Gid:/ { print $2, $3, $4, $5 }' "/proc/$cp/status")" "$owng $owng $owng $owng" "with the owner's group"
+assert_eq "$(awk '/^Groups:/ { print $2 }' "/proc/$cp/status")" "$owng" "and no other group"
+assert_eq "$(awk '/^NoNewPrivs:/ { print $2 }' "/proc/$cp/status")" 1 "no_new_privs"
+assert_eq "$(stat -c %u "/proc/$cp/environ")" 0 "undumpable: its /proc files are root's"
+assert_fails runuser -u "$DEMO_APP_USER" -- cat "/proc/$cp/environ"
 # closing the tarpit ends the hanging try; the others meet a closed port
 kill -TERM -- "-$TARPIT_PID" 2>/dev/null || true
 j=$(keep "$(job_wait "$id" 90)")
 assert_eq "$(jget "$j" .state)" failed "the tarpit fetch ends"
-pass "the git child: token in neither argv nor environment"
+pass "the git child: dropped by itself, undumpable; token in neither argv nor environment"
 
 # ----------------------------------------------------------- leak check --
 davit_stop_backend
