@@ -83,6 +83,7 @@ checkouts() {
 	for d in davit-app git-app; do
 		git -C "$T/$d" update-index -q --refresh >/dev/null
 	done
+	app_owned "$T/davit-app"	# davit runs git as its owner, never root
 }
 
 write_davit_env "$T/davit.env" "DAVIT_WORKDIR=$T/davit-app" "DAVIT_SERVICES=web" \
