@@ -1,5 +1,6 @@
 /*
- * The git child's codec (gitchild.c): URL credential stripping and token
+ * The git child's codec (gitchild.c): where a URL leads and whether the
+ * token may go there, URL credential stripping and token
  * scrubbing, the classification of libgit2 errors (retry or not), the
  * request-line parser against hostile input, and the reply lines, built and
  * decoded.
@@ -18,6 +19,92 @@
 #include "backend/gitchild.h"
 
 #define TOKEN	"ghp_unitTestToken0123456789"
+
+/* ------------------------------------------------- where the token goes -- */
+
+static void
+authority(const char *url, const char *scheme, const char *host, unsigned port)
+{
+	struct gc_authority	a;
+
+	assert_int_equal(gc_url_authority(url, &a), 0);
+	assert_string_equal(a.scheme, scheme);
+	assert_string_equal(a.host, host);
+	assert_int_equal(a.port, port);
+}
+
+static void
+test_url_authority(void **state)
+{
+	struct gc_authority	a;
+
+	authority("https://github.com/acme/shop.git", "https", "github.com", 443);
+	authority("HTTPS://GitHub.COM:443/a", "https", "github.com", 443);
+	authority("http://127.0.0.1:8080/app.git", "http", "127.0.0.1", 8080);
+	authority("http://u:p@ss@host:81?x", "http", "host", 81);
+	authority("https://[::1]:8443/r", "https", "::1", 8443);
+	authority("https://[::1]/r", "https", "::1", 443);
+	authority("ssh://git@github.com:2222/a.git", "ssh", "github.com", 2222);
+	authority("git@github.com:acme/shop.git", "ssh", "github.com", 22);
+	authority("http://h", "http", "h", 80);
+	assert_int_equal(gc_url_authority("file:///srv/app.git", &a), -1);
+	assert_int_equal(gc_url_authority("ftp://h/x", &a), -1);
+	assert_int_equal(gc_url_authority("https://h:0/x", &a), -1);
+	assert_int_equal(gc_url_authority("https://h:65536/x", &a), -1);
+	assert_int_equal(gc_url_authority("https://h:80a/x", &a), -1);
+	assert_int_equal(gc_url_authority("https://h:123456/x", &a), -1);
+	assert_int_equal(gc_url_authority("https:///x", &a), -1);
+	assert_int_equal(gc_url_authority("https://u@/x", &a), -1);
+	assert_int_equal(gc_url_authority("https://[::1/x", &a), -1);
+	assert_int_equal(gc_url_authority("https://[::1]x/", &a), -1);
+	assert_int_equal(gc_url_authority("https://h\n/x", &a), -1);
+	assert_int_equal(gc_url_authority("/srv/app.git", &a), -1);
+	assert_int_equal(gc_url_authority("", &a), -1);
+}
+
+static void
+test_token_allowed(void **state)
+{
+	const char	*gh = "https://github.com/acme/shop.git";
+	const char	*lo = "http://127.0.0.1:8080/app.git";
+	struct gc_authority	o;
+
+	assert_true(gc_token_allowed(gh, gh));
+	assert_true(gc_token_allowed(gh, "https://GITHUB.com:443/other/repo"));
+	assert_true(gc_token_allowed(lo, "http://127.0.0.1:8080/moved.git"));
+	assert_true(gc_token_allowed("http://localhost:9/a", "http://localhost:9/b"));
+	assert_true(gc_token_allowed("http://[::1]:9/a", "http://[::1]:9/b"));
+	/* another host, port or scheme */
+	assert_false(gc_token_allowed(gh, "https://elsewhere.example/acme/shop.git"));
+	assert_false(gc_token_allowed(gh, "https://github.com:8443/acme/shop.git"));
+	assert_false(gc_token_allowed(gh, "http://github.com/acme/shop.git"));
+	assert_false(gc_token_allowed(lo, "http://127.0.0.1:8081/app.git"));
+	assert_false(gc_token_allowed(lo, "https://127.0.0.1:8080/app.git"));
+	assert_false(gc_token_allowed(gh, "https://github.com.evil.example/x"));
+	assert_false(gc_token_allowed(gh, "https://github.com@evil.example/x"));
+	/* plain http only on loopback */
+	assert_false(gc_token_allowed("http://github.com/a", "http://github.com/a"));
+	assert_false(gc_token_allowed("http://10.0.0.1/a", "http://10.0.0.1/a"));
+	assert_false(gc_token_allowed("http://127.0.0.1.evil/a",
+	    "http://127.0.0.1.evil/a"));
+	/* no token over ssh or file, nor for what does not parse */
+	assert_false(gc_token_allowed("ssh://git@github.com/a", "ssh://git@github.com/a"));
+	assert_false(gc_token_allowed("file:///a", "file:///a"));
+	assert_false(gc_token_allowed(gh, NULL));
+	assert_false(gc_token_allowed(gh, "garbage"));
+	assert_true(gc_host_is_loopback("127.1.2.3"));
+	assert_false(gc_host_is_loopback("127.0.0.1.nip.io"));
+	assert_false(gc_host_is_loopback("128.0.0.1"));
+	/* the stream's check: host as libgit2 gives it, bracketed or not */
+	assert_int_equal(gc_url_authority("https://[::1]:8443/r", &o), 0);
+	assert_true(gc_same_server(&o, "[::1]", 8443));
+	assert_true(gc_same_server(&o, "::1", 8443));
+	assert_false(gc_same_server(&o, "::1", 443));
+	assert_int_equal(gc_url_authority(gh, &o), 0);
+	assert_true(gc_same_server(&o, "GitHub.com", 443));
+	assert_false(gc_same_server(&o, "github.com", 80));
+	assert_false(gc_same_server(&o, "api.github.com", 443));
+}
 
 /* ---------------------------------------------------------- stripping -- */
 
@@ -621,6 +708,8 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_url_authority),
+		cmocka_unit_test(test_token_allowed),
 		cmocka_unit_test(test_strip_userinfo),
 		cmocka_unit_test(test_scrub),
 		cmocka_unit_test(test_classify),
