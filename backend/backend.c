@@ -20,6 +20,7 @@
 #include <sodium.h>
 
 #include "backend/backend.h"
+#include "backend/sdnotify.h"
 #include "common/log.h"
 
 #define PASSWORD_MAX	1024
@@ -200,8 +201,10 @@ main(int argc, char *argv[])
 		supervise_init();
 	log_info("davit %s ready: project %s, %zu services", DAVIT_VERSION,
 	    benv->cfg.compose_project, benv->cfg.nservices);
+	sdnotify_ready(benv->base);	/* Type=notify: the socket listens */
 
 	event_base_dispatch(benv->base);
+	sdnotify_stopping();
 
 	benv->shutting_down = 1;
 	control_shutdown();

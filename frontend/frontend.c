@@ -34,6 +34,7 @@
 #include "common/log.h"
 #include "common/pdeath.h"
 #include "frontend/frontend.h"
+#include "frontend/listenfd.h"
 
 #define FE_DEFAULT_SOCKET	"/run/davit/backend.sock"
 #define FE_DEFAULT_USER		"davit"
@@ -273,7 +274,8 @@ main(int argc, char *argv[])
 	if (www == NULL)
 		www = fenv->cfg.www_dir;
 	fenv->www_fd = www_open(www);
-	fenv->listen_fd = listen_open(fenv->cfg.listen);
+	if ((fenv->listen_fd = listenfd_take()) == -1)	/* systemd's socket */
+		fenv->listen_fd = listen_open(fenv->cfg.listen);
 	if (root)
 		drop_privileges(fenv->uid, fenv->gid);
 	pdeath_rearm();		/* spawned: die with the backend */
