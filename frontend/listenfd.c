@@ -16,6 +16,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <netdb.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -45,10 +47,29 @@ listenfd_count(const char *pid, const char *fds, pid_t self)
 	return (int)n;
 }
 
+/* "address:port" of a bound socket, for the log */
+static const char *
+listenfd_name(int fd, char *buf, size_t len)
+{
+	struct sockaddr_storage	ss;
+	socklen_t		sslen = sizeof(ss);
+	char			host[NI_MAXHOST], serv[NI_MAXSERV];
+
+	if (getsockname(fd, (struct sockaddr *)&ss, &sslen) == -1 ||
+	    (ss.ss_family != AF_INET && ss.ss_family != AF_INET6) ||
+	    getnameinfo((struct sockaddr *)&ss, sslen, host, sizeof(host), serv,
+	    sizeof(serv), NI_NUMERICHOST | NI_NUMERICSERV) != 0)
+		return "not an IP socket";
+	snprintf(buf, len, ss.ss_family == AF_INET6 ? "[%s]:%s" : "%s:%s",
+	    host, serv);
+	return buf;
+}
+
 int
 listenfd_take(void)
 {
 	const char	*pid = getenv("LISTEN_PID"), *fds = getenv("LISTEN_FDS");
+	char		 name[NI_MAXHOST + NI_MAXSERV + 4];
 	int		 n, fd = LISTENFD_FIRST, type, acc, fl;
 	socklen_t	 len;
 
@@ -79,6 +100,7 @@ listenfd_take(void)
 	    fcntl(fd, F_SETFL, fl | O_NONBLOCK) == -1 ||
 	    fcntl(fd, F_SETFD, FD_CLOEXEC) == -1)
 		fatal("fd %d from systemd: fcntl", fd);
-	log_info("listening on the socket systemd passed (fd %d)", fd);
+	log_info("listening on the socket systemd passed (fd %d, %s)", fd,
+	    listenfd_name(fd, name, sizeof(name)));
 	return fd;
 }
