@@ -90,12 +90,16 @@ grep -q '^davit:' "$ROOTFS/etc/passwd" || fail "install.sh did not create the us
 PORT=$(unused_port)
 PROJECT=$(unique_project dvsys)
 PASSWORD="system test $RANDOM"
-mkdir -p "$ROOTFS/srv/app"
-printf 'services:\n  web:\n    image: busybox\n    command: ["sleep", "3600"]\n' >"$ROOTFS/srv/app/docker-compose.yml"
+# the demo app (web serves its VERSION on 127.0.0.1:APP_PORT) and its origin,
+# at the paths the backend sees inside the container
+APP_PORT=$(unused_port)
+PORT=$APP_PORT make_demo_app "$ROOTFS/srv/app" "$PROJECT" >"$T/demo.log" 2>&1 ||
+	fail "make_demo_app: $(tail -n 5 "$T/demo.log")"
 cat >"$ROOTFS/etc/davit/davit.env" <<ENV
 DAVIT_PASSWORD="$PASSWORD"
 DAVIT_WORKDIR=/srv/app
-DAVIT_SERVICES=web
+DAVIT_REPO_URL=file:///srv/app.origin.git
+DAVIT_SERVICES=web, worker
 DAVIT_COMPOSE_PROJECT=$PROJECT
 DAVIT_POLL_INTERVAL=0
 ENV
@@ -132,6 +136,7 @@ teardown() {
 	wait "$NSPAWN_PID" 2>/dev/null
 }
 on_exit teardown
+on_exit "compose_cleanup '$PROJECT' '$ROOTFS/srv/app'"
 
 # the container's PID 1: the nspawn descendant that is pid 1 in its namespace
 LEADER=
@@ -195,7 +200,7 @@ state_up() { # GET /api/state answers 200 with the backend up
 	req -b "$JAR" "$URL/api/state"
 	[ "$CODE" = 200 ] && [ "$(jq -r .backend "$T/body")" = up ]
 }
-login_ok() { login; [ "$CODE" = 200 ]; }
+login_ok() { login; [ "$CODE" = 200 ] && cp "$T/body" "$T/body.login"; }
 # the first request starts the frontend; it answers 503 until its backend
 # link is up
 wait_for login_ok || fail "login through the socket-activated frontend: $CODE $(cat "$T/body")"
@@ -211,6 +216,29 @@ assert_contains "$fe_status" "CapEff:	0000000000000000" "frontend has no capabil
 	fail "the frontend shares the host's network namespace (PrivateNetwork=yes?)"
 pass "the frontend: no capability, no_new_privs, its own empty network namespace"
 
+# -------------------------------------------------------------- deploy --
+# git (libgit2 in the backend's git child) and the compose CLI, both under
+# the backend's unit, through the API: a new commit on origin, deployed
+VERSION_V2=v2-$RANDOM
+V2=$(push_commit "$ROOTFS/srv/app.origin.git" "v2" VERSION "$VERSION_V2") || fail "push_commit"
+CSRF=$(jq -r '.csrf // empty' "$T/body.login")
+req -b "$JAR" -X POST -H "X-Davit-CSRF: $CSRF" "$URL/api/deploy"
+assert_eq "$CODE" 202 "POST /api/deploy: $(cat "$T/body")"
+JOB=$(jq -r .job "$T/body")
+job_done() {
+	req -b "$JAR" "$URL/api/jobs/$JOB"
+	[ "$CODE" = 200 ] && case $(jq -r .state "$T/body") in succeeded | failed) true ;; *) false ;; esac
+}
+wait_for -t 300 job_done || fail "deploy job $JOB did not end: $(cat "$T/body")"
+jq -r '.log[]?' "$T/body" >"$T/deploy-job.log"
+assert_eq "$(jq -r .state "$T/body")" succeeded "deploy job $JOB: $(jq -c '{error, log: .log[-15:]}' "$T/body")"
+app_serves() { [ "$(curl -s --max-time 5 "http://127.0.0.1:$APP_PORT/")" = "$1" ]; }
+wait_for -t 60 app_serves "$VERSION_V2" ||
+	fail "the app does not serve the deployed VERSION $VERSION_V2: $(curl -s --max-time 5 "http://127.0.0.1:$APP_PORT/")"
+DEPLOYS=$(cx cat /var/lib/davit/deploys.jsonl | wc -l)
+[ "$DEPLOYS" -ge 1 ] || fail "no deploy in /var/lib/davit/deploys.jsonl"
+pass "deploy of ${V2:0:12} through the units: git pull and compose under the backend's confinement, the app serves it"
+
 # ------------------------------------------------- kill -9 of the backend --
 main_pid() { cx systemctl show -p MainPID --value davit-backend.service; }
 restarted_from() { # restarted_from OLDPID: active again with another main pid
@@ -225,7 +253,11 @@ wait_for restarted_from "$BE_PID" || fail "davit-backend not restarted after kil
 assert_eq "$(cx systemctl show -p NRestarts --value davit-backend.service)" "$((n0 + 1))" "NRestarts after kill -9"
 wait_for state_up || fail "the frontend did not reconnect: GET /api/state $CODE $(cat "$T/body")"
 assert_eq "$(cx systemctl show -p MainPID --value davit-frontend.service)" "$FE_PID" "the frontend kept running"
-pass "kill -9 of the backend ($BE_PID): systemd restarted it ($(main_pid)), the same frontend reconnected"
+assert_eq "$(cx cat /var/lib/davit/deploys.jsonl | wc -l)" "$DEPLOYS" "the deploy history after kill -9"
+req -b "$JAR" "$URL/api/state"
+assert_eq "$(jq -r --arg to "$V2" '[.deploys | .. | objects | select(.to? == $to)][0].state' "$T/body")" succeeded \
+	"the deploy of ${V2:0:12} in /api/state after the restart: $(jq -c .deploys "$T/body" | head -c 400)"
+pass "kill -9 of the backend ($BE_PID): systemd restarted it ($(main_pid)), the same frontend reconnected, the deploy history intact"
 
 # ------------------------------------------------- SIGSTOP: the watchdog --
 BE_PID=$(main_pid)
