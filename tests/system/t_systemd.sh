@@ -53,6 +53,7 @@ if [ ! -f "$IMAGE/.davit-complete" ]; then
 	rm -rf "$IMAGE.tmp" "$IMAGE"
 	start=$SECONDS
 	# Docker's own daemons must never start inside: the engine is the host's.
+	# shellcheck disable=SC2016 # "$1" is the hook's argument (the root)
 	mmdebstrap --variant=minbase --include="$ROOT_PACKAGES" \
 		--customize-hook='for u in docker.service docker.socket containerd.service; do ln -sf /dev/null "$1/etc/systemd/system/$u"; done' \
 		--customize-hook='rm -f "$1/etc/machine-id"; : >"$1/etc/machine-id"' \
