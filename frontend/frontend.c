@@ -3,10 +3,12 @@
  * or as DAVIT_USER.  Before it reads any network input it has, in order:
  * connected to the backend as DAVIT_USER and asked it for its settings
  * (frontend.config: the listen address, session lifetimes, the webhook
- * secret), opened the www directory and the listening socket; then it drops
- * to DAVIT_USER for good (setgroups, setresgid, setresuid, checked with
- * getresuid, no way back to root) and sets no_new_privs.  Started as root
- * and unable to drop, it refuses to run.  It never reads .env.
+ * secret), opened the www directory and the listening socket (or taken
+ * the one systemd passed, listenfd.c); then it drops to DAVIT_USER for good
+ * (setgroups, setresgid, setresuid, checked with getresuid, no way back to
+ * root) and sets no_new_privs.  Started as root and unable to drop, it
+ * refuses to run.  Spawned by the backend, it dies with it (pdeath.c).  It
+ * never reads .env.
  */
 #include <sys/prctl.h>
 #include <sys/resource.h>
