@@ -213,9 +213,10 @@ pass "login and /api/state over HTTP through davit-frontend.socket (frontend pid
 fe_status=$(cx cat "/proc/$FE_PID/status")
 assert_contains "$fe_status" "NoNewPrivs:	1" "frontend no_new_privs"
 assert_contains "$fe_status" "CapEff:	0000000000000000" "frontend has no capability"
+assert_contains "$fe_status" "Seccomp:	2" "frontend under systemd's SystemCallFilter"
 [ "$(cx readlink "/proc/$FE_PID/ns/net")" != "$(readlink /proc/self/ns/net)" ] ||
 	fail "the frontend shares the host's network namespace (PrivateNetwork=yes?)"
-pass "the frontend: no capability, no_new_privs, its own empty network namespace"
+pass "the frontend: no capability, no_new_privs, seccomp (systemd's filter), its own empty network namespace"
 
 # -------------------------------------------------------------- deploy --
 # git (libgit2 in the backend's git child) and the compose CLI, both under
