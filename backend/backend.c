@@ -20,6 +20,7 @@
 #include <sodium.h>
 
 #include "backend/backend.h"
+#include "backend/sdnotify.h"
 #include "common/log.h"
 
 #define PASSWORD_MAX	1024
@@ -28,13 +29,13 @@ static struct backend_env	 backend_env;
 struct backend_env		*benv = &backend_env;
 
 static void __attribute__((noreturn))
-usage(void)
+usage(int status)
 {
-	fprintf(stderr,
+	fprintf(status == 0 ? stdout : stderr,
 	    "usage: davit-backend [-v] [--no-frontend] --config FILE\n"
 	    "       davit-backend --hash-password < password\n"
 	    "       davit-backend --version\n");
-	exit(2);
+	exit(status);
 }
 
 /* reads a password on stdin, prints its argon2id hash */
@@ -109,6 +110,7 @@ main(int argc, char *argv[])
 	static const struct option	 longopts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "hash-password", no_argument, NULL, 'H' },
+		{ "help", no_argument, NULL, 'h' },
 		{ "no-frontend", no_argument, NULL, 'N' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "verbose", no_argument, NULL, 'v' },
@@ -146,12 +148,14 @@ main(int argc, char *argv[])
 		case 'v':
 			verbose++;
 			break;
+		case 'h':
+			usage(0);
 		default:
-			usage();
+			usage(2);
 		}
 	}
 	if (optind != argc || benv->config_path == NULL)
-		usage();
+		usage(2);
 	log_setverbose(verbose);
 	if (geteuid() != 0)
 		fatalx("must run as root (it runs git as the checkout's owner "
@@ -197,8 +201,10 @@ main(int argc, char *argv[])
 		supervise_init();
 	log_info("davit %s ready: project %s, %zu services", DAVIT_VERSION,
 	    benv->cfg.compose_project, benv->cfg.nservices);
+	sdnotify_ready(benv->base);	/* Type=notify: the socket listens */
 
 	event_base_dispatch(benv->base);
+	sdnotify_stopping();
 
 	benv->shutting_down = 1;
 	control_shutdown();

@@ -4,7 +4,8 @@
  * stdin (how a token reaches it: never argv, never the environment), its
  * merged stdout and stderr read line by line, and a timeout that kills the
  * whole group.  on_exit runs once the child has exited and its output is
- * read; the proc is freed right after it returns.
+ * read; the proc is freed right after it returns.  Every child gets
+ * PDEATH_SIGNAL when the backend dies (common/pdeath.c): none outlives it.
  */
 #include <sys/queue.h>
 #include <sys/types.h>
@@ -24,6 +25,7 @@
 
 #include "backend/backend.h"
 #include "common/log.h"
+#include "common/pdeath.h"
 
 #define PROC_MAX_INPUT		4096	/* fits a pipe buffer: written at once */
 #define PROC_DRAIN_WAIT		5	/* seconds to wait for output after exit */
@@ -45,6 +47,7 @@ struct proc {
 };
 
 static LIST_HEAD(, proc)	procs = LIST_HEAD_INITIALIZER(procs);
+static pid_t			proc_parent;	/* getpid() before fork, for pdeath_arm */
 
 static const char *const	proc_default_env[] = {
 	"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
@@ -258,6 +261,8 @@ proc_child(const struct proc_spec *spec, int in_fd, int out_fd)
 		    euid != spec->uid || suid != spec->uid)
 			_exit(127);
 	}
+	if (pdeath_arm(proc_parent) == -1)	/* die with the backend */
+		_exit(127);
 	if (chdir(spec->cwd != NULL ? spec->cwd : "/") == -1) {
 		dprintf(STDERR_FILENO, "cannot enter %s: %s\n",
 		    spec->cwd != NULL ? spec->cwd : "/", strerror(errno));
@@ -287,6 +292,7 @@ proc_start(const struct proc_spec *spec, char *err, size_t errlen)
 		goto syserr;
 	if (!spec->inherit_output && pipe2(outp, O_CLOEXEC) == -1)
 		goto syserr;
+	proc_parent = getpid();
 	if ((pid = fork()) == -1)
 		goto syserr;
 	if (pid == 0)

@@ -3,10 +3,12 @@
  * or as DAVIT_USER.  Before it reads any network input it has, in order:
  * connected to the backend as DAVIT_USER and asked it for its settings
  * (frontend.config: the listen address, session lifetimes, the webhook
- * secret), opened the www directory and the listening socket; then it drops
- * to DAVIT_USER for good (setgroups, setresgid, setresuid, checked with
- * getresuid, no way back to root) and sets no_new_privs.  Started as root
- * and unable to drop, it refuses to run.  It never reads .env.
+ * secret), opened the www directory and the listening socket (or taken
+ * the one systemd passed, listenfd.c); then it drops to DAVIT_USER for good
+ * (setgroups, setresgid, setresuid, checked with getresuid, no way back to
+ * root) and sets no_new_privs.  Started as root and unable to drop, it
+ * refuses to run.  Spawned by the backend, it dies with it (pdeath.c).  It
+ * never reads .env.
  */
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -32,18 +34,21 @@
 
 #include "common/json.h"
 #include "common/log.h"
+#include "common/pdeath.h"
 #include "frontend/frontend.h"
+#include "frontend/listenfd.h"
 
 #define FE_DEFAULT_SOCKET	"/run/davit/backend.sock"
 #define FE_DEFAULT_USER		"davit"
 #define FE_BOOT_RETRY_MAX	10	/* seconds between tries at start */
 
 static void __attribute__((noreturn))
-usage(void)
+usage(int status)
 {
-	fprintf(stderr, "usage: davit-frontend [-v] [--socket PATH] "
+	fprintf(status == 0 ? stdout : stderr,
+	    "usage: davit-frontend [-v] [--socket PATH] "
 	    "[--user NAME] [--www DIR]\n");
-	exit(2);
+	exit(status);
 }
 
 /* "host:port" or "[v6]:port", as DAVIT_LISTEN; bound before the drop */
@@ -208,6 +213,7 @@ main(int argc, char *argv[])
 		{ "user", required_argument, NULL, 'u' },
 		{ "www", required_argument, NULL, 'w' },
 		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct event	*ev_term, *ev_int;
@@ -217,6 +223,7 @@ main(int argc, char *argv[])
 	int		 ch, verbose = 0, root, backend_fd;
 
 	log_init("davit-frontend", 0);
+	pdeath_save();		/* the drop clears it: pdeath_rearm below */
 	fenv->socket_path = FE_DEFAULT_SOCKET;
 	fenv->user = FE_DEFAULT_USER;
 	while ((ch = getopt_long(argc, argv, "v", longopts, NULL)) != -1) {
@@ -233,12 +240,14 @@ main(int argc, char *argv[])
 		case 'v':
 			verbose++;
 			break;
+		case 'h':
+			usage(0);
 		default:
-			usage();
+			usage(2);
 		}
 	}
 	if (optind != argc)
-		usage();
+		usage(2);
 	log_setverbose(verbose);
 	if (sodium_init() == -1)
 		fatalx("sodium_init failed");
@@ -267,9 +276,11 @@ main(int argc, char *argv[])
 	if (www == NULL)
 		www = fenv->cfg.www_dir;
 	fenv->www_fd = www_open(www);
-	fenv->listen_fd = listen_open(fenv->cfg.listen);
+	if ((fenv->listen_fd = listenfd_take()) == -1)	/* systemd's socket */
+		fenv->listen_fd = listen_open(fenv->cfg.listen);
 	if (root)
 		drop_privileges(fenv->uid, fenv->gid);
+	pdeath_rearm();		/* spawned: die with the backend */
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1)
 		fatal("prctl(PR_SET_NO_NEW_PRIVS)");
 	limit_resources();

@@ -6,12 +6,15 @@
 #   3. meson build + test in build-asan/  -Db_sanitize=address,undefined
 #   4. libFuzzer targets in build-fuzz/   clang, -Dfuzz=true, FUZZ_SECONDS each (default 20)
 #   5. tests/integration/t_*.sh           in order, against build-asan's binaries
-#   6. node tests/browser/run.mjs         if it exists
+#   6. tests/system/t_systemd.sh          davit's units under a real systemd (nspawn),
+#                                         with build-release via scripts/install.sh
+#   7. node tests/browser/run.mjs         if it exists
 #
 # Usage: scripts/test.sh [--quick] [--only PATTERN]
 #   --quick         skip fuzzing and the browser tests
 #   --only PATTERN  only build build-asan and run the integration scripts whose
-#                   name matches PATTERN (a bash extended regex, e.g. 't_1|webhook')
+#                   name matches PATTERN (a bash extended regex, e.g. 't_1|webhook');
+#                   the system test runs if PATTERN matches t_systemd
 # Env: FUZZ_SECONDS (20), INTEGRATION_TIMEOUT (900 s per script),
 #      KEEP=1 (integration tests keep their temp dirs).
 # Logs: tests/artifacts/. The last line is "N passed, N failed"; the exit
@@ -23,7 +26,7 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
 
 usage() {
-	sed -n '2,20s/^# \{0,1\}//p' "$0"
+	sed -n '2,23s/^# \{0,1\}//p' "$0"
 }
 
 quick=0
@@ -285,6 +288,30 @@ if [ "$n_int" -eq 0 ]; then
 		record fail "integration: no script matches '$only'"
 	else
 		summary+=("NOTE  integration: no tests/integration/t_*.sh")
+	fi
+fi
+
+# ----------------------------------------------------------------- system --
+# The units under a real systemd: exit 77 means systemd cannot boot in
+# systemd-nspawn on this machine, reported as SKIP (never silently).
+if [ -z "$only" ] || [[ t_systemd =~ $only ]]; then
+	section "system: tests/system/t_systemd.sh"
+	start=$SECONDS
+	rc=0
+	DAVIT_SRC=$ROOT DAVIT_ARTIFACTS=$ART/system \
+		timeout -k 30 "$INTEGRATION_TIMEOUT" bash tests/system/t_systemd.sh </dev/null >"$ART/system.log" 2>&1 || rc=$?
+	dur=$((SECONDS - start))
+	if [ "$rc" -eq 0 ]; then
+		grep -E ' (ok|\.\.) \[' "$ART/system.log" | tail -n 30 || true
+		record pass "system: t_systemd" "${dur}s"
+	elif [ "$rc" -eq 77 ]; then
+		why=$(grep -m1 '^SKIP: ' "$ART/system.log" || echo "SKIP: (no reason printed)")
+		echo "$why"
+		summary+=("SKIP  system: t_systemd  (${why#SKIP: })")
+	else
+		echo "---- t_systemd failed (exit $rc); last lines of tests/artifacts/system.log:"
+		grep -v '^\[' "$ART/system.log" | tail -n 120
+		record fail "system: t_systemd" "exit $rc, ${dur}s"
 	fi
 fi
 
