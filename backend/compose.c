@@ -69,11 +69,12 @@ struct crun {
 	int			 down_step;	/* the first step taking containers down, or 0 */
 	int			 up_step;	/* runs whenever down_step has run, or 0 */
 	int			 restoring;	/* running it after a failure */
-	void			(*plan)(struct crun *);	/* adds steps once the first ran */
+	int			(*plan)(struct crun *);	/* adds steps once the first ran */
 	int			 collect;	/* step 0's output: the file's services */
 	int			 nfile;		/* services "config --services" named */
 	int			 nothers;	/* of them, those not in DAVIT_SERVICES */
 	char			 other[CONFIG_MAX_SERVICE_NAME + 1];	/* the first */
+	char			 in_file[CONFIG_MAX_SERVICES];	/* listed and named by it */
 	char			*service;
 	char			 err[PROTO_MAX_MESSAGE];
 	void			(*done)(struct crun *, int);
@@ -351,13 +352,19 @@ static void
 crun_collect(struct crun *c, const char *line, size_t len)
 {
 	char	name[CONFIG_MAX_SERVICE_NAME + 1];
+	size_t	k;
 
 	if (!service_name_valid(line, len))
 		return;
 	memcpy(name, line, len);
 	name[len] = '\0';
 	c->nfile++;
-	if (!config_has_service(&benv->cfg, name) && c->nothers++ == 0)
+	for (k = 0; k < benv->cfg.nservices; k++)
+		if (strcmp(benv->cfg.services[k], name) == 0) {
+			c->in_file[k] = 1;
+			return;
+		}
+	if (c->nothers++ == 0)
 		snprintf(c->other, sizeof(c->other), "%s", name);
 }
 
@@ -386,10 +393,13 @@ crun_exited(void *arg, int status, int timed_out)
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 0 && !c->j->timed_out) {
 		c->step++;
 		if (c->plan != NULL && c->step == c->nsteps) {
-			void	(*plan)(struct crun *) = c->plan;
+			int	(*plan)(struct crun *) = c->plan;
 
 			c->plan = NULL;
-			plan(c);
+			if (plan(c) == -1) {
+				c->done(c, 0);
+				return;
+			}
 		}
 		crun_next(c);
 		return;
@@ -533,23 +543,30 @@ crun_untouched(const struct crun *c)
 	return c->down_step == 0 || c->step < c->down_step;
 }
 
-/* step i: words, then every listed service, NULL-terminated */
-static void
+/*
+ * step i: words, then every listed service that the compose file has,
+ * NULL-terminated; the number of services
+ */
+static size_t
 crun_step_services(struct crun *c, int i, const char *w0, const char *w1,
     const char *w2)
 {
 	const char	*words[] = { w0, w1, w2 };
-	size_t		 n = 0, k;
+	size_t		 n = 0, k, nsvc = 0;
 
 	for (k = 0; k < 3 && words[k] != NULL; k++)
 		c->steps[i][n++] = words[k];
 	for (k = 0; k < benv->cfg.nservices; k++)
-		c->steps[i][n++] = benv->cfg.services[k];
+		if (c->in_file[k]) {
+			c->steps[i][n++] = benv->cfg.services[k];
+			nsvc++;
+		}
 	c->steps[i][n] = NULL;
+	return nsvc;
 }
 
-/* after "config --services": down and up, or by name */
-static void
+/* after "config --services": down and up, or by name; -1 with c->err */
+static int
 stack_plan(struct crun *c)
 {
 	char	other[DOCKER_NAME_MAX + 1];
@@ -566,7 +583,7 @@ stack_plan(struct crun *c)
 		c->nsteps = 4;
 		c->down_step = 2;
 		c->up_step = 3;
-		return;
+		return 0;
 	}
 	if (c->nothers > 0)
 		job_log(c->j, "davit: the compose file has %d service%s not in "
@@ -580,13 +597,19 @@ stack_plan(struct crun *c)
 		job_log(c->j, "davit: the project's services are not known%s: "
 		    "only the listed ones are rebuilt, by name", nengine == -1 ?
 		    " (the engine is not synced)" : " (config named none)");
-	crun_step_services(c, 1, "build", NULL, NULL);
+	/* no name would mean every service: never */
+	if (crun_step_services(c, 1, "build", NULL, NULL) == 0) {
+		msgf(c->err, sizeof(c->err), "compose config --services names "
+		    "none of DAVIT_SERVICES");
+		return -1;
+	}
 	crun_step_services(c, 2, "stop", NULL, NULL);
 	crun_step_services(c, 3, "rm", "-f", NULL);
 	crun_step_services(c, 4, "up", "-d", "--no-deps");
 	c->nsteps = 5;
 	c->down_step = 2;
 	c->up_step = 4;
+	return 0;
 }
 
 static void

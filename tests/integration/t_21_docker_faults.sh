@@ -201,6 +201,14 @@ r=$(req stack.rebuild)
 j=$(job_wait "$(jq -r .result.job <<<"$r")")
 assert_eq "$(jq -r .state <<<"$j")" succeeded "stack.rebuild by name: $j"
 assert_eq "$(tr '\n' ',' <"$T/compose.calls")" "-p $P config --services,-p $P build --force-rm web,-p $P stop web,-p $P rm -f web,-p $P up -d --no-deps web," "by name"
+# a compose file without any listed service: nothing is built or stopped
+printf 'db\n' >"$T/compose.services"
+: >"$T/compose.calls"
+r=$(req stack.rebuild)
+j=$(job_wait "$(jq -r .result.job <<<"$r")")
+assert_eq "$(jq -r .state <<<"$j")" failed "stack.rebuild without a listed service in the file: $j"
+assert_contains "$(jq -r .error <<<"$j")" "names none of DAVIT_SERVICES; the running containers were left alone"
+assert_eq "$(tr '\n' ',' <"$T/compose.calls")" "-p $P config --services," "nothing after it"
 # a "config --services" that fails: the job fails before anything is touched
 echo "config" >"$T/compose.breaks"
 printf '#!/bin/sh\necho "$*" >>"%s"\necho "config breaks"; exit 1\n' "$T/compose.calls" >"$T/bin/docker-compose"
