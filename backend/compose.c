@@ -544,8 +544,9 @@ crun_untouched(const struct crun *c)
 }
 
 /*
- * step i: words, then every listed service that the compose file has,
- * NULL-terminated; the number of services
+ * step i: words, then every listed service that the compose file has (all
+ * of them when "config --services" named none at all), NULL-terminated;
+ * the number of services
  */
 static size_t
 crun_step_services(struct crun *c, int i, const char *w0, const char *w1,
@@ -557,7 +558,7 @@ crun_step_services(struct crun *c, int i, const char *w0, const char *w1,
 	for (k = 0; k < 3 && words[k] != NULL; k++)
 		c->steps[i][n++] = words[k];
 	for (k = 0; k < benv->cfg.nservices; k++)
-		if (c->in_file[k]) {
+		if (c->nfile == 0 || c->in_file[k]) {
 			c->steps[i][n++] = benv->cfg.services[k];
 			nsvc++;
 		}
