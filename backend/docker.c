@@ -747,8 +747,9 @@ restart_loop_check(size_t i, const struct docker_container *c, long long now)
 	dk.loop[i].count += more;
 	if (dk.loop[i].count >= DOCKER_RESTART_LOOP && !dk.loop[i].notified) {
 		dk.loop[i].notified = 1;
-		notify_critical("service.restarting", "service %s restarted %lld "
-		    "times within %d s (now %s, last exit code %lld)",
+		notify_critical_service("service.restarting",
+		    benv->cfg.services[i], "service %s restarted %lld times "
+		    "within %d s (now %s, last exit code %lld)",
 		    benv->cfg.services[i], dk.loop[i].count, DOCKER_RESTART_WINDOW,
 		    docker_state_name(c->state), c->exit_code);
 	}

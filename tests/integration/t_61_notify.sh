@@ -111,6 +111,7 @@ pass "failed jobs of two services: one notification each"
 wait_for -t 60 kind_sent service.restarting || fail "no service.restarting notification: $(cat "$T/notifications.jsonl")"
 n=$(note service.restarting)
 assert_contains "$n" "service crash restarted" "the restart loop names the service"
+assert_eq "$(jq -r .service <<<"$n")" crash "and says it in its own field"
 assert_not_contains "$n" "service web" "web is not in a loop"
 r=$(proto '{"id":1,"op":"services.list"}')
 [ "$(jq -r '.result.services[] | select(.service == "crash") | .restarts' <<<"$r")" -ge 3 ] ||
