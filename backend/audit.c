@@ -31,6 +31,7 @@
 #define AUDIT_KEEP		4	/* rotated files: path.1 (newest) .. path.4 */
 #define AUDIT_SUMMARY_SECS	60	/* read-only requests: one line at most this often */
 #define AUDIT_MAX_DEFAULT	(64LL * 1024 * 1024)	/* when there is no config (tests) */
+#define AUDIT_SUMMARY_UIDS	8	/* peers' uids named in one summary */
 
 /* ops that change nothing: counted, not written a line each */
 static const char *const audit_quiet_ops[] = {
@@ -46,6 +47,8 @@ static struct {
 	long long	 max;		/* DAVIT_AUDIT_MAX */
 	long long	 since_ms;	/* the first request counted, 0: none */
 	unsigned long	 ok[AUDIT_NQUIET], failed[AUDIT_NQUIET];
+	uid_t		 uids[AUDIT_SUMMARY_UIDS];	/* who asked, the first few */
+	size_t		 nuids;
 	struct event	*summary_ev, *hup_ev;
 } au;
 
@@ -270,11 +273,17 @@ audit_summary_flush(void)
 		}
 	yajl_gen_map_close(g);
 	json_kint(g, "requests", total);
+	json_key(g, "uids");
+	yajl_gen_array_open(g);
+	for (i = 0; i < au.nuids; i++)
+		yajl_gen_integer(g, au.uids[i]);
+	yajl_gen_array_close(g);
 	yajl_gen_map_close(g);
 	line = json_gen_take(g, &len);
 	yajl_gen_free(g);
 	memset(au.ok, 0, sizeof(au.ok));
 	memset(au.failed, 0, sizeof(au.failed));
+	au.nuids = 0;
 	au.since_ms = 0;
 	/* straight to the file: a rotation flushes the summary first */
 	line[len] = '\n';
@@ -308,6 +317,11 @@ audit_count(const struct ctl_request *cr, const struct proto_error *err)
 		au.ok[i]++;
 	else
 		au.failed[i]++;
+	for (i = 0; i < au.nuids; i++)
+		if (au.uids[i] == cr->uid)
+			break;
+	if (i == au.nuids && au.nuids < AUDIT_SUMMARY_UIDS)
+		au.uids[au.nuids++] = cr->uid;
 	return 1;
 }
 

@@ -63,6 +63,7 @@ s=$(grep '"kind":"requests.summary"' "$T/log/audit.moved") || fail "no summary i
 assert_eq "$(jq -c .ok <<<"$s")" '{"hello":300,"project.get":100,"services.list":200}' "the summary's counts"
 assert_eq "$(jq -c .failed <<<"$s")" '{"job.get":5}' "the failed ones"
 assert_eq "$(jq -r .requests <<<"$s")" 605 "in all"
+assert_eq "$(jq -c .uids <<<"$s")" '[0]' "who asked"
 r=$(proto '{"id":7,"op":"service.stop","args":{"service":"db"}}')
 assert_contains "$r" not_allowed
 assert_file_contains "$AUDIT" '"op":"service.stop","id":7'

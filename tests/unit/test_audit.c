@@ -213,6 +213,8 @@ test_quiet_ops_summarized(void **state)
 	assert_null(json_get(json_get(v, "ok"), "job.get"));
 	assert_int_equal(json_get(json_get(v, "failed"), "job.get")->u.number.i, 1);
 	assert_int_equal(json_get(v, "requests")->u.number.i, 6);
+	assert_int_equal(json_get(v, "uids")->u.array.len, 1);
+	assert_int_equal(json_get(v, "uids")->u.array.values[0]->u.number.i, 995);
 	assert_non_null(json_get_str(v, "since"));
 	yajl_tree_free(v);
 	free(log);
