@@ -185,6 +185,7 @@ main(int argc, char *argv[])
 		fatalx("cannot set up signal handling");
 
 	audit_open(benv->cfg.audit_log);
+	audit_start(benv->base, benv->cfg.audit_max);
 	jobs_init();
 	control_init();
 	if (notify_init)

@@ -75,7 +75,10 @@ void	 ctl_request_complete(struct ctl_request *cr, yajl_gen g,
 
 /* audit.c: one JSON line per request, file updates, Docker actions */
 void	 audit_open(const char *path);
-void	 audit_close(void);
+/* rotation past max bytes; with base, the summary timer and SIGHUP's reopen */
+void	 audit_start(struct event_base *base, long long max);
+void	 audit_reopen(void);
+void	 audit_close(void);	/* writes the pending summary first */
 void	 audit_request(const struct ctl_request *cr, const struct proto_error *err);
 /* a free-form record: kind ("git.pull", "docker.restart", ...) and a JSON object */
 void	 audit_record(const char *kind, const char *json_object);

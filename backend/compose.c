@@ -9,6 +9,15 @@
  * Also the jobs of the service and stack ops: start, stop and restart go
  * through the Engine API (docker_service_act), one service after the other;
  * rebuilds through compose.
+ *
+ * Rule: a stack rebuild (and so a deploy) acts on the services of
+ * DAVIT_SERVICES only.  "down" (which takes every service of the project
+ * down) is used only when nothing else belongs to the project: not in the
+ * compose file ("config --services", run first) and not among the project's
+ * containers as the Engine shows them (a service of another profile or
+ * file, an orphan).  Otherwise, or when either is not known, the listed
+ * services are built, stopped, removed and brought up by name, with
+ * --no-deps so that a dependency (a database) is not recreated.
  */
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -28,7 +37,8 @@
 #define COMPOSE_DEFAULT_PATH	"/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 #define COMPOSE_DEFAULT_SOCKET	"/var/run/docker.sock"
 #define COMPOSE_ENV_MAX		4096		/* one variable */
-#define COMPOSE_MAX_STEPS	3
+#define COMPOSE_MAX_STEPS	5		/* config, build, stop, rm, up */
+#define COMPOSE_STEP_ARGS	(CONFIG_MAX_SERVICES + 4)	/* "up -d --no-deps" SVC... NULL */
 
 enum compose_found {
 	CF_NONE = -1,
@@ -54,10 +64,17 @@ static struct {
 /* a sequence of compose commands for one job */
 struct crun {
 	struct job		*j;
-	const char		*steps[COMPOSE_MAX_STEPS][6];	/* NULL-terminated */
+	const char		*steps[COMPOSE_MAX_STEPS][COMPOSE_STEP_ARGS];	/* NULL-terminated */
 	int			 nsteps, step;
-	int			 up_step;	/* runs whenever "down" has run, or 0 */
+	int			 down_step;	/* the first step taking containers down, or 0 */
+	int			 up_step;	/* runs whenever down_step has run, or 0 */
 	int			 restoring;	/* running it after a failure */
+	int			(*plan)(struct crun *);	/* adds steps once the first ran */
+	int			 collect;	/* step 0's output: the file's services */
+	int			 nfile;		/* services "config --services" named */
+	int			 nothers;	/* of them, those not in DAVIT_SERVICES */
+	char			 other[CONFIG_MAX_SERVICE_NAME + 1];	/* the first */
+	char			 in_file[CONFIG_MAX_SERVICES];	/* listed and named by it */
 	char			*service;
 	char			 err[PROTO_MAX_MESSAGE];
 	void			(*done)(struct crun *, int);
@@ -307,12 +324,58 @@ compose_envp(void)
 	return envp;
 }
 
+/* a compose service name: [a-zA-Z0-9][a-zA-Z0-9._-]*, bounded */
+static int
+service_name_valid(const char *s, size_t len)
+{
+	size_t	i;
+
+	if (len == 0 || len > CONFIG_MAX_SERVICE_NAME)
+		return 0;
+	for (i = 0; i < len; i++) {
+		if ((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
+		    (s[i] >= '0' && s[i] <= '9'))
+			continue;
+		if (i == 0 || (s[i] != '.' && s[i] != '_' && s[i] != '-'))
+			return 0;
+	}
+	return 1;
+}
+
+/*
+ * "config --services": one service a line.  stderr comes in the same
+ * stream, so a line that is not a service name is skipped; one that looks
+ * like a name but is not listed counts as another service, which only
+ * makes the rebuild go by name: the safe side.
+ */
+static void
+crun_collect(struct crun *c, const char *line, size_t len)
+{
+	char	name[CONFIG_MAX_SERVICE_NAME + 1];
+	size_t	k;
+
+	if (!service_name_valid(line, len))
+		return;
+	memcpy(name, line, len);
+	name[len] = '\0';
+	c->nfile++;
+	for (k = 0; k < benv->cfg.nservices; k++)
+		if (strcmp(benv->cfg.services[k], name) == 0) {
+			c->in_file[k] = 1;
+			return;
+		}
+	if (c->nothers++ == 0)
+		snprintf(c->other, sizeof(c->other), "%s", name);
+}
+
 static void
 crun_line(void *arg, const char *line, size_t len)
 {
 	struct crun	*c = arg;
 
 	job_logn(c->j, line, len);
+	if (c->collect && c->step == 0 && !c->restoring)
+		crun_collect(c, line, len);
 }
 
 static void
@@ -329,6 +392,15 @@ crun_exited(void *arg, int status, int timed_out)
 	}
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 0 && !c->j->timed_out) {
 		c->step++;
+		if (c->plan != NULL && c->step == c->nsteps) {
+			int	(*plan)(struct crun *) = c->plan;
+
+			c->plan = NULL;
+			if (plan(c) == -1) {
+				c->done(c, 0);
+				return;
+			}
+		}
 		crun_next(c);
 		return;
 	}
@@ -343,8 +415,9 @@ crun_exited(void *arg, int status, int timed_out)
 		    what, WTERMSIG(status));
 	else
 		msgf(c->err, sizeof(c->err), "compose %s failed", what);
-	/* once "down" has run, failed or cut short, the app goes up again */
-	if (c->up_step > 0 && c->step == c->up_step - 1 && !benv->shutting_down) {
+	/* once "down" (or stop, rm) has run, failed or cut short, the app goes up again */
+	if (c->up_step > 0 && c->step >= c->down_step && c->step < c->up_step &&
+	    !benv->shutting_down) {
 		job_log(c->j, "davit: %s; bringing the services up again", c->err);
 		c->restoring = 1;
 		c->step = c->up_step;
@@ -377,7 +450,7 @@ crun_next(struct crun *c)
 		argv[n++] = benv->cfg.compose_file;
 	}
 	for (i = 0; c->steps[c->step][i] != NULL; i++) {
-		if (n + 1 >= COMPOSE_MAX_ARGV)
+		if (n + 2 >= COMPOSE_MAX_ARGV)	/* and --force-rm */
 			fatalx("%s: too many arguments", __func__);
 		argv[n++] = c->steps[c->step][i];
 		/*
@@ -463,15 +536,91 @@ crun_free(struct crun *c)
 	free(c);
 }
 
+/* 1 while no step that takes containers down has run */
+static int
+crun_untouched(const struct crun *c)
+{
+	return c->down_step == 0 || c->step < c->down_step;
+}
+
+/*
+ * step i: words, then every listed service that the compose file has (all
+ * of them when "config --services" named none at all), NULL-terminated;
+ * the number of services
+ */
+static size_t
+crun_step_services(struct crun *c, int i, const char *w0, const char *w1,
+    const char *w2)
+{
+	const char	*words[] = { w0, w1, w2 };
+	size_t		 n = 0, k, nsvc = 0;
+
+	for (k = 0; k < 3 && words[k] != NULL; k++)
+		c->steps[i][n++] = words[k];
+	for (k = 0; k < benv->cfg.nservices; k++)
+		if (c->nfile == 0 || c->in_file[k]) {
+			c->steps[i][n++] = benv->cfg.services[k];
+			nsvc++;
+		}
+	c->steps[i][n] = NULL;
+	return nsvc;
+}
+
+/* after "config --services": down and up, or by name; -1 with c->err */
+static int
+stack_plan(struct crun *c)
+{
+	char	other[DOCKER_NAME_MAX + 1];
+	int	nengine;
+
+	nengine = docker_unlisted_services(other, sizeof(other));
+	if (c->nfile > 0 && c->nothers == 0 && nengine == 0) {
+		job_log(c->j, "davit: DAVIT_SERVICES covers every service of the "
+		    "project: build, down, up");
+		c->steps[1][0] = "build";
+		c->steps[2][0] = "down";
+		c->steps[3][0] = "up";
+		c->steps[3][1] = "-d";
+		c->nsteps = 4;
+		c->down_step = 2;
+		c->up_step = 3;
+		return 0;
+	}
+	if (c->nothers > 0)
+		job_log(c->j, "davit: the compose file has %d service%s not in "
+		    "DAVIT_SERVICES (%s): only the listed ones are rebuilt, by "
+		    "name", c->nothers, c->nothers > 1 ? "s" : "", c->other);
+	else if (nengine > 0)
+		job_log(c->j, "davit: the project has containers of %d service%s "
+		    "not in DAVIT_SERVICES (%s): only the listed ones are "
+		    "rebuilt, by name", nengine, nengine > 1 ? "s" : "", other);
+	else
+		job_log(c->j, "davit: the project's services are not known%s: "
+		    "only the listed ones are rebuilt, by name", nengine == -1 ?
+		    " (the engine is not synced)" : " (config named none)");
+	/* no name would mean every service: never */
+	if (crun_step_services(c, 1, "build", NULL, NULL) == 0) {
+		msgf(c->err, sizeof(c->err), "compose config --services names "
+		    "none of DAVIT_SERVICES");
+		return -1;
+	}
+	crun_step_services(c, 2, "stop", NULL, NULL);
+	crun_step_services(c, 3, "rm", "-f", NULL);
+	crun_step_services(c, 4, "up", "-d", "--no-deps");
+	c->nsteps = 5;
+	c->down_step = 2;
+	c->up_step = 4;
+	return 0;
+}
+
 static void
 crun_stack_rebuild_steps(struct crun *c)
 {
-	c->steps[0][0] = "build";
-	c->steps[1][0] = "down";
-	c->steps[2][0] = "up";
-	c->steps[2][1] = "-d";
-	c->nsteps = 3;
-	c->up_step = 2;
+	c->steps[0][0] = "config";
+	c->steps[0][1] = "--services";
+	c->nsteps = 1;
+	c->collect = 1;
+	c->plan = stack_plan;
 }
 
 static void
@@ -584,7 +733,7 @@ djob_rebuilt(struct crun *c, int ok)
 
 	snprintf(err, sizeof(err), "%s", c->err[0] != '\0' ? c->err :
 	    "compose failed");
-	if (j->op == OP_STACK_REBUILD && !ok && c->step == 0 && !j->timed_out) {
+	if (j->op == OP_STACK_REBUILD && !ok && crun_untouched(c) && !j->timed_out) {
 		snprintf(err + strlen(err), sizeof(err) - strlen(err),
 		    "; the running containers were left alone");
 	}
@@ -652,7 +801,7 @@ stack_rebuilt(struct crun *c, int ok)
 	struct job	*j = c->j;
 
 	if (!ok && c->err[0] != '\0') {
-		job_log(j, "davit: %s%s", c->err, c->step == 0 ?
+		job_log(j, "davit: %s%s", c->err, crun_untouched(c) ?
 		    "; the running containers were left alone" : "");
 	}
 	audit_compose(j, "docker.stack_rebuild", NULL, ok ? "ok" :

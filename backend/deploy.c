@@ -1,7 +1,9 @@
 /*
  * Deploys: fetch -> fast-forward pull -> rebuild (build first; down and
- * up -d only when the build succeeded) -> verify that every listed service
- * runs, and is healthy where it has a healthcheck, within DAVIT_DEPLOY_VERIFY.
+ * up -d only when the build succeeded, or by name when the project has
+ * services outside DAVIT_SERVICES: compose.c) -> verify that every listed
+ * service runs, and is healthy where it has a healthcheck, within
+ * DAVIT_DEPLOY_VERIFY.
  *
  * A deploy is a job (op "deploy").  It comes from the dashboard, from the
  * socket, or from a verified GitHub push (webhook.push, which filters the

@@ -91,6 +91,10 @@ static struct {
 
 	struct docker_container	*cs;		/* the listed services' containers */
 	size_t			 ncs;
+	int			 nunlisted;	/* services of the project not listed */
+	char			 unlisted[DOCKER_NAME_MAX + 1];	/* the first */
+	int			 new_nunlisted;	/* the same, of the running sync */
+	char			 new_unlisted[DOCKER_NAME_MAX + 1];
 
 	int			 sync_running;
 	int			 sync_again;
@@ -626,6 +630,15 @@ docker_services_gen(yajl_gen g)
 }
 
 int
+docker_unlisted_services(char *name, size_t namelen)
+{
+	if (!dk.reachable)
+		return -1;
+	snprintf(name, namelen, "%s", dk.nunlisted > 0 ? dk.unlisted : "");
+	return dk.nunlisted;
+}
+
+int
 docker_engine_reachable(void)
 {
 	return dk.reachable;
@@ -734,8 +747,9 @@ restart_loop_check(size_t i, const struct docker_container *c, long long now)
 	dk.loop[i].count += more;
 	if (dk.loop[i].count >= DOCKER_RESTART_LOOP && !dk.loop[i].notified) {
 		dk.loop[i].notified = 1;
-		notify_critical("service.restarting", "service %s restarted %lld "
-		    "times within %d s (now %s, last exit code %lld)",
+		notify_critical_service("service.restarting",
+		    benv->cfg.services[i], "service %s restarted %lld times "
+		    "within %d s (now %s, last exit code %lld)",
 		    benv->cfg.services[i], dk.loop[i].count, DOCKER_RESTART_WINDOW,
 		    docker_state_name(c->state), c->exit_code);
 	}
@@ -901,6 +915,8 @@ sync_commit(void)
 	dk.ncs = n;
 	dk.new_cs = NULL;
 	dk.nnew = 0;
+	dk.nunlisted = dk.new_nunlisted;
+	memcpy(dk.unlisted, dk.new_unlisted, sizeof(dk.unlisted));
 	dk.sync_running = 0;
 	dk.last_ok_ms = json_now_ms();
 	if (first) {
@@ -947,7 +963,7 @@ sync_listed(struct dreq *r)
 	const struct docker_container	*old;
 	struct docker_container		*cs, *c;
 	char				 err[DOCKER_ERR_LEN], path[DOCKER_URL_MAX];
-	size_t				 n, i, keep = 0;
+	size_t				 n, i, j, keep = 0;
 	struct dreq			*ir;
 
 	if (dreq_check(r, ok_200) == -1) {
@@ -958,6 +974,21 @@ sync_listed(struct dreq *r)
 	    err, sizeof(err)) == -1) {
 		engine_lost("the engine's reply is malformed: %s", err);
 		return;
+	}
+	/* the services that are not listed: a stack rebuild must spare them */
+	dk.new_nunlisted = 0;
+	for (i = 0; i < n; i++) {
+		if (cs[i].service[0] == '\0' ||
+		    config_has_service(&benv->cfg, cs[i].service))
+			continue;
+		for (j = 0; j < i; j++)
+			if (strcmp(cs[j].service, cs[i].service) == 0)
+				break;
+		if (j < i)
+			continue;	/* counted */
+		if (dk.new_nunlisted++ == 0)
+			snprintf(dk.new_unlisted, sizeof(dk.new_unlisted), "%s",
+			    cs[i].service);
 	}
 	/* keep the containers of listed services, not "compose run" ones */
 	for (i = 0; i < n; i++)

@@ -41,7 +41,7 @@ struct job;
 #define DOCKER_RESTART_WINDOW	600		/* ... within these seconds: notify */
 
 /* compose */
-#define COMPOSE_MAX_ARGV	16
+#define COMPOSE_MAX_ARGV	(12 + CONFIG_MAX_SERVICES)	/* -p P -f F up -d --no-deps SVC... */
 #define COMPOSE_DETECT_TIMEOUT	30		/* seconds for "docker compose version" */
 #define COMPOSE_RESTORE_TIMEOUT	600		/* seconds for "up -d" after a failed "down" */
 #define COMPOSE_REDETECT_MS	10000		/* a missing compose is looked for again */
@@ -150,6 +150,12 @@ int	 docker_engine_down(char *why, size_t whylen);
 int	 docker_services_ready(char *why, size_t whylen);
 /* changes when a listed service's container is recreated or restarts */
 unsigned long long docker_services_fingerprint(void);
+/*
+ * How many services not in DAVIT_SERVICES have containers in the project
+ * (one-off ones too), as of the last sync, the first one's name in name;
+ * -1 when the engine is not synced.
+ */
+int	 docker_unlisted_services(char *name, size_t namelen);
 /* the services.list result value (for /api/state too) */
 void	 docker_services_gen(yajl_gen g);
 const char *docker_act_name(enum docker_act act);
@@ -172,7 +178,8 @@ void	 compose_shutdown(void);
 void	 docker_job_start(struct job *j);
 /*
  * For the deploy pipeline: compose build, then, only if it succeeded, down
- * and up -d.  Logs into j, keeps j->proc set while a child runs, and calls
+ * and up -d (or, when the project has services not in DAVIT_SERVICES, stop,
+ * rm -f and up -d --no-deps of the listed services, by name).  Logs into j, keeps j->proc set while a child runs, and calls
  * done(j, ok) once (also when the job timed out: then ok is 0).
  */
 void	 compose_stack_rebuild(struct job *j, void (*done)(struct job *j, int ok));

@@ -310,8 +310,9 @@ job_done(struct job *j, int exit, const char *errfmt, ...)
 	job_publish_state(j);
 	if (j->state == JOB_FAILED && job_is_critical(j)) {
 		snprintf(kind, sizeof(kind), "%s.failed", job_op_name(j));
-		notify_critical(kind, "%s%s%s failed: %s", job_op_name(j),
-		    j->service ? " " : "", j->service ? j->service : "",
+		notify_critical_service(kind, j->service, "%s%s%s failed: %s",
+		    job_op_name(j), j->service ? " " : "",
+		    j->service ? j->service : "",
 		    j->error ? j->error : "see the job's log");
 	}
 	if (jobs_current == j)

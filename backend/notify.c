@@ -5,9 +5,11 @@
  *
  * Sending never blocks the event loop or a deploy: messages go into a
  * bounded queue served by one worker thread (libcurl's easy interface, with
- * timeouts), each retried with backoff.  A kind of message is sent at most
- * once per NOTIFY_MIN_INTERVAL; what is held back is sent when the interval
- * is over, its newest text with the count of the others.
+ * timeouts), each retried with backoff.  A kind of message, for one service
+ * (a failed job of kind K for service S is counted apart from K for another
+ * service, or for the whole stack), is sent at most once per
+ * NOTIFY_MIN_INTERVAL; what is held back is sent when the interval is over,
+ * its newest text with the count of the others.
  */
 #include <pthread.h>
 #include <stdarg.h>
@@ -29,7 +31,9 @@
 #define NOTIFY_TRIES		4	/* sends of one message at most */
 #define NOTIFY_TIMEOUT		10	/* seconds for one send */
 #define NOTIFY_MIN_INTERVAL	60	/* seconds between two of one kind */
-#define NOTIFY_KINDS		16
+#define NOTIFY_KEYS		128	/* kinds x services remembered */
+#define NOTIFY_KIND_MAX		32
+#define NOTIFY_SERVICE_MAX	64	/* CONFIG_MAX_SERVICE_NAME + 1 */
 
 struct notify_msg {
 	char	 kind[32];
@@ -45,13 +49,18 @@ static int			 notify_running, notify_stop;
 static char			*notify_url;
 static long long		 notify_sent, notify_failed;
 
-/* per kind: when it was last sent, what was held back since (loop thread only) */
-static struct {
-	char		kind[32];
+/*
+ * per kind and service: when it was last sent, what was held back since
+ * (loop thread only)
+ */
+struct notify_key {
+	char		kind[NOTIFY_KIND_MAX];
+	char		service[NOTIFY_SERVICE_MAX];	/* "" for none */
 	time_t		last;
 	unsigned	held;
 	char		held_text[NOTIFY_TEXT_MAX];	/* the newest held back */
-} notify_kinds[NOTIFY_KINDS];
+};
+static struct notify_key	 notify_keys[NOTIFY_KEYS];
 static struct event		*notify_flush_ev;	/* sends what was held back */
 
 static size_t
@@ -179,54 +188,87 @@ notify_worker(void *arg)
 	return NULL;
 }
 
+/* the flush runs when the first held-back key's interval is over */
 static void
 notify_flush_arm(void)
 {
-	struct timeval	tv = { NOTIFY_MIN_INTERVAL, 0 };
+	struct timeval	tv = { 0, 0 };
+	time_t		now = notify_clock(), due = 0, d;
+	size_t		i;
 
-	if (notify_flush_ev != NULL && !evtimer_pending(notify_flush_ev, NULL))
-		evtimer_add(notify_flush_ev, &tv);
+	if (notify_flush_ev == NULL)
+		return;
+	for (i = 0; i < NOTIFY_KEYS; i++) {
+		if (notify_keys[i].held == 0)
+			continue;
+		d = notify_keys[i].last + NOTIFY_MIN_INTERVAL;
+		if (due == 0 || d < due)
+			due = d;
+	}
+	if (due == 0)
+		return;
+	tv.tv_sec = due > now ? due - now : 0;
+	evtimer_add(notify_flush_ev, &tv);	/* replaces a pending one */
+}
+
+static void	notify_send(const char *, const char *, const char *, unsigned);
+
+/*
+ * The slot of kind and service: the one they had, else a free one, else the
+ * one sent longest ago (what it held back is sent first, not lost).
+ */
+static struct notify_key *
+notify_key_get(const char *kind, const char *service)
+{
+	struct notify_key	*k, *victim = NULL;
+	size_t			 i;
+
+	for (i = 0; i < NOTIFY_KEYS; i++) {
+		k = &notify_keys[i];
+		if (k->last != 0 && strcmp(k->kind, kind) == 0 &&
+		    strcmp(k->service, service) == 0)
+			return k;
+		if (victim == NULL || (victim->held > 0 && k->held == 0) ||
+		    ((victim->held > 0) == (k->held > 0) && k->last < victim->last))
+			victim = k;
+	}
+	k = victim;
+	if (k->held > 0)
+		notify_send(k->kind, k->service, k->held_text, k->held - 1);
+	memset(k, 0, sizeof(*k));
+	snprintf(k->kind, sizeof(k->kind), "%s", kind);
+	snprintf(k->service, sizeof(k->service), "%s", service);
+	return k;
 }
 
 /*
- * 1 when this kind may be sent now.  Otherwise it is held back: counted,
- * its text kept, and sent (with the count) once the interval is over.
+ * 1 when this kind may be sent now for this service.  Otherwise it is held
+ * back: counted, its text kept, and sent (with the count) once the interval
+ * is over.
  */
 static int
-notify_rate_ok(const char *kind, const char *text, unsigned *held)
+notify_rate_ok(const char *kind, const char *service, const char *text,
+    unsigned *held)
 {
-	time_t	now = notify_clock();
-	size_t	i, oldest = 0;
+	time_t			 now = notify_clock();
+	struct notify_key	*k = notify_key_get(kind, service);
 
-	for (i = 0; i < NOTIFY_KINDS; i++) {
-		if (strcmp(notify_kinds[i].kind, kind) == 0)
-			break;
-		if (notify_kinds[i].last < notify_kinds[oldest].last)
-			oldest = i;
-	}
-	if (i == NOTIFY_KINDS) {
-		i = oldest;
-		snprintf(notify_kinds[i].kind, sizeof(notify_kinds[i].kind), "%s", kind);
-		notify_kinds[i].last = 0;
-		notify_kinds[i].held = 0;
-	}
-	if (notify_kinds[i].last != 0 &&
-	    now - notify_kinds[i].last < NOTIFY_MIN_INTERVAL) {
-		notify_kinds[i].held++;
-		snprintf(notify_kinds[i].held_text,
-		    sizeof(notify_kinds[i].held_text), "%s", text);
+	if (k->last != 0 && now - k->last < NOTIFY_MIN_INTERVAL) {
+		k->held++;
+		snprintf(k->held_text, sizeof(k->held_text), "%s", text);
 		notify_flush_arm();
 		return 0;
 	}
-	*held = notify_kinds[i].held;
-	notify_kinds[i].held = 0;
-	notify_kinds[i].last = now;
+	*held = k->held;
+	k->held = 0;
+	k->last = now;
 	return 1;
 }
 
 /* builds the document and queues it for the worker */
 static void
-notify_send(const char *kind, const char *text, unsigned held)
+notify_send(const char *kind, const char *service, const char *text,
+    unsigned held)
 {
 	char		 full[NOTIFY_TEXT_MAX + 160];
 	yajl_gen	 g;
@@ -244,6 +286,7 @@ notify_send(const char *kind, const char *text, unsigned held)
 	json_kstr(g, "text", full);
 	json_kstr(g, "content", full);
 	json_kstr(g, "kind", kind);
+	json_kstr(g, "service", service[0] != '\0' ? service : NULL);
 	json_kstr(g, "project", benv->cfg.compose_project);
 	json_kint(g, "held_back", held);
 	json_ktime(g, "time", json_now_ms());
@@ -270,59 +313,63 @@ notify_send(const char *kind, const char *text, unsigned held)
 static void
 notify_flush(evutil_socket_t fd, short ev, void *arg)
 {
-	time_t	now = notify_clock();
-	size_t	i;
-	int	again = 0;
+	time_t			 now = notify_clock();
+	struct notify_key	*k;
+	size_t			 i;
 
-	for (i = 0; i < NOTIFY_KINDS; i++) {
-		if (notify_kinds[i].held == 0)
+	for (i = 0; i < NOTIFY_KEYS; i++) {
+		k = &notify_keys[i];
+		if (k->held == 0 || now - k->last < NOTIFY_MIN_INTERVAL)
 			continue;
-		if (now - notify_kinds[i].last < NOTIFY_MIN_INTERVAL) {
-			again = 1;
-			continue;
-		}
 		/* the newest one, and how many came since the last sent */
-		notify_send(notify_kinds[i].kind, notify_kinds[i].held_text,
-		    notify_kinds[i].held - 1);
-		notify_kinds[i].held = 0;
-		notify_kinds[i].last = now;
-		again = 1;	/* the next ones wait a whole interval again */
+		notify_send(k->kind, k->service, k->held_text, k->held - 1);
+		k->held = 0;
+		k->last = now;	/* the next ones wait a whole interval again */
 	}
-	if (again)
-		notify_flush_arm();
+	notify_flush_arm();
 }
 
-static int
-is_job_failure(const char *kind)
+static void
+notify_vcritical(const char *kind, const char *service, const char *fmt,
+    va_list ap)
 {
-	size_t	n = strlen(kind), m = strlen(".failed");
+	char		 text[NOTIFY_TEXT_MAX];
+	unsigned	 held = 0;
 
-	return n > m && strcmp(kind + n - m, ".failed") == 0;
+	vsnprintf(text, sizeof(text), fmt, ap);
+	log_warnx("critical: %s: %s", kind, text);
+	if (notify_url == NULL || !notify_running)
+		return;
+	if (service == NULL)
+		service = "";
+	if (!notify_rate_ok(kind, service, text, &held)) {
+		log_info("notification %s%s%s held back: at most one a %d s, the "
+		    "next one says how many", kind, service[0] ? " for " : "",
+		    service, NOTIFY_MIN_INTERVAL);
+		return;
+	}
+	notify_send(kind, service, text, held);
 }
 
 void
 notify_critical(const char *kind, const char *fmt, ...)
 {
-	char		 text[NOTIFY_TEXT_MAX];
-	va_list		 ap;
-	unsigned	 held = 0;
+	va_list	ap;
 
 	va_start(ap, fmt);
-	vsnprintf(text, sizeof(text), fmt, ap);
+	notify_vcritical(kind, NULL, fmt, ap);
 	va_end(ap);
-	log_warnx("critical: %s: %s", kind, text);
-	if (notify_url == NULL || !notify_running)
-		return;
-	/*
-	 * Failed jobs are each sent (the job queue spaces them out); the
-	 * conditions that repeat by themselves are rate-limited.
-	 */
-	if (!is_job_failure(kind) && !notify_rate_ok(kind, text, &held)) {
-		log_info("notification %s held back: at most one a %d s, the "
-		    "next one says how many", kind, NOTIFY_MIN_INTERVAL);
-		return;
-	}
-	notify_send(kind, text, held);
+}
+
+void
+notify_critical_service(const char *kind, const char *service,
+    const char *fmt, ...)
+{
+	va_list	ap;
+
+	va_start(ap, fmt);
+	notify_vcritical(kind, service, fmt, ap);
+	va_end(ap);
 }
 
 void

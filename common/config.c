@@ -151,6 +151,8 @@ static const struct config_key config_keys[] = {
 	    "davit", 0, 0, 0 },
 	{ "DAVIT_AUDIT_LOG", CT_ABSPATH, OFF(audit_log),
 	    "/var/log/davit/audit.jsonl", 0, 0, 0 },
+	{ "DAVIT_AUDIT_MAX", CT_INT, OFF(audit_max),
+	    "67108864", 65536, 1073741824, 0 },	/* bytes: 64 MiB, 64 KiB..1 GiB */
 	{ "DAVIT_NOTIFY_URL", CT_HTTP_URL, OFF(notify_url),
 	    NULL, 0, 0, 0 },
 	{ "DAVIT_GITHUB_REPO", CT_GITHUB_REPO, OFF(github_repo),

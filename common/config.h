@@ -39,6 +39,7 @@ struct davit_config {
 	char	*www_dir;		/* DAVIT_WWW_DIR, NULL = next to the binaries */
 	int	 stop_timeout;		/* DAVIT_STOP_TIMEOUT seconds, default 10, 0..3600 */
 	int	 job_timeout;		/* DAVIT_JOB_TIMEOUT seconds, default 1800, 1..86400 */
+	int	 audit_max;		/* DAVIT_AUDIT_MAX bytes before the audit log rotates, default 64 MiB, 64 KiB..1 GiB */
 	int	 poll_interval;		/* DAVIT_POLL_INTERVAL seconds, default 300, 0 = off, else 10..86400 */
 	int	 deploy_verify;		/* DAVIT_DEPLOY_VERIFY seconds, default 60, 0..3600 */
 	int	 notify_docker_down;	/* DAVIT_NOTIFY_DOCKER_DOWN seconds, default 60, 0 = never, else 1..86400 */

@@ -136,12 +136,13 @@ r=$(proto '{"id":99,"op":"hello"}')
 assert_contains "$r" '{"id":99,"ok":true' "backend still answers"
 
 # the audit log: one JSON line per request, with peer, op, result, duration
-assert_file_contains "$T/audit.jsonl" '"op":"hello","id":1,"args":{},"result":"ok"'
+# (read-only ops are counted in a summary instead: checked after the stop)
+assert_file_contains "$T/audit.jsonl" '"op":"frontend.config","id":17,'
 assert_file_contains "$T/audit.jsonl" '"op":null,"id":3,"args":null,"result":"unknown_op"'
 assert_file_contains "$T/audit.jsonl" '"result":"bad_json"'
 n=$(grep -c . "$T/audit.jsonl")
 jq -e . "$T/audit.jsonl" >/dev/null || fail "audit log is not JSON lines"
-[ "$n" -ge 50 ] || fail "audit log has only $n lines"
+[ "$n" -ge 5 ] || fail "audit log has only $n lines"
 for secret in ghp_tokenvalue_must_not_leak webhook-secret-must-not-leak ghp_notreallyatoken test-password; do
 	assert_file_not_contains "$T/audit.jsonl" "$secret"
 	assert_file_not_contains "$T/backend.log" "$secret"
@@ -158,6 +159,9 @@ assert_file_contains "$T/second.log" "another backend is listening"
 # SIGTERM: clean exit, socket removed
 davit_stop_backend
 assert_eq "$DAVIT_BACKEND_STATUS" 0 "exit status after SIGTERM"
+s=$(grep '"kind":"requests.summary"' "$T/audit.jsonl" | tail -n 1)
+[ "$(jq -r .ok.hello <<<"$s")" -ge 30 ] && [ "$(jq -r '.ok["project.get"]' <<<"$s")" -ge 8000 ] ||
+	fail "the audit summary at shutdown: $s"
 [ ! -e "$T/run/backend.sock" ] || fail "socket left behind"
 
 # a stale socket file is replaced

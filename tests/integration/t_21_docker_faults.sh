@@ -6,7 +6,9 @@
 # event line and an endless one. Each gives a clear error in services.list
 # and the backend's log; none crashes it (ASan/UBSan watch). Then the
 # compose command: "docker compose" (v2) found on PATH, none at all, and a
-# DAVIT_COMPOSE_COMMAND that does not exist.
+# DAVIT_COMPOSE_COMMAND that does not exist; a stack rebuild's steps: down
+# and up only when the compose file has no service outside DAVIT_SERVICES,
+# else by name (a failed down or stop is followed by up).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -156,14 +158,18 @@ pass "docker compose (v2) found through PATH and used with a fixed argv"
 
 # a "down" that fails (or is cut short by the job's timeout) leaves the app
 # down: davit runs "up -d" after it all the same, and the job fails with the
-# reason of the first failure
+# reason of the first failure.  The fake's "config --services" names the
+# services of $T/compose.services; the step named in $T/compose.breaks fails.
 cat >"$T/bin/docker-compose" <<EOS
 #!/bin/sh
 echo "\$*" >>"$T/compose.calls"
-case "\$*" in *" down"*) echo "fake compose: down breaks"; exit 1 ;; esac
+case "\$*" in *" config --services") cat "$T/compose.services"; exit 0 ;; esac
+case "\$*" in *" \$(cat "$T/compose.breaks")"*) echo "fake compose: \$(cat "$T/compose.breaks") breaks"; exit 1 ;; esac
 echo "fake compose: \$*"
 EOS
 chmod 0755 "$T/bin/docker-compose"
+echo web >"$T/compose.services"
+echo down >"$T/compose.breaks"
 write_davit_env "$T/davit3.env" "DAVIT_WORKDIR=$T/app" "DAVIT_SERVICES=web" \
 	"DAVIT_COMPOSE_PROJECT=$P" "DAVIT_DOCKER_SOCKET=$ENGINE" \
 	"DAVIT_COMPOSE_COMMAND=$T/bin/docker-compose"
@@ -174,9 +180,46 @@ j=$(job_wait "$(jq -r .result.job <<<"$r")")
 assert_eq "$(jq -r .state <<<"$j")" failed "stack.rebuild with a failing down: $j"
 assert_contains "$(jq -r .error <<<"$j")" "compose down failed (exit 1)" "the first failure is reported"
 assert_contains "$(jq -r '.log[]' <<<"$j")" "bringing the services up again" "the log says so"
-assert_eq "$(tr '\n' ',' <"$T/compose.calls")" "-p $P build --force-rm,-p $P down,-p $P up -d," "up -d ran after the failed down"
-davit_stop_backend
+assert_eq "$(tr '\n' ',' <"$T/compose.calls")" "-p $P config --services,-p $P build --force-rm,-p $P down,-p $P up -d," "up -d ran after the failed down"
 pass "a failed down is followed by up -d"
+
+# a compose file with a service that is not listed (db): never down; the
+# listed one by name, and a failed stop is followed by up -d --no-deps
+printf 'web\nWARNING: some noise on stderr\ndb\n' >"$T/compose.services"
+echo stop >"$T/compose.breaks"
+: >"$T/compose.calls"
+r=$(req stack.rebuild)
+j=$(job_wait "$(jq -r .result.job <<<"$r")")
+assert_eq "$(jq -r .state <<<"$j")" failed "stack.rebuild with a failing stop: $j"
+assert_contains "$(jq -r .error <<<"$j")" "compose stop failed (exit 1)" "the first failure is reported"
+assert_contains "$(jq -r '.log[]' <<<"$j")" "1 service not in DAVIT_SERVICES (db)" "the log says why"
+assert_eq "$(tr '\n' ',' <"$T/compose.calls")" "-p $P config --services,-p $P build --force-rm web,-p $P stop web,-p $P up -d --no-deps web," "by name, up after the failed stop"
+# and when it goes through: stop, rm -f, up -d --no-deps, all by name
+echo nothing-breaks >"$T/compose.breaks"
+: >"$T/compose.calls"
+r=$(req stack.rebuild)
+j=$(job_wait "$(jq -r .result.job <<<"$r")")
+assert_eq "$(jq -r .state <<<"$j")" succeeded "stack.rebuild by name: $j"
+assert_eq "$(tr '\n' ',' <"$T/compose.calls")" "-p $P config --services,-p $P build --force-rm web,-p $P stop web,-p $P rm -f web,-p $P up -d --no-deps web," "by name"
+# a compose file without any listed service: nothing is built or stopped
+printf 'db\n' >"$T/compose.services"
+: >"$T/compose.calls"
+r=$(req stack.rebuild)
+j=$(job_wait "$(jq -r .result.job <<<"$r")")
+assert_eq "$(jq -r .state <<<"$j")" failed "stack.rebuild without a listed service in the file: $j"
+assert_contains "$(jq -r .error <<<"$j")" "names none of DAVIT_SERVICES; the running containers were left alone"
+assert_eq "$(tr '\n' ',' <"$T/compose.calls")" "-p $P config --services," "nothing after it"
+# a "config --services" that fails: the job fails before anything is touched
+echo "config" >"$T/compose.breaks"
+printf '#!/bin/sh\necho "$*" >>"%s"\necho "config breaks"; exit 1\n' "$T/compose.calls" >"$T/bin/docker-compose"
+: >"$T/compose.calls"
+r=$(req stack.rebuild)
+j=$(job_wait "$(jq -r .result.job <<<"$r")")
+assert_eq "$(jq -r .state <<<"$j")" failed "stack.rebuild with a failing config: $j"
+assert_contains "$(jq -r .error <<<"$j")" "compose config failed (exit 1); the running containers were left alone"
+assert_eq "$(tr '\n' ',' <"$T/compose.calls")" "-p $P config --services," "nothing after a failed config"
+davit_stop_backend
+pass "a service outside DAVIT_SERVICES: the listed ones by name, never down"
 
 # neither docker compose nor docker-compose
 start_with_path "$T/empty" "$T/davit.env"

@@ -5,7 +5,11 @@
 # then reachable again (a socat relay to the real engine appears there), and
 # a service that restarts over and over (restart: always, exits after a
 # second). Each notification carries text and content, names the project,
-# and holds no secret.
+# and holds no secret. Failed jobs are rate-limited per kind and service:
+# service.start of two services without a container (ghost, phantom) is
+# notified once each, ghost's repeated failures within the minute are held
+# back and then sent as one with the count. The audit log's summary of the
+# read-only requests is written by its one-minute timer.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -42,7 +46,7 @@ ENV=$T/davit.env
 write_davit_env "$ENV" \
 	"DAVIT_SOCKET=$T/run/backend.sock" \
 	"DAVIT_WORKDIR=$T/app" \
-	"DAVIT_SERVICES=web,worker,crash" \
+	"DAVIT_SERVICES=web,worker,crash,ghost,phantom" \
 	"DAVIT_COMPOSE_PROJECT=$PROJECT" \
 	"DAVIT_DOCKER_SOCKET=$T/docker.sock" \
 	"DAVIT_GITHUB_TOKEN=$TOKEN" \
@@ -76,13 +80,38 @@ pass "Docker unreachable for DAVIT_NOTIFY_DOCKER_DOWN seconds: notified"
 start_bg relay socat "UNIX-LISTEN:$T/docker.sock,fork,mode=600" UNIX-CONNECT:/var/run/docker.sock
 wait_for -t 60 kind_sent docker.reachable || fail "no docker.reachable notification: $(cat "$T/notifications.jsonl")"
 r=$(proto '{"id":1,"op":"services.list"}')
-assert_eq "$(jq -r '.result.services | map(.service) | join(",")' <<<"$r")" "web,worker,crash" "services.list after recovery"
+assert_eq "$(jq -r '.result.services | map(.service) | join(",")' <<<"$r")" "web,worker,crash,ghost,phantom" "services.list after recovery"
 pass "the engine back: notified, services listed"
+
+# --- failed jobs: per kind and service -------------------------------------
+# ghost and phantom have no container: service.start fails at once
+start_fails() {
+	local r id st i
+	r=$(proto "{\"id\":1,\"op\":\"service.start\",\"args\":{\"service\":\"$1\",\"by\":\"$2\"}}")
+	id=$(jq -er .result.job <<<"$r") || fail "service.start $1: $r"
+	for ((i = 0; i < 100; i++)); do
+		st=$(proto "{\"id\":1,\"op\":\"job.get\",\"args\":{\"job\":$id}}" | jq -r .result.state)
+		case $st in succeeded | failed) break ;; esac
+		sleep 0.2
+	done
+	assert_eq "$st" failed "service.start $1 ($2)"
+}
+start_fails ghost g1
+start_fails phantom p1
+start_fails ghost g2
+start_fails ghost g3
+start_notes() { jq -c 'select(.kind == "service.start.failed")' "$T/notifications.jsonl"; }
+wait_for -t 20 sh -c "[ \$(grep -c '\"kind\":\"service.start.failed\"' '$T/notifications.jsonl') -ge 2 ]" ||
+	fail "no service.start.failed notifications: $(cat "$T/notifications.jsonl")"
+assert_eq "$(start_notes | jq -r '.service' | sort | tr '\n' ' ')" "ghost phantom " "one for each service, the rest held back"
+assert_eq "$(start_notes | jq -r '.held_back' | tr '\n' ' ')" "0 0 " "nothing held back before them"
+pass "failed jobs of two services: one notification each"
 
 # --- a service in a restart loop -------------------------------------------
 wait_for -t 60 kind_sent service.restarting || fail "no service.restarting notification: $(cat "$T/notifications.jsonl")"
 n=$(note service.restarting)
 assert_contains "$n" "service crash restarted" "the restart loop names the service"
+assert_eq "$(jq -r .service <<<"$n")" crash "and says it in its own field"
 assert_not_contains "$n" "service web" "web is not in a loop"
 r=$(proto '{"id":1,"op":"services.list"}')
 [ "$(jq -r '.result.services[] | select(.service == "crash") | .restarts' <<<"$r")" -ge 3 ] ||
@@ -121,6 +150,29 @@ n=$(note webhook.rejected)
 assert_contains "$n" "test third" "the held-back notification has the newest text"
 assert_eq "$(jq -r .held_back <<<"$n")" 1 "and counts the other one held back"
 pass "a rate-limited kind: what was held back is sent when its minute is over"
+
+# ghost's two later failures: one more notification, when its minute is over
+wait_for -t 75 sh -c "[ \$(grep -c '\"kind\":\"service.start.failed\"' '$T/notifications.jsonl') -ge 3 ]" ||
+	fail "the held-back service.start.failed never came: $(start_notes)"
+n=$(start_notes | tail -n 1)
+assert_eq "$(jq -r .service <<<"$n")" ghost "the held-back one is ghost's"
+assert_eq "$(jq -r .held_back <<<"$n")" 1 "it counts the other one held back"
+assert_contains "$(jq -r .text <<<"$n")" "service.start ghost failed" "its text"
+assert_contains "$(jq -r .text <<<"$n")" "1 like it" "and says how many more"
+assert_eq "$(start_notes | wc -l)" 3 "three notifications for four failures"
+pass "a service failing again within the minute: held back, then sent with the count"
+
+# the audit log: the read-only requests of this run (job.get, services.list)
+# are in summary lines written by the minute's timer, not a line each
+wait_for -t 75 grep -q '"kind":"requests.summary"' "$T/audit.jsonl" ||
+	fail "no audit summary after more than a minute"
+s=$(grep '"kind":"requests.summary"' "$T/audit.jsonl" | head -n 1)
+since=$(date -d "$(jq -r .since <<<"$s")" +%s)
+at=$(date -d "$(jq -r .time <<<"$s")" +%s)
+[ $((at - since)) -ge 59 ] || fail "the summary came $((at - since)) s after its first request: $s"
+[ "$(jq -r '.ok["job.get"]' <<<"$s")" -ge 1 ] || fail "job.get not counted: $s"
+assert_file_not_contains "$T/audit.jsonl" '"op":"job.get"'
+pass "the audit log counts read-only requests in a summary line a minute"
 
 for secret in "$TOKEN" "$SECRET" test-password; do
 	assert_file_not_contains "$T/notifications.jsonl" "$secret"
