@@ -30,14 +30,8 @@ git -C "$T/app" push -q origin main
 (cd "$T/app" && compose -p "$P" build && compose -p "$P" up -d) >"$T/compose-up.log" 2>&1 ||
 	fail "compose up failed: $(tail -n 20 "$T/compose-up.log")"
 
-# the checkout and origin belong to an ordinary user, as git never runs as root
-OWNER=davit-t22owner
-if ! id "$OWNER" >/dev/null 2>&1; then
-	useradd --system --no-create-home --shell /usr/sbin/nologin "$OWNER"
-	on_exit userdel "$OWNER"
-fi
-git config --file "$GIT_CONFIG_GLOBAL" safe.directory '*'
-chown -R "$OWNER:" "$T/app" "$ORIGIN"
+# the checkout belongs to an ordinary user, as git never runs as root
+app_owned "$T/app"
 
 # db_id: the id of db's running container (empty if none runs)
 db_id() {
