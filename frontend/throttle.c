@@ -14,7 +14,7 @@
  * throttle_success or throttle_cancel.
  *
  * Strangers cannot lock the owner out: a client's verdict depends on its
- * own failures only, except that while more than FE_THROTTLE_GLOBAL
+ * own failures only, except that while FE_THROTTLE_GLOBAL or more
  * failures happened in the last FE_THROTTLE_WINDOW seconds, overall, every
  * attempt waits at least FE_THROTTLE_GLOBAL_DELAY seconds (never refused
  * for it).  The table is bounded: a new client takes a free slot, else the
@@ -68,7 +68,7 @@ delay_for(int fails)
 	return 1 << (fails - FE_THROTTLE_FREE);
 }
 
-/* more than FE_THROTTLE_GLOBAL failures in the window: all are slowed */
+/* FE_THROTTLE_GLOBAL failures in the window: all are slowed */
 static int
 global_pressed(const struct throttle_table *t, time_t now)
 {
