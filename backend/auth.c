@@ -8,6 +8,15 @@
  * on the loop thread (event_active on an event of the base, which backend.c
  * made thread-aware).  Every attempt is audited, never the password.
  *
+ * The backend bounds guessing itself, not trusting the frontend to: a
+ * client string (the frontend's "client": the browser's address) that has
+ * AUTH_CLIENT_FAILS failures is refused (busy) until AUTH_CLIENT_LOCK
+ * seconds after its last one; and at most AUTH_GLOBAL_FAILS attempts that
+ * did not succeed start in any AUTH_GLOBAL_WINDOW seconds, whatever the
+ * client strings (a compromised frontend may invent a new one for each
+ * guess).  An attempt counts as failed from its start until it succeeds.
+ * Both are above what an honest frontend forwards (PROTOCOL.md says why).
+ *
  * frontend.config hands the frontend what it needs and may know: the
  * listen address, session lifetimes, the webhook secret.  Never the token
  * or the password hash.
@@ -17,7 +26,9 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include <event2/event.h>
 #include <sodium.h>
@@ -28,6 +39,19 @@
 
 #define AUTH_THREADS	2	/* verifications at once */
 #define AUTH_QUEUE_MAX	8	/* waiting for a thread */
+#define AUTH_CLIENT_FAILS	10	/* failures of one client, then refused */
+#define AUTH_CLIENT_LOCK	60	/* seconds after its last failure */
+#define AUTH_CLIENT_FORGET	3600	/* seconds: its failures forgotten */
+#define AUTH_CLIENTS		1024	/* clients remembered */
+#define AUTH_CLIENT_MAX		64	/* as auth.login's "client" field */
+#define AUTH_GLOBAL_FAILS	120	/* attempts not (yet) right, overall ... */
+#define AUTH_GLOBAL_WINDOW	60	/* ... in this many seconds */
+
+struct auth_client {
+	char	name[AUTH_CLIENT_MAX + 1];	/* "" when free */
+	int	fails;
+	time_t	last;
+};
 
 struct auth_job {
 	TAILQ_ENTRY(auth_job)	 entry;
@@ -48,6 +72,105 @@ static pthread_t	 auth_threads[AUTH_THREADS];
 static int		 auth_nthreads;
 static struct event	*auth_ev;
 static char		*auth_hash;	/* a copy the workers read */
+static struct auth_client auth_clients[AUTH_CLIENTS];
+static time_t		 auth_recent[AUTH_GLOBAL_FAILS];	/* a ring */
+static size_t		 auth_recent_next;
+static size_t		 auth_recent_n;
+
+static time_t
+auth_now(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec;
+}
+
+static struct auth_client *
+auth_client_find(const char *name, time_t now, int create)
+{
+	struct auth_client	*c, *best = NULL;
+	size_t			 i;
+
+	for (i = 0; i < AUTH_CLIENTS; i++) {
+		c = &auth_clients[i];
+		if (c->name[0] != '\0' && now - c->last >= AUTH_CLIENT_FORGET)
+			memset(c, 0, sizeof(*c));
+		if (c->name[0] != '\0' && strcmp(c->name, name) == 0)
+			return c;
+		if (best == NULL || (best->name[0] != '\0' &&
+		    (c->name[0] == '\0' || c->last < best->last)))
+			best = c;
+	}
+	if (!create)
+		return NULL;
+	memset(best, 0, sizeof(*best));
+	snprintf(best->name, sizeof(best->name), "%s", name);
+	return best;
+}
+
+/*
+ * 0: the attempt may go on (and counts as failed until auth_throttle_done
+ * says it was right); else the seconds to wait, and why.
+ */
+int
+auth_throttle_check(const char *client, time_t now, const char **why)
+{
+	struct auth_client	*c;
+	time_t			 oldest;
+
+	if (client == NULL || client[0] == '\0')
+		client = "?";
+	if ((c = auth_client_find(client, now, 0)) != NULL &&
+	    c->fails >= AUTH_CLIENT_FAILS && c->last + AUTH_CLIENT_LOCK > now) {
+		*why = "too many failed logins from this client";
+		return (int)(c->last + AUTH_CLIENT_LOCK - now);
+	}
+	if (auth_recent_n == AUTH_GLOBAL_FAILS) {
+		oldest = auth_recent[auth_recent_next];
+		if (oldest + AUTH_GLOBAL_WINDOW > now) {
+			*why = "too many failed logins overall";
+			return (int)(oldest + AUTH_GLOBAL_WINDOW - now);
+		}
+	}
+	if (c == NULL)
+		c = auth_client_find(client, now, 1);
+	c->fails++;
+	c->last = now;
+	auth_recent[auth_recent_next] = now;
+	auth_recent_next = (auth_recent_next + 1) % AUTH_GLOBAL_FAILS;
+	if (auth_recent_n < AUTH_GLOBAL_FAILS)
+		auth_recent_n++;
+	return 0;
+}
+
+/* a checked attempt: a right one clears its client and is not counted */
+void
+auth_throttle_done(const char *client, int ok)
+{
+	struct auth_client	*c;
+
+	if (!ok)
+		return;
+	if (client == NULL || client[0] == '\0')
+		client = "?";
+	if ((c = auth_client_find(client, auth_now(), 0)) != NULL)
+		memset(c, 0, sizeof(*c));
+	if (auth_recent_n > 0) {
+		auth_recent_next = (auth_recent_next + AUTH_GLOBAL_FAILS - 1) %
+		    AUTH_GLOBAL_FAILS;
+		auth_recent[auth_recent_next] = 0;
+		auth_recent_n--;
+	}
+}
+
+void
+auth_throttle_reset(void)
+{
+	memset(auth_clients, 0, sizeof(auth_clients));
+	memset(auth_recent, 0, sizeof(auth_recent));
+	auth_recent_next = auth_recent_n = 0;
+}
 
 static void *
 auth_worker(void *arg)
@@ -106,6 +229,7 @@ auth_finish(struct auth_job *j)
 	yajl_gen		 g;
 
 	auth_audit(cr, j->ok, j->ok ? NULL : "wrong password");
+	auth_throttle_done(client, j->ok);
 	if (j->ok) {
 		log_info("auth.login: accepted (client %s)",
 		    client != NULL ? client : "?");
@@ -143,7 +267,10 @@ int
 op_auth_login(struct ctl_request *cr, yajl_gen g, struct proto_error *err)
 {
 	const struct proto_value	*pw = proto_arg(&cr->req, "password");
+	const char			*client = proto_arg_str(&cr->req, "client");
+	const char			*why;
 	struct auth_job			*j;
+	int				 wait;
 
 	if (auth_nthreads == 0) {
 		proto_seterr(err, PE_UNAVAILABLE, "password checks are not running");
@@ -164,6 +291,16 @@ op_auth_login(struct ctl_request *cr, yajl_gen g, struct proto_error *err)
 		auth_audit(cr, 0, "busy");
 		return CTL_FAIL;
 	}
+	pthread_mutex_unlock(&auth_mtx);
+	if ((wait = auth_throttle_check(client, auth_now(), &why)) > 0) {
+		log_warnx("auth.login: %s (client %s): refused for %d s", why,
+		    client != NULL ? client : "?", wait);
+		proto_seterr(err, PE_BUSY, "%s; try again in %d s", why, wait);
+		auth_audit(cr, 0, "throttled");
+		return CTL_FAIL;
+	}
+	/* only this thread adds to the queue: it still has room */
+	pthread_mutex_lock(&auth_mtx);
 	if ((j = calloc(1, sizeof(*j))) == NULL)
 		fatal("%s", __func__);
 	j->cr = cr;
@@ -193,6 +330,7 @@ op_frontend_config(struct ctl_request *cr, yajl_gen g, struct proto_error *err)
 	json_kint(g, "session_idle", cfg->session_idle);
 	json_kint(g, "session_max", cfg->session_max);
 	json_kbool(g, "cookie_secure", cfg->cookie_secure);
+	json_kstr(g, "trusted_proxies", cfg->trusted_proxies);
 	json_kstr(g, "github_repo", cfg->github_repo);
 	json_kstr(g, "branch", cfg->branch);
 	json_kstr(g, "www_dir", cfg->www_dir);

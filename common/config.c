@@ -66,6 +66,7 @@
 #define CONFIG_MAX_LISTEN	300	/* [v6] or a 253-byte host, :port */
 #define CONFIG_MAX_PORT		65535
 #define CONFIG_MAX_GITHUB_REPO	256
+#define CONFIG_MAX_CIDRS	32	/* the frontend's FE_MAX_PROXIES */
 #define CONFIG_MAX_INT_DIGITS	20
 #define CONFIG_SUN_PATH	sizeof(((struct sockaddr_un *)NULL)->sun_path)
 
@@ -95,7 +96,8 @@ enum config_type {
 	CT_BRANCH,		/* git branch name */
 	CT_PROJECT,		/* compose project name */
 	CT_GITHUB_REPO,		/* owner/name */
-	CT_COMMAND		/* compose command */
+	CT_COMMAND,		/* compose command */
+	CT_CIDRS		/* comma list of addresses and CIDRs */
 };
 
 #define CF_SECRET	0x01	/* never logged, wiped when freed */
@@ -177,6 +179,8 @@ static const struct config_key config_keys[] = {
 	    "43200", 60, 2592000, 0 },
 	{ "DAVIT_COOKIE_SECURE", CT_BOOL, OFF(cookie_secure),
 	    "0", 0, 0, 0 },
+	{ "DAVIT_TRUSTED_PROXIES", CT_CIDRS, OFF(trusted_proxies),
+	    NULL, 0, 0, 0 },
 };
 
 #define CONFIG_NKEYS	nitems(config_keys)
@@ -216,6 +220,7 @@ static const char	*v_branch(const char *, size_t);
 static const char	*v_project(const char *, size_t);
 static const char	*v_github_repo(const char *, size_t);
 static const char	*v_command(const char *, size_t);
+static const char	*v_cidrs(const char *, size_t);
 static const char	*v_int(const struct config_key *, const char *, size_t,
 		    struct config_ctx *, int *);
 static const char	*v_bool(const char *, size_t, int *);
@@ -787,6 +792,61 @@ v_services(const char *val, size_t len, struct config_ctx *ctx)
 	return (why);
 }
 
+/*
+ * "10.0.0.1, 192.168.0.0/16, 2001:db8::/32": addresses and networks, at
+ * most CONFIG_MAX_CIDRS, blanks around the commas allowed.
+ */
+static const char *
+v_cidrs(const char *val, size_t len)
+{
+	char		 elem[INET6_ADDRSTRLEN + 5], *slash;
+	unsigned char	 addr[sizeof(struct in6_addr)];
+	const char	*p = val, *end = val + len, *e;
+	size_t		 n = 0, elen, i;
+	int		 bits, max;
+
+	for (;;) {
+		if ((e = memchr(p, ',', (size_t)(end - p))) == NULL)
+			e = end;
+		while (p < e && (*p == ' ' || *p == '\t'))
+			p++;
+		elen = (size_t)(e - p);
+		while (elen > 0 && (p[elen - 1] == ' ' || p[elen - 1] == '\t'))
+			elen--;
+		if (elen == 0)
+			return ("an empty element in the list");
+		if (++n > CONFIG_MAX_CIDRS)
+			return ("more than 32 addresses or networks");
+		if (elen >= sizeof(elem))
+			return ("not a list of addresses and CIDRs");
+		memcpy(elem, p, elen);
+		elem[elen] = '\0';
+		if ((slash = strchr(elem, '/')) != NULL)
+			*slash = '\0';
+		if (inet_pton(AF_INET, elem, addr) == 1)
+			max = 32;
+		else if (inet_pton(AF_INET6, elem, addr) == 1)
+			max = 128;
+		else
+			return ("not a list of addresses and CIDRs");
+		if (slash != NULL) {
+			if (slash[1] == '\0' || strlen(slash + 1) > 3)
+				return ("bad prefix length");
+			for (i = 1, bits = 0; slash[i] != '\0'; i++) {
+				if (slash[i] < '0' || slash[i] > '9')
+					return ("bad prefix length");
+				bits = bits * 10 + (slash[i] - '0');
+			}
+			if (bits > max)
+				return ("bad prefix length");
+		}
+		if (e == end)
+			break;
+		p = e + 1;
+	}
+	return (NULL);
+}
+
 /* Validates val (NUL-terminated, len > 0) and stores it. NULL or why not. */
 static const char *
 config_set(struct config_ctx *ctx, const struct config_key *k,
@@ -849,6 +909,9 @@ config_set(struct config_ctx *ctx, const struct config_key *k,
 		break;
 	case CT_COMMAND:
 		why = v_command(val, len);
+		break;
+	case CT_CIDRS:
+		why = v_cidrs(val, len);
 		break;
 	}
 	if (why != NULL)

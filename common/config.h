@@ -46,6 +46,7 @@ struct davit_config {
 	int	 session_idle;		/* DAVIT_SESSION_IDLE seconds, default 3600, 60..604800 */
 	int	 session_max;		/* DAVIT_SESSION_MAX seconds, default 43200, 60..2592000 */
 	int	 cookie_secure;		/* DAVIT_COOKIE_SECURE 0/1, default 0 */
+	char	*trusted_proxies;	/* DAVIT_TRUSTED_PROXIES addresses/CIDRs, NULL if none */
 };
 
 /*

@@ -9,13 +9,16 @@
  *   - a POST body is JSON or nothing: the types a plain HTML form can send
  *     get 415, as does a body of another type.
  * The password of a login is forwarded to the backend, which decides; it is
- * wiped from every buffer the frontend owns once sent.
+ * wiped from every buffer the frontend owns once sent.  A login that
+ * throttle.c says must wait is held (with its request built, the password
+ * in it) on a timer, then sent; api_shutdown answers those still held.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <event2/buffer.h>
+#include <event2/event.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 #include <sodium.h>
@@ -45,6 +48,17 @@ struct api_call {
 	int			 status;	/* on success */
 	int			 service;	/* a service route: not_allowed is 404 */
 };
+
+/* a login held back by throttle.c's delay */
+struct login_wait {
+	TAILQ_ENTRY(login_wait)	 entry;
+	struct api_call		*call;
+	struct proto_request	 preq;
+	struct event		*ev;
+};
+TAILQ_HEAD(login_wait_list, login_wait);
+static struct login_wait_list	login_waiting =
+    TAILQ_HEAD_INITIALIZER(login_waiting);
 
 static void	api_login(struct evhttp_request *, struct session *, const char *);
 static void	api_logout(struct evhttp_request *, struct session *, const char *);
@@ -108,7 +122,7 @@ api_set_cookie(struct evhttp_request *req, const char *id)
 
 	snprintf(buf, sizeof(buf), "%s=%s; HttpOnly; SameSite=Strict; Path=/%s%s",
 	    FE_COOKIE_NAME, id, id[0] == '\0' ? "; Max-Age=0" : "",
-	    fenv->cfg.cookie_secure ? "; Secure" : "");
+	    fenv->cfg.cookie_secure || http_request_secure(req) ? "; Secure" : "");
 	evhttp_add_header(evhttp_request_get_output_headers(req), "Set-Cookie", buf);
 }
 
@@ -354,7 +368,7 @@ login_reply(void *arg, const struct proto_reply *r)
 	time_t		 now = fe_now();
 
 	if (r == NULL || (!r->ok && strcmp(r->error_code, "unauthorized") != 0)) {
-		throttle_cancel(call->addr);
+		throttle_cancel(THROTTLE_LOGIN, call->addr);
 		api_backend_error(call->req, r, 0);
 		goto done;
 	}
@@ -364,7 +378,7 @@ login_reply(void *arg, const struct proto_reply *r)
 		http_reply_error(call->req, 401, "unauthorized", "wrong password");
 		goto done;
 	}
-	throttle_success(call->addr);
+	throttle_success(THROTTLE_LOGIN, call->addr);
 	s = session_create(now);
 	log_info("login from %s", call->addr);
 	api_set_cookie(call->req, s->id);
@@ -446,16 +460,42 @@ login_tree_free(yajl_val tree)
 	yajl_tree_free(tree);
 }
 
+/* to the backend; the request (and the password in it) is wiped and freed */
+static void
+login_send(struct login_wait *w)
+{
+	struct proto_error	err;
+
+	if (backend_request(&w->preq, login_reply, w->call, &err) == -1) {
+		throttle_cancel(THROTTLE_LOGIN, w->call->addr);
+		api_request_error(w->call->req, &err);
+		free(w->call);
+	}
+	proto_request_free(&w->preq);	/* wipes the password */
+	if (w->ev != NULL)
+		event_free(w->ev);
+	free(w);
+}
+
+static void
+login_delayed(evutil_socket_t fd, short ev, void *arg)
+{
+	struct login_wait	*w = arg;
+
+	TAILQ_REMOVE(&login_waiting, w, entry);
+	login_send(w);
+}
+
 static void
 api_login(struct evhttp_request *req, struct session *unused, const char *rest)
 {
-	struct proto_request	 preq;
-	struct proto_error	 err;
+	struct login_wait	*w;
 	struct api_call		*call;
+	struct timeval		 tv = { 0, 0 };
 	const char		*pw;
 	yajl_val		 tree;
 	char			 retry[16];
-	int			 wait;
+	int			 wait, delay;
 
 	tree = login_parse(req, &pw);
 	if (pw == NULL) {
@@ -467,9 +507,11 @@ api_login(struct evhttp_request *req, struct session *unused, const char *rest)
 	}
 	call = api_call_new(req, 200);
 	http_client_addr(req, call->addr, sizeof(call->addr));
-	if ((wait = throttle_check(call->addr, fe_now())) > 0) {
+	if ((wait = throttle_check(THROTTLE_LOGIN, call->addr, fe_now(),
+	    &delay)) > 0) {
 		login_tree_free(tree);
-		log_warnx("login from %s throttled for %d s", call->addr, wait);
+		log_warnx("login from %s refused for %d s: too many failures",
+		    call->addr, wait);
 		snprintf(retry, sizeof(retry), "%d", wait);
 		evhttp_add_header(evhttp_request_get_output_headers(req),
 		    "Retry-After", retry);
@@ -478,16 +520,40 @@ api_login(struct evhttp_request *req, struct session *unused, const char *rest)
 		free(call);
 		return;
 	}
-	proto_request_init(&preq, OP_AUTH_LOGIN, 0);
-	proto_request_set_str(&preq, "password", pw);
-	proto_request_set_str(&preq, "client", call->addr);
+	if ((w = calloc(1, sizeof(*w))) == NULL)
+		fatal("%s", __func__);
+	w->call = call;
+	proto_request_init(&w->preq, OP_AUTH_LOGIN, 0);
+	proto_request_set_str(&w->preq, "password", pw);
+	proto_request_set_str(&w->preq, "client", call->addr);
 	login_tree_free(tree);
-	if (backend_request(&preq, login_reply, call, &err) == -1) {
-		throttle_cancel(call->addr);
-		free(call);
-		api_request_error(req, &err);
+	if (delay == 0) {
+		login_send(w);
+		return;
 	}
-	proto_request_free(&preq);	/* wipes the password */
+	log_info("login from %s held for %d s", call->addr, delay);
+	if ((w->ev = evtimer_new(fenv->base, login_delayed, w)) == NULL)
+		fatalx("%s: evtimer_new", __func__);
+	tv.tv_sec = delay;
+	evtimer_add(w->ev, &tv);
+	TAILQ_INSERT_TAIL(&login_waiting, w, entry);
+}
+
+void
+api_shutdown(void)
+{
+	struct login_wait	*w;
+
+	while ((w = TAILQ_FIRST(&login_waiting)) != NULL) {
+		TAILQ_REMOVE(&login_waiting, w, entry);
+		event_free(w->ev);
+		throttle_cancel(THROTTLE_LOGIN, w->call->addr);
+		http_reply_error(w->call->req, 503, "unavailable",
+		    "davit is shutting down");
+		proto_request_free(&w->preq);
+		free(w->call);
+		free(w);
+	}
 }
 
 static void

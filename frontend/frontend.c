@@ -304,6 +304,13 @@ main(int argc, char *argv[])
 	log_info("davit %s frontend: listening on %s as uid %u, backend %s",
 	    DAVIT_VERSION, fenv->cfg.listen, (unsigned)getuid(),
 	    fenv->socket_path);
+	if (!client_listen_is_loopback(fenv->cfg.listen) &&
+	    !fenv->cfg.cookie_secure && fenv->cfg.proxies.n == 0)
+		log_warnx("listening on %s, not a loopback address, without "
+		    "TLS: the session cookie and the password cross the "
+		    "network in clear; put a TLS proxy in front "
+		    "(DAVIT_TRUSTED_PROXIES) or set DAVIT_COOKIE_SECURE=1",
+		    fenv->cfg.listen);
 
 	event_base_dispatch(fenv->base);
 
@@ -311,6 +318,7 @@ main(int argc, char *argv[])
 	sse_shutdown();
 	if (webhook_shutdown)
 		webhook_shutdown();
+	api_shutdown();		/* the logins still held back */
 	backend_shutdown();	/* answers what still waits for the backend */
 	http_shutdown();
 	state_shutdown();

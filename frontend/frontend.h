@@ -32,11 +32,21 @@
 #define FE_TOKEN_HEX		(FE_TOKEN_BYTES * 2)
 #define FE_MAX_COOKIE_HEADER	8192		/* a longer Cookie header is ignored */
 #define FE_MAX_COOKIES		64		/* pairs looked at in one header */
-#define FE_THROTTLE_WINDOW	60		/* seconds */
-#define FE_THROTTLE_PER_ADDR	5		/* failed logins per address per window */
-#define FE_THROTTLE_GLOBAL	30		/* failed logins overall per window */
-#define FE_THROTTLE_ADDRS	256		/* addresses remembered */
+#define FE_THROTTLE_FREE	3		/* failures a client may make at no cost */
+#define FE_THROTTLE_PER_ADDR	5		/* failures, then refused (429) */
+#define FE_THROTTLE_LOCK	60		/* seconds refused after the last, */
+#define FE_THROTTLE_LOCK_MAX	900		/* doubling per further failure */
+#define FE_THROTTLE_FORGET	3600		/* seconds: a client's failures forgotten */
+#define FE_THROTTLE_WINDOW	60		/* seconds: failures overall counted over */
+#define FE_THROTTLE_GLOBAL	30		/* failures overall: then all wait ... */
+#define FE_THROTTLE_GLOBAL_DELAY 2		/* ... this many seconds, at most */
+#define FE_THROTTLE_ADDRS	1024		/* clients remembered */
 #define FE_ADDR_MAX		64		/* a client address as text */
+#define FE_MAX_PROXIES		32		/* DAVIT_TRUSTED_PROXIES elements */
+#define FE_MAX_FORWARDED	4096		/* X-Forwarded-For looked at */
+#define FE_MAX_CONNS_PER_ADDR	32		/* connections of one client address */
+#define FE_HEAD_TIMEOUT		10		/* seconds for a request line and headers */
+#define FE_BODY_MIN_RATE	1024		/* bytes a second a body must keep up */
 #define FE_PASSWORD_MAX		1024		/* as auth.login's field */
 #define FE_SSE_MAX_CLIENTS	128		/* event streams at once */
 #define FE_SSE_MAX_BUFFER	(64 * 1024)	/* unsent bytes of one stream */
@@ -61,6 +71,17 @@
 #define FE_COOKIE_NAME		"davit_session"
 #define FE_CSRF_HEADER		"X-Davit-CSRF"
 
+/* an address, or a network: DAVIT_TRUSTED_PROXIES */
+struct fe_cidr {
+	int		family;		/* AF_INET, AF_INET6 */
+	unsigned	bits;
+	unsigned char	addr[16];
+};
+struct fe_proxies {
+	struct fe_cidr	net[FE_MAX_PROXIES];
+	size_t		n;
+};
+
 /* what frontend.config tells us */
 struct fe_config {
 	char	*listen;
@@ -69,6 +90,7 @@ struct fe_config {
 	int	 session_idle;
 	int	 session_max;
 	int	 cookie_secure;
+	struct fe_proxies proxies;	/* trusted_proxies, parsed */
 	char	*github_repo;
 	char	*branch;
 	char	*www_dir;
@@ -123,7 +145,10 @@ void	 http_reply_json(struct evhttp_request *req, int status, const char *json,
 	    size_t len);
 void	 http_reply_error(struct evhttp_request *req, int status, const char *code,
 	    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* the client: the peer, or what a trusted proxy says (X-Forwarded-For) */
 void	 http_client_addr(struct evhttp_request *req, char *out, size_t outlen);
+/* over TLS, or a trusted proxy says X-Forwarded-Proto: https */
+int	 http_request_secure(struct evhttp_request *req);
 /* the SSE stream of req is tied to its connection: closed with it */
 int	 http_conn_set_sse(struct evhttp_request *req, void *client);
 
@@ -138,6 +163,7 @@ int	 http_request_line(const char *line, size_t len, const char **method,
 	    size_t *mlen, const char **target, size_t *tlen);
 int	 http_is_hex(const char *s, size_t len);
 void	 http_hex(const unsigned char *in, size_t len, char *out);
+ssize_t	 http_head_scan(int *state, const char *p, size_t n);
 
 /* session.c: the session store */
 struct session {
@@ -159,11 +185,32 @@ size_t		 session_count(time_t now);
 time_t		 session_expires(const struct session *s);	/* absolute, fe_now() */
 int		 session_csrf_ok(const struct session *s, const char *token);
 
-/* throttle.c: failed logins per client address and overall */
-/* 0: go ahead (the attempt counts as failed until throttle_success); else seconds to wait */
-int	 throttle_check(const char *addr, time_t now);
-void	 throttle_success(const char *addr);	/* the attempt was right */
-void	 throttle_cancel(const char *addr);	/* the attempt did not count */
+/* client.c: who the client is; pure functions */
+int	 client_cidr_parse(const char *s, size_t len, struct fe_cidr *net);
+int	 client_proxies_parse(const char *s, struct fe_proxies *p, char *err,
+	    size_t errlen);
+int	 client_addr_trusted(const struct fe_proxies *p, const char *addr);
+/* X-Forwarded-For's right-most address not in p, canonical; -1: none, or malformed */
+int	 client_forwarded(const char *xff, size_t len, const struct fe_proxies *p,
+	    char *out, size_t outlen);
+/* the key a client is counted by: IPv4 as is, IPv6 by its /64 */
+void	 client_key(const char *addr, char *out, size_t outlen);
+int	 client_listen_is_loopback(const char *listen);
+
+/* throttle.c: failures per client (failed logins, bad webhook signatures) */
+enum throttle_kind {
+	THROTTLE_LOGIN,
+	THROTTLE_WEBHOOK,
+	THROTTLE__COUNT
+};
+/*
+ * 0: go ahead after *delay seconds (the attempt counts as failed until
+ * throttle_success or throttle_cancel); else refused, seconds to wait.
+ */
+int	 throttle_check(enum throttle_kind kind, const char *addr, time_t now,
+	    int *delay);
+void	 throttle_success(enum throttle_kind kind, const char *addr);
+void	 throttle_cancel(enum throttle_kind kind, const char *addr);
 void	 throttle_reset(void);
 
 /* path.c: request paths for the www directory; pure functions */
@@ -204,6 +251,7 @@ void	 api_healthz(struct evhttp_request *req);
 /* a backend event: the cache and the browsers */
 void	 api_event(const struct proto_reply *r);
 void	 api_backend_changed(int up);
+void	 api_shutdown(void);	/* answers the logins still being delayed */
 
 /*
  * webhook_http.c (the webhook concern): POST /hooks/github.  Weak: without

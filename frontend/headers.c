@@ -232,3 +232,34 @@ http_request_line(const char *line, size_t len, const char **method,
 	*tlen = (size_t)(sp2 - sp1 - 1);
 	return 0;
 }
+
+/*
+ * The end of a request's head in the bytes p[0..n): the index just past
+ * it, or -1 if it is not there yet.  *state carries over between calls
+ * (0 at the start of a request).  A line ends with LF, CR LF tolerated; an
+ * empty line ends the head.
+ */
+ssize_t
+http_head_scan(int *state, const char *p, size_t n)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++) {
+		switch (p[i]) {
+		case '\n':
+			if (*state == 1 || *state == 2) {
+				*state = 3;
+				return (ssize_t)(i + 1);
+			}
+			*state = 1;
+			break;
+		case '\r':
+			*state = *state == 1 ? 2 : (*state == 2 ? 0 : *state);
+			break;
+		default:
+			*state = 0;
+			break;
+		}
+	}
+	return -1;
+}

@@ -8,7 +8,17 @@
  * high-priority event right after takes the evhttp_connection from the
  * bufferevent's callback argument to register a close callback (uncounted
  * there).  At FE_MAX_CONNS the listener stops accepting: further clients
- * wait in the kernel's backlog.
+ * wait in the kernel's backlog.  One client address (its client_key: IPv6
+ * by /64) may hold FE_MAX_CONNS_PER_ADDR of them; further ones are closed
+ * as soon as they are adopted.  A trusted proxy's connections are not
+ * counted per address (its clients' are all its own).
+ *
+ * Slow clients: from the first byte of a request, its request line and
+ * headers must be in within FE_HEAD_TIMEOUT seconds; then its body must
+ * keep up FE_BODY_MIN_RATE bytes a second on average (after the same
+ * grace).  A connection that does not is closed (http_deadline).  The
+ * head's end is found by http_head_scan over the bytes as they come in.
+ * Between requests evhttp's own timeout (FE_HTTP_TIMEOUT) applies.
  *
  * Bodies: evhttp reads a whole body before the route is known, so each
  * connection's input is watched for the request line of its next request
@@ -32,9 +42,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
+#include <event2/event.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 #include <event2/listener.h>
@@ -54,6 +66,15 @@ struct fe_conn {
 	void				*sse;	/* its event stream, if any */
 	int				 line_pending;	/* the next bytes start a request */
 	int				 webhook_rx;	/* holds a large webhook body slot */
+	char				 key[FE_ADDR_MAX];	/* client_key of the peer */
+	int				 counted;	/* in its address's count */
+	int				 kill;		/* over the per-address cap */
+	struct event			*deadline;	/* http_deadline */
+	int				 reading;	/* a request is coming in */
+	int				 head_state;	/* http_head_scan */
+	int				 head_done;
+	time_t				 started;	/* its first byte, or its body's */
+	size_t				 body_bytes;
 };
 TAILQ_HEAD(fe_conn_list, fe_conn);
 
@@ -65,6 +86,7 @@ static struct fe_conn_list	 http_conns = TAILQ_HEAD_INITIALIZER(http_conns);
 static int			 http_nconns;
 static int			 http_paused;
 static int			 http_webhook_rx;	/* large webhook bodies coming in */
+static time_t			 http_cap_logged;	/* the last "too many" log line */
 
 int
 http_conn_count(void)
@@ -86,6 +108,8 @@ http_conn_gone(struct fe_conn *fc, struct fe_conn_list *list)
 {
 	http_webhook_rx_end(fc);
 	TAILQ_REMOVE(list, fc, entry);
+	if (fc->deadline != NULL)
+		event_free(fc->deadline);
 	free(fc);
 	http_nconns--;
 	if (http_paused && http_nconns < FE_MAX_CONNS && http_listener != NULL) {
@@ -110,13 +134,108 @@ http_conn_closed(struct evhttp_connection *evcon, void *arg)
 	http_conn_gone(fc, &http_conns);
 }
 
+static void
+http_close(struct fe_conn *fc)
+{
+	/* calls http_conn_closed, which frees fc */
+	evhttp_connection_free(fc->evcon);
+}
+
+/* a request too slow to come in, or a connection over its address's cap */
+static void
+http_deadline(evutil_socket_t fd, short ev, void *arg)
+{
+	struct fe_conn	*fc = arg;
+	struct timeval	 tv = { 0, 0 };
+	time_t		 now = fe_now(), allowed;
+
+	if (fc->kill) {
+		http_close(fc);
+		return;
+	}
+	if (!fc->reading)
+		return;
+	if (!fc->head_done) {
+		log_warnx("client %s: request line and headers not in within "
+		    "%d s: connection closed", fc->key, FE_HEAD_TIMEOUT);
+		http_close(fc);
+		return;
+	}
+	allowed = fc->started + FE_HEAD_TIMEOUT +
+	    (time_t)(fc->body_bytes / FE_BODY_MIN_RATE);
+	if (now >= allowed) {
+		log_warnx("client %s: body slower than %d bytes/s (%zu bytes "
+		    "in %lld s): connection closed", fc->key, FE_BODY_MIN_RATE,
+		    fc->body_bytes, (long long)(now - fc->started));
+		http_close(fc);
+		return;
+	}
+	tv.tv_sec = allowed - now;
+	evtimer_add(fc->deadline, &tv);
+}
+
+/* the first bytes of a request came: its clock starts */
+static void
+http_reading(struct fe_conn *fc)
+{
+	struct timeval	tv = { FE_HEAD_TIMEOUT, 0 };
+
+	fc->reading = 1;
+	fc->head_state = 0;
+	fc->head_done = 0;
+	fc->body_bytes = 0;
+	fc->started = fe_now();
+	evtimer_add(fc->deadline, &tv);
+}
+
+/* bytes of the current request: where its head ends, what its body does */
+static void
+http_account(struct fe_conn *fc, struct evbuffer *in, size_t added)
+{
+	struct evbuffer_ptr	 ptr;
+	struct evbuffer_iovec	 v[4];
+	size_t			 total = evbuffer_get_length(in), from, i, len;
+	ssize_t			 end;
+	int			 n;
+
+	if (fc->head_done) {
+		fc->body_bytes += added;
+		return;
+	}
+	if (added > total)
+		added = total;
+	from = total - added;
+	while (added > 0 && !fc->head_done) {
+		if (evbuffer_ptr_set(in, &ptr, from, EVBUFFER_PTR_SET) == -1 ||
+		    (n = evbuffer_peek(in, added, &ptr, v, 4)) <= 0)
+			return;
+		for (i = 0; i < (size_t)n && i < 4 && added > 0; i++) {
+			len = v[i].iov_len < added ? v[i].iov_len : added;
+			end = http_head_scan(&fc->head_state, v[i].iov_base, len);
+			if (end >= 0) {
+				fc->head_done = 1;
+				fc->started = fe_now();
+				fc->body_bytes = added - (size_t)end;
+				return;
+			}
+			from += len;
+			added -= len;
+		}
+	}
+}
+
 /* the connections evhttp made since the last time */
 static void
 http_adopt(evutil_socket_t fd, short ev, void *arg)
 {
-	struct fe_conn		*fc;
+	struct fe_conn		*fc, *c;
+	struct timeval		 now0 = { 0, 0 };
 	bufferevent_data_cb	 readcb;
 	void			*cbarg;
+	char			*peer = NULL;
+	ev_uint16_t		 port;
+	int			 same;
+	time_t			 now;
 
 	while ((fc = TAILQ_FIRST(&http_fresh)) != NULL) {
 		bufferevent_getcb(fc->bev, &readcb, NULL, NULL, &cbarg);
@@ -135,7 +254,32 @@ http_adopt(evutil_socket_t fd, short ev, void *arg)
 		TAILQ_REMOVE(&http_fresh, fc, entry);
 		fc->evcon = cbarg;
 		evhttp_connection_set_closecb(fc->evcon, http_conn_closed, fc);
+		if ((fc->deadline = evtimer_new(fenv->base, http_deadline,
+		    fc)) == NULL)
+			fatalx("%s: evtimer_new", __func__);
+		evhttp_connection_get_peer(fc->evcon, &peer, &port);
+		client_key(peer, fc->key, sizeof(fc->key));
+		fc->counted = !client_addr_trusted(&fenv->cfg.proxies, peer);
+		same = 0;
+		if (fc->counted)
+			TAILQ_FOREACH(c, &http_conns, entry)
+				if (c->counted && !c->kill &&
+				    strcmp(c->key, fc->key) == 0)
+					same++;
 		TAILQ_INSERT_TAIL(&http_conns, fc, entry);
+		if (same >= FE_MAX_CONNS_PER_ADDR) {
+			/* closed from the loop: we may be in its own callback */
+			fc->kill = 1;
+			bufferevent_disable(evhttp_connection_get_bufferevent(
+			    fc->evcon), EV_READ);
+			evtimer_add(fc->deadline, &now0);
+			if ((now = fe_now()) != http_cap_logged) {
+				http_cap_logged = now;
+				log_warnx("client %s: %d connections already: "
+				    "closing new ones", fc->key,
+				    FE_MAX_CONNS_PER_ADDR);
+			}
+		}
 	}
 }
 
@@ -201,7 +345,7 @@ http_input(struct evbuffer *in, const struct evbuffer_cb_info *info, void *arg)
 {
 	struct fe_conn	*fc = arg, *c;
 
-	if (info->n_added == 0 || !fc->line_pending)
+	if (info->n_added == 0)
 		return;
 	if (fc->evcon == NULL) {
 		/* evhttp read before http_adopt ran (it should not) */
@@ -212,7 +356,13 @@ http_input(struct evbuffer *in, const struct evbuffer_cb_info *info, void *arg)
 		if (c == NULL)
 			return;		/* fc was freed: not a live connection */
 	}
-	http_sniff(fc, in);
+	if (fc->kill)
+		return;
+	if (!fc->reading)
+		http_reading(fc);
+	http_account(fc, in, info->n_added);
+	if (fc->line_pending)
+		http_sniff(fc, in);
 }
 
 /* the connection a request came on; NULL if it has gone */
@@ -382,8 +532,9 @@ http_reply_error(struct evhttp_request *req, int status, const char *code,
 	free(json);
 }
 
-void
-http_client_addr(struct evhttp_request *req, char *out, size_t outlen)
+/* what the peer is; "?" when not known */
+static const char *
+http_peer(struct evhttp_request *req)
 {
 	struct evhttp_connection	*evcon = evhttp_request_get_connection(req);
 	char				*addr = NULL;
@@ -391,7 +542,73 @@ http_client_addr(struct evhttp_request *req, char *out, size_t outlen)
 
 	if (evcon != NULL)
 		evhttp_connection_get_peer(evcon, &addr, &port);
-	snprintf(out, outlen, "%s", addr != NULL ? addr : "?");
+	return addr != NULL ? addr : "?";
+}
+
+void
+http_client_addr(struct evhttp_request *req, char *out, size_t outlen)
+{
+	const char	*peer = http_peer(req);
+	struct evkeyval	*kv;
+	char		 xff[FE_MAX_FORWARDED];
+	size_t		 len = 0, vlen;
+	int		 any = 0, cut = 0;
+
+	snprintf(out, outlen, "%s", peer);
+	if (!client_addr_trusted(&fenv->cfg.proxies, peer))
+		return;
+	/* every X-Forwarded-For header, in order, as one list */
+	TAILQ_FOREACH(kv, evhttp_request_get_input_headers(req), next) {
+		if (strcasecmp(kv->key, "X-Forwarded-For") != 0)
+			continue;
+		vlen = strlen(kv->value);
+		if (len + vlen + 2 > sizeof(xff)) {
+			cut = 1;
+			break;
+		}
+		if (any)
+			xff[len++] = ',';
+		memcpy(xff + len, kv->value, vlen);
+		len += vlen;
+		any = 1;
+	}
+	if (!any)
+		return;		/* the proxy's own request */
+	if (cut) {
+		log_warnx("proxy %s: X-Forwarded-For over %d bytes: client "
+		    "taken as the proxy", peer, FE_MAX_FORWARDED);
+		return;
+	}
+	if (client_forwarded(xff, len, &fenv->cfg.proxies, out, outlen) == -1) {
+		log_warnx("proxy %s: X-Forwarded-For not a list of addresses: "
+		    "client taken as the proxy", peer);
+		snprintf(out, outlen, "%s", peer);
+	}
+}
+
+int
+http_request_secure(struct evhttp_request *req)
+{
+	struct evkeyval	*kv;
+	const char	*v = NULL, *e;
+	size_t		 len;
+
+	if (!client_addr_trusted(&fenv->cfg.proxies, http_peer(req)))
+		return 0;
+	TAILQ_FOREACH(kv, evhttp_request_get_input_headers(req), next)
+		if (strcasecmp(kv->key, "X-Forwarded-Proto") == 0)
+			v = kv->value;
+	if (v == NULL)
+		return 0;
+	/* the right-most value: what the proxy nearest us saw */
+	if ((e = strrchr(v, ',')) != NULL)
+		v = e + 1;
+	while (*v == ' ' || *v == '\t')
+		v++;
+	len = strlen(v);
+	while (len > 0 && (v[len - 1] == ' ' || v[len - 1] == '\t'))
+		len--;
+	return len == 5 && strncasecmp(v, "https", 5) == 0;
 }
 
 static void
@@ -405,6 +622,17 @@ http_request(struct evhttp_request *req, void *arg)
 	/* its body is in; what follows on the connection is the next request */
 	if ((fc = http_conn_of(req)) != NULL) {
 		http_webhook_rx_end(fc);
+		fc->reading = 0;
+		evtimer_del(fc->deadline);
+		if (evbuffer_get_length(bufferevent_get_input(
+		    evhttp_connection_get_bufferevent(fc->evcon))) > 0) {
+			/* pipelined: the next one has begun */
+			http_reading(fc);
+			http_account(fc, bufferevent_get_input(
+			    evhttp_connection_get_bufferevent(fc->evcon)),
+			    evbuffer_get_length(bufferevent_get_input(
+			    evhttp_connection_get_bufferevent(fc->evcon))));
+		}
 		fc->line_pending = 1;
 		http_sniff(fc, bufferevent_get_input(
 		    evhttp_connection_get_bufferevent(fc->evcon)));

@@ -85,6 +85,7 @@ int
 fe_config_parse(yajl_val result, struct fe_config *cfg, char *err, size_t errlen)
 {
 	yajl_val	v;
+	char		*proxies = NULL, why[128];
 
 	memset(cfg, 0, sizeof(*cfg));
 	if (result == NULL || result->type != yajl_t_object) {
@@ -100,6 +101,8 @@ fe_config_parse(yajl_val result, struct fe_config *cfg, char *err, size_t errlen
 	    cfg_string(result, "branch", 0, 256, &cfg->branch, err, errlen) == -1 ||
 	    cfg_string(result, "www_dir", 0, PATH_MAX, &cfg->www_dir, err,
 	    errlen) == -1 ||
+	    cfg_string(result, "trusted_proxies", 0, 4096, &proxies, err,
+	    errlen) == -1 ||
 	    cfg_int(result, "session_idle", 60, 604800, &cfg->session_idle, err,
 	    errlen) == -1 ||
 	    cfg_int(result, "session_max", 60, 2592000, &cfg->session_max, err,
@@ -113,12 +116,19 @@ fe_config_parse(yajl_val result, struct fe_config *cfg, char *err, size_t errlen
 		goto fail;
 	}
 	cfg->cookie_secure = v->type == yajl_t_true;
+	if (client_proxies_parse(proxies, &cfg->proxies, why, sizeof(why)) == -1) {
+		snprintf(err, errlen, "\"trusted_proxies\": %s", why);
+		goto fail;
+	}
+	free(proxies);
+	proxies = NULL;
 	if (cfg->www_dir != NULL && cfg->www_dir[0] != '/') {
 		snprintf(err, errlen, "\"www_dir\" is not an absolute path");
 		goto fail;
 	}
 	return 0;
  fail:
+	free(proxies);
 	fe_config_free(cfg);
 	return -1;
 }

@@ -1,168 +1,216 @@
 /*
- * Login throttling, before anything reaches the backend: at most
- * FE_THROTTLE_PER_ADDR failed attempts per client address and
- * FE_THROTTLE_GLOBAL overall in any FE_THROTTLE_WINDOW seconds.  An attempt
- * counts as failed from the moment it is let through (so that parallel
- * guesses count too) until throttle_success or throttle_cancel.  The table of
- * addresses is bounded: a new address takes a free slot, else the slot whose
- * last failure is oldest (the global cap still holds for rotating addresses).
+ * Failures per client, before anything reaches the backend: failed logins
+ * (THROTTLE_LOGIN) and bad webhook signatures (THROTTLE_WEBHOOK), each in
+ * its own table.  Pure bookkeeping: the caller passes the time.
+ *
+ * A client is its address's client_key (IPv6 by /64).  Its first
+ * FE_THROTTLE_FREE failures cost nothing; the next attempts wait 1, 2, ...
+ * seconds (doubling); from FE_THROTTLE_PER_ADDR failures on it is refused
+ * (429, Retry-After) for FE_THROTTLE_LOCK seconds after its last failure,
+ * doubling with each further failure up to FE_THROTTLE_LOCK_MAX.  Failures
+ * are forgotten FE_THROTTLE_FORGET seconds after the last one, and at once
+ * when the client gets it right.  An attempt counts as failed from the
+ * moment it is let through (so that parallel guesses count too) until
+ * throttle_success or throttle_cancel.
+ *
+ * Strangers cannot lock the owner out: a client's verdict depends on its
+ * own failures only, except that while FE_THROTTLE_GLOBAL or more
+ * failures happened in the last FE_THROTTLE_WINDOW seconds, overall, every
+ * attempt waits at least FE_THROTTLE_GLOBAL_DELAY seconds (never refused
+ * for it).  The table is bounded: a new client takes a free slot, else the
+ * slot whose last failure is oldest.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "frontend/frontend.h"
 
-struct window {
-	time_t	t[FE_THROTTLE_GLOBAL];		/* oldest first */
-	size_t	n;
-	size_t	cap;
+struct throttle_entry {
+	char	key[FE_ADDR_MAX];	/* "" when free */
+	int	fails;
+	time_t	last;			/* of the last failure */
 };
 
-struct addr_entry {
-	char		addr[FE_ADDR_MAX];
-	struct window	w;
+struct throttle_table {
+	struct throttle_entry	e[FE_THROTTLE_ADDRS];
+	time_t			all[FE_THROTTLE_GLOBAL];	/* a ring */
+	size_t			all_next;
+	size_t			all_n;
 };
 
-static struct addr_entry	throttle_addrs[FE_THROTTLE_ADDRS];
-static struct window		throttle_all = { .cap = FE_THROTTLE_GLOBAL };
+static struct throttle_table	throttle_tables[THROTTLE__COUNT];
 
-static void
-window_prune(struct window *w, time_t now)
+static struct throttle_table *
+table(enum throttle_kind kind)
 {
-	size_t	i = 0;
-
-	while (i < w->n && w->t[i] + FE_THROTTLE_WINDOW <= now)
-		i++;
-	if (i > 0) {
-		memmove(w->t, w->t + i, (w->n - i) * sizeof(w->t[0]));
-		w->n -= i;
-	}
+	if ((unsigned)kind >= THROTTLE__COUNT)
+		kind = THROTTLE_LOGIN;
+	return &throttle_tables[kind];
 }
 
-static void
-window_add(struct window *w, time_t now)
+/* seconds a client with this many failures is refused for after the last */
+static time_t
+lock_for(int fails)
 {
-	if (w->n == w->cap) {
-		memmove(w->t, w->t + 1, (w->n - 1) * sizeof(w->t[0]));
-		w->n--;
-	}
-	w->t[w->n++] = now;
+	time_t	t = FE_THROTTLE_LOCK;
+	int	i;
+
+	for (i = FE_THROTTLE_PER_ADDR; i < fails && t < FE_THROTTLE_LOCK_MAX; i++)
+		t *= 2;
+	return t > FE_THROTTLE_LOCK_MAX ? FE_THROTTLE_LOCK_MAX : t;
 }
 
 static int
-window_wait(const struct window *w, time_t now)
+delay_for(int fails)
 {
-	time_t	wait;
-
-	if (w->n < w->cap)
+	if (fails < FE_THROTTLE_FREE)
 		return 0;
-	wait = w->t[0] + FE_THROTTLE_WINDOW - now;
-	return wait < 1 ? 1 : (int)wait;
+	return 1 << (fails - FE_THROTTLE_FREE);
 }
 
-/* the table's key: the address, cut to fit, "?" when unknown */
+/* FE_THROTTLE_GLOBAL failures in the window: all are slowed */
+static int
+global_pressed(const struct throttle_table *t, time_t now)
+{
+	size_t	i, n = 0;
+
+	for (i = 0; i < t->all_n; i++)
+		if (t->all[i] + FE_THROTTLE_WINDOW > now)
+			n++;
+	return n >= FE_THROTTLE_GLOBAL;
+}
+
 static void
-addr_key(char key[FE_ADDR_MAX], const char *addr)
+global_add(struct throttle_table *t, time_t now)
 {
-	size_t	len = strnlen(addr, FE_ADDR_MAX - 1);
+	t->all[t->all_next] = now;
+	t->all_next = (t->all_next + 1) % FE_THROTTLE_GLOBAL;
+	if (t->all_n < FE_THROTTLE_GLOBAL)
+		t->all_n++;
+}
 
-	if (len == 0) {
-		memcpy(key, "?", 2);
+/* the most recent failure overall is taken back (success, cancel) */
+static void
+global_undo(struct throttle_table *t)
+{
+	if (t->all_n == 0)
 		return;
-	}
-	memcpy(key, addr, len);
-	key[len] = '\0';
+	t->all_next = (t->all_next + FE_THROTTLE_GLOBAL - 1) % FE_THROTTLE_GLOBAL;
+	t->all[t->all_next] = 0;
+	t->all_n--;
 }
 
-static struct addr_entry *
-addr_find(const char *addr)
+static struct throttle_entry *
+entry_find(struct throttle_table *t, const char *key, time_t now)
 {
-	size_t	i;
-
-	for (i = 0; i < FE_THROTTLE_ADDRS; i++)
-		if (throttle_addrs[i].addr[0] != '\0' &&
-		    strcmp(throttle_addrs[i].addr, addr) == 0)
-			return &throttle_addrs[i];
-	return NULL;
-}
-
-static struct addr_entry *
-addr_slot(const char *addr, time_t now)
-{
-	struct addr_entry	*e, *best = NULL;
+	struct throttle_entry	*e;
 	size_t			 i;
 
 	for (i = 0; i < FE_THROTTLE_ADDRS; i++) {
-		e = &throttle_addrs[i];
-		window_prune(&e->w, now);
-		if (e->w.n == 0) {
+		e = &t->e[i];
+		if (e->key[0] == '\0' || strcmp(e->key, key) != 0)
+			continue;
+		if (now - e->last >= FE_THROTTLE_FORGET) {
+			memset(e, 0, sizeof(*e));
+			return NULL;
+		}
+		return e;
+	}
+	return NULL;
+}
+
+static struct throttle_entry *
+entry_new(struct throttle_table *t, const char *key, time_t now)
+{
+	struct throttle_entry	*e, *best = NULL;
+	size_t			 i;
+
+	for (i = 0; i < FE_THROTTLE_ADDRS; i++) {
+		e = &t->e[i];
+		if (e->key[0] == '\0' || now - e->last >= FE_THROTTLE_FORGET) {
 			best = e;
 			break;
 		}
-		if (best == NULL || e->w.t[e->w.n - 1] < best->w.t[best->w.n - 1])
+		if (best == NULL || e->last < best->last)
 			best = e;
 	}
 	memset(best, 0, sizeof(*best));
-	memcpy(best->addr, addr, sizeof(best->addr));	/* a key: fits */
-	best->w.cap = FE_THROTTLE_PER_ADDR;
+	snprintf(best->key, sizeof(best->key), "%s", key);
 	return best;
 }
 
 int
-throttle_check(const char *addr, time_t now)
+throttle_check(enum throttle_kind kind, const char *addr, time_t now,
+    int *delay)
 {
-	struct addr_entry	*e;
-	int			 wait;
+	struct throttle_table	*t = table(kind);
+	struct throttle_entry	*e;
 	char			 key[FE_ADDR_MAX];
+	time_t			 until;
+	int			 d = 0;
 
-	addr_key(key, addr);
-	window_prune(&throttle_all, now);
-	if ((e = addr_find(key)) != NULL) {
-		window_prune(&e->w, now);
-		if ((wait = window_wait(&e->w, now)) > 0)
-			return wait;
+	*delay = 0;
+	client_key(addr, key, sizeof(key));
+	if ((e = entry_find(t, key, now)) != NULL) {
+		if (e->fails >= FE_THROTTLE_PER_ADDR) {
+			until = e->last + lock_for(e->fails);
+			if (until > now)
+				return (int)(until - now);
+		} else
+			d = delay_for(e->fails);
 	}
-	if ((wait = window_wait(&throttle_all, now)) > 0)
-		return wait;
+	if (global_pressed(t, now) && d < FE_THROTTLE_GLOBAL_DELAY)
+		d = FE_THROTTLE_GLOBAL_DELAY;
 	if (e == NULL)
-		e = addr_slot(key, now);
-	window_add(&e->w, now);
-	window_add(&throttle_all, now);
+		e = entry_new(t, key, now);
+	e->fails++;
+	e->last = now;
+	global_add(t, now);
+	*delay = d;
 	return 0;
 }
 
-static void
-throttle_undo(const char *addr, int all)
+void
+throttle_success(enum throttle_kind kind, const char *addr)
 {
-	struct addr_entry	*e;
+	struct throttle_table	*t = table(kind);
+	struct throttle_entry	*e;
 	char			 key[FE_ADDR_MAX];
+	size_t			 i;
 
-	addr_key(key, addr);
-	if ((e = addr_find(key)) != NULL) {
-		if (all)
-			e->w.n = 0;
-		else if (e->w.n > 0)
-			e->w.n--;
+	client_key(addr, key, sizeof(key));
+	for (i = 0; i < FE_THROTTLE_ADDRS; i++) {
+		e = &t->e[i];
+		if (e->key[0] != '\0' && strcmp(e->key, key) == 0) {
+			memset(e, 0, sizeof(*e));
+			break;
+		}
 	}
-	if (throttle_all.n > 0)
-		throttle_all.n--;
+	global_undo(t);
 }
 
 void
-throttle_success(const char *addr)
+throttle_cancel(enum throttle_kind kind, const char *addr)
 {
-	throttle_undo(addr, 1);
-}
+	struct throttle_table	*t = table(kind);
+	struct throttle_entry	*e;
+	char			 key[FE_ADDR_MAX];
+	size_t			 i;
 
-void
-throttle_cancel(const char *addr)
-{
-	throttle_undo(addr, 0);
+	client_key(addr, key, sizeof(key));
+	for (i = 0; i < FE_THROTTLE_ADDRS; i++) {
+		e = &t->e[i];
+		if (e->key[0] != '\0' && strcmp(e->key, key) == 0) {
+			if (e->fails > 0)
+				e->fails--;
+			break;
+		}
+	}
+	global_undo(t);
 }
 
 void
 throttle_reset(void)
 {
-	memset(throttle_addrs, 0, sizeof(throttle_addrs));
-	memset(&throttle_all, 0, sizeof(throttle_all));
-	throttle_all.cap = FE_THROTTLE_GLOBAL;
+	memset(throttle_tables, 0, sizeof(throttle_tables));
 }

@@ -9,6 +9,9 @@
  *
  *   401  missing or wrong signature (no detail; logged; reported to the
  *        backend, which notifies, rate-limited)
+ *   429  the client address sent too many bad signatures (throttle.c's
+ *        THROTTLE_WEBHOOK table, as failed logins, without the delays):
+ *        refused before the HMAC is computed, with Retry-After
  *   404  no DAVIT_WEBHOOK_SECRET: the endpoint is off
  *   413  a body over 25 MB (evhttp refuses it from its Content-Length)
  *   415  neither application/json nor application/x-www-form-urlencoded
@@ -275,8 +278,9 @@ webhook_route(struct evhttp_request *req)
 	struct evbuffer	*in = evhttp_request_get_input_buffer(req);
 	const char	*event, *delivery, *sig;
 	const char	*body;
-	char		 shown[WEBHOOK_EVENT_MAX + 1];
+	char		 shown[WEBHOOK_EVENT_MAX + 1], addr[FE_ADDR_MAX], retry[16];
 	size_t		 len = evbuffer_get_length(in);
+	int		 wait, delay;
 
 	if (fenv->cfg.webhook_secret == NULL) {
 		http_reply_error(req, 404, "not_found",
@@ -292,6 +296,18 @@ webhook_route(struct evhttp_request *req)
 		http_reply_error(req, 413, "too_large", "body over 25 MB");
 		return;
 	}
+	http_client_addr(req, addr, sizeof(addr));
+	if ((wait = throttle_check(THROTTLE_WEBHOOK, addr, fe_now(),
+	    &delay)) > 0) {
+		log_warnx("webhook from %s refused for %d s: too many bad "
+		    "signatures", addr, wait);
+		snprintf(retry, sizeof(retry), "%d", wait);
+		evhttp_add_header(evhttp_request_get_output_headers(req),
+		    "Retry-After", retry);
+		http_reply_error(req, 429, "throttled",
+		    "too many bad signatures; try again in %d s", wait);
+		return;
+	}
 	body = len > 0 ? (const char *)evbuffer_pullup(in, -1) : "";
 	sig = header(req, "X-Hub-Signature-256");
 	if (!webhook_signature_ok((const unsigned char *)fenv->cfg.webhook_secret,
@@ -301,6 +317,7 @@ webhook_route(struct evhttp_request *req)
 		http_reply_error(req, 401, "unauthorized", "signature missing or invalid");
 		return;
 	}
+	throttle_success(THROTTLE_WEBHOOK, addr);
 	/* from here on the body is GitHub's (or the secret leaked) */
 	event = header(req, "X-GitHub-Event");
 	delivery = header(req, "X-GitHub-Delivery");

@@ -1,10 +1,12 @@
 /*
  * libFuzzer target for what the frontend parses from clients (Cookie,
  * Content-Type, Origin, ids, request paths) and from the backend
- * (frontend.config), with the properties each must keep: a cookie value
+ * (frontend.config), the trusted proxies' list and X-Forwarded-For, the
+ * end of a request's head, with the properties each must keep: a cookie value
  * lies inside the header and holds only cookie characters; an accepted path
  * has no "." or ".." or empty segment, no backslash or control character,
- * and fits the bound.
+ * and fits the bound; a forwarded client is an address, never a trusted
+ * proxy unless all are, and its key fits; a head ends inside the bytes.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -93,6 +95,58 @@ check_path(const char *raw)
 	(void)path_content_type(out);
 }
 
+/* "PROXIES\nX-FORWARDED-FOR" */
+static void
+check_forwarded(char *s)
+{
+	struct fe_proxies	 p;
+	char			 err[128], out[FE_ADDR_MAX], key[FE_ADDR_MAX];
+	char			*nl, *xff;
+	size_t			 i;
+
+	if ((nl = strchr(s, '\n')) == NULL)
+		return;
+	*nl = '\0';
+	xff = nl + 1;
+	if (client_proxies_parse(s, &p, err, sizeof(err)) == -1)
+		return;
+	if (p.n > FE_MAX_PROXIES)
+		abort();
+	if (client_forwarded(xff, strlen(xff), &p, out, sizeof(out)) == 0) {
+		if (strlen(out) == 0 || strlen(out) >= sizeof(out))
+			abort();
+		for (i = 0; out[i] != '\0'; i++)
+			if (!((out[i] >= '0' && out[i] <= '9') ||
+			    (out[i] >= 'a' && out[i] <= 'f') || out[i] == ':' ||
+			    out[i] == '.'))
+				abort();
+		client_key(out, key, sizeof(key));
+		if (strlen(key) == 0)
+			abort();
+	}
+	client_key(xff, key, sizeof(key));
+	(void)client_addr_trusted(&p, xff);
+	(void)client_listen_is_loopback(xff);
+}
+
+static void
+check_head(const char *p, size_t len)
+{
+	ssize_t	end;
+	size_t	half = len / 2;
+	int	st = 0, st2 = 0;
+
+	end = http_head_scan(&st, p, len);
+	if (end != -1 && (end < 1 || (size_t)end > len))
+		abort();
+	/* in two pieces, the same end */
+	if (http_head_scan(&st2, p, half) >= 0)
+		return;
+	if (http_head_scan(&st2, p + half, len - half) !=
+	    (end == -1 ? -1 : end - (ssize_t)half))
+		abort();
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -104,7 +158,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size < 1)
 		return 0;
 	s = cstr(data + 1, size - 1);
-	switch (data[0] % 7) {
+	switch (data[0] % 9) {
 	case 0:
 		check_cookies((const char *)data + 1, size - 1);
 		break;
@@ -136,6 +190,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		break;
 	case 6:
 		check_request_line((const char *)data + 1, size - 1);
+		break;
+	case 7:
+		check_forwarded(s);
+		break;
+	case 8:
+		check_head((const char *)data + 1, size - 1);
 		break;
 	}
 	free(s);

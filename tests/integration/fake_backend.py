@@ -20,7 +20,8 @@ Ops and what they do here:
   whose id starts with "late"; webhook.rejected: {}
   job.get 4401 / 4402: an engine.state event (Docker unreachable / reachable
   again) then not_found; services.list's engine follows
-frontend.config's webhook_secret is $WEBHOOK_SECRET (none when unset).
+frontend.config's webhook_secret is $WEBHOOK_SECRET (none when unset), its
+trusted_proxies $TRUSTED_PROXIES (none when unset).
 Every request line is appended to SOCKET.requests for the test to read.
 """
 import asyncio
@@ -91,6 +92,7 @@ async def handle(reader, writer):
                                       "webhook_secret": os.environ.get("WEBHOOK_SECRET"),
                                       "session_idle": 3600, "session_max": 43200,
                                       "cookie_secure": False, "github_repo": None,
+                                      "trusted_proxies": os.environ.get("TRUSTED_PROXIES"),
                                       "branch": "main", "www_dir": None}))
             elif op == "subscribe":
                 subscribers.add(writer)

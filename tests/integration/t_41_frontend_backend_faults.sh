@@ -208,8 +208,14 @@ def leave(socks, wait):
             s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\1\0\0\0\0\0\0\0")
         s.close()
 
+_conns = 0
 def connect(port):
-    return socket.create_connection(("127.0.0.1", port))
+    """from 127.0.0.1, or with SPREAD=1 from 127.0.0.20-23 in turn: one
+    address may hold 32 connections only"""
+    global _conns
+    _conns += 1
+    src = "127.0.0.%d" % (20 + _conns % 4) if os.environ.get("SPREAD") else "127.0.0.1"
+    return socket.create_connection(("127.0.0.1", port), source_address=(src, 0))
 
 def reply(s, timeout):
     """the status line and headers of the reply, or "" if none in time"""
@@ -311,7 +317,7 @@ alive() {
 }
 n888=$(count '"job":888' "$FAKE.requests")
 r888=$(count 'GET /api/jobs/888 200' "$T/frontend.log")
-python3 "$T/client.py" drop "$PORT" 40 job "$SID"
+SPREAD=1 python3 "$T/client.py" drop "$PORT" 40 job "$SID"
 # every one reaches the backend (16 at a time) and its reply comes, to nobody
 wait_for -t 30 count_is $((n888 + 40)) '"job":888' "$FAKE.requests" ||
 	fail "not all 40 slow job.get reached the backend"
@@ -325,9 +331,9 @@ pass "40 API calls whose clients left (FIN and RST) before the backend's reply: 
 
 # the backend goes away while calls wait (16 sent, 14 queued behind them),
 # some of their clients gone, some not: every call ends
-python3 "$T/client.py" drop "$PORT" 20 job "$SID" &
+SPREAD=1 python3 "$T/client.py" drop "$PORT" 20 job "$SID" &
 dropper=$!
-python3 "$T/client.py" wait "$PORT" 10 "$SID" "$T/waiting" >"$T/waited.out" &
+SPREAD=1 python3 "$T/client.py" wait "$PORT" 10 "$SID" "$T/waiting" >"$T/waited.out" &
 waiter=$!
 wait_for -t 10 test -e "$T/waiting" || fail "the waiting clients did not start"
 sleep 0.3

@@ -901,6 +901,33 @@ t_bools(void **state)
 }
 
 static void
+t_trusted_proxies(void **state)
+{
+	char	many[1024];
+	int	i;
+
+	expect_good("DAVIT_TRUSTED_PROXIES", "10.0.0.1");
+	assert_string_equal(C.trusted_proxies, "10.0.0.1");
+	expect_good("DAVIT_TRUSTED_PROXIES",
+	    "\"10.0.0.1, 192.168.0.0/16,2001:db8::/32 , ::1\"");
+	expect_bad("DAVIT_TRUSTED_PROXIES", "proxy.example.com");
+	expect_bad("DAVIT_TRUSTED_PROXIES", "10.0.0.1,");
+	expect_bad("DAVIT_TRUSTED_PROXIES", "10.0.0.1,,10.0.0.2");
+	expect_bad("DAVIT_TRUSTED_PROXIES", "10.0.0.0/33");
+	expect_bad("DAVIT_TRUSTED_PROXIES", "::/129");
+	expect_bad("DAVIT_TRUSTED_PROXIES", "10.0.0.0/");
+	expect_bad("DAVIT_TRUSTED_PROXIES", "10.0.0.0/x");
+	expect_bad("DAVIT_TRUSTED_PROXIES", "10.0.0.1:80");
+	many[0] = '\0';
+	for (i = 0; i < 33; i++)
+		snprintf(many + strlen(many), sizeof(many) - strlen(many),
+		    "%s10.0.0.%d", i ? "," : "", i);
+	expect_bad("DAVIT_TRUSTED_PROXIES", many);
+	many[strlen(many) - strlen(",10.0.0.32")] = '\0';
+	expect_good("DAVIT_TRUSTED_PROXIES", many);
+}
+
+static void
 t_too_large(void **state)
 {
 	char	*big;
@@ -1064,6 +1091,7 @@ main(void)
 		cmocka_unit_test_teardown(t_free_zeroes, teardown),
 		cmocka_unit_test_teardown(t_hash_password_api, teardown),
 		cmocka_unit_test_teardown(t_load, teardown),
+		cmocka_unit_test_teardown(t_trusted_proxies, teardown),
 	};
 
 	return (cmocka_run_group_tests(tests, group_setup, NULL));

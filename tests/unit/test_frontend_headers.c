@@ -341,6 +341,34 @@ test_request_line(void **state)
 	free(big);
 }
 
+/* the end of a request's head, found in pieces as the bytes come */
+static void
+test_head_scan(void **state)
+{
+	const char	*req = "GET / HTTP/1.1\r\nHost: x\r\n\r\nBODY";
+	size_t		 len = strlen(req), i;
+	int		 st;
+
+	st = 0;
+	assert_int_equal(http_head_scan(&st, req, len), (ssize_t)(len - 4));
+	/* a byte at a time */
+	st = 0;
+	for (i = 0; i < len; i++)
+		if (http_head_scan(&st, req + i, 1) == 1)
+			break;
+	assert_int_equal(i, len - 5);
+	st = 0;
+	assert_int_equal(http_head_scan(&st, "GET / HTTP/1.0\n\nX", 17), 16);
+	st = 0;
+	assert_int_equal(http_head_scan(&st, "GET / HTTP/1.1\r\nA: b\r\n", 22), -1);
+	assert_int_equal(http_head_scan(&st, "\r", 1), -1);
+	assert_int_equal(http_head_scan(&st, "\n", 1), 1);
+	/* a bare CR inside a line is not an end */
+	st = 0;
+	assert_int_equal(http_head_scan(&st, "a\r\rb\r\nc\r\r\n", 10), -1);
+	assert_int_equal(http_head_scan(&st, "", 0), -1);
+}
+
 int
 main(void)
 {
@@ -356,6 +384,7 @@ main(void)
 		cmocka_unit_test(test_parse_id),
 		cmocka_unit_test(test_hex),
 		cmocka_unit_test(test_request_line),
+		cmocka_unit_test(test_head_scan),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

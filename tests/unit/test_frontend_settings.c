@@ -96,12 +96,36 @@ test_bad(void **state)
 	assert_null(cfg.webhook_secret);
 }
 
+/* trusted_proxies: absent or null is none; a bad list refuses the reply */
+static void
+test_trusted_proxies(void **state)
+{
+	struct fe_config	cfg;
+
+	assert_int_equal(parse("{" GOOD "}", &cfg), 0);
+	assert_int_equal(cfg.proxies.n, 0);
+	fe_config_free(&cfg);
+	assert_int_equal(parse("{" GOOD ",\"trusted_proxies\":null}", &cfg), 0);
+	assert_int_equal(cfg.proxies.n, 0);
+	fe_config_free(&cfg);
+	assert_int_equal(parse("{" GOOD ",\"trusted_proxies\":"
+	    "\"10.0.0.1, 2001:db8::/48\"}", &cfg), 0);
+	assert_int_equal(cfg.proxies.n, 2);
+	assert_int_equal(cfg.proxies.net[1].bits, 48);
+	fe_config_free(&cfg);
+	assert_int_equal(parse("{" GOOD ",\"trusted_proxies\":\"proxy\"}",
+	    &cfg), -1);
+	assert_null(cfg.listen);
+	assert_int_equal(parse("{" GOOD ",\"trusted_proxies\":7}", &cfg), -1);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest	tests[] = {
 		cmocka_unit_test(test_good),
 		cmocka_unit_test(test_bad),
+		cmocka_unit_test(test_trusted_proxies),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
