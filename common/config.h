@@ -12,7 +12,7 @@
 #define CONFIG_MAX_VALUE	4096		/* one value, after unquoting */
 #define CONFIG_MAX_SERVICES	64
 #define CONFIG_MAX_SERVICE_NAME	63		/* compose's own limit is similar */
-#define CONFIG_ERR_LEN		256
+#define CONFIG_ERR_LEN		512
 
 struct davit_config {
 	/* secrets: never logged, never sent to the frontend except where noted */
@@ -51,6 +51,8 @@ struct davit_config {
  * Reads and validates FILE. On error returns -1 and writes a message naming
  * the file, line and key (never the value of a secret) into err.
  * Unknown DAVIT_ keys are warned about with log_warnx, by name.
+ * FILE must not be a symlink, must be owned by root with no group or other
+ * permission bits, and must not lie inside DAVIT_WORKDIR (real paths).
  */
 int	 config_load(const char *path, struct davit_config *cfg, char *err, size_t errlen);
 /* Same, from memory (path is only used in messages). */
