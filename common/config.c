@@ -1208,6 +1208,24 @@ config_outside_workdir(const char *path, const char *workdir, char *err,
 }
 
 int
+config_root_dir(const char *what, const char *dir, const struct stat *st,
+    char *err, size_t errlen)
+{
+	if (!S_ISDIR(st->st_mode)) {
+		config_err(err, errlen, "%s %s is not a directory", what, dir);
+		return (-1);
+	}
+	/* another user could swap or plant the files root makes there */
+	if (st->st_uid != 0 || (st->st_mode & (S_IWGRP | S_IWOTH))) {
+		config_err(err, errlen, "%s %s must belong to root and be "
+		    "writable by root only (it is uid %u, mode %04o)", what,
+		    dir, (unsigned)st->st_uid, (unsigned)(st->st_mode & 07777));
+		return (-1);
+	}
+	return (0);
+}
+
+int
 config_load(const char *path, struct davit_config *cfg, char *err,
     size_t errlen)
 {

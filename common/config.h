@@ -64,6 +64,14 @@ void	 config_free(struct davit_config *cfg);
 int	 config_has_service(const struct davit_config *cfg, const char *name);
 /* repo_url with any userinfo removed, into out; "" when unset. */
 void	 config_repo_display(const struct davit_config *cfg, char *out, size_t outlen);
+/*
+ * 0 if st (a directory's) is root's and writable by root only, as a place
+ * where root creates files must be; else -1 and a message naming what (the
+ * key, e.g. "DAVIT_SOCKET's directory") and dir in err.
+ */
+struct stat;
+int	 config_root_dir(const char *what, const char *dir,
+	    const struct stat *st, char *err, size_t errlen);
 /* Hashes a password with crypto_pwhash_str (argon2id). 0 on success. */
 int	 config_hash_password(const char *password, char *out, size_t outlen);
 
