@@ -31,8 +31,8 @@ audit_open(const char *path)
 	if (stat(dir, &st) == -1 && errno == ENOENT && mkdir(dir, 0750) == -1)
 		log_warn("%s: mkdir %s", __func__, dir);
 	free(copy);
-	if ((audit_fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC,
-	    0640)) == -1)
+	if ((audit_fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC |
+	    O_NOFOLLOW, 0640)) == -1)
 		fatal("DAVIT_AUDIT_LOG %s", path);
 }
 

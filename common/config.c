@@ -196,6 +196,10 @@ static int	 is_string_type(enum config_type);
 static char	**config_slot(struct davit_config *,
 		    const struct config_key *);
 static void	 wipefree(char *);
+static char	*secret_dup(const char *, size_t);
+static void	 secret_free(char *);
+static char	*value_dup(const struct config_key *, const char *, size_t);
+static void	 value_free(const struct config_key *, char *);
 static int	 has_ctl(const char *, size_t);
 static int	 has_blank_or_ctl(const char *, size_t);
 static int	 is_alnum(char);
@@ -277,6 +281,46 @@ wipefree(char *s)
 		return;
 	sodium_memzero(s, strlen(s));
 	free(s);
+}
+
+/*
+ * Secrets live in sodium_malloc'd memory: guard pages around them, locked
+ * out of swap, out of core dumps, wiped by sodium_free(); config_protect()
+ * makes them read-only once loaded.
+ */
+static char *
+secret_dup(const char *s, size_t len)
+{
+	char	*p;
+
+	if ((p = sodium_malloc(len + 1)) == NULL)
+		return (NULL);
+	memcpy(p, s, len);
+	p[len] = '\0';
+	return (p);
+}
+
+static void
+secret_free(char *p)
+{
+	if (p != NULL)
+		sodium_free(p);
+}
+
+static char *
+value_dup(const struct config_key *k, const char *val, size_t len)
+{
+	return ((k->flags & CF_SECRET) ? secret_dup(val, len) :
+	    strndup(val, len));
+}
+
+static void
+value_free(const struct config_key *k, char *p)
+{
+	if (k->flags & CF_SECRET)
+		secret_free(p);
+	else
+		wipefree(p);
 }
 
 static void
@@ -811,9 +855,9 @@ config_set(struct config_ctx *ctx, const struct config_key *k,
 
 	switch (k->type) {
 	case CT_PASSWORD:
-		if ((copy = strndup(val, len)) == NULL)
+		if ((copy = secret_dup(val, len)) == NULL)
 			return ("out of memory");
-		wipefree(ctx->password);
+		secret_free(ctx->password);
 		ctx->password = copy;
 		return (NULL);
 	case CT_INT:
@@ -866,10 +910,10 @@ config_set(struct config_ctx *ctx, const struct config_key *k,
 	if (why != NULL)
 		return (why);
 
-	if ((copy = strndup(val, len)) == NULL)
+	if ((copy = value_dup(k, val, len)) == NULL)
 		return ("out of memory");
 	slot = config_slot(cfg, k);
-	wipefree(*slot);
+	value_free(k, *slot);
 	*slot = copy;
 	return (NULL);
 }
@@ -884,7 +928,7 @@ config_unset(struct config_ctx *ctx, const struct config_key *k)
 
 	switch (k->type) {
 	case CT_PASSWORD:
-		wipefree(ctx->password);
+		secret_free(ctx->password);
 		ctx->password = NULL;
 		break;
 	case CT_INT:
@@ -899,7 +943,7 @@ config_unset(struct config_ctx *ctx, const struct config_key *k)
 		break;
 	default:
 		slot = config_slot(cfg, k);
-		wipefree(*slot);
+		value_free(k, *slot);
 		*slot = NULL;
 		break;
 	}
@@ -1135,19 +1179,19 @@ config_parse(const char *path, const char *buf, size_t len,
 			    "hash the password", ctx.path);
 			goto fail;
 		}
-		cfg->password_hash = strdup(hash);
+		cfg->password_hash = secret_dup(hash, strlen(hash));
 		sodium_memzero(hash, sizeof(hash));
 		if (cfg->password_hash == NULL) {
 			config_err(err, errlen, "%s: out of memory", ctx.path);
 			goto fail;
 		}
-		wipefree(ctx.password);
+		secret_free(ctx.password);
 		ctx.password = NULL;
 	}
 	return (0);
 
  fail:
-	wipefree(ctx.password);
+	secret_free(ctx.password);
 	ctx.password = NULL;
 	sodium_memzero(perr, sizeof(perr));
 	config_free(cfg);
@@ -1322,11 +1366,29 @@ config_free(struct davit_config *cfg)
 	for (i = 0; i < CONFIG_NKEYS; i++) {
 		k = &config_keys[i];
 		if (is_string_type(k->type))
-			wipefree(*config_slot(cfg, k));
+			value_free(k, *config_slot(cfg, k));
 	}
 	for (i = 0; i < cfg->nservices && i < CONFIG_MAX_SERVICES; i++)
 		free(cfg->services[i]);
 	sodium_memzero(cfg, sizeof(*cfg));
+}
+
+void
+config_protect(struct davit_config *cfg)
+{
+	const struct config_key	*k;
+	char			*p;
+	size_t			 i;
+
+	for (i = 0; i < CONFIG_NKEYS; i++) {
+		k = &config_keys[i];
+		if (!(k->flags & CF_SECRET) || !is_string_type(k->type))
+			continue;
+		if ((p = *config_slot(cfg, k)) != NULL &&
+		    sodium_mprotect_readonly(p) == -1)
+			log_warn("%s: cannot make %s read-only", __func__,
+			    k->name);
+	}
 }
 
 int

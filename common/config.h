@@ -58,8 +58,13 @@ int	 config_load(const char *path, struct davit_config *cfg, char *err, size_t e
 /* Same, from memory (path is only used in messages). */
 int	 config_parse(const char *path, const char *buf, size_t len,
 	    struct davit_config *cfg, char *err, size_t errlen);
-/* Wipes secrets and frees everything; cfg is zeroed. */
+/*
+ * Wipes secrets and frees everything; cfg is zeroed.  The secrets (token,
+ * password hash, webhook secret) are in sodium_malloc'd memory.
+ */
 void	 config_free(struct davit_config *cfg);
+/* Makes the secrets read-only (sodium_mprotect_readonly); freeing works. */
+void	 config_protect(struct davit_config *cfg);
 /* 1 if name is one of cfg->services. */
 int	 config_has_service(const struct davit_config *cfg, const char *name);
 /* repo_url with any userinfo removed, into out; "" when unset. */
