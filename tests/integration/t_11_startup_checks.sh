@@ -121,8 +121,8 @@ for i in range(n):
     s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     s.connect(path)
     s.settimeout(5)
-    s.sendall(b'{"id":1,"op":"hello"}\n')
     try:
+        s.sendall(b'{"id":1,"op":"hello"}\n')
         if b'"ok":true' in s.recv(4096):
             served += 1
     except OSError:
@@ -132,10 +132,12 @@ print(served, flush=True)
 open(hold, "w").close()
 time.sleep(30)
 EOF
-runuser -u davit -- python3 "$T/slots.py" "$SOCK" 64 "$T/slots.held" >"$T/slots.out" 2>&1 &
+mkdir -p "$T/du"
+chown davit "$T/du"
+runuser -u davit -- python3 "$T/slots.py" "$SOCK" 64 "$T/du/slots.held" >"$T/slots.out" 2>&1 &
 SLOTS_PID=$!
 on_exit "kill $SLOTS_PID"
-wait_for -t 40 test -e "$T/slots.held" || fail "the slot holder did not finish: $(cat "$T/slots.out")"
+wait_for -t 40 test -e "$T/du/slots.held" || fail "the slot holder did not finish: $(cat "$T/slots.out")"
 assert_eq "$(cat "$T/slots.out")" 60 "connections served for DAVIT_USER"
 r=$(proto '{"id":7,"op":"hello"}')
 assert_eq "$(jq -r .result.role <<<"$r")" root "root while DAVIT_USER holds its 60: $r"
@@ -179,6 +181,7 @@ pass "an idle unsubscribed peer is closed, a subscriber kept"
 # ------------------------------------- the frontend checks who listens --
 mkdir -p "$T/fake"
 chown davit "$T/fake"
+chmod 0755 "$T/fake"
 cat >"$T/listen.py" <<'EOF'
 import socket, sys
 s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
