@@ -401,6 +401,46 @@ t_webhook_secret_min(void **state)
 	assert_null(C.webhook_secret);
 }
 
+/* the permissions of the mapping that holds p, from /proc/self/maps */
+static void
+map_perms(const void *p, char perms[5])
+{
+	FILE		*fp;
+	char		 line[512];
+	unsigned long	 lo, hi, a = (unsigned long)p;
+
+	perms[0] = '\0';
+	fp = fopen("/proc/self/maps", "r");
+	assert_non_null(fp);
+	while (fgets(line, sizeof(line), fp) != NULL)
+		if (sscanf(line, "%lx-%lx %4s", &lo, &hi, perms) == 3 &&
+		    a >= lo && a < hi)
+			break;
+	fclose(fp);
+}
+
+/* secrets live in their own read-only pages once protected */
+static void
+t_secrets_protected(void **state)
+{
+	char	 perms[5];
+
+	assert_int_equal(parse("DAVIT_WEBHOOK_SECRET=Zq7SECRETvalue16\n"
+	    "DAVIT_GITHUB_TOKEN=ghp_tok\n"), 0);
+	config_protect(&C);
+	map_perms(C.webhook_secret, perms);
+	assert_string_equal(perms, "r--p");
+	map_perms(C.github_token, perms);
+	assert_string_equal(perms, "r--p");
+	map_perms(C.password_hash, perms);
+	assert_string_equal(perms, "r--p");
+	map_perms(C.workdir, perms);
+	assert_string_equal(perms, "rw-p");	/* not a secret */
+	assert_string_equal(C.webhook_secret, "Zq7SECRETvalue16");
+	config_free(&C);	/* frees read-only secrets without a fault */
+	assert_null(C.webhook_secret);
+}
+
 static void
 t_duplicate_key_warns(void **state)
 {
@@ -1111,6 +1151,7 @@ main(void)
 		cmocka_unit_test_teardown(t_password_hash_validation, teardown),
 		cmocka_unit_test_teardown(t_secrets_not_in_messages, teardown),
 		cmocka_unit_test_teardown(t_webhook_secret_min, teardown),
+		cmocka_unit_test_teardown(t_secrets_protected, teardown),
 		cmocka_unit_test_teardown(t_duplicate_key_warns, teardown),
 		cmocka_unit_test_teardown(t_unknown_key_warns, teardown),
 		cmocka_unit_test_teardown(t_syntax_error_shape, teardown),
