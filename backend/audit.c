@@ -58,7 +58,8 @@ static void	audit_summary_flush(void);
 static int
 audit_open_fd(const char *path)
 {
-	return open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+	return open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC |
+	    O_NOFOLLOW, 0640);
 }
 
 /* the size the file has now: lines are appended to it */

@@ -344,9 +344,14 @@ auth_init(void)
 	sigset_t	all, old;
 	int		i, e;
 
-	if (benv->cfg.password_hash != NULL &&
-	    (auth_hash = strdup(benv->cfg.password_hash)) == NULL)
-		fatal("%s", __func__);
+	/* sodium_malloc'd, read-only, as the configuration's own */
+	if (benv->cfg.password_hash != NULL) {
+		if ((auth_hash = sodium_malloc(strlen(benv->cfg.password_hash) +
+		    1)) == NULL)
+			fatal("%s", __func__);
+		strcpy(auth_hash, benv->cfg.password_hash);
+		(void)sodium_mprotect_readonly(auth_hash);
+	}
 	if ((auth_ev = event_new(benv->base, -1, 0, auth_collect, NULL)) == NULL)
 		fatalx("%s: event_new", __func__);
 	/* signals stay with the loop thread */
@@ -394,8 +399,7 @@ auth_shutdown(void)
 		event_free(auth_ev);
 	auth_ev = NULL;
 	if (auth_hash != NULL) {
-		sodium_memzero(auth_hash, strlen(auth_hash));
-		free(auth_hash);
+		sodium_free(auth_hash);		/* wipes it */
 		auth_hash = NULL;
 	}
 }

@@ -1,12 +1,18 @@
 /*
- * davit-backend: parses the command line, loads .env, sets up the socket and
+ * davit-backend: parses the command line, hardens itself (no core dump, not
+ * dumpable), loads and checks the configuration (the file, DAVIT_USER, the
+ * directories root writes in), sets up the socket and
  * the concerns (Docker, git, auth, deploys, the frontend's supervision), runs
  * the event loop, and shuts down cleanly on SIGTERM or SIGINT.
  */
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 #include <errno.h>
 #include <getopt.h>
+#include <grp.h>
+#include <libgen.h>
 #include <limits.h>
 #include <pwd.h>
 #include <signal.h>
@@ -24,6 +30,9 @@
 #include "common/log.h"
 
 #define PASSWORD_MAX	1024
+#define USER_MAX_GROUPS	256		/* groups of DAVIT_USER looked at */
+#define DOCKER_GROUP	"docker"	/* root-equivalent through the socket */
+#define NOBODY_USER	"nobody"
 
 static struct backend_env	 backend_env;
 struct backend_env		*benv = &backend_env;
@@ -88,20 +97,86 @@ on_signal(evutil_socket_t sig, short ev, void *arg)
 	}
 }
 
+/*
+ * DAVIT_USER runs the frontend, the part that faces the network: it must
+ * be a user of its own.  Not root; not nobody (shared by other daemons);
+ * not the checkout's owner (git runs as that user, and its files are the
+ * build context); not in the docker group (the Docker socket is root).
+ */
 static void
 resolve_user(void)
 {
+	const char	*name = benv->cfg.user;
 	struct passwd	*pw;
+	struct group	*gr;
+	struct stat	 st;
+	gid_t		 groups[USER_MAX_GROUPS];
+	int		 i, n = USER_MAX_GROUPS;
 
 	errno = 0;
-	if ((pw = getpwnam(benv->cfg.user)) == NULL)
+	if ((pw = getpwnam(name)) == NULL)
 		fatalx("DAVIT_USER %s: no such user (create it: useradd --system "
 		    "--no-create-home --shell /usr/sbin/nologin %s)",
-		    benv->cfg.user, benv->cfg.user);
+		    name, name);
 	if (pw->pw_uid == 0)
-		fatalx("DAVIT_USER %s: must not be root", benv->cfg.user);
+		fatalx("DAVIT_USER %s: must not be root", name);
+	if (strcmp(name, NOBODY_USER) == 0 || strcmp(pw->pw_name,
+	    NOBODY_USER) == 0)
+		fatalx("DAVIT_USER %s: must be a user of its own, not %s "
+		    "(create one: useradd --system --no-create-home --shell "
+		    "/usr/sbin/nologin davit)", name, NOBODY_USER);
+	if (stat(benv->cfg.workdir, &st) == 0 && st.st_uid == pw->pw_uid)
+		fatalx("DAVIT_USER %s: owns DAVIT_WORKDIR %s; the frontend "
+		    "must run as a user of its own, not as the checkout's "
+		    "owner (create one: useradd --system --no-create-home "
+		    "--shell /usr/sbin/nologin davit)", name,
+		    benv->cfg.workdir);
+	if ((gr = getgrnam(DOCKER_GROUP)) != NULL) {
+		if (getgrouplist(pw->pw_name, pw->pw_gid, groups, &n) == -1)
+			fatalx("DAVIT_USER %s: in more than %d groups", name,
+			    USER_MAX_GROUPS);
+		for (i = 0; i < n; i++)
+			if (groups[i] == gr->gr_gid)
+				fatalx("DAVIT_USER %s: in the %s group, which is "
+				    "as good as root: take it out (gpasswd -d "
+				    "%s %s)", name, DOCKER_GROUP, name,
+				    DOCKER_GROUP);
+	}
 	benv->frontend_uid = pw->pw_uid;
 	benv->frontend_gid = pw->pw_gid;
+}
+
+/* the audit log's directory: made if missing, root's and root's alone */
+static void
+check_audit_dir(const char *path)
+{
+	char		 err[CONFIG_ERR_LEN], *copy, *dir;
+	struct stat	 st;
+
+	if ((copy = strdup(path)) == NULL)
+		fatal("%s", __func__);
+	dir = dirname(copy);
+	if (stat(dir, &st) == -1) {
+		if (errno != ENOENT || mkdir(dir, 0750) == -1 ||
+		    stat(dir, &st) == -1)
+			fatal("DAVIT_AUDIT_LOG's directory %s", dir);
+	}
+	if (config_root_dir("DAVIT_AUDIT_LOG's directory", dir, &st, err,
+	    sizeof(err)) == -1)
+		fatalx("%s", err);
+	free(copy);
+}
+
+/* no core dump and no ptrace by others: the secrets are in memory */
+static void
+harden(void)
+{
+	struct rlimit	rl = { 0, 0 };
+
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) == -1)
+		fatal("prctl PR_SET_DUMPABLE");
+	if (setrlimit(RLIMIT_CORE, &rl) == -1)
+		fatal("setrlimit RLIMIT_CORE");
 }
 
 int
@@ -160,11 +235,14 @@ main(int argc, char *argv[])
 	if (geteuid() != 0)
 		fatalx("must run as root (it runs git as the checkout's owner "
 		    "and talks to Docker)");
+	harden();
 	if (sodium_init() == -1)
 		fatalx("sodium_init failed");
 	if (config_load(benv->config_path, &benv->cfg, err, sizeof(err)) == -1)
 		fatalx("%s", err);
+	config_protect(&benv->cfg);
 	resolve_user();
+	check_audit_dir(benv->cfg.audit_log);
 	if ((n = readlink("/proc/self/exe", exe, sizeof(exe) - 1)) == -1)
 		fatal("readlink /proc/self/exe");
 	exe[n] = '\0';

@@ -108,6 +108,8 @@ void		 proc_kill(struct proc *p);	/* SIGTERM to its group, SIGKILL later */
 void		 proc_forget(struct proc *p);	/* no more callbacks; keeps reaping */
 void		 proc_sigchld(void);
 void		 proc_killall(void);
+/* 0 if path is a root-owned file in root-owned directories nobody else can write */
+int		 proc_exe_trusted(const char *path, char *why, size_t whylen);
 pid_t		 proc_pid(const struct proc *p);
 
 /* jobs.c: one job at a time, from a bounded queue */

@@ -154,6 +154,14 @@ found_none(const char *fmt, ...)
 static void
 found(const char *path, int subcommand)
 {
+	char	why[PATH_MAX + 128];
+
+	/* root runs it: only root may have been able to change it */
+	if (proc_exe_trusted(path, why, sizeof(why)) == -1) {
+		found_none("compose command %s refused: %s (it must be "
+		    "root's, in directories only root can write)", path, why);
+		return;
+	}
 	cc.found = CF_OK;
 	snprintf(cc.path, sizeof(cc.path), "%s", path);
 	cc.subcommand = subcommand;
@@ -253,6 +261,10 @@ compose_detect(void)
 	}
 	if (path_lookup("docker", cc.docker, sizeof(cc.docker)) == -1) {
 		detect_v1();
+		return;
+	}
+	if (proc_exe_trusted(cc.docker, err, sizeof(err)) == -1) {
+		found(cc.docker, 1);	/* refuses it, saying why */
 		return;
 	}
 	argv[0] = cc.docker;

@@ -1,5 +1,7 @@
 /*
- * The control socket: accepts peers (root and DAVIT_USER only), frames
+ * The control socket: accepts peers (root and DAVIT_USER only; the last
+ * CTL_ROOT_SLOTS slots are root's; an unsubscribed peer that sends nothing
+ * for CTL_IDLE_TIMEOUT is closed), frames
  * newline-delimited requests, validates them against proto_ops[], checks
  * who may call what, dispatches, writes replies and events with bounded
  * buffers, and audits every request.
@@ -20,8 +22,12 @@
 #include <event2/listener.h>
 
 #include "backend/backend.h"
+#include "common/config.h"
 #include "common/json.h"
 #include "common/log.h"
+
+#define CTL_IDLE_TIMEOUT	60	/* seconds an unsubscribed peer may send nothing */
+#define CTL_ROOT_SLOTS		4	/* of CTL_MAX_CONNS, never DAVIT_USER's */
 
 struct ctl_conn {
 	TAILQ_ENTRY(ctl_conn)	 entry;
@@ -41,6 +47,7 @@ struct ctl_conn {
 static TAILQ_HEAD(, ctl_conn)	 ctl_conns = TAILQ_HEAD_INITIALIZER(ctl_conns);
 static struct evconnlistener	*ctl_listener;
 static int			 ctl_nconns;
+static int			 ctl_nfrontend;	/* of ctl_nconns, DAVIT_USER's */
 static char			*ctl_socket_path;
 
 static ctl_handler
@@ -303,6 +310,21 @@ ctl_event(struct bufferevent *bev, short what, void *arg)
 			return;
 		}
 	}
+	/*
+	 * Nothing read for CTL_IDLE_TIMEOUT (subscribers have no read
+	 * timeout): a peer waiting for a reply keeps its connection, an idle
+	 * one gives its slot back.
+	 */
+	if ((what & BEV_EVENT_TIMEOUT) && (what & BEV_EVENT_READING)) {
+		if (c->npending > 0 || c->subscribed) {
+			bufferevent_enable(bev, EV_READ);
+			return;
+		}
+		log_info("peer uid %u pid %d: sent nothing for %d s, closing",
+		    (unsigned)c->uid, (int)c->pid, CTL_IDLE_TIMEOUT);
+		ctl_conn_free(c);
+		return;
+	}
 	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR | BEV_EVENT_TIMEOUT)) {
 		log_debug("peer uid %u pid %d: gone", (unsigned)c->uid, (int)c->pid);
 		ctl_conn_free(c);
@@ -321,6 +343,8 @@ ctl_conn_free(struct ctl_conn *c)
 	}
 	TAILQ_REMOVE(&ctl_conns, c, entry);
 	ctl_nconns--;
+	if (c->caller == PROTO_CALLER_FRONTEND)
+		ctl_nfrontend--;
 	bufferevent_free(c->bev);
 	free(c);
 	if (ctl_listener != NULL && ctl_nconns < CTL_MAX_CONNS)
@@ -332,6 +356,7 @@ ctl_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
     int salen, void *arg)
 {
 	struct timeval	 write_timeout = { CTL_WRITE_TIMEOUT, 0 };
+	struct timeval	 idle_timeout = { CTL_IDLE_TIMEOUT, 0 };
 	struct ucred	 cred;
 	socklen_t	 credlen = sizeof(cred);
 	struct ctl_conn	*c;
@@ -349,6 +374,15 @@ ctl_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 	else {
 		log_warnx("refused peer uid %u pid %d: only root and %s are served",
 		    (unsigned)cred.uid, (int)cred.pid, benv->cfg.user);
+		close(fd);
+		return;
+	}
+	/* root always finds a slot, however many DAVIT_USER holds */
+	if (caller == PROTO_CALLER_FRONTEND &&
+	    ctl_nfrontend >= CTL_MAX_CONNS - CTL_ROOT_SLOTS) {
+		log_warnx("refused peer uid %u pid %d: %s holds %d connections "
+		    "already", (unsigned)cred.uid, (int)cred.pid,
+		    benv->cfg.user, ctl_nfrontend);
 		close(fd);
 		return;
 	}
@@ -372,10 +406,12 @@ ctl_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 	/* stop reading once a line could not fit: bounded input */
 	bufferevent_setwatermark(c->bev, EV_READ, 0, PROTO_MAX_LINE + 2);
 	bufferevent_setcb(c->bev, ctl_read, ctl_written, ctl_event, c);
-	bufferevent_set_timeouts(c->bev, NULL, &write_timeout);
+	bufferevent_set_timeouts(c->bev, &idle_timeout, &write_timeout);
 	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
 	TAILQ_INSERT_TAIL(&ctl_conns, c, entry);
 	ctl_nconns++;
+	if (caller == PROTO_CALLER_FRONTEND)
+		ctl_nfrontend++;
 	log_debug("peer uid %u pid %d: connected", (unsigned)c->uid, (int)c->pid);
 }
 
@@ -388,7 +424,11 @@ ctl_accept_error(struct evconnlistener *l, void *arg)
 int
 op_subscribe(struct ctl_request *cr, yajl_gen g, struct proto_error *err)
 {
+	struct timeval	 write_timeout = { CTL_WRITE_TIMEOUT, 0 };
+
+	/* an event stream may be quiet for long: no read timeout */
 	cr->conn->subscribed = 1;
+	bufferevent_set_timeouts(cr->conn->bev, NULL, &write_timeout);
 	yajl_gen_map_open(g);
 	json_kbool(g, "subscribed", 1);
 	yajl_gen_map_close(g);
@@ -415,30 +455,41 @@ control_broadcast(const char *line, size_t len)
 	}
 }
 
-/* creates the socket's directory 0750 root:group when it is missing */
-static void
-ctl_make_dir(const char *path)
+/*
+ * Opens the socket's directory, made 0750 root:<DAVIT_USER's group> when it
+ * is missing.  It must be root's and writable by root only: whoever could
+ * write in it could put their own socket in davit's place, or swap the
+ * socket between bind and chown.  Returns a descriptor of it.
+ */
+static int
+ctl_open_dir(const char *dir)
 {
-	char		*copy, *dir;
+	char		 err[CONFIG_ERR_LEN];
 	struct stat	 st;
+	int		 dfd;
 
-	if ((copy = strdup(path)) == NULL)
-		fatal("%s", __func__);
-	dir = dirname(copy);
-	if (stat(dir, &st) == -1) {
+	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1) {
 		if (errno != ENOENT || mkdir(dir, 0750) == -1)
-			fatal("%s: mkdir %s", __func__, dir);
-		if (chown(dir, 0, benv->frontend_gid) == -1)
-			fatal("%s: chown %s", __func__, dir);
+			fatal("DAVIT_SOCKET's directory %s", dir);
+		if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+		    O_CLOEXEC)) == -1)
+			fatal("DAVIT_SOCKET's directory %s", dir);
+		if (fchown(dfd, 0, benv->frontend_gid) == -1 ||
+		    fchmod(dfd, 0750) == -1)
+			fatal("%s: chown/chmod %s", __func__, dir);
 		log_info("created %s (0750, group %u)", dir,
 		    (unsigned)benv->frontend_gid);
-	} else if (!S_ISDIR(st.st_mode))
-		fatalx("%s: %s is not a directory", __func__, dir);
-	else if (!(st.st_mode & S_IXOTH) && !((st.st_mode & S_IXGRP) &&
+	}
+	if (fstat(dfd, &st) == -1)
+		fatal("%s: fstat %s", __func__, dir);
+	if (config_root_dir("DAVIT_SOCKET's directory", dir, &st, err,
+	    sizeof(err)) == -1)
+		fatalx("%s", err);
+	if (!(st.st_mode & S_IXOTH) && !((st.st_mode & S_IXGRP) &&
 	    st.st_gid == benv->frontend_gid))
 		log_warnx("%s exists and the group of DAVIT_USER cannot enter it: "
 		    "davit-frontend will not reach the socket", dir);
-	free(copy);
+	return dfd;
 }
 
 void
@@ -447,8 +498,9 @@ control_init(void)
 	struct sockaddr_un	 sun;
 	struct stat		 st;
 	const char		*path = benv->cfg.socket_path;
+	char			*copy, *copy2, *dir, *base;
 	mode_t			 old;
-	int			 fd;
+	int			 fd, dfd;
 
 	memset(&sun, 0, sizeof(sun));
 	sun.sun_family = AF_UNIX;
@@ -456,9 +508,14 @@ control_init(void)
 		fatalx("DAVIT_SOCKET %s: path too long (at most %zu bytes)", path,
 		    sizeof(sun.sun_path) - 1);
 	memcpy(sun.sun_path, path, strlen(path) + 1);
-	ctl_make_dir(path);
+	if ((copy = strdup(path)) == NULL || (copy2 = strdup(path)) == NULL)
+		fatal("%s", __func__);
+	dir = dirname(copy);
+	base = basename(copy2);
+	dfd = ctl_open_dir(dir);
 
-	if (lstat(path, &st) == 0) {
+	/* the directory is root's alone: its entries stay what we see */
+	if (fstatat(dfd, base, &st, AT_SYMLINK_NOFOLLOW) == 0) {
 		if (!S_ISSOCK(st.st_mode))
 			fatalx("DAVIT_SOCKET %s exists and is not a socket", path);
 		/* a live backend answers; a stale file does not */
@@ -467,21 +524,27 @@ control_init(void)
 		if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == 0)
 			fatalx("DAVIT_SOCKET %s: another backend is listening", path);
 		close(fd);
-		if (unlink(path) == -1)
+		if (unlinkat(dfd, base, 0) == -1)
 			fatal("%s: unlink stale %s", __func__, path);
 		log_info("replaced stale socket %s", path);
 	}
 	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
 	    0)) == -1)
 		fatal("%s: socket", __func__);
-	old = umask(0117);
+	old = umask(0117);	/* born 0660: no moment open to others */
 	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1)
 		fatal("%s: bind %s", __func__, path);
 	umask(old);
-	if (chown(path, 0, benv->frontend_gid) == -1)
+	if (fchownat(dfd, base, 0, benv->frontend_gid,
+	    AT_SYMLINK_NOFOLLOW) == -1)
 		fatal("%s: chown %s", __func__, path);
-	if (chmod(path, 0660) == -1)
-		fatal("%s: chmod %s", __func__, path);
+	if (fstatat(dfd, base, &st, AT_SYMLINK_NOFOLLOW) == -1)
+		fatal("%s: stat %s", __func__, path);
+	if (!S_ISSOCK(st.st_mode) || (st.st_mode & 07777) != 0660)
+		fatalx("DAVIT_SOCKET %s: not the socket just made 0660", path);
+	close(dfd);
+	free(copy);
+	free(copy2);
 	if ((ctl_listener = evconnlistener_new(benv->base, ctl_accept, NULL,
 	    LEV_OPT_CLOSE_ON_FREE, CTL_BACKLOG, fd)) == NULL)
 		fatalx("%s: evconnlistener_new", __func__);

@@ -6,14 +6,19 @@
  * whole group.  on_exit runs once the child has exited and its output is
  * read; the proc is freed right after it returns.  Every child gets
  * PDEATH_SIGNAL when the backend dies (common/pdeath.c): none outlives it.
+ *
+ * What root runs by a path must be root's to change: proc_exe_trusted()
+ * checks a file and every directory above it as sudo does its secure path.
  */
 #include <sys/queue.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,6 +34,7 @@
 
 #define PROC_MAX_INPUT		4096	/* fits a pipe buffer: written at once */
 #define PROC_DRAIN_WAIT		5	/* seconds to wait for output after exit */
+#define PROC_UNTRUSTED_MODE	(S_IWGRP | S_IWOTH)	/* write for anyone but root */
 
 struct proc {
 	LIST_ENTRY(proc)	 entry;
@@ -343,4 +349,57 @@ proc_start(const struct proc_spec *spec, char *err, size_t errlen)
 		close(outp[1]);
 	}
 	return NULL;
+}
+
+/* path and every directory above it: root's, not writable by group or others */
+static int
+path_chain_trusted(const char *path, char *why, size_t whylen)
+{
+	char		 buf[PATH_MAX], *slash;
+	struct stat	 st;
+
+	if (strlen(path) >= sizeof(buf) || path[0] != '/') {
+		snprintf(why, whylen, "%s: not an absolute path", path);
+		return -1;
+	}
+	strcpy(buf, path);
+	for (;;) {
+		if (stat(buf[0] != '\0' ? buf : "/", &st) == -1) {
+			snprintf(why, whylen, "%s: %s", buf[0] != '\0' ? buf : "/",
+			    strerror(errno));
+			return -1;
+		}
+		if (st.st_uid != 0 || (st.st_mode & PROC_UNTRUSTED_MODE)) {
+			snprintf(why, whylen, "%s is %s (uid %u, mode %04o)",
+			    buf[0] != '\0' ? buf : "/", st.st_uid != 0 ?
+			    "not root's" : "writable by group or others",
+			    (unsigned)st.st_uid, (unsigned)(st.st_mode & 07777));
+			return -1;
+		}
+		if (buf[0] == '\0')
+			return 0;
+		slash = strrchr(buf, '/');
+		*slash = '\0';		/* "/usr/bin" -> "/usr" -> "" (the root) */
+	}
+}
+
+int
+proc_exe_trusted(const char *path, char *why, size_t whylen)
+{
+	char		 real[PATH_MAX];
+	struct stat	 st;
+
+	/* the name as given (its directories could swap a symlink) ... */
+	if (path_chain_trusted(path, why, whylen) == -1)
+		return -1;
+	/* ... and what it resolves to */
+	if (realpath(path, real) == NULL) {
+		snprintf(why, whylen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (stat(real, &st) == -1 || !S_ISREG(st.st_mode)) {
+		snprintf(why, whylen, "%s is not a regular file", real);
+		return -1;
+	}
+	return path_chain_trusted(real, why, whylen);
 }

@@ -86,8 +86,10 @@ main(int argc, char *argv[])
 	return close(fd) == 0 ? 0 : 1;
 }
 EOF
-cc -O2 -Wall -Wextra -Werror -static -DOUT="\"$CLOG\"" -o "$T/fake-compose" "$T/fake-compose.c" 2>"$T/cc.log" ||
-	cc -O2 -Wall -Wextra -Werror -DOUT="\"$CLOG\"" -o "$T/fake-compose" "$T/fake-compose.c" 2>>"$T/cc.log" ||
+# (davit runs only a compose command in directories only root can write)
+trusted_bin_dir
+cc -O2 -Wall -Wextra -Werror -static -DOUT="\"$CLOG\"" -o "$TBIN/fake-compose" "$T/fake-compose.c" 2>"$T/cc.log" ||
+	cc -O2 -Wall -Wextra -Werror -DOUT="\"$CLOG\"" -o "$TBIN/fake-compose" "$T/fake-compose.c" 2>>"$T/cc.log" ||
 	fail "cannot build the fake compose: $(cat "$T/cc.log")"
 
 # --- davit ---------------------------------------------------------------------
@@ -100,7 +102,7 @@ write_davit_env "$T/davit.env" \
 	"DAVIT_WORKDIR=$T/app" \
 	"DAVIT_SERVICES=web,worker" \
 	"DAVIT_COMPOSE_PROJECT=$PROJECT" \
-	"DAVIT_COMPOSE_COMMAND=$T/fake-compose" \
+	"DAVIT_COMPOSE_COMMAND=$TBIN/fake-compose" \
 	"DAVIT_REPO_URL=file://$ORIGIN" \
 	"DAVIT_GITHUB_REPO=acme/demo" \
 	"DAVIT_WEBHOOK_SECRET=$SECRET" \

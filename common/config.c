@@ -69,6 +69,8 @@
 #define CONFIG_MAX_CIDRS	32	/* the frontend's FE_MAX_PROXIES */
 #define CONFIG_MAX_INT_DIGITS	20
 #define CONFIG_SUN_PATH	sizeof(((struct sockaddr_un *)NULL)->sun_path)
+#define CONFIG_MIN_WEBHOOK_SECRET 16	/* bytes; GitHub allows short ones, we do not */
+#define CONFIG_FILE_MODE_MASK	(S_IRWXG | S_IRWXO)	/* none of these may be set */
 
 #define CONFIG_PWHASH_ALG	crypto_pwhash_ALG_ARGON2ID13
 #ifdef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
@@ -128,7 +130,7 @@ static const struct config_key config_keys[] = {
 	{ "DAVIT_GITHUB_TOKEN", CT_SECRET, OFF(github_token),
 	    NULL, 0, 0, CF_SECRET },
 	{ "DAVIT_WEBHOOK_SECRET", CT_SECRET, OFF(webhook_secret),
-	    NULL, 0, 0, CF_SECRET },
+	    NULL, CONFIG_MIN_WEBHOOK_SECRET, 0, CF_SECRET },
 	{ "DAVIT_REPO_URL", CT_REPO_URL, OFF(repo_url),
 	    NULL, 0, 0, 0 },
 	{ "DAVIT_BRANCH", CT_BRANCH, OFF(branch),
@@ -200,6 +202,10 @@ static int	 is_string_type(enum config_type);
 static char	**config_slot(struct davit_config *,
 		    const struct config_key *);
 static void	 wipefree(char *);
+static char	*secret_dup(const char *, size_t);
+static void	 secret_free(char *);
+static char	*value_dup(const struct config_key *, const char *, size_t);
+static void	 value_free(const struct config_key *, char *);
 static int	 has_ctl(const char *, size_t);
 static int	 has_blank_or_ctl(const char *, size_t);
 static int	 is_alnum(char);
@@ -209,7 +215,8 @@ static int	 ends_with(const char *, size_t, const char *);
 static const char	*v_abspath(const struct config_key *, const char *,
 		    size_t, struct config_ctx *);
 static const char	*v_path(const char *, size_t);
-static const char	*v_secret(const char *, size_t);
+static const char	*v_secret(const struct config_key *, const char *,
+		    size_t, struct config_ctx *);
 static const char	*v_pwhash(const char *, size_t);
 static const char	*v_url_authority(const char *, size_t);
 static const char	*v_repo_url(const char *, size_t);
@@ -233,7 +240,10 @@ static int	 config_cb(const char *, const char *, size_t, int, void *,
 		    char *, size_t);
 static void	 config_err(char *, size_t, const char *, ...)
 		    __attribute__((format(printf, 3, 4)));
-static int	 config_holds_secrets(const struct davit_config *);
+static int	 config_file_private(const char *, const struct stat *,
+		    char *, size_t);
+static int	 config_outside_workdir(const char *, const char *,
+		    char *, size_t);
 static char	*derive_project(const char *);
 static char	*derive_github_repo(const char *);
 
@@ -278,6 +288,46 @@ wipefree(char *s)
 		return;
 	sodium_memzero(s, strlen(s));
 	free(s);
+}
+
+/*
+ * Secrets live in sodium_malloc'd memory: guard pages around them, locked
+ * out of swap, out of core dumps, wiped by sodium_free(); config_protect()
+ * makes them read-only once loaded.
+ */
+static char *
+secret_dup(const char *s, size_t len)
+{
+	char	*p;
+
+	if ((p = sodium_malloc(len + 1)) == NULL)
+		return (NULL);
+	memcpy(p, s, len);
+	p[len] = '\0';
+	return (p);
+}
+
+static void
+secret_free(char *p)
+{
+	if (p != NULL)
+		sodium_free(p);
+}
+
+static char *
+value_dup(const struct config_key *k, const char *val, size_t len)
+{
+	return ((k->flags & CF_SECRET) ? secret_dup(val, len) :
+	    strndup(val, len));
+}
+
+static void
+value_free(const struct config_key *k, char *p)
+{
+	if (k->flags & CF_SECRET)
+		secret_free(p);
+	else
+		wipefree(p);
 }
 
 static void
@@ -373,10 +423,18 @@ v_path(const char *val, size_t len)
 }
 
 static const char *
-v_secret(const char *val, size_t len)
+v_secret(const struct config_key *k, const char *val, size_t len,
+    struct config_ctx *ctx)
 {
 	if (has_ctl(val, len))
 		return ("must not contain control characters");
+	if (len < (size_t)k->min) {
+		/* the length of a secret is not the secret: only the bound */
+		(void)snprintf(ctx->why, sizeof(ctx->why),
+		    "too short, at least %lld bytes (openssl rand -hex 32 "
+		    "makes one)", k->min);
+		return (ctx->why);
+	}
 	return (NULL);
 }
 
@@ -859,9 +917,9 @@ config_set(struct config_ctx *ctx, const struct config_key *k,
 
 	switch (k->type) {
 	case CT_PASSWORD:
-		if ((copy = strndup(val, len)) == NULL)
+		if ((copy = secret_dup(val, len)) == NULL)
 			return ("out of memory");
-		wipefree(ctx->password);
+		secret_free(ctx->password);
 		ctx->password = copy;
 		return (NULL);
 	case CT_INT:
@@ -878,7 +936,7 @@ config_set(struct config_ctx *ctx, const struct config_key *k,
 		why = v_pwhash(val, len);
 		break;
 	case CT_SECRET:
-		why = v_secret(val, len);
+		why = v_secret(k, val, len, ctx);
 		break;
 	case CT_ABSPATH:
 		why = v_abspath(k, val, len, ctx);
@@ -917,10 +975,10 @@ config_set(struct config_ctx *ctx, const struct config_key *k,
 	if (why != NULL)
 		return (why);
 
-	if ((copy = strndup(val, len)) == NULL)
+	if ((copy = value_dup(k, val, len)) == NULL)
 		return ("out of memory");
 	slot = config_slot(cfg, k);
-	wipefree(*slot);
+	value_free(k, *slot);
 	*slot = copy;
 	return (NULL);
 }
@@ -935,7 +993,7 @@ config_unset(struct config_ctx *ctx, const struct config_key *k)
 
 	switch (k->type) {
 	case CT_PASSWORD:
-		wipefree(ctx->password);
+		secret_free(ctx->password);
 		ctx->password = NULL;
 		break;
 	case CT_INT:
@@ -950,7 +1008,7 @@ config_unset(struct config_ctx *ctx, const struct config_key *k)
 		break;
 	default:
 		slot = config_slot(cfg, k);
-		wipefree(*slot);
+		value_free(k, *slot);
 		*slot = NULL;
 		break;
 	}
@@ -996,23 +1054,6 @@ config_cb(const char *key, const char *value, size_t valuelen, int lineno,
 	config_err(err, errlen, "%s:%d: %s: %s", ctx->path, lineno, k->name,
 	    why);
 	return (-1);
-}
-
-/* 1 if any CF_SECRET key holds a value (DAVIT_PASSWORD ends up hashed) */
-static int
-config_holds_secrets(const struct davit_config *cfg)
-{
-	const struct config_key	*k;
-	size_t			 i;
-
-	for (i = 0; i < CONFIG_NKEYS; i++) {
-		k = &config_keys[i];
-		if ((k->flags & CF_SECRET) && is_string_type(k->type) &&
-		    *(char *const *)(const void *)((const char *)cfg +
-		    k->off) != NULL)
-			return (1);
-	}
-	return (0);
 }
 
 /* basename(workdir) the way compose names a project; NULL if none is left */
@@ -1203,23 +1244,94 @@ config_parse(const char *path, const char *buf, size_t len,
 			    "hash the password", ctx.path);
 			goto fail;
 		}
-		cfg->password_hash = strdup(hash);
+		cfg->password_hash = secret_dup(hash, strlen(hash));
 		sodium_memzero(hash, sizeof(hash));
 		if (cfg->password_hash == NULL) {
 			config_err(err, errlen, "%s: out of memory", ctx.path);
 			goto fail;
 		}
-		wipefree(ctx.password);
+		secret_free(ctx.password);
 		ctx.password = NULL;
 	}
 	return (0);
 
  fail:
-	wipefree(ctx.password);
+	secret_free(ctx.password);
 	ctx.password = NULL;
 	sodium_memzero(perr, sizeof(perr));
 	config_free(cfg);
 	return (-1);
+}
+
+/*
+ * The file holds the token, the password and the webhook secret: it is
+ * root's and nobody else may read or write it.
+ */
+static int
+config_file_private(const char *path, const struct stat *st, char *err,
+    size_t errlen)
+{
+	if (st->st_uid != 0) {
+		config_err(err, errlen, "%s: owned by uid %u, must be owned by "
+		    "root (it holds the secrets): chown root: %s", path,
+		    (unsigned)st->st_uid, path);
+		return (-1);
+	}
+	if (st->st_mode & CONFIG_FILE_MODE_MASK) {
+		config_err(err, errlen, "%s: mode %04o lets group or others "
+		    "at it (it holds the secrets): chmod 600 %s", path,
+		    (unsigned)(st->st_mode & 07777), path);
+		return (-1);
+	}
+	return (0);
+}
+
+/*
+ * Not inside DAVIT_WORKDIR, the compose build context: "COPY ." would bake
+ * the secrets into an image and env_file: hand them to containers.  Real
+ * paths are compared; a workdir that does not exist yet holds nothing.
+ */
+static int
+config_outside_workdir(const char *path, const char *workdir, char *err,
+    size_t errlen)
+{
+	char	 rfile[PATH_MAX], rwork[PATH_MAX];
+	size_t	 wlen;
+
+	if (realpath(path, rfile) == NULL) {
+		config_err(err, errlen, "%s: %s", path, strerror(errno));
+		return (-1);
+	}
+	if (workdir == NULL || realpath(workdir, rwork) == NULL)
+		return (0);
+	wlen = strlen(rwork);
+	if (wlen == 1 || (strncmp(rfile, rwork, wlen) == 0 &&
+	    rfile[wlen] == '/')) {
+		config_err(err, errlen, "%s: inside DAVIT_WORKDIR %s, the "
+		    "compose build context, where an image or a container "
+		    "could read the secrets: move it out (e.g. to "
+		    "/etc/davit/davit.env, mode 0600)", path, workdir);
+		return (-1);
+	}
+	return (0);
+}
+
+int
+config_root_dir(const char *what, const char *dir, const struct stat *st,
+    char *err, size_t errlen)
+{
+	if (!S_ISDIR(st->st_mode)) {
+		config_err(err, errlen, "%s %s is not a directory", what, dir);
+		return (-1);
+	}
+	/* another user could swap or plant the files root makes there */
+	if (st->st_uid != 0 || (st->st_mode & (S_IWGRP | S_IWOTH))) {
+		config_err(err, errlen, "%s %s must belong to root and be "
+		    "writable by root only (it is uid %u, mode %04o)", what,
+		    dir, (unsigned)st->st_uid, (unsigned)(st->st_mode & 07777));
+		return (-1);
+	}
+	return (0);
 }
 
 int
@@ -1236,9 +1348,20 @@ config_load(const char *path, struct davit_config *cfg, char *err,
 	if (err != NULL && errlen > 0)
 		err[0] = '\0';
 
-	/* symlinks are fine; O_NONBLOCK so that a FIFO cannot hang us */
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) == -1) {
-		config_err(err, errlen, "%s: %s", path, strerror(errno));
+	/*
+	 * Not through a symlink (O_NOFOLLOW); O_NONBLOCK so that a FIFO
+	 * cannot hang us.  Checked on the descriptor: what is read is what
+	 * was checked.
+	 */
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK |
+	    O_NOFOLLOW)) == -1) {
+		if (errno == ELOOP)
+			config_err(err, errlen, "%s: is a symbolic link; give "
+			    "--config the file itself (it must be root's, mode "
+			    "0600)", path);
+		else
+			config_err(err, errlen, "%s: %s", path,
+			    strerror(errno));
 		goto fail;
 	}
 	if (fstat(fd, &st) == -1) {
@@ -1249,6 +1372,8 @@ config_load(const char *path, struct davit_config *cfg, char *err,
 		config_err(err, errlen, "%s: not a regular file", path);
 		goto fail;
 	}
+	if (config_file_private(path, &st, err, errlen) == -1)
+		goto fail;
 	if (st.st_size > CONFIG_MAX_FILE) {
 		config_err(err, errlen, "%s: larger than %d bytes", path,
 		    CONFIG_MAX_FILE);
@@ -1279,10 +1404,10 @@ config_load(const char *path, struct davit_config *cfg, char *err,
 	}
 	if (config_parse(path, buf, len, cfg, err, errlen) == -1)
 		goto fail;
-
-	if ((st.st_mode & (S_IRGRP | S_IROTH)) && config_holds_secrets(cfg))
-		log_warnx("%s: readable by group or others but holds secrets, "
-		    "chmod 600 it", path);
+	if (config_outside_workdir(path, cfg->workdir, err, errlen) == -1) {
+		config_free(cfg);
+		goto fail;
+	}
 	ret = 0;
 
  fail:
@@ -1306,11 +1431,29 @@ config_free(struct davit_config *cfg)
 	for (i = 0; i < CONFIG_NKEYS; i++) {
 		k = &config_keys[i];
 		if (is_string_type(k->type))
-			wipefree(*config_slot(cfg, k));
+			value_free(k, *config_slot(cfg, k));
 	}
 	for (i = 0; i < cfg->nservices && i < CONFIG_MAX_SERVICES; i++)
 		free(cfg->services[i]);
 	sodium_memzero(cfg, sizeof(*cfg));
+}
+
+void
+config_protect(struct davit_config *cfg)
+{
+	const struct config_key	*k;
+	char			*p;
+	size_t			 i;
+
+	for (i = 0; i < CONFIG_NKEYS; i++) {
+		k = &config_keys[i];
+		if (!(k->flags & CF_SECRET) || !is_string_type(k->type))
+			continue;
+		if ((p = *config_slot(cfg, k)) != NULL &&
+		    sodium_mprotect_readonly(p) == -1)
+			log_warn("%s: cannot make %s read-only", __func__,
+			    k->name);
+	}
 }
 
 int

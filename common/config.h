@@ -12,7 +12,7 @@
 #define CONFIG_MAX_VALUE	4096		/* one value, after unquoting */
 #define CONFIG_MAX_SERVICES	64
 #define CONFIG_MAX_SERVICE_NAME	63		/* compose's own limit is similar */
-#define CONFIG_ERR_LEN		256
+#define CONFIG_ERR_LEN		512
 
 struct davit_config {
 	/* secrets: never logged, never sent to the frontend except where noted */
@@ -53,17 +53,32 @@ struct davit_config {
  * Reads and validates FILE. On error returns -1 and writes a message naming
  * the file, line and key (never the value of a secret) into err.
  * Unknown DAVIT_ keys are warned about with log_warnx, by name.
+ * FILE must not be a symlink, must be owned by root with no group or other
+ * permission bits, and must not lie inside DAVIT_WORKDIR (real paths).
  */
 int	 config_load(const char *path, struct davit_config *cfg, char *err, size_t errlen);
 /* Same, from memory (path is only used in messages). */
 int	 config_parse(const char *path, const char *buf, size_t len,
 	    struct davit_config *cfg, char *err, size_t errlen);
-/* Wipes secrets and frees everything; cfg is zeroed. */
+/*
+ * Wipes secrets and frees everything; cfg is zeroed.  The secrets (token,
+ * password hash, webhook secret) are in sodium_malloc'd memory.
+ */
 void	 config_free(struct davit_config *cfg);
+/* Makes the secrets read-only (sodium_mprotect_readonly); freeing works. */
+void	 config_protect(struct davit_config *cfg);
 /* 1 if name is one of cfg->services. */
 int	 config_has_service(const struct davit_config *cfg, const char *name);
 /* repo_url with any userinfo removed, into out; "" when unset. */
 void	 config_repo_display(const struct davit_config *cfg, char *out, size_t outlen);
+/*
+ * 0 if st (a directory's) is root's and writable by root only, as a place
+ * where root creates files must be; else -1 and a message naming what (the
+ * key, e.g. "DAVIT_SOCKET's directory") and dir in err.
+ */
+struct stat;
+int	 config_root_dir(const char *what, const char *dir,
+	    const struct stat *st, char *err, size_t errlen);
 /* Hashes a password with crypto_pwhash_str (argon2id). 0 on success. */
 int	 config_hash_password(const char *password, char *out, size_t outlen);
 

@@ -1,7 +1,10 @@
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+#include <yajl/yajl_parse.h>
 
 #include "json.h"
 #include "log.h"
@@ -201,95 +204,247 @@ json_gen_take(yajl_gen g, size_t *len)
 	return out;
 }
 
-/* 1 if a string holds the escape \u0000, which C strings cannot carry */
+/*
+ * The tree parser.  yajl_tree_parse() turns on yajl_allow_comments, and the
+ * pre-scans for depth and \u0000 that used to guard it did not know about
+ * comments ("/\*\"*\/" hides a quote from them).  This builds the same
+ * yajl_val tree from yajl's callbacks with comments off, and checks depth and
+ * NUL on what yajl decoded, not on the text: nothing to get out of step with.
+ * The nodes are malloc'd exactly as yajl_tree.c does, so yajl_tree_free()
+ * frees them.
+ */
+struct jtree {
+	yajl_val	 stack[JSON_MAX_DEPTH + 1];	/* open containers */
+	char		*key;		/* an object's key waiting for its value */
+	int		 depth;
+	int		 max;
+	yajl_val	 root;
+	const char	*why;		/* why a callback stopped the parse */
+	char		 whybuf[64];
+};
+
+static yajl_val
+jnode(yajl_type type)
+{
+	yajl_val	v;
+
+	if ((v = calloc(1, sizeof(*v))) == NULL)
+		fatal("%s", __func__);
+	v->type = type;
+	return v;
+}
+
+static void *
+jgrow(void *p, size_t n, size_t size)
+{
+	if ((p = reallocarray(p, n, size)) == NULL)
+		fatal("%s", __func__);
+	return p;
+}
+
+/* hangs v under the innermost open container, or makes it the root */
 static int
-json_has_nul_escape(const char *s, size_t len)
+jadd(struct jtree *t, yajl_val v)
 {
-	size_t	i;
-	int	instr = 0;
+	yajl_val	parent;
+	size_t		n;
 
-	for (i = 0; i < len; i++) {
-		if (!instr) {
-			instr = s[i] == '"';
-			continue;
-		}
-		if (s[i] == '"')
-			instr = 0;
-		else if (s[i] == '\\' && i + 1 < len) {
-			if (s[i + 1] == 'u' && i + 5 < len &&
-			    memcmp(s + i + 2, "0000", 4) == 0)
-				return 1;
-			i++;
-		}
+	if (t->depth == 0) {
+		t->root = v;
+		return 1;
 	}
-	return 0;
+	parent = t->stack[t->depth - 1];
+	if (parent->type == yajl_t_object) {
+		if (t->key == NULL)
+			fatalx("%s: object value without a key", __func__);
+		n = parent->u.object.len;
+		parent->u.object.keys = jgrow((void *)parent->u.object.keys,
+		    n + 1, sizeof(char *));
+		parent->u.object.values = jgrow(parent->u.object.values,
+		    n + 1, sizeof(yajl_val));
+		parent->u.object.keys[n] = t->key;
+		parent->u.object.values[n] = v;
+		parent->u.object.len = n + 1;
+		t->key = NULL;
+	} else {
+		n = parent->u.array.len;
+		parent->u.array.values = jgrow(parent->u.array.values, n + 1,
+		    sizeof(yajl_val));
+		parent->u.array.values[n] = v;
+		parent->u.array.len = n + 1;
+	}
+	return 1;
 }
 
-int
-json_too_deep(const char *s, size_t len, int max)
+static char *
+jstring(struct jtree *t, const unsigned char *s, size_t len)
 {
-	size_t	i;
-	int	depth = 0, instr = 0;
-
-	for (i = 0; i < len; i++) {
-		if (instr) {
-			if (s[i] == '\\')
-				i++;
-			else if (s[i] == '"')
-				instr = 0;
-			continue;
-		}
-		switch (s[i]) {
-		case '"':
-			instr = 1;
-			break;
-		case '[':
-		case '{':
-			if (++depth > max)
-				return 1;
-			break;
-		case ']':
-		case '}':
-			depth--;
-			break;
-		}
-	}
-	return 0;
-}
-
-yajl_val
-json_parse(const char *s, size_t len, char *err, size_t errlen)
-{
-	char		*copy, ebuf[128], *nl;
-	yajl_val	 v;
+	char	*copy;
 
 	if (memchr(s, '\0', len) != NULL) {
-		snprintf(err, errlen, "NUL byte in JSON text");
-		return NULL;
-	}
-	if (json_has_nul_escape(s, len)) {
-		snprintf(err, errlen, "\\u0000 in a JSON string");
-		return NULL;
-	}
-	if (json_too_deep(s, len, JSON_MAX_DEPTH)) {
-		snprintf(err, errlen, "JSON nested deeper than %d", JSON_MAX_DEPTH);
+		t->why = "\\u0000 in a JSON string";
 		return NULL;
 	}
 	if ((copy = malloc(len + 1)) == NULL)
 		fatal("%s", __func__);
 	memcpy(copy, s, len);
 	copy[len] = '\0';
-	ebuf[0] = '\0';
-	v = yajl_tree_parse(copy, ebuf, sizeof(ebuf));
-	free(copy);
-	if (v == NULL) {
-		/* yajl's message is multi-line and quotes the input: keep line 1 */
-		if ((nl = strchr(ebuf, '\n')) != NULL)
-			*nl = '\0';
-		snprintf(err, errlen, "invalid JSON (%s)",
-		    ebuf[0] != '\0' ? ebuf : "parse error");
+	return copy;
+}
+
+static int
+jcb_null(void *ctx)
+{
+	return jadd(ctx, jnode(yajl_t_null));
+}
+
+static int
+jcb_boolean(void *ctx, int b)
+{
+	return jadd(ctx, jnode(b ? yajl_t_true : yajl_t_false));
+}
+
+static int
+jcb_number(void *ctx, const char *s, size_t len)
+{
+	yajl_val	 v = jnode(yajl_t_number);
+	char		*end;
+
+	if ((v->u.number.r = malloc(len + 1)) == NULL)
+		fatal("%s", __func__);
+	memcpy(v->u.number.r, s, len);
+	v->u.number.r[len] = '\0';
+	errno = 0;
+	v->u.number.i = strtoll(v->u.number.r, &end, 10);
+	if (errno == 0 && *end == '\0')
+		v->u.number.flags |= YAJL_NUMBER_INT_VALID;
+	errno = 0;
+	v->u.number.d = strtod(v->u.number.r, &end);
+	if (errno == 0 && *end == '\0')
+		v->u.number.flags |= YAJL_NUMBER_DOUBLE_VALID;
+	return jadd(ctx, v);
+}
+
+static int
+jcb_string(void *ctx, const unsigned char *s, size_t len)
+{
+	yajl_val	v;
+	char		*copy;
+
+	if ((copy = jstring(ctx, s, len)) == NULL)
+		return 0;
+	v = jnode(yajl_t_string);
+	v->u.string = copy;
+	return jadd(ctx, v);
+}
+
+static int
+jcb_map_key(void *ctx, const unsigned char *s, size_t len)
+{
+	struct jtree	*t = ctx;
+
+	free(t->key);
+	return (t->key = jstring(t, s, len)) != NULL;
+}
+
+static int
+jopen(struct jtree *t, yajl_type type)
+{
+	yajl_val	v;
+
+	if (t->depth >= t->max) {
+		snprintf(t->whybuf, sizeof(t->whybuf),
+		    "JSON nested deeper than %d", t->max);
+		t->why = t->whybuf;
+		return 0;
 	}
-	return v;
+	v = jnode(type);
+	jadd(t, v);
+	t->stack[t->depth++] = v;
+	return 1;
+}
+
+static int
+jcb_start_map(void *ctx)
+{
+	return jopen(ctx, yajl_t_object);
+}
+
+static int
+jcb_start_array(void *ctx)
+{
+	return jopen(ctx, yajl_t_array);
+}
+
+static int
+jcb_end(void *ctx)
+{
+	struct jtree	*t = ctx;
+
+	if (t->depth == 0)
+		fatalx("%s: close without open", __func__);
+	t->depth--;
+	return 1;
+}
+
+static const yajl_callbacks jtree_callbacks = {
+	jcb_null, jcb_boolean, NULL, NULL, jcb_number, jcb_string,
+	jcb_start_map, jcb_map_key, jcb_end, jcb_start_array, jcb_end
+};
+
+yajl_val
+json_parse_max(const char *s, size_t len, int max, char *err, size_t errlen)
+{
+	struct jtree	 t;
+	yajl_handle	 h;
+	yajl_status	 st;
+	unsigned char	*msg;
+	char		*nl;
+
+	if (memchr(s, '\0', len) != NULL) {
+		snprintf(err, errlen, "NUL byte in JSON text");
+		return NULL;
+	}
+	memset(&t, 0, sizeof(t));
+	t.max = max < 0 ? 0 : max > JSON_MAX_DEPTH ? JSON_MAX_DEPTH : max;
+	if ((h = yajl_alloc(&jtree_callbacks, NULL, &t)) == NULL)
+		fatalx("%s: yajl_alloc", __func__);
+	/* the point of this parser: JSON, not JavaScript */
+	yajl_config(h, yajl_allow_comments, 0);
+	yajl_config(h, yajl_dont_validate_strings, 0);
+	st = yajl_parse(h, (const unsigned char *)s, len);
+	if (st == yajl_status_ok)
+		st = yajl_complete_parse(h);
+	if (st != yajl_status_ok) {
+		if (t.why != NULL)
+			snprintf(err, errlen, "%s", t.why);
+		else {
+			/* yajl's message is multi-line: keep line 1 */
+			msg = yajl_get_error(h, 0, (const unsigned char *)s, len);
+			if (msg != NULL && (nl = strchr((char *)msg, '\n')) != NULL)
+				*nl = '\0';
+			snprintf(err, errlen, "invalid JSON (%s)",
+			    msg != NULL && msg[0] != '\0' ? (char *)msg :
+			    "parse error");
+			if (msg != NULL)
+				yajl_free_error(h, msg);
+		}
+		free(t.key);
+		yajl_tree_free(t.root);	/* what was built so far */
+		yajl_free(h);
+		return NULL;
+	}
+	yajl_free(h);
+	free(t.key);
+	if (t.root == NULL)
+		snprintf(err, errlen, "invalid JSON (no value)");
+	return t.root;
+}
+
+yajl_val
+json_parse(const char *s, size_t len, char *err, size_t errlen)
+{
+	return json_parse_max(s, len, JSON_MAX_DEPTH, err, errlen);
 }
 
 yajl_val

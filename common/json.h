@@ -26,9 +26,14 @@ void		 json_ktime(yajl_gen g, const char *k, long long ms);	/* ISO 8601 UTC, nul
 void		 json_tree(yajl_gen g, yajl_val v);
 /* copies the generator's buffer into a malloc'd NUL-terminated string */
 char		*json_gen_take(yajl_gen g, size_t *len);
-/* 1 if the JSON text nests deeper than max (strings skipped) */
-int		 json_too_deep(const char *s, size_t len, int max);
-/* parses a NUL-free buffer; NULL with a message in err on failure */
+/*
+ * Parses JSON (never comments) into a tree for yajl_tree_free(); NULL with a
+ * message in err on failure: NUL bytes, \u0000 in a string or a key, and
+ * nesting deeper than max (at most JSON_MAX_DEPTH) are refused.
+ */
+yajl_val	 json_parse_max(const char *s, size_t len, int max, char *err,
+		    size_t errlen);
+/* json_parse_max with JSON_MAX_DEPTH */
 yajl_val	 json_parse(const char *s, size_t len, char *err, size_t errlen);
 /* object member lookup, NULL if absent */
 yajl_val	 json_get(yajl_val obj, const char *key);

@@ -407,7 +407,7 @@ login_parse(struct evhttp_request *req, const char **pw)
 	struct evbuffer	*in = evhttp_request_get_input_buffer(req);
 	size_t		 len = evbuffer_get_length(in), i, pwlen;
 	unsigned char	*data;
-	char		*copy;
+	char		*copy, ebuf[128];
 	yajl_val	 tree = NULL, v;
 
 	*pw = NULL;
@@ -419,9 +419,8 @@ login_parse(struct evhttp_request *req, const char **pw)
 	memcpy(copy, data, len);
 	copy[len] = '\0';
 	sodium_memzero(data, len);
-	if (memchr(copy, '\0', len) == NULL && strstr(copy, "\\u0000") == NULL &&
-	    !json_too_deep(copy, len, 4))
-		tree = yajl_tree_parse(copy, NULL, 0);
+	/* no comments, no \u0000, at most 4 deep: common/json.c */
+	tree = json_parse_max(copy, len, 4, ebuf, sizeof(ebuf));
 	sodium_memzero(copy, len);
 	free(copy);
 	if (tree == NULL || tree->type != yajl_t_object)

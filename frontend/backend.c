@@ -317,6 +317,29 @@ link_disconnect(const char *why)
 	link_schedule();
 }
 
+/*
+ * The socket's path is only a name: whoever listens on it must be root
+ * (the backend), else the frontend would hand a stranger its requests and
+ * take its answers (frontend.config) for the backend's.
+ */
+static int
+peer_is_root(int fd, const char *path)
+{
+	struct ucred	cred;
+	socklen_t	len = sizeof(cred);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == -1) {
+		log_warn("backend %s: SO_PEERCRED", path);
+		return 0;
+	}
+	if (cred.uid != 0) {
+		log_warnx("backend %s: listened on by uid %u pid %d, not root: "
+		    "refused", path, (unsigned)cred.uid, (int)cred.pid);
+		return 0;
+	}
+	return 1;
+}
+
 static void
 link_attach(int fd)
 {
@@ -355,6 +378,11 @@ link_retry(evutil_socket_t fd0, short ev, void *arg)
 		else
 			log_debug("backend %s: connect: %s", fenv->socket_path,
 			    strerror(errno));
+		close(fd);
+		link_schedule();
+		return;
+	}
+	if (!peer_is_root(fd, fenv->socket_path)) {
 		close(fd);
 		link_schedule();
 		return;
@@ -523,6 +551,11 @@ backend_connect_sync(const char *path, uid_t uid, gid_t gid)
 	if (rv == -1) {
 		close(fd);
 		errno = saved;
+		return -1;
+	}
+	if (!peer_is_root(fd, path)) {
+		close(fd);
+		errno = EPERM;
 		return -1;
 	}
 	return fd;

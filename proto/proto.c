@@ -185,6 +185,14 @@ string_valid(const struct proto_field *f, const char *s, size_t len,
 		unsigned char	c = u[i];
 		int		ok;
 
+		/* C1, bidi and line separators: they disguise what is shown */
+		if (f->charset == PC_TEXT && log_unsafe_seq(s + i, len - i) != 0) {
+			proto_seterr(err, PE_BAD_REQUEST,
+			    "field \"%s\": character %zu not allowed (a C1 or "
+			    "bidi control, or a line separator)", f->name, i);
+			return -1;
+		}
+
 		switch (f->charset) {
 		case PC_NAME:
 			ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||

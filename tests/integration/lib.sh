@@ -18,6 +18,7 @@
 #   network     unused_port, port_open PORT, http_code URL [CURL_ARGS...],
 #               start_git_http ROOTDIR PORT TOKEN, start_cut_server PORT
 #   davit       write_env FILE K=V..., write_davit_env FILE K=V..., env_get FILE KEY,
+#               trusted_bin_dir (sets TBIN),
 #               davit_start_backend ENVFILE [ARGS...] (sets SOCK, DAVIT_BACKEND_PID),
 #               davit_stop_backend [SECS] (sets DAVIT_BACKEND_STATUS),
 #               proto LINE, proto_as USER LINE
@@ -463,6 +464,18 @@ env_get() {
 	\'*\') v=${v:1:${#v}-2} ;;
 	esac
 	printf '%s' "$v"
+}
+
+# trusted_bin_dir: sets TBIN to a new directory for fake compose commands,
+# one davit trusts to run as root: root's, mode 0755, in /var/lib/davit-test
+# (not under /tmp, which others can write). Removed at exit. Files put in it
+# must be root's and not writable by group or others (chmod 0755).
+trusted_bin_dir() {
+	install -d -o root -g root -m 0755 /var/lib/davit-test
+	TBIN=$(mktemp -d /var/lib/davit-test/"$TEST_NAME".XXXXXX)
+	chmod 0755 "$TBIN"
+	on_exit "rm -rf '$TBIN'"
+	export TBIN
 }
 
 # davit_start_backend ENVFILE [ARGS...]

@@ -125,14 +125,17 @@ assert_eq "$DAVIT_BACKEND_STATUS" 0 "clean stop"
 # ------------------------------------------- the compose command: v2, none --
 # a "docker" whose compose plugin works: davit must pick "docker compose"
 # (it records its environment, but for the PWD that sh sets itself)
-mkdir -p "$T/bin" "$T/empty"
-cat >"$T/bin/docker" <<EOS
+# (in a directory davit trusts: the compose command must be root's, in
+# directories only root can write, so not under /tmp)
+trusted_bin_dir
+mkdir -p "$T/empty"
+cat >"$TBIN/docker" <<EOS
 #!/bin/sh
 [ "\$1 \$2" = "compose version" ] && { echo "Docker Compose version v2.99.0"; exit 0; }
 env | cut -d= -f1 | grep -vx PWD | sort | tr '\n' ' ' >"$T/compose.env"
 echo "fake compose: \$*"
 EOS
-chmod 0755 "$T/bin/docker"
+chmod 0755 "$TBIN/docker"
 # start_with_path PATHVALUE ENVFILE: the backend, with PATH=PATHVALUE for it alone
 start_with_path() {
 	mkdir -p "$T/wrap/backend"
@@ -144,15 +147,15 @@ EOS
 	DAVIT_BUILD=$T/wrap davit_start_backend "$2" --no-frontend
 }
 echo good >"$MODE"
-start_with_path "$T/bin:/usr/bin:/bin" "$T/davit.env"
+start_with_path "$TBIN:/usr/bin:/bin" "$T/davit.env"
 wait_for -t 10 engine_is reachable true || fail "not reachable: $(req services.list)"
 r=$(req service.rebuild '{"service":"web"}')
 j=$(job_wait "$(jq -r .result.job <<<"$r")")
 assert_eq "$(jq -r .state <<<"$j")" succeeded "rebuild with compose v2: $j"
-assert_eq "$(jq -r '.log[0]' <<<"$j")" "\$ $T/bin/docker compose -p $P build web" "v2's build argv"
+assert_eq "$(jq -r '.log[0]' <<<"$j")" "\$ $TBIN/docker compose -p $P build web" "v2's build argv"
 assert_contains "$(jq -r '.log[]' <<<"$j")" "fake compose: compose -p $P up -d --no-deps web"
 assert_eq "$(cat "$T/compose.env")" "DOCKER_HOST HOME LANG PATH " "compose's environment"
-assert_file_contains "$T/backend.log" "compose command: $T/bin/docker compose"
+assert_file_contains "$T/backend.log" "compose command: $TBIN/docker compose"
 davit_stop_backend
 pass "docker compose (v2) found through PATH and used with a fixed argv"
 
@@ -160,19 +163,19 @@ pass "docker compose (v2) found through PATH and used with a fixed argv"
 # down: davit runs "up -d" after it all the same, and the job fails with the
 # reason of the first failure.  The fake's "config --services" names the
 # services of $T/compose.services; the step named in $T/compose.breaks fails.
-cat >"$T/bin/docker-compose" <<EOS
+cat >"$TBIN/docker-compose" <<EOS
 #!/bin/sh
 echo "\$*" >>"$T/compose.calls"
 case "\$*" in *" config --services") cat "$T/compose.services"; exit 0 ;; esac
 case "\$*" in *" \$(cat "$T/compose.breaks")"*) echo "fake compose: \$(cat "$T/compose.breaks") breaks"; exit 1 ;; esac
 echo "fake compose: \$*"
 EOS
-chmod 0755 "$T/bin/docker-compose"
+chmod 0755 "$TBIN/docker-compose"
 echo web >"$T/compose.services"
 echo down >"$T/compose.breaks"
 write_davit_env "$T/davit3.env" "DAVIT_WORKDIR=$T/app" "DAVIT_SERVICES=web" \
 	"DAVIT_COMPOSE_PROJECT=$P" "DAVIT_DOCKER_SOCKET=$ENGINE" \
-	"DAVIT_COMPOSE_COMMAND=$T/bin/docker-compose"
+	"DAVIT_COMPOSE_COMMAND=$TBIN/docker-compose"
 davit_start_backend "$T/davit3.env" --no-frontend
 wait_for -t 10 engine_is reachable true || fail "not reachable: $(req services.list)"
 r=$(req stack.rebuild)
@@ -211,7 +214,7 @@ assert_contains "$(jq -r .error <<<"$j")" "names none of DAVIT_SERVICES; the run
 assert_eq "$(tr '\n' ',' <"$T/compose.calls")" "-p $P config --services," "nothing after it"
 # a "config --services" that fails: the job fails before anything is touched
 echo "config" >"$T/compose.breaks"
-printf '#!/bin/sh\necho "$*" >>"%s"\necho "config breaks"; exit 1\n' "$T/compose.calls" >"$T/bin/docker-compose"
+printf '#!/bin/sh\necho "$*" >>"%s"\necho "config breaks"; exit 1\n' "$T/compose.calls" >"$TBIN/docker-compose"
 : >"$T/compose.calls"
 r=$(req stack.rebuild)
 j=$(job_wait "$(jq -r .result.job <<<"$r")")
@@ -241,5 +244,33 @@ r=$(req service.rebuild '{"service":"web"}')
 assert_eq "$(jq -r .error.code <<<"$r")" unavailable "a missing DAVIT_COMPOSE_COMMAND: $r"
 assert_contains "$(jq -r .error.message <<<"$r")" "/nonexistent/docker-compose is not an executable"
 davit_stop_backend
+
+# a compose command that someone but root could change is refused, never run:
+# under /tmp (others can write there), or not root's
+mkdir -p "$T/untrusted"
+cp "$TBIN/docker-compose" "$T/untrusted/docker-compose"
+: >"$T/compose.calls"
+write_davit_env "$T/davit4.env" "DAVIT_WORKDIR=$T/app" "DAVIT_SERVICES=web" \
+	"DAVIT_COMPOSE_PROJECT=$P" "DAVIT_DOCKER_SOCKET=$ENGINE" \
+	"DAVIT_COMPOSE_COMMAND=$T/untrusted/docker-compose"
+davit_start_backend "$T/davit4.env" --no-frontend
+wait_for -t 10 engine_is reachable true || fail "not reachable: $(req services.list)"
+r=$(req service.rebuild '{"service":"web"}')
+assert_eq "$(jq -r .error.code <<<"$r")" unavailable "a compose command under /tmp: $r"
+assert_contains "$(jq -r .error.message <<<"$r")" "compose command $T/untrusted/docker-compose refused: /tmp is writable by group or others"
+assert_file_contains "$T/backend.log" "it must be root's, in directories only root can write"
+davit_stop_backend
+chown davit "$TBIN/docker-compose"
+write_davit_env "$T/davit5.env" "DAVIT_WORKDIR=$T/app" "DAVIT_SERVICES=web" \
+	"DAVIT_COMPOSE_PROJECT=$P" "DAVIT_DOCKER_SOCKET=$ENGINE" \
+	"DAVIT_COMPOSE_COMMAND=$TBIN/docker-compose"
+davit_start_backend "$T/davit5.env" --no-frontend
+wait_for -t 10 engine_is reachable true || fail "not reachable: $(req services.list)"
+r=$(req service.rebuild '{"service":"web"}')
+assert_eq "$(jq -r .error.code <<<"$r")" unavailable "a compose command not root's: $r"
+assert_contains "$(jq -r .error.message <<<"$r")" "refused: $TBIN/docker-compose is not root's"
+davit_stop_backend
+assert_eq "$(cat "$T/compose.calls")" "" "an untrusted compose command never ran"
+chown root "$TBIN/docker-compose"
 assert_eq "$DAVIT_BACKEND_STATUS" 0 "clean stop"
 pass "no compose command: rebuilds are unavailable, with the reason"

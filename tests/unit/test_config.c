@@ -193,7 +193,7 @@ t_all_keys(void **state)
 {
 	assert_int_equal(parse(
 	    "DAVIT_GITHUB_TOKEN=ghp_abc\n"
-	    "DAVIT_WEBHOOK_SECRET='s e c'\n"
+	    "DAVIT_WEBHOOK_SECRET='s e c r e t 16 b'\n"
 	    "DAVIT_REPO_URL=https://github.com/acme/shop.git\n"
 	    "DAVIT_BRANCH=release/1.2\n"
 	    "DAVIT_COMPOSE_PROJECT=shop\n"
@@ -216,7 +216,7 @@ t_all_keys(void **state)
 	    "DAVIT_SESSION_MAX=2592000\n"
 	    "DAVIT_COOKIE_SECURE=yes\n"), 0);
 	assert_string_equal(C.github_token, "ghp_abc");
-	assert_string_equal(C.webhook_secret, "s e c");
+	assert_string_equal(C.webhook_secret, "s e c r e t 16 b");
 	assert_string_equal(C.repo_url, "https://github.com/acme/shop.git");
 	assert_string_equal(C.branch, "release/1.2");
 	assert_string_equal(C.compose_project, "shop");
@@ -382,6 +382,63 @@ t_secrets_not_in_messages(void **state)
 	    "control characters");
 	assert_int_equal(parse(cases[2]), -1);
 	assert_string_equal(E, LINE4 "unterminated quote");
+}
+
+/* a webhook secret shorter than 16 bytes is refused; its value is never shown */
+static void
+t_webhook_secret_min(void **state)
+{
+	assert_int_equal(parse("DAVIT_WEBHOOK_SECRET=Zq7SECRETvalu15\n"), -1);
+	assert_string_equal(E, LINE4 "DAVIT_WEBHOOK_SECRET: too short, at "
+	    "least 16 bytes (openssl rand -hex 32 makes one)");
+	assert_null(strstr(E, "Zq7SECRETvalu15"));
+	assert_int_equal(parse("DAVIT_WEBHOOK_SECRET=x\n"), -1);
+	assert_int_equal(parse("DAVIT_WEBHOOK_SECRET=Zq7SECRETvalue16\n"), 0);
+	assert_string_equal(C.webhook_secret, "Zq7SECRETvalue16");
+	/* unset (webhooks off) stays fine, and the token has no minimum */
+	assert_int_equal(parse("DAVIT_WEBHOOK_SECRET=\nDAVIT_GITHUB_TOKEN=t\n"),
+	    0);
+	assert_null(C.webhook_secret);
+}
+
+/* the permissions of the mapping that holds p, from /proc/self/maps */
+static void
+map_perms(const void *p, char perms[5])
+{
+	FILE		*fp;
+	char		 line[512];
+	unsigned long	 lo, hi, a = (unsigned long)p;
+
+	perms[0] = '\0';
+	fp = fopen("/proc/self/maps", "r");
+	assert_non_null(fp);
+	while (fgets(line, sizeof(line), fp) != NULL)
+		if (sscanf(line, "%lx-%lx %4s", &lo, &hi, perms) == 3 &&
+		    a >= lo && a < hi)
+			break;
+	fclose(fp);
+}
+
+/* secrets live in their own read-only pages once protected */
+static void
+t_secrets_protected(void **state)
+{
+	char	 perms[5];
+
+	assert_int_equal(parse("DAVIT_WEBHOOK_SECRET=Zq7SECRETvalue16\n"
+	    "DAVIT_GITHUB_TOKEN=ghp_tok\n"), 0);
+	config_protect(&C);
+	map_perms(C.webhook_secret, perms);
+	assert_string_equal(perms, "r--p");
+	map_perms(C.github_token, perms);
+	assert_string_equal(perms, "r--p");
+	map_perms(C.password_hash, perms);
+	assert_string_equal(perms, "r--p");
+	map_perms(C.workdir, perms);
+	assert_string_equal(perms, "rw-p");	/* not a secret */
+	assert_string_equal(C.webhook_secret, "Zq7SECRETvalue16");
+	config_free(&C);	/* frees read-only secrets without a fault */
+	assert_null(C.webhook_secret);
 }
 
 static void
@@ -984,9 +1041,11 @@ static void
 t_load(void **state)
 {
 	char		 dir[] = "/tmp/davit-test-XXXXXX";
-	char		 path[128], link[128], msg[256];
-	const char	*log;
+	static const mode_t modes[] = { 0640, 0620, 0610, 0604, 0602, 0601,
+	    0660, 0644, 0666 };
+	char		 path[128], link[128], wlink[128], msg[512];
 	char		*big;
+	size_t		 i;
 
 	assert_non_null(mkdtemp(dir));
 	snprintf(path, sizeof(path), "%s/davit.env", dir);
@@ -1001,24 +1060,75 @@ t_load(void **state)
 	assert_string_equal(capture_end(), "");
 	assert_int_equal(C.nservices, 2);
 	config_free(&C);
-
-	/* readable by others: loads, with a warning */
-	assert_int_equal(chmod(path, 0644), 0);
-	capture_begin();
+	write_file(path, text, strlen(text), 0400);
 	assert_int_equal(config_load(path, &C, E, sizeof(E)), 0);
-	log = capture_end();
-	snprintf(msg, sizeof(msg), "%s: readable by group or others but holds "
-	    "secrets, chmod 600 it", path);
-	assert_non_null(strstr(log, msg));
-	assert_null(strstr(log, hash));
 	config_free(&C);
 
-	/* symlinks are followed */
+	/* any permission for group or others: refused, by mode */
+	for (i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
+		assert_int_equal(chmod(path, modes[i]), 0);
+		assert_int_equal(config_load(path, &C, E, sizeof(E)), -1);
+		snprintf(msg, sizeof(msg), "%s: mode %04o lets group or "
+		    "others at it (it holds the secrets): chmod 600 %s", path,
+		    (unsigned)modes[i], path);
+		assert_string_equal(E, msg);
+		assert_null(strstr(E, hash));
+		assert_null(C.password_hash);
+	}
+
+	/* not root's: refused (the tests run as root, so chown works) */
 	assert_int_equal(chmod(path, 0600), 0);
+	assert_int_equal(chown(path, 1, 1), 0);
+	assert_int_equal(config_load(path, &C, E, sizeof(E)), -1);
+	snprintf(msg, sizeof(msg), "%s: owned by uid 1, must be owned by root "
+	    "(it holds the secrets): chown root: %s", path, path);
+	assert_string_equal(E, msg);
+	assert_int_equal(chown(path, 0, 0), 0);
+
+	/* a symlink is refused, even to a good file */
 	assert_int_equal(symlink(path, link), 0);
-	assert_int_equal(config_load(link, &C, E, sizeof(E)), 0);
-	assert_string_equal(C.workdir, "/srv/app");
+	assert_int_equal(config_load(link, &C, E, sizeof(E)), -1);
+	snprintf(msg, sizeof(msg), "%s: is a symbolic link; give --config the "
+	    "file itself (it must be root's, mode 0600)", link);
+	assert_string_equal(E, msg);
+	assert_null(C.workdir);
+
+	/* inside DAVIT_WORKDIR, compared by real path: refused */
+	snprintf(text, sizeof(text), "DAVIT_PASSWORD_HASH=%s\n"
+	    "DAVIT_WORKDIR=%s\nDAVIT_SERVICES=web\n", hash, dir);
+	write_file(path, text, strlen(text), 0600);
+	assert_int_equal(config_load(path, &C, E, sizeof(E)), -1);
+	snprintf(msg, sizeof(msg), "%s: inside DAVIT_WORKDIR %s, the compose "
+	    "build context, where an image or a container could read the "
+	    "secrets: move it out (e.g. to /etc/davit/davit.env, mode 0600)",
+	    path, dir);
+	assert_string_equal(E, msg);
+	assert_null(C.workdir);
+	/* the workdir named through a symlink to it, and "/" */
+	snprintf(wlink, sizeof(wlink), "%s-wl", dir);
+	assert_int_equal(symlink(dir, wlink), 0);
+	snprintf(text, sizeof(text), "DAVIT_PASSWORD_HASH=%s\n"
+	    "DAVIT_WORKDIR=%s/\nDAVIT_SERVICES=web\n", hash, wlink);
+	write_file(path, text, strlen(text), 0600);
+	assert_int_equal(config_load(path, &C, E, sizeof(E)), -1);
+	assert_non_null(strstr(E, "inside DAVIT_WORKDIR"));
+	assert_int_equal(unlink(wlink), 0);
+	snprintf(text, sizeof(text), "DAVIT_PASSWORD_HASH=%s\n"
+	    "DAVIT_WORKDIR=/\nDAVIT_SERVICES=web\nDAVIT_COMPOSE_PROJECT=x\n",
+	    hash);
+	write_file(path, text, strlen(text), 0600);
+	assert_int_equal(config_load(path, &C, E, sizeof(E)), -1);
+	assert_non_null(strstr(E, "inside DAVIT_WORKDIR /,"));
+	/* a sibling whose name starts like the workdir is outside */
+	snprintf(text, sizeof(text), "DAVIT_PASSWORD_HASH=%s\n"
+	    "DAVIT_WORKDIR=%.*s\nDAVIT_SERVICES=web\n", hash,
+	    (int)strlen(dir) - 1, dir);
+	write_file(path, text, strlen(text), 0600);
+	assert_int_equal(config_load(path, &C, E, sizeof(E)), 0);
 	config_free(&C);
+	snprintf(text, sizeof(text), "DAVIT_PASSWORD_HASH=%s\n"
+	    "DAVIT_WORKDIR=/srv/app\nDAVIT_SERVICES=web,db\n", hash);
+	write_file(path, text, strlen(text), 0600);
 
 	/* errors carry the file name */
 	write_file(path, "DAVIT_WORKDIR=x\n", 16, 0600);
@@ -1067,6 +1177,8 @@ main(void)
 		    teardown),
 		cmocka_unit_test_teardown(t_password_hash_validation, teardown),
 		cmocka_unit_test_teardown(t_secrets_not_in_messages, teardown),
+		cmocka_unit_test_teardown(t_webhook_secret_min, teardown),
+		cmocka_unit_test_teardown(t_secrets_protected, teardown),
 		cmocka_unit_test_teardown(t_duplicate_key_warns, teardown),
 		cmocka_unit_test_teardown(t_unknown_key_warns, teardown),
 		cmocka_unit_test_teardown(t_syntax_error_shape, teardown),

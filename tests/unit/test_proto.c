@@ -12,7 +12,10 @@
 
 #include <cmocka.h>
 
+#include <unistd.h>
+
 #include "common/json.h"
+#include "common/log.h"
 #include "proto/proto.h"
 
 /* decodes s, expecting failure with code; returns the request's id */
@@ -94,6 +97,125 @@ test_envelope(void **state)
 	FAIL("{\"id\":1,\"op\":\"a\\\\u0000\"}", PE_UNKNOWN_OP, NULL);
 	/* invalid UTF-8 */
 	FAIL("{\"id\":1,\"op\":\"\xff\xfe\"}", PE_BAD_JSON, NULL);
+}
+
+/*
+ * Comments are not JSON: yajl_tree_parse allowed them, and a quote inside
+ * one hid a \u0000 (and nesting) from the pre-scans that guarded it.
+ */
+static void
+test_no_comments(void **state)
+{
+	struct proto_request	req;
+	char			 err[128];
+	yajl_val		 v;
+
+	FAIL("{\"id\":1,\"op\":\"service.start\",\"args\":/*\"*/"
+	    "{\"service\":\"web\\u0000zzz\"}}", PE_BAD_JSON, NULL);
+	FAIL("{\"id\":1,/*x*/\"op\":\"hello\"}", PE_BAD_JSON, "invalid JSON");
+	FAIL("{\"id\":1,\"op\":\"hello\"}// trailing", PE_BAD_JSON, NULL);
+	FAIL("{\"id\":1,\"op\":\"hello\",\"args\":/*\"*/[[[[[[[[[[[[[[[[[[[["
+	    "[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]}", PE_BAD_JSON,
+	    NULL);
+	/* \u0000 in a key, and NUL found on the decoded text */
+	FAIL("{\"id\":1,\"op\":\"hello\",\"args\":{\"a\\u0000\":1}}", PE_BAD_JSON,
+	    "u0000");
+	FAIL("{\"id\":1,\"op\":\"hello\",\"\\u0000\":1}", PE_BAD_JSON, "u0000");
+	/* slashes inside strings are text */
+	expect_ok("{\"id\":1,\"op\":\"stack.start\",\"args\":{\"by\":"
+	    "\"a/*b*/c//d\"}}", &req);
+	assert_string_equal(req.args[proto_field_index(req.op, "by")].s,
+	    "a/*b*/c//d");
+	proto_request_free(&req);
+
+	/* the parser itself, as every JSON reader of davit uses it */
+	assert_null(json_parse("[1/**/]", 7, err, sizeof(err)));
+	assert_non_null(strstr(err, "invalid JSON"));
+	assert_null(json_parse_max("[[[]]]", 6, 2, err, sizeof(err)));
+	assert_string_equal(err, "JSON nested deeper than 2");
+	assert_non_null(v = json_parse_max("[[{\"k\":[]}]]", 12, 4, err,
+	    sizeof(err)));
+	yajl_tree_free(v);
+	assert_null(json_parse_max("{\"k\":[[[]]]}", 12, 3, err, sizeof(err)));
+	assert_non_null(v = json_parse("{\"a\":[1,-2.5,\"x\",true,false,null],"
+	    "\"b\":{}}", 41, err, sizeof(err)));
+	assert_int_equal(v->u.object.len, 2);
+	assert_int_equal(json_get(v, "a")->u.array.len, 6);
+	assert_true(YAJL_IS_INTEGER(json_get(v, "a")->u.array.values[0]));
+	assert_false(YAJL_IS_INTEGER(json_get(v, "a")->u.array.values[1]));
+	assert_true(YAJL_IS_DOUBLE(json_get(v, "a")->u.array.values[1]));
+	yajl_tree_free(v);
+	assert_null(json_parse("", 0, err, sizeof(err)));
+	assert_null(json_parse("1 2", 3, err, sizeof(err)));
+}
+
+/* text fields refuse characters that disguise what a log or page shows */
+static void
+test_text_unicode(void **state)
+{
+	static const char	*bad[] = {
+		"\xc2\x80", "\xc2\x85", "\xc2\x9f",		/* C1 */
+		"\xe2\x80\xaa", "\xe2\x80\xae",			/* LRE .. RLO */
+		"\xe2\x81\xa6", "\xe2\x81\xa9",			/* LRI .. PDI */
+		"\xe2\x80\xa8", "\xe2\x80\xa9",			/* LS, PS */
+	};
+	static const char	*good[] = {
+		"\xc2\xa0", "\xc3\xa9", "\xe2\x80\xa7", "\xe2\x80\xaf",
+		"\xe2\x81\xa5", "\xe2\x81\xaa", "\xe2\x82\xac",
+	};
+	struct proto_request	 req;
+	char			 line[256];
+	size_t			 i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(line, sizeof(line), "{\"id\":1,\"op\":\"deploy\","
+		    "\"args\":{\"by\":\"me%sx\"}}", bad[i]);
+		FAIL(line, PE_BAD_REQUEST, "character 2 not allowed");
+		snprintf(line, sizeof(line), "{\"id\":1,\"op\":\"auth.login\","
+		    "\"args\":{\"password\":\"p\",\"client\":\"%s\"}}", bad[i]);
+		FAIL(line, PE_BAD_REQUEST, "\"client\"");
+		snprintf(line, sizeof(line), "{\"id\":1,\"op\":"
+		    "\"webhook.rejected\",\"args\":{\"reason\":\"r%s\"}}", bad[i]);
+		FAIL(line, PE_BAD_REQUEST, "\"reason\"");
+	}
+	/* the same characters as JSON escapes */
+	FAIL("{\"id\":1,\"op\":\"deploy\",\"args\":{\"by\":\"\\u202e\"}}",
+	    PE_BAD_REQUEST, "not allowed");
+	FAIL("{\"id\":1,\"op\":\"deploy\",\"args\":{\"by\":\"\\u0085\"}}",
+	    PE_BAD_REQUEST, "not allowed");
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		snprintf(line, sizeof(line), "{\"id\":1,\"op\":\"deploy\","
+		    "\"args\":{\"by\":\"me%s\"}}", good[i]);
+		expect_ok(line, &req);
+		proto_request_free(&req);
+	}
+}
+
+/* log lines escape the same characters */
+static void
+test_log_escapes(void **state)
+{
+	char	 buf[512];
+	FILE	*fp;
+	int	 saved;
+	size_t	 n;
+
+	fflush(stderr);
+	assert_non_null(fp = tmpfile());
+	saved = dup(fileno(stderr));
+	assert_true(dup2(fileno(fp), fileno(stderr)) != -1);
+	log_init("t", 0);
+	log_warnx("a\xe2\x80\xae" "b\xc2\x85" "c\xe2\x80\xa8" "d\xe2\x81\xa6"
+	    "e\nf\xc3\xa9g");
+	fflush(stderr);
+	assert_true(dup2(saved, fileno(stderr)) != -1);
+	close(saved);
+	rewind(fp);
+	n = fread(buf, 1, sizeof(buf) - 1, fp);
+	buf[n] = '\0';
+	fclose(fp);
+	assert_non_null(strstr(buf, ": a\\u202eb\\u0085c\\u2028d\\u2066e?f"
+	    "\xc3\xa9g\n"));
 }
 
 static void
@@ -418,6 +540,9 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_hello),
 		cmocka_unit_test(test_envelope),
+		cmocka_unit_test(test_no_comments),
+		cmocka_unit_test(test_text_unicode),
+		cmocka_unit_test(test_log_escapes),
 		cmocka_unit_test(test_id_survives_errors),
 		cmocka_unit_test(test_depth_and_size),
 		cmocka_unit_test(test_field_types),
