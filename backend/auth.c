@@ -11,11 +11,13 @@
  * The backend bounds guessing itself, not trusting the frontend to: a
  * client string (the frontend's "client": the browser's address) that has
  * AUTH_CLIENT_FAILS failures is refused (busy) until AUTH_CLIENT_LOCK
- * seconds after its last one; and at most AUTH_GLOBAL_FAILS attempts that
- * did not succeed start in any AUTH_GLOBAL_WINDOW seconds, whatever the
+ * seconds after its last one; and once AUTH_GLOBAL_FAILS attempts that did
+ * not succeed started in the last AUTH_GLOBAL_WINDOW seconds, whatever the
  * client strings (a compromised frontend may invent a new one for each
- * guess).  An attempt counts as failed from its start until it succeeds.
- * Both are above what an honest frontend forwards (PROTOCOL.md says why).
+ * guess), every attempt is held AUTH_GLOBAL_HOLD seconds before its check,
+ * and at most AUTH_HELD_MAX wait so.  Never refused for what other clients
+ * did: strangers cannot lock the owner out.  An attempt counts as failed
+ * from its start until it succeeds.  PROTOCOL.md says what this bounds.
  *
  * frontend.config hands the frontend what it needs and may know: the
  * listen address, session lifetimes, the webhook secret.  Never the token
@@ -44,8 +46,10 @@
 #define AUTH_CLIENT_FORGET	3600	/* seconds: its failures forgotten */
 #define AUTH_CLIENTS		1024	/* clients remembered */
 #define AUTH_CLIENT_MAX		64	/* as auth.login's "client" field */
-#define AUTH_GLOBAL_FAILS	120	/* attempts not (yet) right, overall ... */
-#define AUTH_GLOBAL_WINDOW	60	/* ... in this many seconds */
+#define AUTH_GLOBAL_FAILS	30	/* attempts not (yet) right, overall ... */
+#define AUTH_GLOBAL_WINDOW	60	/* ... in this many seconds, then ... */
+#define AUTH_GLOBAL_HOLD	2	/* ... each attempt held this many seconds */
+#define AUTH_HELD_MAX		64	/* attempts held at once, then busy */
 
 struct auth_client {
 	char	name[AUTH_CLIENT_MAX + 1];	/* "" when free */
@@ -59,6 +63,7 @@ struct auth_job {
 	const char		*password;	/* in cr->req, wiped when it completes */
 	size_t			 pwlen;
 	int			 ok;
+	struct event		*hold;		/* while held (loop thread only) */
 };
 TAILQ_HEAD(auth_list, auth_job);
 
@@ -67,6 +72,8 @@ static pthread_cond_t	 auth_cond = PTHREAD_COND_INITIALIZER;
 static struct auth_list	 auth_todo = TAILQ_HEAD_INITIALIZER(auth_todo);
 static struct auth_list	 auth_done = TAILQ_HEAD_INITIALIZER(auth_done);
 static int		 auth_ntodo;
+static struct auth_list	 auth_held = TAILQ_HEAD_INITIALIZER(auth_held);
+static int		 auth_nheld;	/* loop thread only */
 static int		 auth_stop;
 static pthread_t	 auth_threads[AUTH_THREADS];
 static int		 auth_nthreads;
@@ -111,14 +118,17 @@ auth_client_find(const char *name, time_t now, int create)
 
 /*
  * 0: the attempt may go on (and counts as failed until auth_throttle_done
- * says it was right); else the seconds to wait, and why.
+ * says it was right), after *hold seconds (0, or AUTH_GLOBAL_HOLD while
+ * failures overall are over the rate); else the seconds this client must
+ * wait, and why.
  */
 int
-auth_throttle_check(const char *client, time_t now, const char **why)
+auth_throttle_check(const char *client, time_t now, const char **why,
+    int *hold)
 {
 	struct auth_client	*c;
-	time_t			 oldest;
 
+	*hold = 0;
 	if (client == NULL || client[0] == '\0')
 		client = "?";
 	if ((c = auth_client_find(client, now, 0)) != NULL &&
@@ -126,12 +136,10 @@ auth_throttle_check(const char *client, time_t now, const char **why)
 		*why = "too many failed logins from this client";
 		return (int)(c->last + AUTH_CLIENT_LOCK - now);
 	}
-	if (auth_recent_n == AUTH_GLOBAL_FAILS) {
-		oldest = auth_recent[auth_recent_next];
-		if (oldest + AUTH_GLOBAL_WINDOW > now) {
-			*why = "too many failed logins overall";
-			return (int)(oldest + AUTH_GLOBAL_WINDOW - now);
-		}
+	if (auth_recent_n == AUTH_GLOBAL_FAILS &&
+	    auth_recent[auth_recent_next] + AUTH_GLOBAL_WINDOW > now) {
+		*why = "many failed logins overall";
+		*hold = AUTH_GLOBAL_HOLD;
 	}
 	if (c == NULL)
 		c = auth_client_find(client, now, 1);
@@ -263,6 +271,30 @@ auth_collect(evutil_socket_t fd, short ev, void *arg)
 	}
 }
 
+/* to the workers; the queue may overflow by the attempts held meanwhile */
+static void
+auth_enqueue(struct auth_job *j)
+{
+	pthread_mutex_lock(&auth_mtx);
+	TAILQ_INSERT_TAIL(&auth_todo, j, entry);
+	auth_ntodo++;
+	pthread_cond_signal(&auth_cond);
+	pthread_mutex_unlock(&auth_mtx);
+}
+
+/* a held attempt's time is up: checked now */
+static void
+auth_unhold(evutil_socket_t fd, short ev, void *arg)
+{
+	struct auth_job	*j = arg;
+
+	TAILQ_REMOVE(&auth_held, j, entry);
+	auth_nheld--;
+	event_free(j->hold);
+	j->hold = NULL;
+	auth_enqueue(j);
+}
+
 int
 op_auth_login(struct ctl_request *cr, yajl_gen g, struct proto_error *err)
 {
@@ -270,7 +302,8 @@ op_auth_login(struct ctl_request *cr, yajl_gen g, struct proto_error *err)
 	const char			*client = proto_arg_str(&cr->req, "client");
 	const char			*why;
 	struct auth_job			*j;
-	int				 wait;
+	struct timeval			 tv;
+	int				 wait, hold;
 
 	if (auth_nthreads == 0) {
 		proto_seterr(err, PE_UNAVAILABLE, "password checks are not running");
@@ -292,24 +325,37 @@ op_auth_login(struct ctl_request *cr, yajl_gen g, struct proto_error *err)
 		return CTL_FAIL;
 	}
 	pthread_mutex_unlock(&auth_mtx);
-	if ((wait = auth_throttle_check(client, auth_now(), &why)) > 0) {
+	if (auth_nheld >= AUTH_HELD_MAX) {
+		proto_seterr(err, PE_BUSY, "too many logins being checked; "
+		    "try again");
+		auth_audit(cr, 0, "busy");
+		return CTL_FAIL;
+	}
+	if ((wait = auth_throttle_check(client, auth_now(), &why, &hold)) > 0) {
 		log_warnx("auth.login: %s (client %s): refused for %d s", why,
 		    client != NULL ? client : "?", wait);
 		proto_seterr(err, PE_BUSY, "%s; try again in %d s", why, wait);
 		auth_audit(cr, 0, "throttled");
 		return CTL_FAIL;
 	}
-	/* only this thread adds to the queue: it still has room */
-	pthread_mutex_lock(&auth_mtx);
 	if ((j = calloc(1, sizeof(*j))) == NULL)
 		fatal("%s", __func__);
 	j->cr = cr;
 	j->password = pw->s;
 	j->pwlen = pw->slen;
-	TAILQ_INSERT_TAIL(&auth_todo, j, entry);
-	auth_ntodo++;
-	pthread_cond_signal(&auth_cond);
-	pthread_mutex_unlock(&auth_mtx);
+	if (hold > 0) {
+		log_debug("auth.login: %s (client %s): held %d s", why,
+		    client != NULL ? client : "?", hold);
+		if ((j->hold = evtimer_new(benv->base, auth_unhold, j)) == NULL)
+			fatalx("%s: evtimer_new", __func__);
+		TAILQ_INSERT_TAIL(&auth_held, j, entry);
+		auth_nheld++;
+		tv.tv_sec = hold;
+		tv.tv_usec = 0;
+		evtimer_add(j->hold, &tv);
+		return CTL_PENDING;
+	}
+	auth_enqueue(j);
 	return CTL_PENDING;
 }
 
@@ -388,6 +434,12 @@ auth_shutdown(void)
 	/* the threads are gone: the lists are ours */
 	auth_collect(-1, 0, NULL);
 	proto_seterr(&err, PE_UNAVAILABLE, "shutting down");
+	while ((j = TAILQ_FIRST(&auth_held)) != NULL) {
+		TAILQ_REMOVE(&auth_held, j, entry);
+		event_free(j->hold);
+		TAILQ_INSERT_TAIL(&auth_todo, j, entry);
+	}
+	auth_nheld = 0;
 	while ((j = TAILQ_FIRST(&auth_todo)) != NULL) {
 		TAILQ_REMOVE(&auth_todo, j, entry);
 		auth_audit(j->cr, 0, "shutting down");

@@ -182,7 +182,8 @@ void	 git_shutdown(void) __attribute__((weak));
 void	 auth_init(void) __attribute__((weak));
 void	 auth_shutdown(void) __attribute__((weak));
 /* auth.c's own bound on guessing, whatever the frontend does */
-int	 auth_throttle_check(const char *client, time_t now, const char **why);
+int	 auth_throttle_check(const char *client, time_t now, const char **why,
+	    int *hold);
 void	 auth_throttle_done(const char *client, int ok);
 void	 auth_throttle_reset(void);
 void	 deploy_init(void) __attribute__((weak));

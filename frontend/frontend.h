@@ -37,9 +37,6 @@
 #define FE_THROTTLE_LOCK	60		/* seconds refused after the last, */
 #define FE_THROTTLE_LOCK_MAX	900		/* doubling per further failure */
 #define FE_THROTTLE_FORGET	3600		/* seconds: a client's failures forgotten */
-#define FE_THROTTLE_WINDOW	60		/* seconds: failures overall counted over */
-#define FE_THROTTLE_GLOBAL	30		/* failures overall: then all wait ... */
-#define FE_THROTTLE_GLOBAL_DELAY 2		/* ... this many seconds, at most */
 #define FE_THROTTLE_ADDRS	1024		/* clients remembered */
 #define FE_ADDR_MAX		64		/* a client address as text */
 #define FE_MAX_PROXIES		32		/* DAVIT_TRUSTED_PROXIES elements */

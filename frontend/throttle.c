@@ -14,11 +14,11 @@
  * throttle_success or throttle_cancel.
  *
  * Strangers cannot lock the owner out: a client's verdict depends on its
- * own failures only, except that while FE_THROTTLE_GLOBAL or more
- * failures happened in the last FE_THROTTLE_WINDOW seconds, overall, every
- * attempt waits at least FE_THROTTLE_GLOBAL_DELAY seconds (never refused
- * for it).  The table is bounded: a new client takes a free slot, else the
- * slot whose last failure is oldest.
+ * own failures only.  The one global rate is the backend's (auth.c: every
+ * attempt held 2 s past 30 failures a minute overall), so that the owner
+ * waits 2 s at most, not once here and once there.  The table is bounded:
+ * a new client takes a free slot, else the slot whose last failure is
+ * oldest.
  */
 #include <stdio.h>
 #include <string.h>
@@ -33,9 +33,6 @@ struct throttle_entry {
 
 struct throttle_table {
 	struct throttle_entry	e[FE_THROTTLE_ADDRS];
-	time_t			all[FE_THROTTLE_GLOBAL];	/* a ring */
-	size_t			all_next;
-	size_t			all_n;
 };
 
 static struct throttle_table	throttle_tables[THROTTLE__COUNT];
@@ -66,38 +63,6 @@ delay_for(int fails)
 	if (fails < FE_THROTTLE_FREE)
 		return 0;
 	return 1 << (fails - FE_THROTTLE_FREE);
-}
-
-/* FE_THROTTLE_GLOBAL failures in the window: all are slowed */
-static int
-global_pressed(const struct throttle_table *t, time_t now)
-{
-	size_t	i, n = 0;
-
-	for (i = 0; i < t->all_n; i++)
-		if (t->all[i] + FE_THROTTLE_WINDOW > now)
-			n++;
-	return n >= FE_THROTTLE_GLOBAL;
-}
-
-static void
-global_add(struct throttle_table *t, time_t now)
-{
-	t->all[t->all_next] = now;
-	t->all_next = (t->all_next + 1) % FE_THROTTLE_GLOBAL;
-	if (t->all_n < FE_THROTTLE_GLOBAL)
-		t->all_n++;
-}
-
-/* the most recent failure overall is taken back (success, cancel) */
-static void
-global_undo(struct throttle_table *t)
-{
-	if (t->all_n == 0)
-		return;
-	t->all_next = (t->all_next + FE_THROTTLE_GLOBAL - 1) % FE_THROTTLE_GLOBAL;
-	t->all[t->all_next] = 0;
-	t->all_n--;
 }
 
 static struct throttle_entry *
@@ -159,13 +124,10 @@ throttle_check(enum throttle_kind kind, const char *addr, time_t now,
 		} else
 			d = delay_for(e->fails);
 	}
-	if (global_pressed(t, now) && d < FE_THROTTLE_GLOBAL_DELAY)
-		d = FE_THROTTLE_GLOBAL_DELAY;
 	if (e == NULL)
 		e = entry_new(t, key, now);
 	e->fails++;
 	e->last = now;
-	global_add(t, now);
 	*delay = d;
 	return 0;
 }
@@ -186,7 +148,6 @@ throttle_success(enum throttle_kind kind, const char *addr)
 			break;
 		}
 	}
-	global_undo(t);
 }
 
 void
@@ -206,7 +167,6 @@ throttle_cancel(enum throttle_kind kind, const char *addr)
 			break;
 		}
 	}
-	global_undo(t);
 }
 
 void

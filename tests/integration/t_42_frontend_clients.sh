@@ -66,7 +66,8 @@ assert_eq "$(jq -r .error.code "$T/r/$N.b")" throttled "429's code"
 retry_ok
 pass "127.0.0.2: 3 failures free, then held 1 s and 2 s, then 429 with Retry-After"
 
-# ten more addresses fail, 50 failures in all: more than the global 30
+# ten more addresses fail, 50 failures in all: past the backend's global rate
+# (30 a minute), where every attempt is held 2 s and none refused
 pids=()
 for a in $(seq 10 19); do
 	(
