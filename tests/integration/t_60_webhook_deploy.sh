@@ -46,10 +46,12 @@ wait_for -t 30 sh -c "curl -fsS '$URL/healthz' | grep -q '\"up\"'" || fail "fron
 sign() { # sign FILE: prints the X-Hub-Signature-256 value of FILE's bytes
 	python3 -c 'import hmac,hashlib,sys; print("sha256="+hmac.new(sys.argv[1].encode(),open(sys.argv[2],"rb").read(),hashlib.sha256).hexdigest())' "$SECRET" "$1"
 }
-deliver() { # deliver EVENT DELIVERY FILE [CONTENT_TYPE [SIGNATURE]]: prints "CODE BODY"
+# deliver EVENT DELIVERY FILE [CONTENT_TYPE [SIGNATURE]]: prints "CODE BODY";
+# from the source address $FROM if set (5 bad signatures lock an address out)
+deliver() {
 	local event=$1 delivery=$2 file=$3 ct=${4:-application/json} sig=${5:-}
 	[ -n "$sig" ] || sig=$(sign "$file")
-	curl -sS -o "$T/reply" -w '%{http_code}' --max-time 20 -X POST \
+	curl -sS -o "$T/reply" -w '%{http_code}' --max-time 20 ${FROM:+--interface "$FROM"} -X POST \
 		-H "Content-Type: $ct" -H "X-GitHub-Event: $event" \
 		-H "X-GitHub-Delivery: $delivery" -H "X-Hub-Signature-256: $sig" \
 		-H "User-Agent: GitHub-Hookshot/test" \
@@ -90,6 +92,8 @@ r=$(curl -sS -o /dev/null -w '%{http_code}' -X POST -H 'Content-Type: applicatio
 assert_eq "$r" 401 "missing signature"
 r=$(deliver push d-bad-3 "$T/other-branch.json" application/json "sha1=${good#sha256=}")
 assert_eq "${r%% *}" 401 "sha1 signature"
+# the next bad ones from another address: 127.0.0.1 stays under the 5 that lock it
+FROM=127.0.0.2
 r=$(deliver push d-bad-4 "$T/other-branch.json" application/json "sha256=xyz")
 assert_eq "${r%% *}" 401 "malformed signature"
 # the same body signed under another secret
@@ -100,6 +104,7 @@ assert_eq "${r%% *}" 401 "signature under another secret"
 head -c 100 "$T/other-branch.json" >"$T/trunc.json"
 r=$(deliver push d-bad-6 "$T/other-branch.json" application/json "$(sign "$T/trunc.json")")
 assert_eq "${r%% *}" 401 "signature of a truncated body"
+FROM=
 assert_file_contains "$T/backend.log" "refused: bad X-Hub-Signature-256"
 
 # --- filters: all answered 202 with a reason, nothing deployed ------------
