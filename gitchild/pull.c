@@ -99,40 +99,34 @@ gc_emit_changes(git_tree *from, git_tree *to, size_t *total)
 	return 0;
 }
 
-int
-gc_do_pull(void)
+/*
+ * HEAD must be BRANCH, attached, with nothing in progress: its commit in
+ * loid, or *unborn when the branch has none yet.
+ */
+static int
+gc_pull_head(git_oid *loid, int *unborn)
 {
-	git_reference		*head = NULL, *sym = NULL, *moved = NULL;
-	git_commit		*lc = NULL, *rc_commit = NULL;
-	git_tree		*ltree = NULL, *rtree = NULL;
-	git_status_list		*list = NULL;
-	git_checkout_options	 co;
-	struct gc_conflicts	 conflicts;
-	const char		*target, *path;
-	char			 rname[GC_MAX_BRANCH + 32], lname[GC_MAX_BRANCH + 16];
-	char			 cur[GC_MAX_BRANCH * 2 + 1] = "", names[512];
-	char			 msg[64];
-	git_oid			 loid, roid;
-	size_t			 ahead = 0, behind = 0, dirty, i, n, files = 0;
-	int			 rc, unborn = 0;
+	git_reference	*head = NULL, *sym = NULL;
+	const char	*target;
+	char		 cur[GC_MAX_BRANCH * 2 + 1] = "";
+	int		 rc;
 
-	if (gc_open(0) == -1)
-		return -1;
+	*unborn = 0;
 	if (git_repository_state(gc.repo) != GIT_REPOSITORY_STATE_NONE) {
 		gc_fail("conflict", 0, "a merge, rebase, cherry-pick or bisect is in "
 		    "progress in %s: finish or abort it by hand", gc.req.workdir);
 		return -1;
 	}
 	if (git_repository_head_detached(gc.repo) == 1) {
-		if (git_reference_name_to_id(&loid, gc.repo, "HEAD") == 0)
-			git_oid_tostr(cur, 13, &loid);
+		if (git_reference_name_to_id(loid, gc.repo, "HEAD") == 0)
+			git_oid_tostr(cur, 13, loid);
 		gc_fail("conflict", 0, "HEAD is detached (at %s): davit pulls only "
 		    "on branch %s; check it out by hand", cur, gc.req.branch);
 		return -1;
 	}
 	rc = git_repository_head(&head, gc.repo);
 	if (rc == GIT_EUNBORNBRANCH || rc == GIT_ENOTFOUND) {
-		unborn = 1;
+		*unborn = 1;
 		if (git_reference_lookup(&sym, gc.repo, "HEAD") == 0 &&
 		    (target = git_reference_symbolic_target(sym)) != NULL &&
 		    strncmp(target, "refs/heads/", 11) == 0)
@@ -145,70 +139,81 @@ gc_do_pull(void)
 	} else {
 		if (git_reference_is_branch(head))
 			gc_strlcpy(cur, git_reference_shorthand(head), sizeof(cur));
-		git_oid_cpy(&loid, git_reference_target(head));
+		git_oid_cpy(loid, git_reference_target(head));
 	}
+	git_reference_free(head);
 	if (strcmp(cur, gc.req.branch) != 0) {
 		gc_fail("conflict", 0, "the checkout is on branch %s, not %s: davit "
 		    "pulls only into %s; switch back by hand", cur[0] ? cur : "?",
 		    gc.req.branch, gc.req.branch);
-		goto fail;
+		return -1;
 	}
-	gc_remote_ref(rname, sizeof(rname));
-	snprintf(lname, sizeof(lname), "refs/heads/%s", gc.req.branch);
-	if ((rc = git_reference_name_to_id(&roid, gc.repo, rname)) < 0) {
-		if (rc == GIT_ENOTFOUND)
-			gc_fail("not_found", 0, "%s does not exist yet: fetch first",
-			    rname);
-		else
-			gc_fail("unavailable", 0, "cannot read %s: %s", rname,
-			    gc_git_message());
-		goto fail;
-	}
-	gc.pull.present = 1;
-	if (!unborn) {
-		git_oid_tostr(gc.pull_from, sizeof(gc.pull_from), &loid);
-		gc.pull.from = gc.pull_from;
-	}
-	if (!unborn && git_oid_equal(&loid, &roid)) {
-		gc_strlcpy(gc.pull_to, gc.pull_from, sizeof(gc.pull_to));
-		gc.pull.to = gc.pull_to;
-		gc.pull.up_to_date = 1;
+	return 0;
+}
+
+/* nothing to pull: HEAD is origin's commit, or ahead of it */
+static void
+gc_pull_nothing(size_t ahead)
+{
+	gc_strlcpy(gc.pull_to, gc.pull_from, sizeof(gc.pull_to));
+	gc.pull.to = gc.pull_to;
+	gc.pull.up_to_date = 1;
+	if (ahead == 0)
 		gc_log("already up to date with origin/%s (%.12s)", gc.req.branch,
 		    gc.pull_to);
-		git_reference_free(head);
-		return gc_status();
+	else
+		gc_log("the checkout is %zu commit%s ahead of origin/%s: nothing "
+		    "to pull", ahead, ahead == 1 ? "" : "s", gc.req.branch);
+}
+
+/*
+ * How HEAD stands to origin/BRANCH: 1 nothing to pull, 0 a fast-forward
+ * of *behind commits, -1 refused (diverged) or failed.
+ */
+static int
+gc_pull_compare(const git_oid *loid, const git_oid *roid, const char *rname,
+    size_t *behind)
+{
+	size_t	ahead = 0;
+
+	*behind = 0;
+	if (git_oid_equal(loid, roid)) {
+		gc_pull_nothing(0);
+		return 1;
 	}
-	if (!unborn) {
-		if ((rc = git_graph_ahead_behind(&ahead, &behind, gc.repo, &loid,
-		    &roid)) < 0) {
-			gc_fail("unavailable", 0, "cannot compare HEAD with %s: %s",
-			    rname, gc_git_message());
-			goto fail;
-		}
-		if (ahead > 0 && behind > 0) {
-			gc_fail("conflict", 0, "history has diverged: the checkout has "
-			    "%zu commit%s that origin/%s lacks, and origin has %zu "
-			    "that the checkout lacks; davit only fast-forwards: "
-			    "reconcile them by hand", ahead, ahead == 1 ? "" : "s",
-			    gc.req.branch, behind);
-			goto fail;
-		}
-		if (behind == 0) {
-			gc_strlcpy(gc.pull_to, gc.pull_from, sizeof(gc.pull_to));
-			gc.pull.to = gc.pull_to;
-			gc.pull.up_to_date = 1;
-			gc_log("the checkout is %zu commit%s ahead of origin/%s: "
-			    "nothing to pull", ahead, ahead == 1 ? "" : "s",
-			    gc.req.branch);
-			git_reference_free(head);
-			return gc_status();
-		}
+	if (git_graph_ahead_behind(&ahead, behind, gc.repo, loid, roid) < 0) {
+		gc_fail("unavailable", 0, "cannot compare HEAD with %s: %s", rname,
+		    gc_git_message());
+		return -1;
 	}
-	/* local edits to tracked files are never overwritten */
-	if ((rc = gc_dirty(&list, &dirty)) < 0) {
+	if (ahead > 0 && *behind > 0) {
+		gc_fail("conflict", 0, "history has diverged: the checkout has %zu "
+		    "commit%s that origin/%s lacks, and origin has %zu that the "
+		    "checkout lacks; davit only fast-forwards: reconcile them by "
+		    "hand", ahead, ahead == 1 ? "" : "s", gc.req.branch, *behind);
+		return -1;
+	}
+	if (*behind == 0) {
+		gc_pull_nothing(ahead);
+		return 1;
+	}
+	return 0;
+}
+
+/* local edits to tracked files are never overwritten */
+static int
+gc_pull_clean(void)
+{
+	git_status_list		*list = NULL;
+	struct gc_conflicts	 conflicts;
+	const char		*path;
+	char			 names[512];
+	size_t			 dirty, i, n;
+
+	if (gc_dirty(&list, &dirty) < 0) {
 		gc_fail("unavailable", 0, "cannot read the status of %s (is the "
 		    "index damaged?): %s", gc.req.workdir, gc_git_message());
-		goto fail;
+		return -1;
 	}
 	if (dirty > 0) {
 		memset(&conflicts, 0, sizeof(conflicts));
@@ -224,50 +229,78 @@ gc_do_pull(void)
 		    "commit, stash or discard the change%s by hand (davit never "
 		    "overwrites local changes)", dirty == 1 ? " is" : "s are", names,
 		    dirty == 1 ? "" : "s");
-		goto fail;
 	}
-	if ((rc = git_commit_lookup(&rc_commit, gc.repo, &roid)) < 0 ||
-	    (rc = git_commit_tree(&rtree, rc_commit)) < 0 ||
-	    (!unborn && ((rc = git_commit_lookup(&lc, gc.repo, &loid)) < 0 ||
-	    (rc = git_commit_tree(&ltree, lc)) < 0))) {
-		gc_fail("unavailable", 0, "cannot read the commits to pull (is the "
-		    "repository damaged?): %s", gc_git_message());
-		goto fail;
-	}
+	git_status_list_free(list);
+	return dirty > 0 ? -1 : 0;
+}
+
+/* the files of rc_commit into the working tree, untracked ones kept */
+static int
+gc_pull_checkout(git_commit *rc_commit)
+{
+	git_checkout_options	 co;
+	struct gc_conflicts	 conflicts;
+	char			 names[512];
+	int			 rc;
+
 	memset(&conflicts, 0, sizeof(conflicts));
 	git_checkout_options_init(&co, GIT_CHECKOUT_OPTIONS_VERSION);
 	co.checkout_strategy = GIT_CHECKOUT_SAFE;
 	co.notify_flags = GIT_CHECKOUT_NOTIFY_CONFLICT;
 	co.notify_cb = gc_checkout_notify;
 	co.notify_payload = &conflicts;
-	if ((rc = git_checkout_tree(gc.repo, (git_object *)rc_commit, &co)) < 0) {
-		if (conflicts.count > 0 || rc == GIT_ECONFLICT) {
-			gc_conflicts_text(&conflicts, names, sizeof(names));
-			gc_fail("conflict", 0, "the pull would overwrite file%s in the "
-			    "checkout that git does not track: %s; move %s away by hand",
-			    conflicts.count == 1 ? "" : "s", names,
-			    conflicts.count == 1 ? "it" : "them");
-		} else
-			gc_fail("unavailable", 0, "checkout failed: %s",
-			    gc_git_message());
-		goto fail;
+	if ((rc = git_checkout_tree(gc.repo, (git_object *)rc_commit, &co)) == 0)
+		return 0;
+	if (conflicts.count > 0 || rc == GIT_ECONFLICT) {
+		gc_conflicts_text(&conflicts, names, sizeof(names));
+		gc_fail("conflict", 0, "the pull would overwrite file%s in the "
+		    "checkout that git does not track: %s; move %s away by hand",
+		    conflicts.count == 1 ? "" : "s", names,
+		    conflicts.count == 1 ? "it" : "them");
+	} else
+		gc_fail("unavailable", 0, "checkout failed: %s", gc_git_message());
+	return -1;
+}
+
+/* checks out origin's commit, moves BRANCH, lists the changed files */
+static int
+gc_pull_forward(const git_oid *loid, const git_oid *roid, int unborn,
+    size_t behind)
+{
+	git_reference	*moved = NULL;
+	git_commit	*lc = NULL, *rc_commit = NULL;
+	git_tree	*ltree = NULL, *rtree = NULL;
+	char		 lname[GC_MAX_BRANCH + 16];
+	size_t		 files = 0;
+	int		 rc, rv = -1;
+
+	snprintf(lname, sizeof(lname), "refs/heads/%s", gc.req.branch);
+	if (git_commit_lookup(&rc_commit, gc.repo, roid) < 0 ||
+	    git_commit_tree(&rtree, rc_commit) < 0 ||
+	    (!unborn && (git_commit_lookup(&lc, gc.repo, loid) < 0 ||
+	    git_commit_tree(&ltree, lc) < 0))) {
+		gc_fail("unavailable", 0, "cannot read the commits to pull (is the "
+		    "repository damaged?): %s", gc_git_message());
+		goto done;
 	}
-	snprintf(msg, sizeof(msg), "davit: fast-forward pull");
+	if (gc_pull_checkout(rc_commit) == -1)
+		goto done;
 	if (unborn)
-		rc = git_reference_create(&moved, gc.repo, lname, &roid, 0, msg);
+		rc = git_reference_create(&moved, gc.repo, lname, roid, 0,
+		    "davit: fast-forward pull");
 	else
-		rc = git_reference_create_matching(&moved, gc.repo, lname, &roid, 1,
-		    &loid, msg);
+		rc = git_reference_create_matching(&moved, gc.repo, lname, roid, 1,
+		    loid, "davit: fast-forward pull");
 	if (rc < 0) {
 		gc_fail("unavailable", 0, "the files were updated but %s could not "
 		    "be moved (%s): run git status in %s", lname, gc_git_message(),
 		    gc.req.workdir);
-		goto fail;
+		goto done;
 	}
-	git_oid_tostr(gc.pull_to, sizeof(gc.pull_to), &roid);
+	git_oid_tostr(gc.pull_to, sizeof(gc.pull_to), roid);
 	gc.pull.to = gc.pull_to;
 	gc.pull.commits = behind;
-	if ((rc = gc_emit_changes(ltree, rtree, &files)) < 0) {
+	if (gc_emit_changes(ltree, rtree, &files) < 0) {
 		gc_log("cannot list the changed files: %s", gc_git_message());
 		files = 0;
 	}
@@ -275,22 +308,50 @@ gc_do_pull(void)
 	gc_log("fast-forwarded %s from %.12s to %.12s (%zu commit%s, %zu file%s)",
 	    gc.req.branch, gc.pull.from != NULL ? gc.pull.from : "(none)",
 	    gc.pull_to, behind, behind == 1 ? "" : "s", files, files == 1 ? "" : "s");
+	rv = 0;
+ done:
 	git_reference_free(moved);
 	git_tree_free(ltree);
 	git_tree_free(rtree);
 	git_commit_free(lc);
 	git_commit_free(rc_commit);
-	git_status_list_free(list);
-	git_reference_free(head);
+	return rv;
+}
+
+int
+gc_do_pull(void)
+{
+	char		 rname[GC_MAX_BRANCH + 32];
+	git_oid		 loid, roid;
+	size_t		 behind = 0;
+	int		 rc, unborn;
+
+	if (gc_open(0) == -1 || gc_pull_head(&loid, &unborn) == -1)
+		return -1;
+	gc_remote_ref(rname, sizeof(rname));
+	if ((rc = git_reference_name_to_id(&roid, gc.repo, rname)) < 0) {
+		if (rc == GIT_ENOTFOUND)
+			gc_fail("not_found", 0, "%s does not exist yet: fetch first",
+			    rname);
+		else
+			gc_fail("unavailable", 0, "cannot read %s: %s", rname,
+			    gc_git_message());
+		return -1;
+	}
+	gc.pull.present = 1;
+	if (!unborn) {
+		git_oid_tostr(gc.pull_from, sizeof(gc.pull_from), &loid);
+		gc.pull.from = gc.pull_from;
+		if ((rc = gc_pull_compare(&loid, &roid, rname, &behind)) == 1)
+			return gc_status();
+		if (rc == -1)
+			goto fail;
+	}
+	if (gc_pull_clean() == -1 ||
+	    gc_pull_forward(&loid, &roid, unborn, behind) == -1)
+		goto fail;
 	return gc_status();
  fail:
 	gc.pull.present = 0;
-	git_reference_free(moved);
-	git_tree_free(ltree);
-	git_tree_free(rtree);
-	git_commit_free(lc);
-	git_commit_free(rc_commit);
-	git_status_list_free(list);
-	git_reference_free(head);
 	return -1;
 }

@@ -159,20 +159,76 @@ gc_dirty_entry(const git_status_entry *e)
 	    (e->status & GIT_STATUS_IGNORED));
 }
 
+/*
+ * The commits on origin/BRANCH that HEAD (loid, NULL when unborn) lacks,
+ * newest first, as items; without a local commit, *behind is their count.
+ */
+static int
+gc_incoming(const git_oid *loid, const git_oid *roid, const char *rname,
+    size_t *behind)
+{
+	git_revwalk	*walk = NULL;
+	git_oid		 oid;
+	size_t		 n = 0;
+
+	if (git_revwalk_new(&walk, gc.repo) < 0 ||
+	    git_revwalk_sorting(walk, GIT_SORT_TOPOLOGICAL | GIT_SORT_TIME) < 0 ||
+	    git_revwalk_push(walk, roid) < 0 ||
+	    (loid != NULL && git_revwalk_hide(walk, loid) < 0)) {
+		gc_fail("unavailable", 0, "cannot walk %s: %s", rname,
+		    gc_git_message());
+		git_revwalk_free(walk);
+		return -1;
+	}
+	while (git_revwalk_next(&oid, walk) == 0) {
+		if (n < GC_MAX_INCOMING && gc_emit_commit_id("incoming", &oid) == -1)
+			break;
+		n++;
+		if (loid != NULL && n >= GC_MAX_INCOMING)
+			break;	/* behind is known already */
+	}
+	if (loid == NULL)
+		*behind = n;
+	git_revwalk_free(walk);
+	return 0;
+}
+
+/* the modified tracked files, the first GC_MAX_DIRTY as items */
+static int
+gc_dirty_items(size_t *dirty)
+{
+	git_status_list		*list = NULL;
+	const git_status_entry	*e;
+	const char		*path;
+	size_t			 i, n, emitted, len;
+
+	if (gc_dirty(&list, dirty) < 0) {
+		gc_fail("unavailable", 0, "cannot read the status of %s (is the "
+		    "index damaged?): %s", gc.req.workdir, gc_git_message());
+		return -1;
+	}
+	n = git_status_list_entrycount(list);
+	for (i = 0, emitted = 0; i < n && emitted < GC_MAX_DIRTY; i++) {
+		e = git_status_byindex(list, i);
+		if (!gc_dirty_entry(e) || (path = gc_status_path(e)) == NULL)
+			continue;
+		gc_write(gc_fmt_dirty(path, &len));
+		emitted++;
+	}
+	git_status_list_free(list);
+	return 0;
+}
+
 /* the local state of the checkout, as items and gc.st */
 int
 gc_status(void)
 {
 	git_reference		*head = NULL, *sym = NULL;
-	git_revwalk		*walk = NULL;
-	git_status_list		*list = NULL;
-	const git_status_entry	*e;
-	const char		*target, *path;
-	git_oid			 loid, roid, oid;
+	const char		*target;
+	git_oid			 loid, roid;
 	char			 rname[GC_MAX_BRANCH + 32];
-	size_t			 ahead = 0, behind = 0, i, n, dirty = 0, emitted;
+	size_t			 ahead = 0, behind = 0, dirty = 0;
 	int			 rc, have_local = 0, have_remote = 0;
-	size_t			 len;
 
 	memset(&gc.st, 0, sizeof(gc.st));
 	gc.branch[0] = '\0';
@@ -230,51 +286,18 @@ gc_status(void)
 			goto fail;
 		}
 	}
-	if (have_remote && (behind > 0 || !have_local)) {
-		if (git_revwalk_new(&walk, gc.repo) < 0 ||
-		    git_revwalk_sorting(walk, GIT_SORT_TOPOLOGICAL | GIT_SORT_TIME) < 0 ||
-		    git_revwalk_push(walk, &roid) < 0 ||
-		    (have_local && git_revwalk_hide(walk, &loid) < 0)) {
-			gc_fail("unavailable", 0, "cannot walk %s: %s", rname,
-			    gc_git_message());
-			goto fail;
-		}
-		n = 0;
-		while ((rc = git_revwalk_next(&oid, walk)) == 0) {
-			if (n < GC_MAX_INCOMING && gc_emit_commit_id("incoming",
-			    &oid) == -1)
-				break;
-			n++;
-			if (have_local && n >= GC_MAX_INCOMING)
-				break;	/* behind is known already */
-		}
-		if (!have_local)
-			behind = n;
-	}
-	if ((rc = gc_dirty(&list, &dirty)) < 0) {
-		gc_fail("unavailable", 0, "cannot read the status of %s (is the "
-		    "index damaged?): %s", gc.req.workdir, gc_git_message());
+	if (have_remote && (behind > 0 || !have_local) &&
+	    gc_incoming(have_local ? &loid : NULL, &roid, rname, &behind) == -1)
 		goto fail;
-	}
-	n = git_status_list_entrycount(list);
-	for (i = 0, emitted = 0; i < n && emitted < GC_MAX_DIRTY; i++) {
-		e = git_status_byindex(list, i);
-		if (!gc_dirty_entry(e) || (path = gc_status_path(e)) == NULL)
-			continue;
-		gc_write(gc_fmt_dirty(path, &len));
-		emitted++;
-	}
+	if (gc_dirty_items(&dirty) == -1)
+		goto fail;
 	gc.st.present = 1;
 	gc.st.ahead = ahead;
 	gc.st.behind = behind;
 	gc.st.dirty_total = dirty;
-	git_status_list_free(list);
-	git_revwalk_free(walk);
 	git_reference_free(head);
 	return 0;
  fail:
-	git_status_list_free(list);
-	git_revwalk_free(walk);
 	git_reference_free(head);
 	return -1;
 }

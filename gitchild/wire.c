@@ -89,6 +89,46 @@ gc_strdup(const char *s)
 	return p;
 }
 
+/* the values of a request: vals[] in gc_request_parse's key order */
+static int
+gc_request_check(const char *const *vals, int op, char *err, size_t errlen)
+{
+	size_t	n;
+
+	n = strlen(vals[1]);
+	if (n == 0 || n > GC_MAX_WORKDIR || vals[1][0] != '/' ||
+	    !gc_printable(vals[1], 1)) {
+		snprintf(err, errlen, "request: \"workdir\" must be an absolute "
+		    "path of at most %d printable bytes", GC_MAX_WORKDIR);
+		return -1;
+	}
+	if (!gc_branch_valid(vals[3])) {
+		snprintf(err, errlen, "request: \"branch\" is not a valid branch name");
+		return -1;
+	}
+	if (vals[2] != NULL && !gc_url_valid(vals[2])) {
+		snprintf(err, errlen, "request: \"url\" must be an https, http, ssh "
+		    "or file URL of at most %d bytes", GC_MAX_URL);
+		return -1;
+	}
+	if (vals[2] == NULL && (op == GC_FETCH || op == GC_CLONE ||
+	    op == GC_LSREMOTE)) {
+		snprintf(err, errlen, "request: op %s needs a \"url\"",
+		    gc_op_names[op]);
+		return -1;
+	}
+	if (vals[4] != NULL) {
+		n = strlen(vals[4]);
+		/* the value is never quoted: it is a secret */
+		if (n == 0 || n > GC_MAX_TOKEN || !gc_printable(vals[4], 0)) {
+			snprintf(err, errlen, "request: \"token\" must be 1..%d "
+			    "printable bytes without spaces", GC_MAX_TOKEN);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 int
 gc_request_parse(const char *line, size_t len, struct gc_request *req,
     char *err, size_t errlen)
@@ -97,7 +137,7 @@ gc_request_parse(const char *line, size_t len, struct gc_request *req,
 	const char	*vals[5] = { NULL };
 	yajl_val	 tree, v;
 	char		 perr[128];
-	size_t		 i, k, n;
+	size_t		 i, k;
 	int		 op;
 
 	memset(req, 0, sizeof(*req));
@@ -148,37 +188,8 @@ gc_request_parse(const char *line, size_t len, struct gc_request *req,
 		snprintf(err, errlen, "request: unknown op \"%.32s\"", vals[0]);
 		goto fail;
 	}
-	n = strlen(vals[1]);
-	if (n == 0 || n > GC_MAX_WORKDIR || vals[1][0] != '/' ||
-	    !gc_printable(vals[1], 1)) {
-		snprintf(err, errlen, "request: \"workdir\" must be an absolute "
-		    "path of at most %d printable bytes", GC_MAX_WORKDIR);
+	if (gc_request_check(vals, op, err, errlen) == -1)
 		goto fail;
-	}
-	if (!gc_branch_valid(vals[3])) {
-		snprintf(err, errlen, "request: \"branch\" is not a valid branch name");
-		goto fail;
-	}
-	if (vals[2] != NULL && !gc_url_valid(vals[2])) {
-		snprintf(err, errlen, "request: \"url\" must be an https, http, ssh "
-		    "or file URL of at most %d bytes", GC_MAX_URL);
-		goto fail;
-	}
-	if (vals[2] == NULL && (op == GC_FETCH || op == GC_CLONE ||
-	    op == GC_LSREMOTE)) {
-		snprintf(err, errlen, "request: op %s needs a \"url\"",
-		    gc_op_names[op]);
-		goto fail;
-	}
-	if (vals[4] != NULL) {
-		n = strlen(vals[4]);
-		/* the value is never quoted: it is a secret */
-		if (n == 0 || n > GC_MAX_TOKEN || !gc_printable(vals[4], 0)) {
-			snprintf(err, errlen, "request: \"token\" must be 1..%d "
-			    "printable bytes without spaces", GC_MAX_TOKEN);
-			goto fail;
-		}
-	}
 	req->op = op;
 	req->workdir = gc_strdup(vals[1]);
 	req->branch = gc_strdup(vals[3]);
