@@ -122,8 +122,6 @@ int		 gc_remote_ref(char *buf, size_t size);
 int		 gc_dirty(git_status_list **out, size_t *count);
 int		 gc_dirty_entry(const git_status_entry *e);
 const char	*gc_status_path(const git_status_entry *e);
-/* 1 if path is a missing or empty directory */
-int		 gc_dir_empty(const char *path);
 
 /* pull.c */
 int		 gc_do_pull(void);

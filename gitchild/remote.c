@@ -6,7 +6,6 @@
  * keys from the owner's ~/.ssh) and the transfer's progress lines.
  * stream.c keeps every connection on origin; hostkey.c checks the server.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -338,25 +337,6 @@ gc_do_fetch(void)
 	gc_local_origin(0);
 	git_remote_free(remote);
 	return -1;
-}
-
-/* is the directory missing or empty? */
-int
-gc_dir_empty(const char *path)
-{
-	DIR		*d;
-	struct dirent	*de;
-	int		 empty = 1;
-
-	if ((d = opendir(path)) == NULL)
-		return errno == ENOENT;
-	while ((de = readdir(d)) != NULL)
-		if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0) {
-			empty = 0;
-			break;
-		}
-	closedir(d);
-	return empty;
 }
 
 int

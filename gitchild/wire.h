@@ -89,6 +89,8 @@ void		 gc_request_free(struct gc_request *req);
 /* glibc 2.36 has no strlcpy: OpenBSD's semantics, truncating */
 size_t		 gc_strlcpy(char *dst, const char *src, size_t size);
 size_t		 gc_strlcat(char *dst, const char *src, size_t size);
+/* workdir.c: 1 if path is missing or an empty directory (a clone's place) */
+int		 gc_dir_empty(const char *path);
 /* strdup, fatal when out of memory */
 char		*gc_strdup(const char *s);
 
