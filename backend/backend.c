@@ -189,7 +189,6 @@ main(int argc, char *argv[])
 		{ "no-frontend", no_argument, NULL, 'N' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "verbose", no_argument, NULL, 'v' },
-		{ "git-child", no_argument, NULL, 'G' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct event	*ev_term, *ev_int, *ev_chld;
@@ -198,12 +197,6 @@ main(int argc, char *argv[])
 	int		 ch, verbose = 0;
 
 	log_init("davit-backend", 0);
-	if (argc > 1 && strcmp(argv[1], "--git-child") == 0) {
-		log_init("davit-git", 0);
-		if (git_child_main == NULL)
-			fatalx("git support is not built in");
-		return git_child_main(argc, argv);
-	}
 	while ((ch = getopt_long(argc, argv, "c:v", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'c':

@@ -192,8 +192,6 @@ void	 notify_init(void) __attribute__((weak));
 void	 notify_shutdown(void) __attribute__((weak));
 void	 supervise_init(void) __attribute__((weak));
 void	 supervise_shutdown(void) __attribute__((weak));
-/* a child mode of davit-backend (e.g. "--git-child"): returns the exit code */
-int	 git_child_main(int argc, char **argv) __attribute__((weak));
 
 /*
  * The op handlers, defined by the concern that owns each; control.c pairs

@@ -1,125 +1,38 @@
 /*
- * Git, the parent's side.  Every libgit2 operation runs in a child process
- * ("davit-backend --git-child UID GID", gitchild.c) that drops itself to
- * the uid and gid of DAVIT_WORKDIR's owner; the token reaches it on its
- * stdin.  git never runs as root: a checkout (or, for a clone, the empty or
- * missing workdir's place) that belongs to root is refused with the chown
- * that fixes it, shown as the git.status error.  This file
- * starts those children, validates every line they write, keeps the last
- * git.status in memory (answered from there), runs git.fetch and git.pull
- * as jobs with retries for transient failures, polls origin every
- * DAVIT_POLL_INTERVAL seconds, audits pulls and publishes git.state.
+ * Git, the parent's side: what the backend knows of the checkout and how
+ * the rest of it asks for git.  Every libgit2 operation runs in davit-git
+ * ("davit-git --git-child UID GID", gitchild/), a small program of its own
+ * that drops itself to the uid and gid of DAVIT_WORKDIR's owner (never
+ * root: a checkout, or a clone's place, that belongs to root is refused
+ * with the chown that fixes it, shown as the git.status error) and gets
+ * the token on its stdin; davit-backend does not link libgit2.
+ * git_run.c starts those children, validates their lines and retries
+ * transient failures.  This file keeps the last git.status in memory
+ * (answered from there), offers the fetch and pull steps and the
+ * git.fetch and git.pull jobs, polls origin every DAVIT_POLL_INTERVAL
+ * seconds and publishes git.state.
  */
 #include <sys/stat.h>
 #include <sys/types.h>
-#include <sys/wait.h>
 
-#include <dirent.h>
-#include <errno.h>
-#include <libgen.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <event2/event.h>
 
 #include "backend/backend.h"
 #include "backend/git.h"
-#include "backend/gitchild.h"
+#include "backend/git_run.h"
+#include "gitchild/wire.h"
 #include "common/json.h"
 #include "common/log.h"
 
-struct git_commit {
-	int		 present;
-	char		 id[GC_OID_HEX + 1];
-	char		*summary;
-	char		*author;
-	long long	 time;		/* seconds since the epoch */
-};
+struct git_state	 git_gs;
 
-struct git_file {
-	char		 status[12];
-	char		*path;
-	char		*old_path;
-};
-
-/* one status snapshot, as the child reported it */
-struct git_view {
-	int			 present;
-	char			*branch;
-	int			 detached, unborn;
-	long long		 ahead, behind, dirty_total;
-	struct git_commit	 local, remote;
-	struct git_commit	 incoming[GC_MAX_INCOMING];
-	size_t			 nincoming;
-	char			*dirty[GC_MAX_DIRTY];
-	size_t			 ndirty;
-};
-
-enum git_run_kind {
-	RUN_BG,		/* status refresh or poll, outside the job queue */
-	RUN_FETCH,	/* git_fetch_step */
-	RUN_PULL,	/* git_pull_step */
-};
-
-struct git_run {
-	LIST_ENTRY(git_run)	 entry;
-	enum gc_op		 op;
-	enum git_run_kind	 kind;
-	long long		 seq;		/* when its child started */
-	struct job		*job;		/* NULL for RUN_BG */
-	struct proc		*proc;
-	struct event		*timer;		/* backoff, or a deferred end */
-	int			 ending;	/* the timer ends the run */
-	int			 attempt, tries;
-	void			(*prev_cancel)(struct job *);
-	int			 cancel_set;
-	void			(*fetch_done)(struct job *, int);
-	void			(*pull_done)(struct job *, int, const char *);
-	size_t			 nlines;
-	/* what the child said */
-	int			 final, ok, retry;
-	char			 code[16];
-	char			 message[PROTO_MAX_MESSAGE];
-	struct git_view		 view;
-	int			 has_fetched, has_origin, has_pull;
-	char			 fetched[GC_OID_HEX + 1], origin[GC_OID_HEX + 1];
-	char			 from[GC_OID_HEX + 1], to[GC_OID_HEX + 1];
-	long long		 commits, files_total;
-	int			 up_to_date;
-	struct git_file		*files;
-	size_t			 nfiles;
-};
-
-static struct {
-	struct git_view		 view;
-	long long		 status_seq;	/* of the run view came from */
-	long long		 fetched_ms, polled_ms;
-	int			 origin_moved;	/* the poll saw origin move */
-	char			 polled_id[GC_OID_HEX + 1];
-	char			*error;
-	/* the last pull */
-	int			 pull_valid;
-	char			 pull_from[GC_OID_HEX + 1], pull_to[GC_OID_HEX + 1];
-	struct git_file		*files;
-	size_t			 nfiles;
-	long long		 files_total;
-	/* the last failed step */
-	char			 last_error[PROTO_MAX_MESSAGE];
-	char			 last_code[16];
-	struct event		*poll_ev;
-	struct git_run		*bg;
-	LIST_HEAD(, git_run)	 runs;
-	long long		 seq;
-} gs;
-
-static void	run_try(struct git_run *);
-static void	run_finish(struct git_run *);
-
-static char *
-xstrdup(const char *s)
+char *
+git_xstrdup(const char *s)
 {
 	char	*p;
 
@@ -130,31 +43,31 @@ xstrdup(const char *s)
 	return p;
 }
 
-static void
-commit_clear(struct git_commit *c)
+void
+git_commit_clear(struct git_commit *c)
 {
 	free(c->summary);
 	free(c->author);
 	memset(c, 0, sizeof(*c));
 }
 
-static void
-view_clear(struct git_view *v)
+void
+git_view_clear(struct git_view *v)
 {
 	size_t	i;
 
 	free(v->branch);
-	commit_clear(&v->local);
-	commit_clear(&v->remote);
+	git_commit_clear(&v->local);
+	git_commit_clear(&v->remote);
 	for (i = 0; i < v->nincoming; i++)
-		commit_clear(&v->incoming[i]);
+		git_commit_clear(&v->incoming[i]);
 	for (i = 0; i < v->ndirty; i++)
 		free(v->dirty[i]);
 	memset(v, 0, sizeof(*v));
 }
 
-static void
-files_free(struct git_file *files, size_t n)
+void
+git_files_free(struct git_file *files, size_t n)
 {
 	size_t	i;
 
@@ -180,8 +93,8 @@ commit_gen(yajl_gen g, const struct git_commit *c)
 	yajl_gen_map_close(g);
 }
 
-static void
-files_gen(yajl_gen g, const struct git_file *files, size_t n)
+void
+git_files_gen(yajl_gen g, const struct git_file *files, size_t n)
 {
 	size_t	i;
 
@@ -200,7 +113,7 @@ files_gen(yajl_gen g, const struct git_file *files, size_t n)
 void
 git_status_gen(yajl_gen g)
 {
-	const struct git_view	*v = &gs.view;
+	const struct git_view	*v = &git_gs.view;
 	size_t			 i;
 
 	yajl_gen_map_open(g);
@@ -211,7 +124,7 @@ git_status_gen(yajl_gen g)
 	commit_gen(g, &v->remote);
 	json_kint(g, "ahead", v->ahead);
 	json_kint(g, "behind", v->behind);
-	json_kbool(g, "update_available", v->behind > 0 || gs.origin_moved);
+	json_kbool(g, "update_available", v->behind > 0 || git_gs.origin_moved);
 	json_key(g, "incoming");
 	yajl_gen_array_open(g);
 	for (i = 0; i < v->nincoming; i++)
@@ -224,14 +137,14 @@ git_status_gen(yajl_gen g)
 	yajl_gen_array_close(g);
 	json_kint(g, "dirty_total", v->dirty_total);
 	json_kbool(g, "detached", v->detached);
-	json_ktime(g, "fetched_at", gs.fetched_ms);
-	json_ktime(g, "polled_at", gs.polled_ms);
-	json_kstr(g, "polled_id", gs.polled_id[0] != '\0' ? gs.polled_id : NULL);
-	json_kstr(g, "error", gs.error);
+	json_ktime(g, "fetched_at", git_gs.fetched_ms);
+	json_ktime(g, "polled_at", git_gs.polled_ms);
+	json_kstr(g, "polled_id", git_gs.polled_id[0] != '\0' ? git_gs.polled_id : NULL);
+	json_kstr(g, "error", git_gs.error);
 	yajl_gen_map_close(g);
 }
 
-static void
+void
 git_publish(void)
 {
 	yajl_gen	g = proto_event_begin("git.state");
@@ -240,731 +153,62 @@ git_publish(void)
 	events_publish(g);
 }
 
-static void
-git_set_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static void
+void
 git_set_error(const char *fmt, ...)
 {
 	char	buf[PROTO_MAX_MESSAGE];
 	va_list	ap;
 
-	free(gs.error);
-	gs.error = NULL;
+	free(git_gs.error);
+	git_gs.error = NULL;
 	if (fmt == NULL)
 		return;
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
-	gs.error = xstrdup(buf);
+	git_gs.error = git_xstrdup(buf);
 }
 
 const char *
 git_head_id(void)
 {
-	return gs.view.local.present ? gs.view.local.id : NULL;
+	return git_gs.view.local.present ? git_gs.view.local.id : NULL;
 }
 
 const char *
 git_remote_id(void)
 {
-	return gs.view.remote.present ? gs.view.remote.id : NULL;
+	return git_gs.view.remote.present ? git_gs.view.remote.id : NULL;
 }
 
 const char *
 git_last_pull_from(void)
 {
-	return gs.pull_valid && gs.pull_from[0] != '\0' ? gs.pull_from : NULL;
+	return git_gs.pull_valid && git_gs.pull_from[0] != '\0' ? git_gs.pull_from : NULL;
 }
 
 const char *
 git_last_pull_to(void)
 {
-	return gs.pull_valid && gs.pull_to[0] != '\0' ? gs.pull_to : NULL;
+	return git_gs.pull_valid && git_gs.pull_to[0] != '\0' ? git_gs.pull_to : NULL;
 }
 
 void
 git_last_pull_files_gen(yajl_gen g)
 {
-	files_gen(g, gs.files, gs.pull_valid ? gs.nfiles : 0);
+	git_files_gen(g, git_gs.files, git_gs.pull_valid ? git_gs.nfiles : 0);
 }
 
 const char *
 git_last_error(void)
 {
-	return gs.last_error;
+	return git_gs.last_error;
 }
 
 const char *
 git_last_code(void)
 {
-	return gs.last_code;
-}
-
-/* ------------------------------------------------------------ the owner -- */
-
-/*
- * The owner of DAVIT_WORKDIR, or of its parent when it does not exist yet;
- * never root (uid or gid 0): git would run as root.
- */
-static int
-git_owner(uid_t *uid, gid_t *gid, char *err, size_t errlen)
-{
-	const char	*path = benv->cfg.workdir;
-	struct stat	 st;
-	char		*copy;
-
-	if (stat(path, &st) == 0) {
-		if (st.st_uid == 0 || st.st_gid == 0) {
-			snprintf(err, errlen, "DAVIT_WORKDIR %s belongs to root: "
-			    "davit never runs git as root. Give it to the user "
-			    "who deploys: chown -R deploy: %s", path, path);
-			return -1;
-		}
-		*uid = st.st_uid;
-		*gid = st.st_gid;
-		return 0;
-	}
-	if (errno != ENOENT) {
-		snprintf(err, errlen, "DAVIT_WORKDIR %s: %s", path, strerror(errno));
-		return -1;
-	}
-	copy = xstrdup(path);
-	if (stat(dirname(copy), &st) == -1) {
-		snprintf(err, errlen, "DAVIT_WORKDIR %s: neither it nor its parent "
-		    "exists", path);
-		free(copy);
-		return -1;
-	}
-	free(copy);
-	if (st.st_uid == 0 || st.st_gid == 0) {
-		snprintf(err, errlen, "DAVIT_WORKDIR %s does not exist and its "
-		    "parent belongs to root: davit never runs git as root. Create "
-		    "it for the user who deploys: mkdir %s && chown deploy: %s",
-		    path, path, path);
-		return -1;
-	}
-	*uid = st.st_uid;
-	*gid = st.st_gid;
-	return 0;
-}
-
-/* 1 if DAVIT_WORKDIR is missing or an empty directory: a clone is due */
-static int
-git_needs_clone(void)
-{
-	DIR		*d;
-	struct dirent	*de;
-	int		 empty = 1;
-
-	if ((d = opendir(benv->cfg.workdir)) == NULL)
-		return errno == ENOENT;
-	while ((de = readdir(d)) != NULL)
-		if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0) {
-			empty = 0;
-			break;
-		}
-	closedir(d);
-	return empty;
-}
-
-/* ------------------------------------------------------------- the runs -- */
-
-static const char *
-run_what(const struct git_run *r)
-{
-	switch (r->op) {
-	case GC_FETCH:
-		return "fetch";
-	case GC_CLONE:
-		return "clone";
-	case GC_PULL:
-		return "pull";
-	case GC_LSREMOTE:
-		return "poll";
-	default:
-		return "status";
-	}
-}
-
-static void
-run_log(struct git_run *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-/* to the job's log, or the debug log for background runs */
-static void
-run_log(struct git_run *r, const char *fmt, ...)
-{
-	char	buf[JOB_LOG_LINE_MAX];
-	va_list	ap;
-
-	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	if (r->job != NULL)
-		job_log(r->job, "git: %s", buf);
-	else
-		log_debug("git %s: %s", run_what(r), buf);
-}
-
-static struct git_run *
-run_new(enum gc_op op, enum git_run_kind kind, struct job *j)
-{
-	struct git_run	*r;
-
-	if ((r = calloc(1, sizeof(*r))) == NULL)
-		fatal("%s", __func__);
-	r->op = op;
-	r->kind = kind;
-	r->job = j;
-	r->tries = (op == GC_FETCH || op == GC_CLONE) ? GIT_TRIES : 1;
-	LIST_INSERT_HEAD(&gs.runs, r, entry);
-	return r;
-}
-
-/* what one try collected, forgotten before the next */
-static void
-run_reset(struct git_run *r)
-{
-	view_clear(&r->view);
-	files_free(r->files, r->nfiles);
-	r->files = NULL;
-	r->nfiles = 0;
-	r->nlines = 0;
-	r->final = r->ok = r->retry = 0;
-	r->code[0] = r->message[0] = '\0';
-	r->has_fetched = r->has_origin = r->has_pull = 0;
-	r->up_to_date = 0;
-	r->commits = r->files_total = 0;
-	r->from[0] = r->to[0] = '\0';
-}
-
-static void
-run_free(struct git_run *r)
-{
-	LIST_REMOVE(r, entry);
-	if (r->timer != NULL)
-		event_free(r->timer);
-	if (r->job != NULL && r->cancel_set)
-		r->job->cancel = r->prev_cancel;
-	view_clear(&r->view);
-	files_free(r->files, r->nfiles);
-	free(r);
-}
-
-static void
-run_fail(struct git_run *r, const char *code, int retry, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static void
-run_fail(struct git_run *r, const char *code, int retry, const char *fmt, ...)
-{
-	va_list	ap;
-
-	r->final = 1;
-	r->ok = 0;
-	r->retry = retry;
-	snprintf(r->code, sizeof(r->code), "%s", code);
-	va_start(ap, fmt);
-	vsnprintf(r->message, sizeof(r->message), fmt, ap);
-	va_end(ap);
-}
-
-static void
-commit_from_line(struct git_commit *c, const struct gc_line *l)
-{
-	commit_clear(c);
-	c->present = 1;
-	snprintf(c->id, sizeof(c->id), "%s", l->id);
-	c->summary = xstrdup(l->summary);
-	c->author = xstrdup(l->author);
-	c->time = l->time;
-}
-
-static char
-file_letter(const char *status)
-{
-	switch (status[0]) {
-	case 'a':
-		return 'A';
-	case 'd':
-		return 'D';
-	case 'r':
-		return 'R';
-	default:
-		return 'M';
-	}
-}
-
-static void
-view_from_status(struct git_view *v, const struct gc_status *st)
-{
-	if (!st->present)
-		return;
-	free(v->branch);
-	v->present = 1;
-	v->branch = xstrdup(st->branch);
-	v->detached = st->detached;
-	v->unborn = st->unborn;
-	v->ahead = st->ahead;
-	v->behind = st->behind;
-	v->dirty_total = st->dirty_total;
-}
-
-/* one line from the child: validated, never trusted beyond its bounds */
-static void
-run_line(void *arg, const char *line, size_t len)
-{
-	struct git_run	*r = arg;
-	struct gc_line	 l;
-	struct git_file	*f;
-	char		 err[128];
-
-	if (++r->nlines > GIT_MAX_CHILD_LINES) {
-		if (r->nlines == GIT_MAX_CHILD_LINES + 1)
-			log_warnx("%s: git child: more than %d lines, ignoring the "
-			    "rest", __func__, GIT_MAX_CHILD_LINES);
-		return;
-	}
-	if (gc_line_decode(line, len, &l, err, sizeof(err)) == -1) {
-		/* not ours: a crash report, a library's complaint */
-		log_warnx("git child: %.*s", (int)(len > 512 ? 512 : len), line);
-		if (r->job != NULL)
-			job_logn(r->job, line, len);
-		return;
-	}
-	if (r->final && l.type != GL_LOG) {
-		log_warnx("%s: git child: output after its final line", __func__);
-		goto done;
-	}
-	switch (l.type) {
-	case GL_LOG:
-		run_log(r, "%s", l.text);
-		break;
-	case GL_COMMIT:
-		if (l.kind == GC_COMMIT_LOCAL)
-			commit_from_line(&r->view.local, &l);
-		else if (l.kind == GC_COMMIT_REMOTE)
-			commit_from_line(&r->view.remote, &l);
-		else if (r->view.nincoming < GC_MAX_INCOMING)
-			commit_from_line(&r->view.incoming[r->view.nincoming++], &l);
-		break;
-	case GL_DIRTY:
-		if (r->view.ndirty < GC_MAX_DIRTY)
-			r->view.dirty[r->view.ndirty++] = xstrdup(l.path);
-		break;
-	case GL_FILE:
-		if (r->nfiles >= GC_MAX_FILES)
-			break;
-		if (r->nfiles % 64 == 0 && (r->files = reallocarray(r->files,
-		    r->nfiles + 64, sizeof(*r->files))) == NULL)
-			fatal("%s", __func__);
-		f = &r->files[r->nfiles++];
-		snprintf(f->status, sizeof(f->status), "%s", l.fstatus);
-		f->path = xstrdup(l.path);
-		f->old_path = xstrdup(l.old_path);
-		if (f->old_path != NULL)
-			run_log(r, "  %c %s -> %s", file_letter(f->status),
-			    f->old_path, f->path);
-		else
-			run_log(r, "  %c %s", file_letter(f->status), f->path);
-		break;
-	case GL_OK:
-		r->final = 1;
-		r->ok = 1;
-		view_from_status(&r->view, &l.status);
-		if ((r->has_fetched = l.has_fetched) && l.fetched != NULL)
-			snprintf(r->fetched, sizeof(r->fetched), "%s", l.fetched);
-		if ((r->has_origin = l.has_origin) && l.origin != NULL)
-			snprintf(r->origin, sizeof(r->origin), "%s", l.origin);
-		if (l.pull.present) {
-			r->has_pull = 1;
-			snprintf(r->from, sizeof(r->from), "%s",
-			    l.pull.from != NULL ? l.pull.from : "");
-			snprintf(r->to, sizeof(r->to), "%s", l.pull.to);
-			r->commits = l.pull.commits;
-			r->files_total = l.pull.files_total;
-			r->up_to_date = l.pull.up_to_date;
-		}
-		break;
-	case GL_FAIL:
-		run_fail(r, l.code, l.retry, "%s", l.text);
-		view_from_status(&r->view, &l.status);
-		break;
-	}
- done:
-	gc_line_free(&l);
-}
-
-static void
-run_timer_cb(evutil_socket_t fd, short ev, void *arg)
-{
-	struct git_run	*r = arg;
-
-	if (r->job != NULL && r->cancel_set) {
-		r->job->cancel = r->prev_cancel;
-		r->cancel_set = 0;
-	}
-	if (r->ending)
-		run_finish(r);
-	else
-		run_try(r);
-}
-
-/* the job timed out while no child ran: between tries */
-static void
-run_cancel(struct job *j)
-{
-	struct git_run	*r;
-
-	LIST_FOREACH(r, &gs.runs, entry)
-		if (r->job == j && r->cancel_set)
-			break;
-	if (r == NULL) {
-		log_warnx("%s: job %lld: no git step waiting", __func__, j->id);
-		return;
-	}
-	evtimer_del(r->timer);
-	j->cancel = r->prev_cancel;
-	r->cancel_set = 0;
-	run_fail(r, "unavailable", 0, "timed out between tries");
-	run_finish(r);
-}
-
-/* ends r from the event loop, not from inside its caller */
-static void
-run_end_later(struct git_run *r, long ms)
-{
-	struct timeval	tv = { ms / 1000, (ms % 1000) * 1000 };
-
-	if (r->timer == NULL &&
-	    (r->timer = evtimer_new(benv->base, run_timer_cb, r)) == NULL)
-		fatalx("%s: evtimer_new", __func__);
-	if (r->job != NULL && !r->cancel_set) {
-		r->prev_cancel = r->job->cancel;
-		r->job->cancel = run_cancel;
-		r->cancel_set = 1;
-	}
-	evtimer_add(r->timer, &tv);
-}
-
-static void
-run_exit(void *arg, int status, int timed_out)
-{
-	struct git_run	*r = arg;
-	long		 ms;
-
-	r->proc = NULL;
-	if (r->job != NULL)
-		r->job->proc = NULL;
-	if (!r->final) {
-		if (timed_out || (r->job != NULL && r->job->timed_out))
-			run_fail(r, "unavailable", 0, "git %s timed out", run_what(r));
-		else if (WIFSIGNALED(status))
-			run_fail(r, "internal", 0, "the git child was killed by "
-			    "signal %d without a result", WTERMSIG(status));
-		else
-			run_fail(r, "internal", 0, "the git child exited with "
-			    "status %d without a result", WEXITSTATUS(status));
-	}
-	if (r->ok) {
-		run_finish(r);
-		return;
-	}
-	if (r->tries > 1)
-		run_log(r, "try %d of %d failed: %s", r->attempt, r->tries,
-		    r->message);
-	if (r->retry && r->attempt < r->tries && !benv->shutting_down &&
-	    (r->job == NULL || !r->job->timed_out)) {
-		/* about 1, 2, 4 s, each +-25% */
-		ms = (long)GIT_BACKOFF_MS << (r->attempt - 1);
-		ms = ms * (75 + (long)arc4random_uniform(51)) / 100;
-		log_warnx("git %s: try %d of %d failed: %s; retrying in %ld.%01ld s",
-		    run_what(r), r->attempt, r->tries, r->message, ms / 1000,
-		    (ms % 1000) / 100);
-		run_log(r, "retrying in %ld.%01ld s", ms / 1000, (ms % 1000) / 100);
-		r->ending = 0;
-		run_end_later(r, ms);
-		return;
-	}
-	if (r->retry && r->attempt >= r->tries)
-		log_warnx("git %s: try %d of %d failed: %s; giving up", run_what(r),
-		    r->attempt, r->tries, r->message);
-	run_finish(r);
-}
-
-static int
-run_spawn(struct git_run *r, char *err, size_t errlen)
-{
-	const struct davit_config	*cfg = &benv->cfg;
-	struct gc_request		 req;
-	struct proc_spec		 spec;
-	const char			*argv[5];
-	uid_t				 uid;
-	gid_t				 gid;
-	char				 uidbuf[16], gidbuf[16], *line;
-	size_t				 len;
-	int				 net;
-
-	if (git_owner(&uid, &gid, err, errlen) == -1)
-		return -1;
-	net = r->op == GC_FETCH || r->op == GC_CLONE || r->op == GC_LSREMOTE;
-	memset(&req, 0, sizeof(req));
-	req.op = r->op;
-	req.workdir = cfg->workdir;
-	req.branch = cfg->branch;
-	if (net) {
-		if (cfg->repo_url == NULL) {
-			snprintf(err, errlen, "DAVIT_REPO_URL is not set: there is "
-			    "nothing to fetch from");
-			return -1;
-		}
-		if (!gc_url_valid(cfg->repo_url)) {
-			snprintf(err, errlen, "DAVIT_REPO_URL is not an https, http, "
-			    "ssh or file URL of at most %d bytes", GC_MAX_URL);
-			return -1;
-		}
-		req.url = cfg->repo_url;
-		/* offered over http(s) only, where it is what GitHub expects */
-		if (cfg->github_token != NULL && gc_url_is_http(cfg->repo_url))
-			req.token = cfg->github_token;
-	}
-	line = gc_request_encode(&req, &len);
-	if (len > GC_MAX_REQUEST) {
-		explicit_bzero(line, len);
-		free(line);
-		snprintf(err, errlen, "the git request is longer than %d bytes "
-		    "(DAVIT_WORKDIR, DAVIT_REPO_URL or the token too long?)",
-		    GC_MAX_REQUEST);
-		return -1;
-	}
-	/*
-	 * Exec'd as root and dropped by itself (gitchild.c): the owner cannot
-	 * attach to it before it made itself undumpable.
-	 */
-	snprintf(uidbuf, sizeof(uidbuf), "%u", (unsigned)uid);
-	snprintf(gidbuf, sizeof(gidbuf), "%u", (unsigned)gid);
-	argv[0] = benv->self_exe;
-	argv[1] = "--git-child";
-	argv[2] = uidbuf;
-	argv[3] = gidbuf;
-	argv[4] = NULL;
-	memset(&spec, 0, sizeof(spec));
-	spec.argv = argv;
-	spec.drop = 0;
-	spec.input = line;
-	spec.inputlen = len;
-	spec.timeout = r->job != NULL ? 0 : GIT_BG_TIMEOUT;	/* jobs: the job's */
-	spec.on_line = run_line;
-	spec.on_exit = run_exit;
-	spec.arg = r;
-	r->proc = proc_start(&spec, err, errlen);
-	explicit_bzero(line, len);
-	free(line);
-	if (r->proc == NULL)
-		return -1;
-	r->seq = ++gs.seq;
-	if (r->job != NULL)
-		r->job->proc = r->proc;
-	log_debug("git %s: child %d as uid %u", run_what(r),
-	    (int)proc_pid(r->proc), (unsigned)uid);
-	return 0;
-}
-
-static void
-run_try(struct git_run *r)
-{
-	char	repo[GC_MAX_URL + 1], err[PROTO_MAX_MESSAGE];
-
-	run_reset(r);
-	r->attempt++;
-	config_repo_display(&benv->cfg, repo, sizeof(repo));
-	switch (r->op) {
-	case GC_FETCH:
-		run_log(r, "fetching %s from %s (try %d of %d)", benv->cfg.branch,
-		    repo, r->attempt, r->tries);
-		break;
-	case GC_CLONE:
-		run_log(r, "cloning %s (branch %s) into %s (try %d of %d)", repo,
-		    benv->cfg.branch, benv->cfg.workdir, r->attempt, r->tries);
-		break;
-	case GC_PULL:
-		run_log(r, "fast-forwarding %s in %s to origin/%s", benv->cfg.branch,
-		    benv->cfg.workdir, benv->cfg.branch);
-		break;
-	default:
-		break;
-	}
-	if (run_spawn(r, err, sizeof(err)) == -1) {
-		run_fail(r, "unavailable", 0, "%s", err);
-		r->ending = 1;
-		run_end_later(r, 0);
-	}
-}
-
-static void
-run_apply_origin(struct git_run *r)
-{
-	const struct git_view	*v = &gs.view;
-
-	gs.polled_ms = json_now_ms();
-	if (r->origin[0] == '\0') {
-		gs.polled_id[0] = '\0';
-		gs.origin_moved = 0;
-		return;
-	}
-	snprintf(gs.polled_id, sizeof(gs.polled_id), "%s", r->origin);
-	if ((v->remote.present && strcmp(v->remote.id, r->origin) == 0) ||
-	    (v->local.present && strcmp(v->local.id, r->origin) == 0)) {
-		gs.origin_moved = 0;
-		return;
-	}
-	if (!gs.origin_moved)
-		log_info("origin/%s moved to %.12s: an update is available",
-		    benv->cfg.branch, r->origin);
-	gs.origin_moved = 1;
-}
-
-static void
-run_apply_pull(struct git_run *r)
-{
-	yajl_gen	 g;
-	char		*json;
-
-	gs.pull_valid = 1;
-	snprintf(gs.pull_from, sizeof(gs.pull_from), "%s", r->from);
-	snprintf(gs.pull_to, sizeof(gs.pull_to), "%s", r->to);
-	files_free(gs.files, gs.nfiles);
-	gs.files = r->files;
-	gs.nfiles = r->nfiles;
-	gs.files_total = r->files_total;
-	r->files = NULL;
-	r->nfiles = 0;
-	if (r->up_to_date)
-		return;
-	/* the record of file synchronisation */
-	g = json_gen_new();
-	yajl_gen_map_open(g);
-	if (r->job != NULL) {
-		json_kint(g, "job", r->job->id);
-		json_kstr(g, "by", r->job->by);
-	}
-	json_kstr(g, "workdir", benv->cfg.workdir);
-	json_kstr(g, "branch", benv->cfg.branch);
-	json_kstr(g, "from", gs.pull_from[0] != '\0' ? gs.pull_from : NULL);
-	json_kstr(g, "to", gs.pull_to);
-	json_kint(g, "commits", r->commits);
-	json_kint(g, "files_total", gs.files_total);
-	json_key(g, "files");
-	files_gen(g, gs.files, gs.nfiles);
-	yajl_gen_map_close(g);
-	json = json_gen_take(g, NULL);
-	yajl_gen_free(g);
-	audit_record("git.pull", json);
-	free(json);
-}
-
-static void
-run_apply_view(struct git_run *r)
-{
-	if (r->view.present && r->seq > gs.status_seq) {
-		view_clear(&gs.view);
-		gs.view = r->view;
-		memset(&r->view, 0, sizeof(r->view));
-		gs.status_seq = r->seq;
-	}
-}
-
-static void
-run_apply(struct git_run *r)
-{
-	run_apply_view(r);
-	if (r->has_fetched) {
-		gs.fetched_ms = json_now_ms();
-		gs.origin_moved = 0;
-		gs.polled_id[0] = '\0';
-	}
-	if (r->has_origin)
-		run_apply_origin(r);
-	if (r->has_pull)
-		run_apply_pull(r);
-}
-
-/* a job result: the pull's, or the failure's code */
-static void
-run_job_result(struct git_run *r)
-{
-	yajl_gen	 g;
-	struct job	*j = r->job;
-
-	if (j == NULL || (r->kind == RUN_PULL && j->op != OP_GIT_PULL) ||
-	    (r->kind == RUN_FETCH && j->op != OP_GIT_FETCH))
-		return;	/* someone else's job (a deploy) keeps its own result */
-	g = json_gen_new();
-	yajl_gen_map_open(g);
-	if (!r->ok) {
-		json_kstr(g, "code", r->code);
-		json_kint(g, "tries", r->attempt);
-	} else if (r->kind == RUN_PULL) {
-		json_kstr(g, "from", git_last_pull_from());
-		json_kstr(g, "to", git_last_pull_to());
-		json_kint(g, "commits", r->commits);
-		json_kbool(g, "up_to_date", r->up_to_date);
-		json_kint(g, "files_total", gs.files_total);
-		json_key(g, "files");
-		files_gen(g, gs.files, gs.nfiles);
-	} else {
-		json_kstr(g, "remote", git_remote_id());
-		json_kint(g, "behind", gs.view.behind);
-		json_kbool(g, "cloned", r->op == GC_CLONE);
-		json_kint(g, "tries", r->attempt);
-	}
-	yajl_gen_map_close(g);
-	free(j->result_json);
-	j->result_json = json_gen_take(g, NULL);
-	yajl_gen_free(g);
-}
-
-static void
-run_finish(struct git_run *r)
-{
-	void		(*fetch_done)(struct job *, int) = r->fetch_done;
-	void		(*pull_done)(struct job *, int, const char *) = r->pull_done;
-	struct job	*j = r->job;
-	enum git_run_kind kind = r->kind;
-	int		 ok = r->ok;
-	char		 code[sizeof(r->code)];
-
-	if (r->ok) {
-		run_apply(r);
-		git_set_error(NULL);
-		if (r->kind != RUN_BG)
-			gs.last_error[0] = gs.last_code[0] = '\0';
-	} else {
-		run_apply_view(r);
-		if (r->op == GC_LSREMOTE)
-			gs.polled_ms = json_now_ms();
-		git_set_error("%s: %s", run_what(r), r->message);
-		if (r->kind != RUN_BG) {
-			snprintf(gs.last_error, sizeof(gs.last_error), "%s",
-			    r->message);
-			snprintf(gs.last_code, sizeof(gs.last_code), "%s", r->code);
-		}
-		if (r->kind == RUN_BG)
-			log_warnx("git %s: %s", run_what(r), r->message);
-		else
-			run_log(r, "%s failed (%s): %s", run_what(r), r->code,
-			    r->message);
-	}
-	run_job_result(r);
-	snprintf(code, sizeof(code), "%s", r->code);
-	if (gs.bg == r)
-		gs.bg = NULL;
-	run_free(r);
-	git_publish();
-	if (kind == RUN_FETCH && fetch_done != NULL)
-		fetch_done(j, ok);
-	else if (kind == RUN_PULL && pull_done != NULL)
-		pull_done(j, ok, ok ? NULL : code);
+	return git_gs.last_code;
 }
 
 /* ------------------------------------------------------------ the steps -- */
@@ -974,9 +218,9 @@ git_fetch_step(struct job *j, void (*done)(struct job *, int))
 {
 	struct git_run	*r;
 
-	r = run_new(git_needs_clone() ? GC_CLONE : GC_FETCH, RUN_FETCH, j);
+	r = git_run_new(git_needs_clone() ? GC_CLONE : GC_FETCH, RUN_FETCH, j);
 	r->fetch_done = done;
-	run_try(r);
+	git_run_try(r);
 }
 
 void
@@ -984,9 +228,9 @@ git_pull_step(struct job *j, void (*done)(struct job *, int, const char *))
 {
 	struct git_run	*r;
 
-	r = run_new(GC_PULL, RUN_PULL, j);
+	r = git_run_new(GC_PULL, RUN_PULL, j);
 	r->pull_done = done;
-	run_try(r);
+	git_run_try(r);
 }
 
 static void
@@ -997,7 +241,7 @@ git_job_fetch_done(struct job *j, int ok)
 	if (ok)
 		job_done(j, 0, NULL);
 	else
-		job_done(j, 1, "%s", gs.last_error);
+		job_done(j, 1, "%s", git_gs.last_error);
 }
 
 static void
@@ -1008,7 +252,7 @@ git_job_pull_done(struct job *j, int ok, const char *code)
 	if (ok)
 		job_done(j, 0, NULL);
 	else
-		job_done(j, 1, "%s", gs.last_error);
+		job_done(j, 1, "%s", git_gs.last_error);
 }
 
 static void
@@ -1059,16 +303,16 @@ git_bg_start(enum gc_op op)
 {
 	struct git_run	*r;
 
-	r = run_new(op, RUN_BG, NULL);
-	gs.bg = r;
-	run_try(r);
+	r = git_run_new(op, RUN_BG, NULL);
+	git_gs.bg = r;
+	git_run_try(r);
 }
 
 static void
 git_poll(evutil_socket_t fd, short ev, void *arg)
 {
-	if (gs.bg != NULL || job_running() != NULL) {
-		log_debug("git poll: skipped (%s)", gs.bg != NULL ?
+	if (git_gs.bg != NULL || job_running() != NULL) {
+		log_debug("git poll: skipped (%s)", git_gs.bg != NULL ?
 		    "a status refresh runs" : "a job runs");
 		return;
 	}
@@ -1083,7 +327,12 @@ git_init(void)
 	struct timeval			 tv;
 	char				 repo[GC_MAX_URL + 1];
 
-	LIST_INIT(&gs.runs);
+	LIST_INIT(&git_gs.runs);
+	if ((git_gs.child_exe = git_child_find()) == NULL)
+		fatalx("davit-git not found next to %s, in ../gitchild or in %s: "
+		    "install it with davit-backend (meson install)", benv->self_exe,
+		    DAVIT_LIBEXECDIR);
+	log_debug("git child: %s", git_gs.child_exe);
 	if (git_needs_clone()) {
 		if (cfg->repo_url == NULL)
 			git_set_error("DAVIT_WORKDIR %s is missing or empty and "
@@ -1100,12 +349,12 @@ git_init(void)
 	} else
 		git_bg_start(GC_STATUS);
 	if (cfg->poll_interval > 0 && cfg->repo_url != NULL) {
-		if ((gs.poll_ev = event_new(benv->base, -1, EV_PERSIST, git_poll,
+		if ((git_gs.poll_ev = event_new(benv->base, -1, EV_PERSIST, git_poll,
 		    NULL)) == NULL)
 			fatalx("%s: event_new", __func__);
 		tv.tv_sec = cfg->poll_interval;
 		tv.tv_usec = 0;
-		event_add(gs.poll_ev, &tv);
+		event_add(git_gs.poll_ev, &tv);
 	}
 }
 
@@ -1114,22 +363,25 @@ git_shutdown(void)
 {
 	struct git_run	*r;
 
-	if (gs.poll_ev != NULL) {
-		event_free(gs.poll_ev);
-		gs.poll_ev = NULL;
+	if (git_gs.poll_ev != NULL) {
+		event_free(git_gs.poll_ev);
+		git_gs.poll_ev = NULL;
 	}
-	while ((r = LIST_FIRST(&gs.runs)) != NULL) {
+	while ((r = LIST_FIRST(&git_gs.runs)) != NULL) {
 		if (r->proc != NULL) {
 			proc_forget(r->proc);
 			if (r->job != NULL && r->job->proc == r->proc)
 				r->job->proc = NULL;
 		}
-		run_free(r);
+		git_run_free(r);
 	}
-	gs.bg = NULL;
-	view_clear(&gs.view);
-	files_free(gs.files, gs.nfiles);
-	gs.files = NULL;
-	gs.nfiles = 0;
+	git_gs.bg = NULL;
+	git_view_clear(&git_gs.view);
+	git_files_free(git_gs.files, git_gs.nfiles);
+	git_gs.files = NULL;
+	git_gs.nfiles = 0;
 	git_set_error(NULL);
+	free(git_gs.child_exe);
+	git_gs.child_exe = NULL;
 }
+

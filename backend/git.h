@@ -1,6 +1,6 @@
 /*
  * git.c: the backend's side of git.  It runs every libgit2 operation in a
- * child ("davit-backend --git-child", gitchild.c) as the owner of
+ * child (davit-git, gitchild/) as the owner of
  * DAVIT_WORKDIR, keeps the last git.status in memory, runs git.fetch and
  * git.pull as jobs, polls origin, and publishes git.state events.
  *

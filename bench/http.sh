@@ -5,7 +5,10 @@
 #     requests per second and p99 latency (goal: /api/state at least half
 #     of /healthz's throughput);
 #   - the resident memory (VmRSS) of davit-backend and davit-frontend, idle
-#     and with 100 open event streams (goal: under 16 MiB together).
+#     and with 100 open event streams (goal: under 16 MiB together), and
+#     beside it their proportional share (PSS, /proc/PID/smaps_rollup:
+#     shared libraries counted once per process that maps them; goal for
+#     the idle backend: under 4 MiB).
 # The daemons come from $DAVIT_BUILD (default: build/, an optimised build
 # without sanitizers), run against a demo app checkout; no containers are
 # started. Env: BENCH_SECONDS (10 per URL), BENCH_THREADS (2).
@@ -67,6 +70,7 @@ bench() {
 }
 
 rss_kib() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
+pss_kib() { awk '/^Pss:/ { print $2 }' "/proc/$1/smaps_rollup"; }
 mib() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
 
 info "wrk: $CONNS connections, $THREADS threads, ${SECS}s per URL"
@@ -76,6 +80,8 @@ read -r st_rps st_p99 < <(bench state "$URL/api/state" "Cookie: davit_session=$S
 sleep 1
 be_idle=$(rss_kib "$DAVIT_BACKEND_PID")
 fe_idle=$(rss_kib "$FE_PID")
+be_idle_pss=$(pss_kib "$DAVIT_BACKEND_PID")
+fe_idle_pss=$(pss_kib "$FE_PID")
 for i in $(seq 1 "$STREAMS"); do
 	start_bg "sse$i" curl -sN -b "davit_session=$SID" "$URL/api/events"
 done
@@ -84,6 +90,8 @@ wait_for -t 30 streaming || fail "not all $STREAMS event streams started"
 sleep 1
 be_sse=$(rss_kib "$DAVIT_BACKEND_PID")
 fe_sse=$(rss_kib "$FE_PID")
+be_sse_pss=$(pss_kib "$DAVIT_BACKEND_PID")
+fe_sse_pss=$(pss_kib "$FE_PID")
 
 echo
 echo "davit HTTP benchmark ($(nproc) CPUs; wrk, $CONNS connections, $THREADS threads, ${SECS}s per URL, same server)"
@@ -95,4 +103,9 @@ printf '  %-20s backend %s MiB + frontend %s MiB = %s MiB\n' "idle:" \
 	"$(mib "$be_idle")" "$(mib "$fe_idle")" "$(mib $((be_idle + fe_idle)))"
 printf '  %-20s backend %s MiB + frontend %s MiB = %s MiB\n' "$STREAMS event streams:" \
 	"$(mib "$be_sse")" "$(mib "$fe_sse")" "$(mib $((be_sse + fe_sse)))"
+echo "proportional memory (PSS; goal: idle backend < 4 MiB)"
+printf '  %-20s backend %s MiB + frontend %s MiB = %s MiB\n' "idle:" \
+	"$(mib "$be_idle_pss")" "$(mib "$fe_idle_pss")" "$(mib $((be_idle_pss + fe_idle_pss)))"
+printf '  %-20s backend %s MiB + frontend %s MiB = %s MiB\n' "$STREAMS event streams:" \
+	"$(mib "$be_sse_pss")" "$(mib "$fe_sse_pss")" "$(mib $((be_sse_pss + fe_sse_pss)))"
 davit_stop_backend

@@ -35,7 +35,7 @@ export DAVIT_BUILD=${DAVIT_BUILD:-$SRC/build}
 
 PY=/usr/bin/python3
 [ -x "$PY" ] || PY=$(command -v python3)
-for b in backend/davit-backend frontend/davit-frontend; do
+for b in backend/davit-backend frontend/davit-frontend gitchild/davit-git; do
 	[ -x "$DAVIT_BUILD/$b" ] || fail "no $DAVIT_BUILD/$b: meson setup build && ninja -C build"
 done
 command -v cc >/dev/null || fail "cc is needed (the fake compose is compiled here)"

@@ -16,7 +16,7 @@
 #include <cmocka.h>
 #include <git2.h>
 
-#include "backend/gitchild.h"
+#include "gitchild/gitchild.h"
 
 #define TOKEN	"ghp_unitTestToken0123456789"
 

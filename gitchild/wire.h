@@ -1,10 +1,12 @@
 /*
- * The git child: "davit-backend --git-child UID GID", exec'd by git.c as
- * root; it drops itself to UID and GID, the owner of DAVIT_WORKDIR (never
- * root), before it reads the request.  This header is the contract between the two: the one
- * request line the parent writes on the child's stdin, and the lines the
- * child writes on its stdout.  Both sides and the unit tests use the same
- * encoders and decoders below.
+ * The git child's wire: "davit-git --git-child UID GID" (gitchild/main.c),
+ * exec'd by backend/git.c as root, drops itself to UID and GID, the owner
+ * of DAVIT_WORKDIR (never root), before it reads the request.  This header
+ * is the contract between the two programs: the one request line the
+ * parent writes on the child's stdin, and the lines the child writes on its
+ * stdout.  Both sides and the unit tests use the same encoders and
+ * decoders (wire.c writes, wire_decode.c reads the replies); both programs
+ * link them from the davit_gitwire library, which needs no libgit2.
  *
  * Request (one line, stdin, then EOF):
  *   {"op":"fetch","workdir":"/srv/app","url":"https://...","branch":"main",
@@ -26,13 +28,14 @@
  *   where S = {"branch":str|null,"detached":b,"unborn":b,"ahead":n,
  *   "behind":n,"dirty_total":n} and P = {"from":ID|null,"to":ID,
  *   "commits":n,"files_total":n,"up_to_date":b}; each member of result is
- *   optional (on failure too: a refused pull still refreshes the status).  Items (lists of commits and paths) come before the final line
- *   because proc.c cuts output lines at JOB_LOG_LINE_MAX bytes.
+ *   optional (on failure too: a refused pull still refreshes the status).
+ *   Items (lists of commits and paths) come before the final line because
+ *   proc.c cuts output lines at JOB_LOG_LINE_MAX bytes.
  *
  * No line ever holds the token, and URLs in messages lose their userinfo.
  */
-#ifndef DAVIT_GITCHILD_H
-#define DAVIT_GITCHILD_H
+#ifndef DAVIT_GITCHILD_WIRE_H
+#define DAVIT_GITCHILD_WIRE_H
 
 #include <stddef.h>
 
@@ -73,6 +76,8 @@ struct gc_request {
 	char		*token;		/* NULL when not given; wiped on free */
 };
 
+#define GC_FMT_BUF		8192	/* a message before it is scrubbed and cut */
+
 const char	*gc_op_name(enum gc_op op);
 /* 0, or -1 with a message (never quoting the token) in err */
 int		 gc_request_parse(const char *line, size_t len, struct gc_request *req,
@@ -80,66 +85,20 @@ int		 gc_request_parse(const char *line, size_t len, struct gc_request *req,
 /* the request line with its newline; malloc'd, wipe it after use */
 char		*gc_request_encode(const struct gc_request *req, size_t *len);
 void		 gc_request_free(struct gc_request *req);
-/* 1 if url's scheme is one davit fetches from (https, http, ssh, file, scp-like) */
-int		 gc_url_valid(const char *url);
-/* 1 if url is http(s): the token is offered there only */
-int		 gc_url_is_http(const char *url);
 
-/*
- * Where a URL leads: the scheme (https, http or ssh; scp-like URLs are ssh),
- * the host (lowercase, without brackets or userinfo) and the port (the
- * scheme's default when not given).  0, or -1 for file URLs and bad ones.
- */
-#define GC_MAX_HOST		255
-struct gc_authority {
-	char		 scheme[8];
-	char		 host[GC_MAX_HOST + 1];
-	unsigned	 port;
-};
-int		 gc_url_authority(const char *url, struct gc_authority *a);
-/* 1 if host is 127.0.0.0/8, ::1 or localhost */
-int		 gc_host_is_loopback(const char *host);
-/* 1 if host ("h" or "[v6]") and port are origin's */
-int		 gc_same_server(const struct gc_authority *origin, const char *host,
-		    unsigned port);
-/*
- * May the token go to asking_url?  Only when it has origin_url's scheme,
- * host and port, and the scheme is https (http only to a loopback host).
- */
-int		 gc_token_allowed(const char *origin_url, const char *asking_url);
+/* glibc 2.36 has no strlcpy: OpenBSD's semantics, truncating */
+size_t		 gc_strlcpy(char *dst, const char *src, size_t size);
+size_t		 gc_strlcat(char *dst, const char *src, size_t size);
+/* workdir.c: 1 if path is missing or an empty directory (a clone's place) */
+int		 gc_dir_empty(const char *path);
+/* strdup, fatal when out of memory */
+char		*gc_strdup(const char *s);
 
-/* removes "user:password@" from every URL inside s, in place */
-void		 gc_strip_userinfo(char *s);
-/*
- * Makes s safe to send: userinfo stripped, every occurrence of token (if
- * not NULL or empty) replaced by "***", control characters made spaces.
- */
-void		 gc_scrub(char *s, size_t size, const char *token);
 /* the length of the longest prefix of s (of len bytes) at most max bytes
  * long that does not split a UTF-8 sequence */
 size_t		 gc_cut_utf8(const char *s, size_t len, size_t max);
 /* the same, bounding the JSON-encoded length instead */
 size_t		 gc_cut_json(const char *s, size_t len, size_t max_encoded);
-
-/*
- * Does a known_hosts host list ("a,b,!c,*.d", changed in place) name
- * name ("host" or "[host]:port")?  1 yes, 0 no, -1 not found but the list
- * holds hashed entries, which are not read.
- */
-int		 gc_known_host_match(char *hosts, const char *name);
-
-/* what a failed libgit2 call means for the caller */
-enum gc_auth {
-	GC_AUTH_NONE,		/* no credential trouble seen */
-	GC_AUTH_REJECTED,	/* the server refused our credentials */
-	GC_AUTH_MISSING,	/* it asked for credentials and we have none */
-};
-struct gc_class {
-	const char	*code;	/* conflict, unavailable, unauthorized, not_found, internal */
-	int		 retry;
-};
-void		 gc_classify(int rc, int klass, const char *msg, enum gc_auth auth,
-		    struct gc_class *out);
 
 struct gc_status;
 
@@ -208,5 +167,10 @@ int		 gc_line_decode(const char *line, size_t len, struct gc_line *out,
 void		 gc_line_free(struct gc_line *l);
 /* 1 if s is exactly 40 lowercase hex digits */
 int		 gc_oid_valid(const char *s);
+
+/* the final line of a success (the child's side) */
+char		*gc_fmt_ok(const struct gc_status *st, int has_fetched,
+		    const char *fetched, int has_origin, const char *origin,
+		    const struct gc_pull *pull, size_t *len);
 
 #endif

@@ -1,0 +1,121 @@
+/*
+ * git.c and git_run.c, the backend's two halves of git, share these: the
+ * snapshot of the checkout and the last pull kept in memory (git_gs, owned
+ * by git.c), and one run of davit-git (git_run.c).  Private to the two.
+ */
+#ifndef DAVIT_GIT_RUN_H
+#define DAVIT_GIT_RUN_H
+
+#include <sys/queue.h>
+
+#include "backend/backend.h"
+#include "gitchild/wire.h"
+
+struct git_commit {
+	int		 present;
+	char		 id[GC_OID_HEX + 1];
+	char		*summary;
+	char		*author;
+	long long	 time;		/* seconds since the epoch */
+};
+
+struct git_file {
+	char		 status[12];
+	char		*path;
+	char		*old_path;
+};
+
+/* one status snapshot, as the child reported it */
+struct git_view {
+	int			 present;
+	char			*branch;
+	int			 detached, unborn;
+	long long		 ahead, behind, dirty_total;
+	struct git_commit	 local, remote;
+	struct git_commit	 incoming[GC_MAX_INCOMING];
+	size_t			 nincoming;
+	char			*dirty[GC_MAX_DIRTY];
+	size_t			 ndirty;
+};
+
+enum git_run_kind {
+	RUN_BG,		/* status refresh or poll, outside the job queue */
+	RUN_FETCH,	/* git_fetch_step */
+	RUN_PULL,	/* git_pull_step */
+};
+
+struct git_run {
+	LIST_ENTRY(git_run)	 entry;
+	enum gc_op		 op;
+	enum git_run_kind	 kind;
+	long long		 seq;		/* when its child started */
+	struct job		*job;		/* NULL for RUN_BG */
+	struct proc		*proc;
+	struct event		*timer;		/* backoff, or a deferred end */
+	int			 ending;	/* the timer ends the run */
+	int			 attempt, tries;
+	void			(*prev_cancel)(struct job *);
+	int			 cancel_set;
+	void			(*fetch_done)(struct job *, int);
+	void			(*pull_done)(struct job *, int, const char *);
+	size_t			 nlines;
+	/* what the child said */
+	int			 final, ok, retry;
+	char			 code[16];
+	char			 message[PROTO_MAX_MESSAGE];
+	struct git_view		 view;
+	int			 has_fetched, has_origin, has_pull;
+	char			 fetched[GC_OID_HEX + 1], origin[GC_OID_HEX + 1];
+	char			 from[GC_OID_HEX + 1], to[GC_OID_HEX + 1];
+	long long		 commits, files_total;
+	int			 up_to_date;
+	struct git_file		*files;
+	size_t			 nfiles;
+};
+
+struct git_state {
+	struct git_view		 view;
+	long long		 status_seq;	/* of the run view came from */
+	long long		 fetched_ms, polled_ms;
+	int			 origin_moved;	/* the poll saw origin move */
+	char			 polled_id[GC_OID_HEX + 1];
+	char			*error;
+	/* the last pull */
+	int			 pull_valid;
+	char			 pull_from[GC_OID_HEX + 1], pull_to[GC_OID_HEX + 1];
+	struct git_file		*files;
+	size_t			 nfiles;
+	long long		 files_total;
+	/* the last failed step */
+	char			 last_error[PROTO_MAX_MESSAGE];
+	char			 last_code[16];
+	struct event		*poll_ev;
+	char			*child_exe;	/* davit-git */
+	struct git_run		*bg;
+	LIST_HEAD(, git_run)	 runs;
+	long long		 seq;
+};
+
+extern struct git_state	 git_gs;
+
+/* git.c */
+char		*git_xstrdup(const char *s);	/* NULL stays NULL */
+void		 git_commit_clear(struct git_commit *c);
+void		 git_view_clear(struct git_view *v);
+void		 git_files_free(struct git_file *files, size_t n);
+void		 git_files_gen(yajl_gen g, const struct git_file *files, size_t n);
+void		 git_publish(void);
+void		 git_set_error(const char *fmt, ...)
+		    __attribute__((format(printf, 1, 2)));
+
+/* git_run.c */
+/* 1 if DAVIT_WORKDIR is missing or an empty directory: a clone is due */
+int		 git_needs_clone(void);
+/* davit-git's path, malloc'd, or NULL when it is not found */
+char		*git_child_find(void);
+struct git_run	*git_run_new(enum gc_op op, enum git_run_kind kind, struct job *j);
+/* starts its next try; the run ends with run_finish, which frees it */
+void		 git_run_try(struct git_run *r);
+void		 git_run_free(struct git_run *r);
+
+#endif
