@@ -280,11 +280,18 @@ static char *
 jstring(struct jtree *t, const unsigned char *s, size_t len)
 {
 	char	*copy;
+	size_t	 i, n;
 
 	if (memchr(s, '\0', len) != NULL) {
 		t->why = "\\u0000 in a JSON string";
 		return NULL;
 	}
+	/* strictly: yajl lets overlong forms through, our generator would not */
+	for (i = 0; i < len; i += n)
+		if ((n = utf8_seqlen(s + i, len - i)) == 0) {
+			t->why = "invalid UTF-8 in a JSON string";
+			return NULL;
+		}
 	if ((copy = malloc(len + 1)) == NULL)
 		fatal("%s", __func__);
 	memcpy(copy, s, len);

@@ -137,6 +137,16 @@ test_no_comments(void **state)
 	    sizeof(err)));
 	yajl_tree_free(v);
 	assert_null(json_parse_max("{\"k\":[[[]]]}", 12, 3, err, sizeof(err)));
+	/* overlong and surrogate forms yajl lets through: refused (the git
+	 * child's wire fuzzer found the first: our generator repairs them, so
+	 * a value would not survive a round trip) */
+	assert_null(json_parse("[\"h\xc1\x92\"]", 7, err, sizeof(err)));
+	assert_string_equal(err, "invalid UTF-8 in a JSON string");
+	assert_null(json_parse("{\"\xed\xa0\x80\":1}", 9, err, sizeof(err)));
+	assert_string_equal(err, "invalid UTF-8 in a JSON string");
+	assert_non_null(v = json_parse("[\"\xc3\xa9t\xc3\xa9\"]", 9, err,
+	    sizeof(err)));
+	yajl_tree_free(v);
 	assert_non_null(v = json_parse("{\"a\":[1,-2.5,\"x\",true,false,null],"
 	    "\"b\":{}}", 41, err, sizeof(err)));
 	assert_int_equal(v->u.object.len, 2);
