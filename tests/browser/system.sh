@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # The whole system for the browser tests (tests/browser/run.mjs calls this when
 # DAVIT_URL is unset): a demo compose app (web + worker) built and started,
-# its bare origin, davit-backend from $DAVIT_BUILD supervising davit-frontend
-# on 127.0.0.1:<unused port> with the dashboard from www/; then
+# its bare origin, davit-backend from $DAVIT_BUILD with --no-frontend and
+# davit-frontend started on its own, as the systemd units run them (a frontend
+# the backend spawns dies with it; this one outlives a killed backend and
+# reconnects), on 127.0.0.1:<unused port> with the dashboard from www/; then
 # `node run.mjs` against it with DAVIT_URL, DAVIT_PASSWORD, DAVIT_PUSH_CMD and
 # DAVIT_APP_URL (the demo app's web service, which serves the repo's VERSION
 # file) set. Everything (processes, containers, images, temp dirs) is removed
@@ -45,24 +47,23 @@ write_davit_env "$T/davit.env" \
 	"DAVIT_REPO_URL=file://$ORIGIN" \
 	"DAVIT_WWW_DIR=$DAVIT_SRC/www" \
 	"DAVIT_PASSWORD=\"$PASSWORD\""
-davit_start_backend "$T/davit.env"
+davit_start_backend "$T/davit.env" --no-frontend
+_SAN_LOGS+=("$T/frontend.log")
+start_bg frontend "$DAVIT_BUILD/frontend/davit-frontend" --socket "$T/run/backend.sock" \
+	--user davit --www "$DAVIT_SRC/www"
 URL=http://$LISTEN
 wait_for -t 30 curl -fsS "$URL/healthz" || fail "the frontend does not answer on $URL"
 wait_for -t 30 sh -c "curl -fsS '$URL/healthz' | grep -q '\"up\"'" ||
 	fail "the frontend is not linked to the backend: $(curl -sS "$URL/healthz" 2>&1)"
 info "davit at $URL"
-# The frontend outlives a killed backend: make sure it goes at exit.
-FE_PID=$(pgrep -P "$DAVIT_BACKEND_PID" -x davit-frontend | head -n 1) ||
-	fail "the backend did not start davit-frontend"
-on_exit "kill -TERM $FE_PID"
 
 # DAVIT_PUSH_CMD: run.mjs calls it (bash -c CMD push MSG [FILE CONTENT]) to
 # push a commit to the origin that writes CONTENT into FILE (default: MSG into
 # VERSION); it prints the new commit id.
 PUSH_CMD=". $(printf '%q' "$DAVIT_SRC/scripts/demo-lib.sh") && push_commit $(printf '%q' "$ORIGIN") \"\$1\" \"\${2:-VERSION}\" \"\${3:-\$1}\""
 
-# The backend killed, then started again (without a frontend: the first one
-# stays and reconnects); its pid goes to $T/backend2.pid.
+# The backend killed, then started again (the frontend stays and
+# reconnects); its pid goes to $T/backend2.pid.
 BIN=$DAVIT_BUILD/backend/davit-backend
 DOWN_CMD="kill -KILL $DAVIT_BACKEND_PID"
 UP_CMD="setsid $(printf '%q' "$BIN") --config $(printf '%q' "$T/davit.env") --no-frontend \
