@@ -61,7 +61,7 @@ ARGS = ap.parse_args()
 with open(ARGS.public_key, "rb") as f:
     PUBKEY = serialization.load_pem_public_key(f.read())
 
-LOCK = threading.Lock()
+LOCK = threading.RLock()
 CONFIG = {"installed": True, "token_ttl": 3600, "reported_ttl": None,
           "date_offset": 0, "expiration_header": None, "fail": []}
 TOKENS = {}        # token -> {"expires": epoch, "permissions", "repositories"}
