@@ -15,10 +15,10 @@ after iat, signature.  A bad one gets 401 with GitHub's message.
 
 Installation tokens expire after token_ttl seconds (real time) and can be
 expired at once (POST /_test/expire).  FILE is kept as a lighttpd "plain"
-userfile holding `x-access-token:TOKEN` for each token currently valid (and
-the personal token), so that the smart-HTTP git server (lib.sh's
-start_git_http) accepts exactly those: lighttpd reads that file on each
-request.
+userfile holding `x-access-token:TOKEN` for the newest installation token
+currently valid (else the personal token), so that the smart-HTTP git server
+(lib.sh's start_git_http) accepts only a valid token: lighttpd reads that
+file on each request (checked by hand with lighttpd 1.4.69).
 
 Test controls (no auth, loopback only):
   GET  /_test/statuses   the statuses posted, in order (JSON list)
@@ -72,17 +72,22 @@ GRANTABLE = {"contents": {"read"}, "statuses": {"write"}, "metadata": {"read"}}
 
 
 def write_userfile():
-    """the git server's userfile: the tokens valid now (atomic rename)"""
+    """the git server's userfile (atomic rename): the newest installation
+    token still valid, else the personal token.  lighttpd's plain userfile
+    holds one password per user (the first line for a user wins), so an
+    older token that is still valid is refused by the git server: stricter
+    than GitHub, which only matters if davit used a token it had replaced."""
     now = time.time()
-    lines = ["x-access-token:%s" % t for t, v in TOKENS.items()
-             if v["expires"] > now]
-    if ARGS.personal_token:
-        lines.append("x-access-token:%s" % ARGS.personal_token)
-    if not lines:   # never an empty file: a user nobody knows the password of
-        lines.append("x-access-token:%s" % secrets.token_hex(20))
+    valid = [t for t, v in TOKENS.items() if v["expires"] > now]
+    if valid:
+        line = valid[-1]        # dicts keep insertion order: the newest
+    elif ARGS.personal_token:
+        line = ARGS.personal_token
+    else:   # never an empty file: a password nobody knows
+        line = secrets.token_hex(20)
     tmp = ARGS.userfile + ".tmp"
     with open(tmp, "w") as f:
-        f.write("\n".join(lines) + "\n")
+        f.write("x-access-token:%s\n" % line)
     os.chmod(tmp, 0o644)
     os.replace(tmp, ARGS.userfile)
 

@@ -8,7 +8,8 @@
 # old one no longer works); a rate limit waited out; the wrong key (a clear
 # 401 message, one request, no retry storm); the App not installed (404
 # message); deploys posting commit statuses (pending, then success or
-# failure, with the right SHA and context); no token or JWT in any log.
+# failure, with the right SHA and context, audited); a personal token posting
+# statuses, its expiry header logged; no token or JWT in any log.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/git_helpers.sh"
@@ -16,6 +17,7 @@ set -euo pipefail
 FIX=$DAVIT_SRC/tests/fixtures/github
 APP_ID=424242
 INSTALL=8675309
+PAT=ghp_personal$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')
 
 ensure_docker
 APPPORT=$(unused_port)
@@ -35,7 +37,7 @@ APIPORT=$(unused_port)
 start_bg fake-github python3 "$DAVIT_SRC/tests/integration/fake_github.py" \
 	--port "$APIPORT" --public-key "$FIX/test-app-key.TEST-ONLY.pub.pem" \
 	--app-id "$APP_ID" --repo acme/app --installation-id "$INSTALL" \
-	--userfile "$T/git-http-$GITPORT.users"
+	--userfile "$T/git-http-$GITPORT.users" --personal-token "$PAT"
 wait_for port_open "$APIPORT" || fail "the fake GitHub API did not start"
 API=http://127.0.0.1:$APIPORT
 REPO_URL=http://127.0.0.1:$GITPORT/app.origin.git
@@ -86,9 +88,11 @@ j=$(run_job git.fetch)
 assert_eq "$(jget "$j" .state)" succeeded "fetch with a short-lived token: $j"
 assert_eq "$(ntokens)" 2 "a new process asks for a token"
 assert_eq "$(nreq GET '/installation$')" 1 "DAVIT_GITHUB_INSTALLATION_ID: no lookup"
+oldtok=$(cut -d: -f2 "$T/git-http-$GITPORT.users")
+assert_eq "$(http_code "$REPO_URL/info/refs?service=git-upload-pack" -u "x-access-token:$oldtok")" 200 "the token works"
 fake POST /_test/expire >/dev/null	# every token issued so far now fails at the git server
-old=$(grep -c x-access-token "$T/git-http-$GITPORT.users" || true)
-assert_eq "$old" 1 "the git server's userfile holds no valid token"
+assert_eq "$(http_code "$REPO_URL/info/refs?service=git-upload-pack" -u "x-access-token:$oldtok")" 401 \
+	"the expired token no longer works at the git server"
 j=$(run_job git.fetch)
 assert_eq "$(jget "$j" .state)" succeeded "the next fetch refreshed the token first: $j"
 assert_eq "$(jget "$j" .result.tries)" 1 "no failed try"
@@ -148,7 +152,7 @@ start_davit "DAVIT_GITHUB_APP_KEY=$T/app-key.pem" "DAVIT_GITHUB_STATUS=1" \
 	"DAVIT_PUBLIC_URL=https://deploy.example.com"
 deploy() { # deploy: runs a deploy job, prints its result
 	local r id
-	r=$(proto '{"id":1,"op":"deploy","args":{"trigger":"socket"}}')
+	r=$(proto '{"id":1,"op":"deploy"}')
 	id=$(jq -er '.result.job' <<<"$r") || fail "deploy: $r"
 	job_wait "$id" 300
 }
@@ -166,8 +170,8 @@ assert_contains "$(jget "$s" '.[1].description')" "deployed in" "the description
 assert_contains "$(jget "$s" '.[1].target_url')" "https://deploy.example.com/#deploy-" "the link"
 t=$(fake GET /_test/tokens)
 assert_eq "$(jget "$t" '.[-1].permissions')" '{"contents":"read","statuses":"write"}' "statuses: write asked for"
-wait_for -t 10 grep -q '"github.status"' "$T/audit.jsonl" 2>/dev/null ||
-	[ "$(grep -c 'commit status .* posted' "$T/backend.log")" -ge 2 ] || fail "statuses not recorded"
+wait_for -t 10 sh -c "[ \$(grep -c '\"kind\":\"github.status\".*\"result\":\"posted\"' '$T/audit.jsonl') -ge 2 ]" ||
+	fail "the posts are not in the audit log"
 pass "a successful deploy posts pending and success for its commit, context davit/deploy"
 
 broken=$(push_commit "$T/seed" web/Dockerfile 'FROM scratch
@@ -183,11 +187,27 @@ assert_eq "$(jget "$s" '[.[2:][] | .sha] | unique | join(",")')" "$broken" "for 
 assert_contains "$(jget "$s" '.[3].description')" "rebuild failed" "the description says why"
 pass "a failed deploy posts pending and failure for its commit"
 
+# ------------------------------------- a personal token, with its expiry --
+davit_stop_backend
+fake POST /_test/expire >/dev/null	# the git server now takes the personal token
+fake POST /_test/config '{"expiration_header": "2031-01-02 03:04:05 UTC"}' >/dev/null
+sed -i -e '/^DAVIT_GITHUB_APP_/d' "$T/davit.env"
+printf 'DAVIT_GITHUB_TOKEN=%s\n' "$PAT" >>"$T/davit.env"
+davit_start_backend "$T/davit.env" --no-frontend
+j=$(deploy)
+wait_for -t 30 sh -c "curl -fsS '$API/_test/statuses' | jq -e 'length >= 6' >/dev/null" ||
+	fail "no statuses with the personal token: $(fake GET /_test/statuses)"
+s=$(fake GET /_test/statuses)
+assert_eq "$(jget "$s" '[.[4:][] | .auth] | unique | join(",")')" "personal" "posted with the personal token"
+assert_eq "$(jget "$s" '[.[4:][] | .state] | join(",")')" "pending,failure" "the broken commit again"
+assert_file_contains "$T/backend.log" "the personal token expires 2031-01-02 03:04:05 UTC"
+pass "a personal token posts statuses; GitHub's expiry header is logged"
+
 # ----------------------------------------------------------- no secrets --
 davit_stop_backend
 for f in "$T"/*.log "$T"/audit.jsonl; do
 	[ -f "$f" ] || continue
-	if grep -Eq 'ghs_[0-9a-f]{10}|eyJhbGciOi' "$f"; then
+	if grep -Eq "ghs_[0-9a-f]{10}|eyJhbGciOi|$PAT" "$f"; then
 		fail "a token or JWT in $f"
 	fi
 done
