@@ -786,21 +786,6 @@ github_token_wait(void (*cb)(void *, const char *), void *arg)
 	return 1;
 }
 
-void
-github_token_unwait(void *arg)
-{
-	size_t	i;
-
-	for (i = 0; i < gl_nwait; i++) {
-		if (gl_wait[i].arg != arg)
-			continue;
-		memmove(&gl_wait[i], &gl_wait[i + 1],
-		    (gl_nwait - i - 1) * sizeof(gl_wait[0]));
-		gl_nwait--;
-		return;
-	}
-}
-
 const char *
 github_git_token(void)
 {

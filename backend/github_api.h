@@ -39,8 +39,6 @@ int	 github_token_wait(void (*cb)(void *arg, const char *why), void *arg);
 const char *github_git_token(void);
 /* git was refused (401): the App's token is fetched again before the next use */
 void	 github_token_invalidate(void);
-/* forgets a waiter (its git step ended meanwhile) */
-void	 github_token_unwait(void *arg);
 
 /*
  * deploys: queues a commit status for sha ("pending", "success", "failure"
