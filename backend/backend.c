@@ -26,6 +26,7 @@
 #include <sodium.h>
 
 #include "backend/backend.h"
+#include "backend/github_api.h"
 #include "backend/sdnotify.h"
 #include "common/log.h"
 
@@ -261,6 +262,7 @@ main(int argc, char *argv[])
 	control_init();
 	if (notify_init)
 		notify_init();
+	github_init();
 	if (auth_init)
 		auth_init();
 	if (docker_init)
@@ -290,6 +292,7 @@ main(int argc, char *argv[])
 		docker_shutdown();
 	if (auth_shutdown)
 		auth_shutdown();
+	github_shutdown();
 	if (notify_shutdown)
 		notify_shutdown();
 	proc_killall();

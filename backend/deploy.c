@@ -30,6 +30,7 @@
 #include "backend/backend.h"
 #include "backend/docker.h"
 #include "backend/git.h"
+#include "backend/github_api.h"
 #include "backend/notify.h"
 #include "common/json.h"
 #include "common/log.h"
@@ -583,6 +584,9 @@ deploy_finish(struct job *j, const char *fmt, const char *arg)
 		for (i = 0; i < d->nbodies; i++)
 			deploy_body_remember(d->bodies[i]);
 	}
+	github_deploy_result(d->id, d->to[0] ? d->to : d->push_after,
+	    j->state == JOB_SUCCEEDED, j->timed_out, j->ended_ms - j->started_ms,
+	    j->error);
 	deploy_history_append(d);
 	deploy_publish(d);
 	if (deploy_current == d)
@@ -694,6 +698,7 @@ deploy_after_pull(struct job *j, int ok, const char *code)
 		snprintf(d->to, sizeof(d->to), "%s", git_last_pull_to());
 	else if ((head = git_head_id()) != NULL)
 		snprintf(d->to, sizeof(d->to), "%s", head);
+	github_deploy_status(d->id, d->to, "pending", "deploying");
 	g = json_gen_new();
 	git_last_pull_files_gen(g);
 	free(d->files_json);

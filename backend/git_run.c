@@ -13,6 +13,7 @@
 #include <limits.h>
 #include <libgen.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +24,7 @@
 #include "backend/backend.h"
 #include "backend/git.h"
 #include "backend/git_run.h"
+#include "backend/github_api.h"
 #include "gitchild/url.h"
 #include "gitchild/wire.h"
 #include "common/json.h"
@@ -409,6 +411,8 @@ run_exit(void *arg, int status, int timed_out)
 	r->proc = NULL;
 	if (r->job != NULL)
 		r->job->proc = NULL;
+	if (r->final && !r->ok && strcmp(r->code, "unauthorized") == 0)
+		github_token_invalidate();	/* an App's token: a new one next time */
 	if (!r->final) {
 		if (timed_out || (r->job != NULL && r->job->timed_out))
 			run_fail(r, "unavailable", 0, "git %s timed out", run_what(r));
@@ -478,8 +482,9 @@ run_spawn(struct git_run *r, char *err, size_t errlen)
 		}
 		req.url = cfg->repo_url;
 		/* offered over http(s) only, where it is what GitHub expects */
-		if (cfg->github_token != NULL && gc_url_is_http(cfg->repo_url))
-			req.token = cfg->github_token;
+		if (gc_url_is_http(cfg->repo_url))
+			/* the App's, or DAVIT_GITHUB_TOKEN; only read */
+			req.token = (char *)(uintptr_t)github_git_token();
 	}
 	line = gc_request_encode(&req, &len);
 	if (len > GC_MAX_REQUEST) {
@@ -523,6 +528,8 @@ run_spawn(struct git_run *r, char *err, size_t errlen)
 	return 0;
 }
 
+static void	run_token_ready(void *, const char *);
+
 void
 git_run_try(struct git_run *r)
 {
@@ -547,11 +554,31 @@ git_run_try(struct git_run *r)
 	default:
 		break;
 	}
+	if ((r->op == GC_FETCH || r->op == GC_CLONE || r->op == GC_LSREMOTE) &&
+	    github_token_wait(run_token_ready, r))
+		return;		/* a GitHub App's token first */
 	if (run_spawn(r, err, sizeof(err)) == -1) {
 		run_fail(r, "unavailable", 0, "%s", err);
 		r->ending = 1;
 		run_end_later(r, 0);
 	}
+}
+
+/* github_api.c has a fresh App token (why NULL), or none (why says so) */
+static void
+run_token_ready(void *arg, const char *why)
+{
+	struct git_run	*r = arg;
+	char		 err[PROTO_MAX_MESSAGE];
+
+	if (r->job != NULL && job_is_over(r->job))
+		why = "the job ended while waiting for a GitHub App token";
+	else if (why == NULL && run_spawn(r, err, sizeof(err)) == 0)
+		return;
+	run_fail(r, why != NULL ? "unauthorized" : "unavailable", 0, "%s",
+	    why != NULL ? why : err);
+	r->ending = 1;
+	run_end_later(r, 0);
 }
 
 static void

@@ -67,6 +67,9 @@
 #define CONFIG_MAX_PORT		65535
 #define CONFIG_MAX_GITHUB_REPO	256
 #define CONFIG_MAX_CIDRS	32	/* the frontend's FE_MAX_PROXIES */
+#define CONFIG_MAX_APP_ID	63	/* JWT issuer: App ID or client ID */
+#define CONFIG_MAX_ID_DIGITS	19	/* an installation ID, positive int64 */
+#define CONFIG_MAX_STATUS_CONTEXT 100
 #define CONFIG_MAX_INT_DIGITS	20
 #define CONFIG_SUN_PATH	sizeof(((struct sockaddr_un *)NULL)->sun_path)
 #define CONFIG_MIN_WEBHOOK_SECRET 16	/* bytes; GitHub allows short ones, we do not */
@@ -99,7 +102,11 @@ enum config_type {
 	CT_PROJECT,		/* compose project name */
 	CT_GITHUB_REPO,		/* owner/name */
 	CT_COMMAND,		/* compose command */
-	CT_CIDRS		/* comma list of addresses and CIDRs */
+	CT_CIDRS,		/* comma list of addresses and CIDRs */
+	CT_APP_ID,		/* GitHub App ID (digits) or client ID (Iv...) */
+	CT_ID,			/* a positive decimal ID, kept as a string */
+	CT_API_URL,		/* https://, or http:// to a loopback host */
+	CT_LABEL		/* printable text, no control characters */
 };
 
 #define CF_SECRET	0x01	/* never logged, wiped when freed */
@@ -161,6 +168,23 @@ static const struct config_key config_keys[] = {
 	    NULL, 0, 0, 0 },
 	{ "DAVIT_GITHUB_REPO", CT_GITHUB_REPO, OFF(github_repo),
 	    NULL, 0, 0, 0 },	/* default: from repo_url */
+	/* GitHub App and commit statuses: checked together in config_github() */
+	{ "DAVIT_GITHUB_APP_ID", CT_APP_ID, OFF(github_app_id),
+	    NULL, 0, 0, 0 },
+	{ "DAVIT_GITHUB_APP_KEY", CT_ABSPATH, OFF(github_app_key),
+	    NULL, 0, 0, 0 },
+	{ "DAVIT_GITHUB_INSTALLATION_ID", CT_ID, OFF(github_installation_id),
+	    NULL, 0, 0, 0 },	/* default: found by repository */
+	{ "DAVIT_GITHUB_API_URL", CT_API_URL, OFF(github_api_url),
+	    "https://api.github.com", 0, 0, 0 },
+	{ "DAVIT_GITHUB_CA_FILE", CT_ABSPATH, OFF(github_ca_file),
+	    NULL, 0, 0, 0 },
+	{ "DAVIT_GITHUB_STATUS", CT_BOOL, OFF(github_status),
+	    "0", 0, 0, 0 },
+	{ "DAVIT_GITHUB_STATUS_CONTEXT", CT_LABEL, OFF(github_status_context),
+	    "davit/deploy", 0, CONFIG_MAX_STATUS_CONTEXT, 0 },
+	{ "DAVIT_PUBLIC_URL", CT_HTTP_URL, OFF(public_url),
+	    NULL, 0, 0, 0 },
 	{ "DAVIT_STATE_DIR", CT_ABSPATH, OFF(state_dir),
 	    "/var/lib/davit", 0, 0, 0 },
 	{ "DAVIT_WWW_DIR", CT_ABSPATH, OFF(www_dir),
@@ -228,6 +252,12 @@ static const char	*v_project(const char *, size_t);
 static const char	*v_github_repo(const char *, size_t);
 static const char	*v_command(const char *, size_t);
 static const char	*v_cidrs(const char *, size_t);
+static const char	*v_app_id(const char *, size_t);
+static const char	*v_id(const char *, size_t);
+static const char	*v_api_url(const char *, size_t);
+static const char	*v_label(const struct config_key *, const char *,
+		    size_t, struct config_ctx *);
+static int	 config_github(struct config_ctx *, char *, size_t);
 static const char	*v_int(const struct config_key *, const char *, size_t,
 		    struct config_ctx *, int *);
 static const char	*v_bool(const char *, size_t, int *);
@@ -688,6 +718,106 @@ v_github_repo(const char *val, size_t len)
 	return ("must be owner/name, each of [A-Za-z0-9_.-]");
 }
 
+/* the GitHub App keys' validators, together */
+static const char *
+v_app_id(const char *val, size_t len)
+{
+	size_t	 i, digits = 0;
+
+	if (len > CONFIG_MAX_APP_ID)
+		return ("too long");
+	for (i = 0; i < len; i++) {
+		if (val[i] >= '0' && val[i] <= '9')
+			digits++;
+		else if (!is_alnum(val[i]) && val[i] != '.')
+			goto bad;
+	}
+	if (digits == len && val[0] != '0')
+		return (NULL);
+	if (digits != len && len > 2 && strncmp(val, "Iv", 2) == 0)
+		return (NULL);
+ bad:
+	return ("must be the App's numeric ID or its client ID (Iv...)");
+}
+
+static const char *
+v_id(const char *val, size_t len)
+{
+	size_t	 i;
+
+	if (len > CONFIG_MAX_ID_DIGITS || val[0] == '0')
+		goto bad;
+	for (i = 0; i < len; i++)
+		if (val[i] < '0' || val[i] > '9')
+			goto bad;
+	return (NULL);
+ bad:
+	return ("must be a positive number");
+}
+
+/* https://HOST[:PORT][/PATH], or http:// to 127.0.0.0/8, localhost or [::1] */
+static const char *
+v_api_url(const char *val, size_t len)
+{
+	static const char	*loopback[] = { "localhost", "[::1]" };
+	const char		*host, *end;
+	size_t			 hlen, i;
+	int			 https = 0;
+
+	if (len > CONFIG_MAX_URL)
+		return ("URL too long (max 2048 bytes)");
+	if (has_blank_or_ctl(val, len))
+		return ("must not contain blanks or control characters");
+	if (strncmp(val, "https://", strlen("https://")) == 0) {
+		host = val + strlen("https://");
+		https = 1;
+	} else if (strncmp(val, "http://", strlen("http://")) == 0)
+		host = val + strlen("http://");
+	else
+		return ("must be an https:// URL");
+	end = host + strcspn(host, "/");
+	if (memchr(host, '@', (size_t)(end - host)) != NULL)
+		return ("must not hold a user or password");
+	if (strpbrk(val, "?#") != NULL)
+		return ("must not have a query or fragment");
+	if (end == host || host[0] == '-' || host[0] == ':')
+		return ("URL has no host");
+	if (https)
+		return (NULL);
+	/* http: only where nobody can listen in */
+	hlen = (size_t)(end - host);
+	if (host[0] == '[') {
+		if (hlen >= 5 && memcmp(host, "[::1]", 5) == 0 &&
+		    (hlen == 5 || host[5] == ':'))
+			return (NULL);
+	} else {
+		hlen = strcspn(host, ":/");
+		for (i = 0; i < nitems(loopback); i++)
+			if (hlen == strlen(loopback[i]) &&
+			    memcmp(host, loopback[i], hlen) == 0)
+				return (NULL);
+		if (hlen > 4 && memcmp(host, "127.", 4) == 0 &&
+		    strspn(host, "0123456789.") == hlen)
+			return (NULL);
+	}
+	return ("must be an https:// URL (http:// only to a loopback "
+	    "address)");
+}
+
+static const char *
+v_label(const struct config_key *k, const char *val, size_t len,
+    struct config_ctx *ctx)
+{
+	if (has_ctl(val, len))
+		return ("must not contain control characters");
+	if ((long long)len > k->max) {
+		(void)snprintf(ctx->why, sizeof(ctx->why), "too long (max %lld "
+		    "bytes)", k->max);
+		return (ctx->why);
+	}
+	return (NULL);
+}
+
 static const char *
 v_command(const char *val, size_t len)
 {
@@ -971,6 +1101,18 @@ config_set(struct config_ctx *ctx, const struct config_key *k,
 	case CT_CIDRS:
 		why = v_cidrs(val, len);
 		break;
+	case CT_APP_ID:
+		why = v_app_id(val, len);
+		break;
+	case CT_ID:
+		why = v_id(val, len);
+		break;
+	case CT_API_URL:
+		why = v_api_url(val, len);
+		break;
+	case CT_LABEL:
+		why = v_label(k, val, len, ctx);
+		break;
 	}
 	if (why != NULL)
 		return (why);
@@ -1133,6 +1275,49 @@ derive_github_repo(const char *url)
 	return (strndup(owner, len));
 }
 
+/* how GitHub is reached: a token or an App, not both; what each needs */
+static int
+config_github(struct config_ctx *ctx, char *err, size_t errlen)
+{
+	const struct davit_config	*cfg = ctx->cfg;
+
+	if (cfg->github_token != NULL && cfg->github_app_id != NULL) {
+		config_err(err, errlen, "%s: DAVIT_GITHUB_TOKEN and "
+		    "DAVIT_GITHUB_APP_ID are both set: use a personal token or "
+		    "a GitHub App, not both", ctx->path);
+		return (-1);
+	}
+	if ((cfg->github_app_id != NULL) != (cfg->github_app_key != NULL)) {
+		config_err(err, errlen, "%s: a GitHub App needs both "
+		    "DAVIT_GITHUB_APP_ID and DAVIT_GITHUB_APP_KEY", ctx->path);
+		return (-1);
+	}
+	if (cfg->github_installation_id != NULL &&
+	    cfg->github_app_id == NULL) {
+		config_err(err, errlen, "%s: DAVIT_GITHUB_INSTALLATION_ID is "
+		    "set without DAVIT_GITHUB_APP_ID", ctx->path);
+		return (-1);
+	}
+	if (cfg->github_app_id != NULL && cfg->github_repo == NULL) {
+		config_err(err, errlen, "%s: a GitHub App needs the repository: "
+		    "set DAVIT_GITHUB_REPO (owner/name)", ctx->path);
+		return (-1);
+	}
+	if (cfg->github_status && cfg->github_token == NULL &&
+	    cfg->github_app_id == NULL) {
+		config_err(err, errlen, "%s: DAVIT_GITHUB_STATUS=1 needs "
+		    "DAVIT_GITHUB_TOKEN or a GitHub App (DAVIT_GITHUB_APP_ID)",
+		    ctx->path);
+		return (-1);
+	}
+	if (cfg->github_status && cfg->github_repo == NULL) {
+		config_err(err, errlen, "%s: DAVIT_GITHUB_STATUS=1 needs the "
+		    "repository: set DAVIT_GITHUB_REPO (owner/name)", ctx->path);
+		return (-1);
+	}
+	return (0);
+}
+
 int
 config_parse(const char *path, const char *buf, size_t len,
     struct davit_config *cfg, char *err, size_t errlen)
@@ -1234,6 +1419,9 @@ config_parse(const char *path, const char *buf, size_t len,
 	}
 	if (cfg->github_repo == NULL && cfg->repo_url != NULL)
 		cfg->github_repo = derive_github_repo(cfg->repo_url);
+
+	if (config_github(&ctx, err, errlen) == -1)
+		goto fail;
 
 	/* last, it is the expensive part */
 	if (ctx.password != NULL) {

@@ -35,6 +35,15 @@ struct davit_config {
 	char	*audit_log;		/* DAVIT_AUDIT_LOG, default /var/log/davit/audit.jsonl */
 	char	*notify_url;		/* DAVIT_NOTIFY_URL, http(s) only, NULL if unset */
 	char	*github_repo;		/* DAVIT_GITHUB_REPO owner/name, default derived from repo_url, may be NULL */
+	/* GitHub App and commit statuses (backend/github_api.c) */
+	char	*github_app_id;		/* DAVIT_GITHUB_APP_ID: App ID or client ID (Iv...), NULL if unset */
+	char	*github_app_key;		/* DAVIT_GITHUB_APP_KEY: path of the App's PEM key, root's, 0600 */
+	char	*github_installation_id;	/* DAVIT_GITHUB_INSTALLATION_ID digits, NULL = found by repository */
+	char	*github_api_url;		/* DAVIT_GITHUB_API_URL, default https://api.github.com; http only to loopback */
+	char	*github_ca_file;		/* DAVIT_GITHUB_CA_FILE: extra CA bundle, NULL if unset */
+	int	 github_status;		/* DAVIT_GITHUB_STATUS 0/1, default 0 */
+	char	*github_status_context;	/* DAVIT_GITHUB_STATUS_CONTEXT, default davit/deploy */
+	char	*public_url;		/* DAVIT_PUBLIC_URL: the dashboard's URL for target_url, NULL if unset */
 	char	*state_dir;		/* DAVIT_STATE_DIR, default /var/lib/davit */
 	char	*www_dir;		/* DAVIT_WWW_DIR, NULL = next to the binaries */
 	int	 stop_timeout;		/* DAVIT_STOP_TIMEOUT seconds, default 10, 0..3600 */

@@ -39,7 +39,8 @@ PACKAGES="build-essential meson ninja-build pkg-config libevent-dev libgit2-dev
 libyajl-dev libsodium-dev libcmocka-dev libcurl4-openssl-dev clang
 libclang-rt-14-dev socat curl git jq lighttpd docker.io docker-compose
 busybox-static wrk chromium nodejs npm procps util-linux python3 openssl
-iproute2 ca-certificates mmdebstrap systemd-container"
+iproute2 ca-certificates mmdebstrap systemd-container libssl-dev
+python3-cryptography"
 
 installed() {
 	case $(dpkg-query -W -f='${db:Status-Abbrev}' "$1" 2>/dev/null) in

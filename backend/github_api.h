@@ -1,0 +1,54 @@
+/*
+ * github_api.c: davit's GitHub REST client, in the backend.  With a GitHub
+ * App (DAVIT_GITHUB_APP_ID) it finds the installation, asks for
+ * installation tokens limited to DAVIT_GITHUB_REPO and the permissions davit
+ * needs, and keeps the current one for the git child; with DAVIT_GITHUB_STATUS
+ * it posts each deploy's commit statuses (with the App's token or the
+ * personal token).  All HTTP runs in one worker thread: the event loop never
+ * waits for GitHub.
+ */
+#ifndef DAVIT_GITHUB_API_H
+#define DAVIT_GITHUB_API_H
+
+#include "common/config.h"
+
+#define GH_TOKEN_MAX		256	/* an installation token, NUL included */
+#define GH_REFRESH_MARGIN	300	/* refresh when fewer seconds remain */
+#define GH_TRIES		4	/* tries of one request on network errors */
+#define GH_RATE_WAIT_MAX	60	/* longest wait for a rate limit, seconds */
+#define GH_HTTP_TIMEOUT		30	/* seconds for one request */
+#define GH_REPLY_MAX		(64 * 1024)
+#define GH_STATUS_QUEUE		32
+#define GH_WAITERS_MAX		16	/* git steps waiting for one token */
+#define GH_ERR_MAX		640
+
+/* the backend's start and stop (backend.c) */
+void	 github_init(void);
+void	 github_shutdown(void);
+/* --check-config: the App's key is readable and valid. 0, or -1 and err */
+int	 github_check_config(const struct davit_config *, char *err,
+	    size_t errlen);
+
+/*
+ * git: 1 when an App's token must be fetched first: cb(arg, NULL) runs from
+ * the event loop once github_git_token() has a fresh one, cb(arg, why) if
+ * none could be had.  0 when the caller may go on at once.
+ */
+int	 github_token_wait(void (*cb)(void *arg, const char *why), void *arg);
+/* the token for the git child: the App's current one, or DAVIT_GITHUB_TOKEN */
+const char *github_git_token(void);
+/* git was refused (401): the App's token is fetched again before the next use */
+void	 github_token_invalidate(void);
+
+/*
+ * deploys: queues a commit status for sha ("pending", "success", "failure"
+ * or "error") when DAVIT_GITHUB_STATUS=1; never blocks or fails a deploy.
+ */
+void	 github_deploy_status(long long deploy_id, const char *sha,
+	    const char *state, const char *description);
+
+/* the deploy's end: "success" ("deployed in N s"), "failure" or "error" (timed out) */
+void	 github_deploy_result(long long deploy_id, const char *sha, int ok,
+	    int timed_out, long long ms, const char *error);
+
+#endif
