@@ -37,6 +37,7 @@
 #include "common/pdeath.h"
 #include "frontend/frontend.h"
 #include "frontend/listenfd.h"
+#include "frontend/sandbox.h"
 
 #define FE_DEFAULT_SOCKET	"/run/davit/backend.sock"
 #define FE_DEFAULT_USER		"davit"
@@ -304,6 +305,7 @@ main(int argc, char *argv[])
 	log_info("davit %s frontend: listening on %s as uid %u, backend %s",
 	    DAVIT_VERSION, fenv->cfg.listen, (unsigned)getuid(),
 	    fenv->socket_path);
+	sandbox_enter(fenv->base, fenv->www_fd);	/* Landlock, seccomp */
 
 	event_base_dispatch(fenv->base);
 
