@@ -103,6 +103,20 @@ seccomp_add(scmp_filter_ctx ctx, int nr, unsigned int n,
 		fatalx("%s: seccomp_rule_add %d: %s", __func__, nr, strerror(-rc));
 }
 
+/* an argument comparison, all fields named (SCMP_A0's leaves one out) */
+static struct scmp_arg_cmp
+arg_cmp(unsigned int arg, enum scmp_compare op, scmp_datum_t a,
+    scmp_datum_t b)
+{
+	struct scmp_arg_cmp	cmp;
+
+	cmp.arg = arg;
+	cmp.op = op;
+	cmp.datum_a = a;
+	cmp.datum_b = b;
+	return cmp;
+}
+
 static void
 seccomp_enter(void)
 {
@@ -130,20 +144,20 @@ seccomp_enter(void)
 	for (i = 0; i < sizeof(sandbox_sanitizer) /
 	    sizeof(sandbox_sanitizer[0]); i++)
 		seccomp_add(ctx, sandbox_sanitizer[i], 0, NULL);
-	cmp = SCMP_A1(SCMP_CMP_MASKED_EQ, O_ACCMODE | O_CREAT, O_RDONLY);
+	cmp = arg_cmp(1, SCMP_CMP_MASKED_EQ, O_ACCMODE | O_CREAT, O_RDONLY);
 	seccomp_add(ctx, SCMP_SYS(open), 1, &cmp);	/* its /proc/self/... */
 #else
-	cmp = SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0);
+	cmp = arg_cmp(2, SCMP_CMP_MASKED_EQ, PROT_EXEC, 0);
 	seccomp_add(ctx, SCMP_SYS(mmap), 1, &cmp);
 	seccomp_add(ctx, SCMP_SYS(mprotect), 1, &cmp);
 #endif
-	cmp = SCMP_A0(SCMP_CMP_EQ, AF_UNIX);
+	cmp = arg_cmp(0, SCMP_CMP_EQ, AF_UNIX, 0);
 	seccomp_add(ctx, SCMP_SYS(socket), 1, &cmp);
-	cmp = SCMP_A1(SCMP_CMP_EQ, FIONREAD);
+	cmp = arg_cmp(1, SCMP_CMP_EQ, FIONREAD, 0);
 	seccomp_add(ctx, SCMP_SYS(ioctl), 1, &cmp);
-	cmp = SCMP_A2(SCMP_CMP_MASKED_EQ, O_ACCMODE | O_CREAT, O_RDONLY);
+	cmp = arg_cmp(2, SCMP_CMP_MASKED_EQ, O_ACCMODE | O_CREAT, O_RDONLY);
 	seccomp_add(ctx, SCMP_SYS(openat), 1, &cmp);
-	cmp = SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)getpid());
+	cmp = arg_cmp(0, SCMP_CMP_EQ, (scmp_datum_t)getpid(), 0);
 	seccomp_add(ctx, SCMP_SYS(tgkill), 1, &cmp);
 	if ((rc = seccomp_load(ctx)) < 0)
 		fatalx("%s: seccomp_load: %s", __func__, strerror(-rc));
