@@ -73,6 +73,9 @@ wait_for sandboxed || fail "no sandbox line in the log: $(tail -n 20 "$LOG")"
 FE_PID=$(frontend_pid) || fail "no davit-frontend child of the backend $DAVIT_BACKEND_PID"
 status=$(cat "/proc/$FE_PID/status")
 assert_contains "$status" "Seccomp:	2" "the frontend's seccomp mode (filter)"
+# the backend has none here: the one filter is the frontend's own
+assert_contains "$(cat "/proc/$DAVIT_BACKEND_PID/status")" "Seccomp:	0" "the backend's seccomp mode"
+assert_contains "$status" "Seccomp_filters:	1" "one filter: davit's own"
 assert_contains "$status" "NoNewPrivs:	1" "the frontend's no_new_privs"
 abi=$(sed -n 's/.*sandbox: seccomp allowlist (violation kills), Landlock ABI \([0-9]*\):.*/\1/p' "$LOG" | head -n 1)
 [ -n "$abi" ] || fail "the kernel has Landlock but the frontend did not say its ABI: $(grep sandbox "$LOG")"
