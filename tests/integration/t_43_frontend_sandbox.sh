@@ -108,7 +108,8 @@ pass "execve killed the frontend with SIGSYS ($SIGSYS_NR); the backend logged it
 restarted() { p=$(frontend_pid) && [ "$p" != "$FE_PID" ] && port_open "$PORT"; }
 wait_for restarted || fail "no new frontend on $PORT: $(tail -n 10 "$LOG")"
 NEW_PID=$(frontend_pid)
-wait_for eval '[ "$(grep -c "sandbox: seccomp allowlist" "$LOG")" -ge 2 ]' ||
+sandboxed_again() { [ "$(grep -c "sandbox: seccomp allowlist" "$LOG")" -ge 2 ]; }
+wait_for sandboxed_again ||
 	fail "the new frontend did not enter its sandbox"
 assert_contains "$(cat "/proc/$NEW_PID/status")" "Seccomp:	2" "the restarted frontend's seccomp mode"
 assert_eq "$(http_code "http://$LISTEN/")" 200 "GET / from the restarted frontend"
