@@ -10,18 +10,23 @@
  *    and signals and abstract sockets scoped (ABI 6).  A kernel without
  *    Landlock is logged and the frontend goes on: seccomp still holds.
  * 2. seccomp-bpf (libseccomp): an allowlist of the system calls the event
- *    loop makes (measured with strace -f under tests/integration/t_40,
- *    t_41 and the browser tests), some with their arguments pinned:
- *    socket only AF_UNIX (reconnecting to the backend), ioctl only FIONREAD
- *    (libevent), openat only read-only (Landlock decides where), mmap and
- *    mprotect never executable, tgkill only to itself (abort).  Anything
- *    else kills the whole process (SCMP_ACT_KILL_PROCESS, SIGSYS): its
- *    supervisor (supervise.c, or systemd's Restart=) logs the signal and
- *    starts it again.  /proc/PID/status then shows "Seccomp: 2".
+ *    loop makes (measured with strace -f and SCMP_ACT_LOG under t_40,
+ *    t_41, the browser tests and the system test), some with their
+ *    arguments pinned: socket only AF_UNIX (reconnecting to the backend),
+ *    ioctl only FIONREAD (libevent), openat only read-only (Landlock
+ *    decides where), mmap and mprotect never executable, tgkill only to
+ *    itself (abort).  Anything else kills the whole process
+ *    (SCMP_ACT_KILL_PROCESS, SIGSYS): its supervisor (supervise.c, or
+ *    systemd's Restart=) logs the signal and starts it again.
+ *    /proc/PID/status then shows "Seccomp: 2".  Under a service manager
+ *    whose own filter denies seccomp() or Landlock's calls (EPERM), this
+ *    still works as well as it can (see seccomp_enter; davit's unit lets
+ *    them through).
  * 3. Sanitizer builds (ASan/UBSan, the tests' build-asan) get what their
  *    runtime needs at exit and in a report: LeakSanitizer stops the world
- *    with a clone()d thread that ptrace()s the others and reads
- *    /proc/self/{maps,task}; nothing of that is in a release build.
+ *    with a clone()d process that ptrace()s the others and reads
+ *    /proc/self/{maps,task}; a report checks isatty and reads
+ *    /proc/self/exe.  None of that is in a release build.
  *
  * With -Dsandbox_test_trigger=true (tests only; off by default, so never in
  * a release build) SIGUSR1 makes it try to open a file outside www and one
@@ -55,14 +60,13 @@
 #endif
 
 /*
- * The system calls allowed with any arguments: what strace -f measured
- * (t_40, t_41, the browser tests, the system test; release and ASan
- * builds), and a few with
- * no effect outside the process that libc or libevent make on other paths
- * (epoll_pwait: libc's epoll_wait where there is no such call, e.g. arm64;
- * getsockopt SO_ERROR: a connect to the backend that did not complete at
- * once; munmap, mremap, madvise: malloc's large blocks; clock_gettime,
- * gettimeofday: when the vDSO cannot answer; rt_sigprocmask: abort).
+ * The system calls allowed with any arguments: what was measured (release
+ * and ASan builds), and a few with no effect outside the process that libc
+ * or libevent make on other paths (epoll_pwait: libc's epoll_wait where
+ * there is no such call, e.g. arm64; getsockopt SO_ERROR: a connect to the
+ * backend that did not complete at once; munmap, mremap, madvise: malloc's
+ * large blocks; clock_gettime, gettimeofday: when the vDSO cannot answer;
+ * rt_sigprocmask: abort).
  */
 static const int sandbox_allowed[] = {
 	/* the event loop, its sockets, the backend's (reconnecting) */
