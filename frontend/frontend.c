@@ -37,6 +37,7 @@
 #include "common/pdeath.h"
 #include "frontend/frontend.h"
 #include "frontend/listenfd.h"
+#include "frontend/sandbox.h"
 
 #define FE_DEFAULT_SOCKET	"/run/davit/backend.sock"
 #define FE_DEFAULT_USER		"davit"
@@ -311,6 +312,7 @@ main(int argc, char *argv[])
 		    "network in clear; put a TLS proxy in front "
 		    "(DAVIT_TRUSTED_PROXIES) or set DAVIT_COOKIE_SECURE=1",
 		    fenv->cfg.listen);
+	sandbox_enter(fenv->base, fenv->www_fd);	/* Landlock, seccomp */
 
 	event_base_dispatch(fenv->base);
 

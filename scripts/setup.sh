@@ -36,7 +36,7 @@ fi
 PLAYWRIGHT_NODE18=1.56.1
 
 PACKAGES="build-essential meson ninja-build pkg-config libevent-dev libgit2-dev
-libyajl-dev libsodium-dev libcmocka-dev libcurl4-openssl-dev clang
+libyajl-dev libsodium-dev libseccomp-dev libcmocka-dev libcurl4-openssl-dev clang
 libclang-rt-14-dev socat curl git jq lighttpd docker.io docker-compose
 busybox-static wrk chromium nodejs npm procps util-linux python3 openssl
 iproute2 ca-certificates mmdebstrap systemd-container libssl-dev
