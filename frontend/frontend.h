@@ -218,6 +218,11 @@ const char *path_content_type(const char *rel);
 int	 static_open(int dirfd, const char *rel, off_t *size);
 void	 static_serve(struct evhttp_request *req, const char *rawpath);
 
+/* protocol.c: GET /js/protocol.js, the dashboard's op and event names */
+#define PROTOCOL_JS_PATH	"js/protocol.js"	/* below /, as path_normalize gives it */
+char		*protocol_js_build(size_t *len);	/* malloc'd; pure */
+const char	*protocol_js(size_t *len);		/* built once, kept */
+
 /* state.c: /api/state from a cache kept fresh by events (proto_events[]) */
 /* json is the whole /api/state document, or NULL with a message */
 typedef void (*state_cb)(void *arg, const char *json, size_t len, const char *errmsg);
