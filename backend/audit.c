@@ -4,8 +4,8 @@
  * every file update and every Docker action.  Secrets never reach it:
  * arguments are rendered from the op table with PF_SECRET fields redacted.
  *
- * It stays bounded: the read-only ops (PROTO_OP_READONLY in proto.c) are counted, per op
- * and result, in one "requests.summary" line a minute (and at rotation,
+ * It stays bounded: the read-only ops (PROTO_OP_READONLY in proto.c) are
+ * counted, per op and result, in one "requests.summary" line a minute (and at rotation,
  * reopening and shutdown) instead of a line each; the file is rotated when
  * the next line would take it past DAVIT_AUDIT_MAX (path.1 .. path.4 are
  * kept); SIGHUP reopens it, for an outside logrotate.
