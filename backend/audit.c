@@ -4,8 +4,8 @@
  * every file update and every Docker action.  Secrets never reach it:
  * arguments are rendered from the op table with PF_SECRET fields redacted.
  *
- * It stays bounded: the read-only ops (audit_quiet_ops) are counted, per op
- * and result, in one "requests.summary" line a minute (and at rotation,
+ * It stays bounded: the read-only ops (PROTO_OP_READONLY in proto.c) are
+ * counted, per op and result, in one "requests.summary" line a minute (and at rotation,
  * reopening and shutdown) instead of a line each; the file is rotated when
  * the next line would take it past DAVIT_AUDIT_MAX (path.1 .. path.4 are
  * kept); SIGHUP reopens it, for an outside logrotate.
@@ -33,20 +33,13 @@
 #define AUDIT_MAX_DEFAULT	(64LL * 1024 * 1024)	/* when there is no config (tests) */
 #define AUDIT_SUMMARY_UIDS	8	/* peers' uids named in one summary */
 
-/* ops that change nothing: counted, not written a line each */
-static const char *const audit_quiet_ops[] = {
-	"hello", "project.get", "services.list", "git.status", "job.get",
-	"jobs.list", "deploys.list", "subscribe",
-};
-#define AUDIT_NQUIET	(sizeof(audit_quiet_ops) / sizeof(audit_quiet_ops[0]))
-
 static int	audit_fd = -1;
 static struct {
 	char		*path;
 	long long	 size;		/* of the open file, as written */
 	long long	 max;		/* DAVIT_AUDIT_MAX */
 	long long	 since_ms;	/* the first request counted, 0: none */
-	unsigned long	 ok[AUDIT_NQUIET], failed[AUDIT_NQUIET];
+	unsigned long	 ok[OP__COUNT], failed[OP__COUNT];	/* PROTO_OP_READONLY ops */
 	uid_t		 uids[AUDIT_SUMMARY_UIDS];	/* who asked, the first few */
 	size_t		 nuids;
 	struct event	*summary_ev, *hup_ev;
@@ -259,17 +252,17 @@ audit_summary_flush(void)
 	json_ktime(g, "since", au.since_ms);
 	json_key(g, "ok");
 	yajl_gen_map_open(g);
-	for (i = 0; i < AUDIT_NQUIET; i++)
+	for (i = 0; i < OP__COUNT; i++)
 		if (au.ok[i] > 0) {
-			json_kint(g, audit_quiet_ops[i], au.ok[i]);
+			json_kint(g, proto_ops[i].name, au.ok[i]);
 			total += au.ok[i];
 		}
 	yajl_gen_map_close(g);
 	json_key(g, "failed");
 	yajl_gen_map_open(g);
-	for (i = 0; i < AUDIT_NQUIET; i++)
+	for (i = 0; i < OP__COUNT; i++)
 		if (au.failed[i] > 0) {
-			json_kint(g, audit_quiet_ops[i], au.failed[i]);
+			json_kint(g, proto_ops[i].name, au.failed[i]);
 			total += au.failed[i];
 		}
 	yajl_gen_map_close(g);
@@ -302,12 +295,7 @@ audit_count(const struct ctl_request *cr, const struct proto_error *err)
 	struct timeval	tv = { AUDIT_SUMMARY_SECS, 0 };
 	size_t		i;
 
-	if (cr->req.op == NULL)
-		return 0;
-	for (i = 0; i < AUDIT_NQUIET; i++)
-		if (strcmp(cr->req.op->name, audit_quiet_ops[i]) == 0)
-			break;
-	if (i == AUDIT_NQUIET)
+	if (cr->req.op == NULL || !(cr->req.op->flags & PROTO_OP_READONLY))
 		return 0;
 	if (au.since_ms == 0) {
 		au.since_ms = json_now_ms();
@@ -315,9 +303,9 @@ audit_count(const struct ctl_request *cr, const struct proto_error *err)
 			evtimer_add(au.summary_ev, &tv);
 	}
 	if (err == NULL)
-		au.ok[i]++;
+		au.ok[cr->req.op->id]++;
 	else
-		au.failed[i]++;
+		au.failed[cr->req.op->id]++;
 	for (i = 0; i < au.nuids; i++)
 		if (au.uids[i] == cr->uid)
 			break;

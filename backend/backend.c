@@ -260,18 +260,13 @@ main(int argc, char *argv[])
 	audit_start(benv->base, benv->cfg.audit_max);
 	jobs_init();
 	control_init();
-	if (notify_init)
-		notify_init();
+	notify_init();
 	github_init();
-	if (auth_init)
-		auth_init();
-	if (docker_init)
-		docker_init();
-	if (git_init)
-		git_init();
-	if (deploy_init)
-		deploy_init();
-	if (supervise_init && !benv->no_frontend)
+	auth_init();
+	docker_init();
+	git_init();
+	deploy_init();
+	if (!benv->no_frontend)
 		supervise_init();
 	log_info("davit %s ready: project %s, %zu services", DAVIT_VERSION,
 	    benv->cfg.compose_project, benv->cfg.nservices);
@@ -282,19 +277,13 @@ main(int argc, char *argv[])
 
 	benv->shutting_down = 1;
 	control_shutdown();
-	if (supervise_shutdown)
-		supervise_shutdown();
-	if (deploy_shutdown)
-		deploy_shutdown();
-	if (git_shutdown)
-		git_shutdown();
-	if (docker_shutdown)
-		docker_shutdown();
-	if (auth_shutdown)
-		auth_shutdown();
+	supervise_shutdown();
+	deploy_shutdown();
+	git_shutdown();
+	docker_shutdown();
+	auth_shutdown();
 	github_shutdown();
-	if (notify_shutdown)
-		notify_shutdown();
+	notify_shutdown();
 	proc_killall();
 	jobs_shutdown();
 	audit_close();

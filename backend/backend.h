@@ -18,7 +18,7 @@
 /* limits, all in one place */
 #define CTL_MAX_CONNS		64		/* peers at once */
 #define CTL_MAX_OUTPUT		(1024 * 1024)	/* queued output of one peer, before a reply */
-#define CTL_MAX_PENDING		16		/* requests of one peer awaiting a reply */
+#define CTL_MAX_PENDING		PROTO_MAX_PENDING	/* requests of one peer awaiting a reply */
 #define CTL_BACKLOG		16
 #define CTL_WRITE_TIMEOUT	30		/* seconds a peer may leave output unread */
 #define JOB_QUEUE_MAX		16		/* queued, not yet running */
@@ -28,7 +28,6 @@
 #define JOB_GET_LOG_MAX		(192 * 1024)	/* log bytes in one job.get: with JSON's
 						   escapes, a reply stays under 1.5 MiB */
 #define PROC_KILL_GRACE		5		/* seconds between SIGTERM and SIGKILL */
-#define PROC_MAX_ENV		32
 
 /* handler results */
 #define CTL_FAIL		-1
@@ -66,6 +65,14 @@ struct ctl_request {
  */
 typedef int (*ctl_handler)(struct ctl_request *cr, yajl_gen g, struct proto_error *err);
 
+/* dispatch.c: the backend's row of each op, indexed by enum proto_op_id */
+struct ctl_op {
+	ctl_handler		 handler;
+	unsigned		 flags;		/* CTL_F_* */
+};
+#define CTL_F_CRITICAL		0x01	/* a failed job of it is notified: the app may be down */
+extern const struct ctl_op	 ctl_ops[OP__COUNT];
+
 void	 control_init(void);
 void	 control_shutdown(void);
 void	 control_broadcast(const char *line, size_t len);	/* to subscribers */
@@ -84,7 +91,8 @@ void	 audit_request(const struct ctl_request *cr, const struct proto_error *err)
 void	 audit_record(const char *kind, const char *json_object);
 
 /* events.c */
-void	 events_publish(yajl_gen g);	/* g from proto_event_begin, data written */
+yajl_gen events_begin(enum proto_event_id id);	/* a PROTO_EV_BACKEND event */
+void	 events_publish(yajl_gen g);	/* g from events_begin, data written */
 
 /* proc.c: child processes with captured output and a kill timer */
 struct proc;
@@ -141,7 +149,6 @@ struct job {
 	void			(*cancel)(struct job *);	/* timeout of a non-process step */
 	void			*arg;
 	void			(*arg_free)(void *);
-	int			 step;		/* for multi-step jobs */
 };
 void	 jobs_init(void);
 void	 jobs_shutdown(void);
@@ -170,47 +177,41 @@ const char *job_state_name(enum job_state s);
 int	 op_job_get(struct ctl_request *, yajl_gen, struct proto_error *);
 int	 op_jobs_list(struct ctl_request *, yajl_gen, struct proto_error *);
 
-/*
- * The concerns' entry points, called from backend.c.  Weak so that a build
- * without one of them still links; an op without a handler answers
- * "unavailable".
- */
-void	 docker_init(void) __attribute__((weak));
-void	 docker_shutdown(void) __attribute__((weak));
-void	 git_init(void) __attribute__((weak));
-void	 git_shutdown(void) __attribute__((weak));
-void	 auth_init(void) __attribute__((weak));
-void	 auth_shutdown(void) __attribute__((weak));
+/* the concerns' entry points, called from backend.c */
+void	 docker_init(void);
+void	 docker_shutdown(void);
+void	 git_init(void);
+void	 git_shutdown(void);
+void	 auth_init(void);
+void	 auth_shutdown(void);
 /* auth.c's own bound on guessing, whatever the frontend does */
 int	 auth_throttle_check(const char *client, time_t now, const char **why,
 	    int *hold);
 void	 auth_throttle_done(const char *client, int ok);
 void	 auth_throttle_reset(void);
-void	 deploy_init(void) __attribute__((weak));
-void	 deploy_shutdown(void) __attribute__((weak));
-void	 notify_init(void) __attribute__((weak));
-void	 notify_shutdown(void) __attribute__((weak));
-void	 supervise_init(void) __attribute__((weak));
-void	 supervise_shutdown(void) __attribute__((weak));
+void	 deploy_init(void);
+void	 deploy_shutdown(void);
+void	 notify_init(void);
+void	 notify_shutdown(void);
+void	 supervise_init(void);
+void	 supervise_shutdown(void);
 
 /*
- * The op handlers, defined by the concern that owns each; control.c pairs
- * ops with them.  Weak: an op whose concern is not built answers
- * "unavailable" instead of failing the link.
+ * The op handlers, defined by the concern that owns each; ctl_ops[] in
+ * dispatch.c pairs each op with one.  A handler missing from the build
+ * fails the link.
  */
-#define CTL_HANDLER(name) \
-	int name(struct ctl_request *, yajl_gen, struct proto_error *) __attribute__((weak))
-CTL_HANDLER(op_frontend_config);	/* auth.c */
-CTL_HANDLER(op_auth_login);
-CTL_HANDLER(op_services_list);		/* docker.c */
-CTL_HANDLER(op_service_action);
-CTL_HANDLER(op_stack_action);
-CTL_HANDLER(op_git_status);		/* git.c */
-CTL_HANDLER(op_git_job);
-CTL_HANDLER(op_deploy);			/* deploy.c */
-CTL_HANDLER(op_deploys_list);
-CTL_HANDLER(op_webhook_push);
-CTL_HANDLER(op_webhook_rejected);
+int	 op_frontend_config(struct ctl_request *, yajl_gen, struct proto_error *);	/* auth.c */
+int	 op_auth_login(struct ctl_request *, yajl_gen, struct proto_error *);
+int	 op_services_list(struct ctl_request *, yajl_gen, struct proto_error *);	/* docker.c */
+int	 op_service_action(struct ctl_request *, yajl_gen, struct proto_error *);
+int	 op_stack_action(struct ctl_request *, yajl_gen, struct proto_error *);
+int	 op_git_status(struct ctl_request *, yajl_gen, struct proto_error *);	/* git.c */
+int	 op_git_job(struct ctl_request *, yajl_gen, struct proto_error *);
+int	 op_deploy(struct ctl_request *, yajl_gen, struct proto_error *);	/* deploy.c */
+int	 op_deploys_list(struct ctl_request *, yajl_gen, struct proto_error *);
+int	 op_webhook_push(struct ctl_request *, yajl_gen, struct proto_error *);
+int	 op_webhook_rejected(struct ctl_request *, yajl_gen, struct proto_error *);
 int	 op_subscribe(struct ctl_request *, yajl_gen, struct proto_error *);	/* control.c */
 
 /* deploy.c */

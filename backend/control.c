@@ -3,8 +3,8 @@
  * CTL_ROOT_SLOTS slots are root's; an unsubscribed peer that sends nothing
  * for CTL_IDLE_TIMEOUT is closed), frames
  * newline-delimited requests, validates them against proto_ops[], checks
- * who may call what, dispatches, writes replies and events with bounded
- * buffers, and audits every request.
+ * who may call what, dispatches by ctl_ops[] (dispatch.c), writes replies
+ * and events with bounded buffers, and audits every request.
  */
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -49,39 +49,6 @@ static struct evconnlistener	*ctl_listener;
 static int			 ctl_nconns;
 static int			 ctl_nfrontend;	/* of ctl_nconns, DAVIT_USER's */
 static char			*ctl_socket_path;
-
-static ctl_handler
-ctl_handler_for(enum proto_op_id op)
-{
-	switch (op) {
-	case OP_HELLO:			return op_hello;
-	case OP_PROJECT_GET:		return op_project_get;
-	case OP_FRONTEND_CONFIG:	return op_frontend_config;
-	case OP_AUTH_LOGIN:		return op_auth_login;
-	case OP_SUBSCRIBE:		return op_subscribe;
-	case OP_SERVICES_LIST:		return op_services_list;
-	case OP_SERVICE_START:
-	case OP_SERVICE_STOP:
-	case OP_SERVICE_RESTART:
-	case OP_SERVICE_REBUILD:	return op_service_action;
-	case OP_STACK_START:
-	case OP_STACK_STOP:
-	case OP_STACK_RESTART:
-	case OP_STACK_REBUILD:		return op_stack_action;
-	case OP_JOB_GET:		return op_job_get;
-	case OP_JOBS_LIST:		return op_jobs_list;
-	case OP_GIT_STATUS:		return op_git_status;
-	case OP_GIT_FETCH:
-	case OP_GIT_PULL:		return op_git_job;
-	case OP_DEPLOY:			return op_deploy;
-	case OP_DEPLOYS_LIST:		return op_deploys_list;
-	case OP_WEBHOOK_PUSH:		return op_webhook_push;
-	case OP_WEBHOOK_REJECTED:	return op_webhook_rejected;
-	case OP__COUNT:
-		break;
-	}
-	return NULL;
-}
 
 static void	ctl_conn_free(struct ctl_conn *c);
 
@@ -151,7 +118,6 @@ ctl_dispatch(struct ctl_conn *c, const char *line, size_t len)
 {
 	struct ctl_request	*cr;
 	struct proto_error	 err;
-	ctl_handler		 fn;
 	yajl_gen		 g;
 	int			 rv;
 
@@ -184,17 +150,11 @@ ctl_dispatch(struct ctl_conn *c, const char *line, size_t len)
 		ctl_request_complete(cr, NULL, &err);
 		return;
 	}
-	if ((fn = ctl_handler_for(cr->req.op->id)) == NULL) {
-		proto_seterr(&err, PE_UNAVAILABLE, "op %s is not available in this build",
-		    cr->req.op->name);
-		ctl_request_complete(cr, NULL, &err);
-		return;
-	}
 	log_debug("peer uid %u pid %d: op %s id %lld", (unsigned)c->uid,
 	    (int)c->pid, cr->req.op->name, cr->req.id);
 	g = proto_reply_begin(cr->req.id);
 	memset(&err, 0, sizeof(err));
-	rv = fn(cr, g, &err);
+	rv = ctl_ops[cr->req.op->id].handler(cr, g, &err);
 	switch (rv) {
 	case CTL_DONE:
 		ctl_request_complete(cr, g, NULL);
@@ -278,7 +238,7 @@ ctl_written(struct bufferevent *bev, void *arg)
 			return;
 	}
 	if (c->missed > 0) {
-		g = proto_event_begin("missed");
+		g = events_begin(EV_MISSED);
 		yajl_gen_map_open(g);
 		json_kint(g, "count", c->missed);
 		yajl_gen_map_close(g);

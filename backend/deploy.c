@@ -283,7 +283,7 @@ deploy_gen(yajl_gen g, const struct deploy *d)
 static void
 deploy_publish(const struct deploy *d)
 {
-	yajl_gen	g = proto_event_begin("deploy.state");
+	yajl_gen	g = events_begin(EV_DEPLOY_STATE);
 
 	deploy_gen(g, d);
 	events_publish(g);

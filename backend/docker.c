@@ -713,7 +713,7 @@ docker_services_fingerprint(void)
 static void
 engine_publish(void)
 {
-	yajl_gen	g = proto_event_begin("engine.state");
+	yajl_gen	g = events_begin(EV_ENGINE_STATE);
 
 	engine_gen(g, json_now_ms());
 	events_publish(g);
@@ -819,7 +819,7 @@ services_publish(void)
 		dk.published[i] = copy;
 		log_debug("service %s: %s", benv->cfg.services[i],
 		    c != NULL ? docker_state_name(c->state) : "missing");
-		g = proto_event_begin("service.state");
+		g = events_begin(EV_SERVICE_STATE);
 		service_gen(g, benv->cfg.services[i], c, now);
 		events_publish(g);
 	}

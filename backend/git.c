@@ -147,7 +147,7 @@ git_status_gen(yajl_gen g)
 void
 git_publish(void)
 {
-	yajl_gen	g = proto_event_begin("git.state");
+	yajl_gen	g = events_begin(EV_GIT_STATE);
 
 	git_status_gen(g);
 	events_publish(g);

@@ -65,18 +65,7 @@ job_op_name(const struct job *j)
 static int
 job_is_critical(const struct job *j)
 {
-	switch (j->op) {
-	case OP_SERVICE_START:
-	case OP_SERVICE_RESTART:
-	case OP_SERVICE_REBUILD:
-	case OP_STACK_START:
-	case OP_STACK_RESTART:
-	case OP_STACK_REBUILD:
-	case OP_DEPLOY:
-		return 1;
-	default:
-		return 0;
-	}
+	return (ctl_ops[j->op].flags & CTL_F_CRITICAL) != 0;
 }
 
 void
@@ -138,7 +127,7 @@ job_gen(yajl_gen g, const struct job *j, int with_log)
 static void
 job_publish_state(const struct job *j)
 {
-	yajl_gen	g = proto_event_begin("job.state");
+	yajl_gen	g = events_begin(EV_JOB_STATE);
 
 	job_gen(g, j, 0);
 	events_publish(g);
@@ -194,7 +183,7 @@ job_logn(struct job *j, const char *line, size_t len)
 	j->log[slot] = copy;
 	j->log_total++;
 
-	g = proto_event_begin("job.log");
+	g = events_begin(EV_JOB_LOG);
 	yajl_gen_map_open(g);
 	json_kint(g, "job", j->id);
 	json_kint(g, "n", j->log_total);

@@ -63,7 +63,7 @@
 #define CONFIG_MAX_URL		2048
 #define CONFIG_MAX_BRANCH	200
 #define CONFIG_MAX_USER		32
-#define CONFIG_MAX_LISTEN	300	/* [v6] or a 253-byte host, :port */
+#define CONFIG_MAX_LISTEN	PROTO_LISTEN_MAX	/* [v6] or a 253-byte host, :port */
 #define CONFIG_MAX_PORT		65535
 #define CONFIG_MAX_GITHUB_REPO	256
 #define CONFIG_MAX_CIDRS	32	/* the frontend's FE_MAX_PROXIES */
@@ -157,9 +157,9 @@ static const struct config_key config_keys[] = {
 	{ "DAVIT_LISTEN", CT_LISTEN, OFF(listen),
 	    "127.0.0.1:8080", 0, 0, 0 },
 	{ "DAVIT_SOCKET", CT_ABSPATH, OFF(socket_path),
-	    "/run/davit/backend.sock", 0, 0, CF_SOCKET },
+	    PROTO_DEFAULT_SOCKET, 0, 0, CF_SOCKET },
 	{ "DAVIT_USER", CT_USER, OFF(user),
-	    "davit", 0, 0, 0 },
+	    PROTO_DEFAULT_USER, 0, 0, 0 },
 	{ "DAVIT_AUDIT_LOG", CT_ABSPATH, OFF(audit_log),
 	    "/var/log/davit/audit.jsonl", 0, 0, 0 },
 	{ "DAVIT_AUDIT_MAX", CT_INT, OFF(audit_max),
@@ -200,9 +200,11 @@ static const struct config_key config_keys[] = {
 	{ "DAVIT_NOTIFY_DOCKER_DOWN", CT_INT, OFF(notify_docker_down),
 	    "60", 1, 86400, CF_ZERO_OK },
 	{ "DAVIT_SESSION_IDLE", CT_INT, OFF(session_idle),
-	    "3600", 60, 604800, 0 },
+	    PROTO_SESSION_IDLE_DEF, PROTO_SESSION_IDLE_MIN,
+	    PROTO_SESSION_IDLE_MAX, 0 },
 	{ "DAVIT_SESSION_MAX", CT_INT, OFF(session_max),
-	    "43200", 60, 2592000, 0 },
+	    PROTO_SESSION_MAX_DEF, PROTO_SESSION_MAX_MIN,
+	    PROTO_SESSION_MAX_MAX, 0 },
 	{ "DAVIT_COOKIE_SECURE", CT_BOOL, OFF(cookie_secure),
 	    "0", 0, 0, 0 },
 	{ "DAVIT_TRUSTED_PROXIES", CT_CIDRS, OFF(trusted_proxies),

@@ -8,10 +8,12 @@
 
 #include <stddef.h>
 
+#include "proto/limits.h"	/* the bounds the frontend checks too */
+
 #define CONFIG_MAX_FILE		(256 * 1024)	/* a .env larger than this is refused */
-#define CONFIG_MAX_VALUE	4096		/* one value, after unquoting */
+#define CONFIG_MAX_VALUE	PROTO_CONFIG_VALUE_MAX	/* one value, after unquoting */
 #define CONFIG_MAX_SERVICES	64
-#define CONFIG_MAX_SERVICE_NAME	63		/* compose's own limit is similar */
+#define CONFIG_MAX_SERVICE_NAME	PROTO_SERVICE_NAME_MAX	/* compose's own limit is similar */
 #define CONFIG_ERR_LEN		512
 
 struct davit_config {

@@ -698,60 +698,41 @@ api_job(struct evhttp_request *req, struct session *s, const char *rest)
 	api_forward(req, &preq, 200, 0);
 }
 
-/* what a backend event changes: the cached state, and the browsers */
+/* what a backend event changes (proto_events[]): the cached state, the browsers */
 void
 api_event(const struct proto_reply *r)
 {
-	static const struct {
-		const char	*name;
-		unsigned	 parts;
-	} events[] = {
-		{ "job.state", STATE_JOBS },
-		{ "job.log", 0 },
-		{ "service.state", STATE_SERVICES },
-		{ "git.state", STATE_GIT },
-		{ "deploy.state", STATE_DEPLOYS | STATE_JOBS },
-		/* Docker reachable or not: services.list's "engine" */
-		{ "engine.state", STATE_SERVICES },
-	};
-	const char	*st;
-	char		*json;
-	size_t		 i, len;
-	yajl_gen	 g;
-	yajl_val	 v;
-	long long	 count;
+	const struct proto_event	*ev;
+	char				*json;
+	size_t				 len;
+	unsigned			 stale;
+	yajl_gen			 g;
+	yajl_val			 v;
+	long long			 count;
 
-	if (strcmp(r->event, "missed") == 0) {
+	if ((ev = proto_event_by_name(r->event)) == NULL ||
+	    !(ev->flags & PROTO_EV_BACKEND)) {
+		log_debug("%s: event %.64s not passed on", __func__, r->event);
+		return;
+	}
+	if ((stale = proto_event_stale(ev, r->data)) != 0)
+		state_invalidate(stale);
+	if (ev->id == EV_MISSED) {
 		v = json_get(r->data, "count");
 		count = v != NULL && YAJL_IS_INTEGER(v) && v->u.number.i > 0 &&
 		    v->u.number.i <= PROTO_MAX_ID ? v->u.number.i : 1;
 		log_debug("%s: the backend dropped %lld events for us", __func__,
 		    count);
-		state_invalidate(STATE_ALL);
 		sse_missed_all(count);
 		return;
 	}
-	for (i = 0; i < sizeof(events) / sizeof(events[0]); i++)
-		if (strcmp(r->event, events[i].name) == 0)
-			break;
-	if (i == sizeof(events) / sizeof(events[0])) {
-		log_debug("%s: event %.64s not passed on", __func__, r->event);
+	if (!(ev->flags & PROTO_EV_BROWSER))
 		return;
-	}
-	if (events[i].parts != 0) {
-		st = json_get_str(r->data, "state");
-		/* a job that ended may have changed anything */
-		if (i == 0 && st != NULL && (strcmp(st, "succeeded") == 0 ||
-		    strcmp(st, "failed") == 0))
-			state_invalidate(STATE_ALL);
-		else
-			state_invalidate(events[i].parts);
-	}
 	g = json_gen_new();
 	json_tree(g, r->data);
 	json = json_gen_take(g, &len);
 	yajl_gen_free(g);
-	sse_broadcast(events[i].name, json, len);
+	sse_broadcast(ev->name, json, len);
 	free(json);
 }
 
@@ -759,7 +740,7 @@ void
 api_backend_changed(int up)
 {
 	if (up) {
-		state_invalidate(STATE_ALL);
+		state_invalidate(PROTO_PARTS_ALL);
 		sse_broadcast("backend", "{\"up\":true}", 11);
 	} else {
 		state_backend_down();

@@ -39,8 +39,8 @@
 #include "frontend/listenfd.h"
 #include "frontend/sandbox.h"
 
-#define FE_DEFAULT_SOCKET	"/run/davit/backend.sock"
-#define FE_DEFAULT_USER		"davit"
+#define FE_DEFAULT_SOCKET	PROTO_DEFAULT_SOCKET
+#define FE_DEFAULT_USER		PROTO_DEFAULT_USER
 #define FE_BOOT_RETRY_MAX	10	/* seconds between tries at start */
 
 static void __attribute__((noreturn))

@@ -19,7 +19,7 @@
 
 #include "proto/proto.h"
 
-/* limits, all in one place */
+/* limits, all in one place; those the backend shares are in proto/limits.h */
 #define FE_MAX_HEADERS		(16 * 1024)	/* request line and headers */
 #define FE_MAX_API_BODY		(64 * 1024)	/* every route but the webhook */
 #define FE_MAX_WEBHOOK_BODY	(25 * 1024 * 1024)	/* GitHub's own cap */
@@ -38,13 +38,13 @@
 #define FE_THROTTLE_LOCK_MAX	900		/* doubling per further failure */
 #define FE_THROTTLE_FORGET	3600		/* seconds: a client's failures forgotten */
 #define FE_THROTTLE_ADDRS	1024		/* clients remembered */
-#define FE_ADDR_MAX		64		/* a client address as text */
+#define FE_ADDR_MAX		PROTO_CLIENT_MAX	/* a client address as text */
 #define FE_MAX_PROXIES		32		/* DAVIT_TRUSTED_PROXIES elements */
 #define FE_MAX_FORWARDED	4096		/* X-Forwarded-For looked at */
 #define FE_MAX_CONNS_PER_ADDR	32		/* connections of one client address */
 #define FE_HEAD_TIMEOUT		10		/* seconds for a request line and headers */
 #define FE_BODY_MIN_RATE	1024		/* bytes a second a body must keep up */
-#define FE_PASSWORD_MAX		1024		/* as auth.login's field */
+#define FE_PASSWORD_MAX		PROTO_PASSWORD_MAX	/* auth.login's field */
 #define FE_SSE_MAX_CLIENTS	128		/* event streams at once */
 #define FE_SSE_MAX_BUFFER	(64 * 1024)	/* unsent bytes of one stream */
 #define FE_SSE_SNDBUF		(64 * 1024)	/* its kernel send buffer */
@@ -53,8 +53,8 @@
 #define FE_SSE_RETRY_MS		2000		/* the browser's reconnect delay */
 #define FE_STATE_TTL_MS		1000		/* the /api/state cache, besides events */
 #define FE_STATE_MAX_WAITERS	256
-#define FE_BACKEND_MAX_LINE	(2 * 1024 * 1024)	/* one reply or event */
-#define FE_BACKEND_MAX_INFLIGHT	16		/* the backend's CTL_MAX_PENDING */
+#define FE_BACKEND_MAX_LINE	PROTO_MAX_REPLY		/* one reply or event */
+#define FE_BACKEND_MAX_INFLIGHT	PROTO_MAX_PENDING	/* the backend's CTL_MAX_PENDING */
 #define FE_BACKEND_MAX_QUEUED	512		/* waiting to be sent */
 #define FE_BACKEND_TIMEOUT	60		/* seconds for any reply */
 #define FE_BACKEND_RETRY_MIN_MS	200		/* reconnect backoff */
@@ -63,7 +63,7 @@
 #define FE_STATIC_MAX_PATH	256		/* a decoded www path */
 #define FE_STATIC_MAX_DEPTH	8		/* directories below www */
 #define FE_STATIC_MAX_FILE	(16 * 1024 * 1024)
-#define FE_MAX_LISTEN		300
+#define FE_MAX_LISTEN		PROTO_LISTEN_MAX	/* DAVIT_LISTEN */
 
 #define FE_COOKIE_NAME		"davit_session"
 #define FE_CSRF_HEADER		"X-Davit-CSRF"
@@ -218,17 +218,16 @@ const char *path_content_type(const char *rel);
 int	 static_open(int dirfd, const char *rel, off_t *size);
 void	 static_serve(struct evhttp_request *req, const char *rawpath);
 
-/* state.c: /api/state from a cache kept fresh by events */
-#define STATE_PROJECT	0x01
-#define STATE_GIT	0x02
-#define STATE_SERVICES	0x04
-#define STATE_JOBS	0x08
-#define STATE_DEPLOYS	0x10
-#define STATE_ALL	0x1f
+/* protocol.c: GET /js/protocol.js, the dashboard's op and event names */
+#define PROTOCOL_JS_PATH	"js/protocol.js"	/* below /, as path_normalize gives it */
+char		*protocol_js_build(size_t *len);	/* malloc'd; pure */
+const char	*protocol_js(size_t *len);		/* built once, kept */
+
+/* state.c: /api/state from a cache kept fresh by events (proto_events[]) */
 /* json is the whole /api/state document, or NULL with a message */
 typedef void (*state_cb)(void *arg, const char *json, size_t len, const char *errmsg);
 int	 state_get(state_cb cb, void *arg);
-void	 state_invalidate(unsigned parts);
+void	 state_invalidate(unsigned parts);	/* PROTO_PART_BIT()s */
 void	 state_backend_down(void);
 void	 state_shutdown(void);
 

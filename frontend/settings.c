@@ -94,18 +94,20 @@ fe_config_parse(yajl_val result, struct fe_config *cfg, char *err, size_t errlen
 	}
 	if (cfg_string(result, "listen", 1, FE_MAX_LISTEN, &cfg->listen, err,
 	    errlen) == -1 ||
-	    cfg_string(result, "webhook_secret", 0, 4096, &cfg->webhook_secret,
-	    err, errlen) == -1 ||
+	    cfg_string(result, "webhook_secret", 0, PROTO_CONFIG_VALUE_MAX,
+	    &cfg->webhook_secret, err, errlen) == -1 ||
 	    cfg_string(result, "github_repo", 0, 256, &cfg->github_repo, err,
 	    errlen) == -1 ||
 	    cfg_string(result, "branch", 0, 256, &cfg->branch, err, errlen) == -1 ||
 	    cfg_string(result, "www_dir", 0, PATH_MAX, &cfg->www_dir, err,
 	    errlen) == -1 ||
-	    cfg_string(result, "trusted_proxies", 0, 4096, &proxies, err,
+	    cfg_string(result, "trusted_proxies", 0, PROTO_CONFIG_VALUE_MAX,
+	    &proxies, err, errlen) == -1 ||
+	    cfg_int(result, "session_idle", PROTO_SESSION_IDLE_MIN,
+	    PROTO_SESSION_IDLE_MAX, &cfg->session_idle, err,
 	    errlen) == -1 ||
-	    cfg_int(result, "session_idle", 60, 604800, &cfg->session_idle, err,
-	    errlen) == -1 ||
-	    cfg_int(result, "session_max", 60, 2592000, &cfg->session_max, err,
+	    cfg_int(result, "session_max", PROTO_SESSION_MAX_MIN,
+	    PROTO_SESSION_MAX_MAX, &cfg->session_max, err,
 	    errlen) == -1)
 		goto fail;
 	if (cfg->webhook_secret != NULL)

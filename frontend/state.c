@@ -18,7 +18,6 @@
 
 struct part {
 	enum proto_op_id	 op;
-	const char		*key;
 	char			*json;		/* NULL until fetched */
 	size_t			 len;
 	unsigned		 gen;		/* bumped by invalidation */
@@ -33,14 +32,15 @@ struct waiter {
 	void			*arg;
 };
 
-static struct part	parts[] = {
-	{ OP_PROJECT_GET, "project", NULL, 0, 0, 0, 0, 0 },
-	{ OP_GIT_STATUS, "git", NULL, 0, 0, 0, 0, 0 },
-	{ OP_SERVICES_LIST, "services", NULL, 0, 0, 0, 0, 0 },
-	{ OP_JOBS_LIST, "jobs", NULL, 0, 0, 0, 0, 0 },
-	{ OP_DEPLOYS_LIST, "deploys", NULL, 0, 0, 0, 0, 0 },
+/* indexed by enum proto_part: its name (proto_parts[]) is the member's */
+static struct part	parts[PART__COUNT] = {
+	[PART_PROJECT] = { .op = OP_PROJECT_GET },
+	[PART_GIT] = { .op = OP_GIT_STATUS },
+	[PART_SERVICES] = { .op = OP_SERVICES_LIST },
+	[PART_JOBS] = { .op = OP_JOBS_LIST },
+	[PART_DEPLOYS] = { .op = OP_DEPLOYS_LIST },
 };
-#define NPARTS	(sizeof(parts) / sizeof(parts[0]))
+#define NPARTS	PART__COUNT
 
 static TAILQ_HEAD(, waiter)	 waiters = TAILQ_HEAD_INITIALIZER(waiters);
 static int			 nwaiters;
@@ -74,14 +74,14 @@ doc_build(void)
 	for (i = 0; i < NPARTS; i++) {
 		if (parts[i].json == NULL)
 			return;
-		len += strlen(parts[i].key) + parts[i].len + 4;
+		len += strlen(proto_parts[i]) + parts[i].len + 4;
 	}
 	len += sizeof("{,\"backend\":\"up\"}");
 	if ((doc = malloc(len + 1)) == NULL)
 		fatal("%s", __func__);
 	doc[off++] = '{';
 	for (i = 0; i < NPARTS; i++) {
-		n = snprintf(doc + off, len + 1 - off, "\"%s\":", parts[i].key);
+		n = snprintf(doc + off, len + 1 - off, "\"%s\":", proto_parts[i]);
 		off += (size_t)n;
 		memcpy(doc + off, parts[i].json, parts[i].len);
 		off += parts[i].len;
@@ -212,7 +212,7 @@ state_invalidate(unsigned mask)
 	size_t			i;
 
 	for (i = 0; i < NPARTS; i++)
-		if (mask & (1U << i))
+		if (mask & PROTO_PART_BIT(i))
 			parts[i].gen++;
 	/* browsers waiting now get what the event announced */
 	if (nwaiters > 0 && backend_up() && parts_fetch(now_ms(), &err) == -1)

@@ -3,7 +3,8 @@
  * made plain by path_normalize (path.c); then each directory on the way is
  * opened with O_NOFOLLOW relative to the one before, from the directory
  * opened at start, so no symlink can lead out of it; only regular files are
- * served.
+ * served.  One path is answered from memory before the directory is looked
+ * at: PROTOCOL_JS_PATH, generated from proto/'s tables (protocol.c).
  */
 #include <sys/stat.h>
 
@@ -98,6 +99,24 @@ static_read(struct evbuffer *buf, int fd, off_t size)
 	return 0;
 }
 
+/* the generated module: a file of the www directory by that name is not read */
+static void
+static_protocol_js(struct evhttp_request *req)
+{
+	struct evbuffer	*buf;
+	const char	*js;
+	size_t		 len;
+
+	js = protocol_js(&len);
+	if ((buf = evbuffer_new()) == NULL)
+		fatalx("%s: evbuffer_new", __func__);
+	evbuffer_add(buf, js, len);
+	evhttp_add_header(evhttp_request_get_output_headers(req), "Cache-Control",
+	    "no-cache");
+	http_reply(req, 200, path_content_type(PROTOCOL_JS_PATH), buf);
+	evbuffer_free(buf);
+}
+
 void
 static_serve(struct evhttp_request *req, const char *rawpath)
 {
@@ -109,6 +128,10 @@ static_serve(struct evhttp_request *req, const char *rawpath)
 	if (path_normalize(rawpath, rel, sizeof(rel)) == -1) {
 		log_debug("%s: refused path", __func__);
 		http_reply_error(req, 404, "not_found", "no such file");
+		return;
+	}
+	if (strcmp(rel, PROTOCOL_JS_PATH) == 0) {
+		static_protocol_js(req);
 		return;
 	}
 	if (fenv->www_fd == -1) {

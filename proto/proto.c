@@ -10,65 +10,55 @@
 #include "common/log.h"
 #include "proto/proto.h"
 
-#define NAME_MAX_LEN	63	/* service names, as config.h's CONFIG_MAX_SERVICE_NAME */
-
-#define F_SERVICE	{ "service", PF_STRING, PF_REQUIRED, PC_NAME, 1, NAME_MAX_LEN, 0 }
+#define F_SERVICE	{ "service", PF_STRING, PF_REQUIRED, PC_NAME, 1, \
+			    PROTO_SERVICE_NAME_MAX, 0 }
 #define F_TRIGGER	{ "by", PF_STRING, 0, PC_TEXT, 1, 64, 0 }
+#define F_CLIENT	{ "client", PF_STRING, 0, PC_TEXT, 1, PROTO_CLIENT_MAX, 0 }
 #define F_END		{ NULL, 0, 0, 0, 0, 0, 0 }
 
+#define ANY		PROTO_CALLER_ANY
+#define DASH		PROTO_OP_DASHBOARD
+#define RO		PROTO_OP_READONLY
+
 /*
- * Every op: name, who may call it, whether it is a job, its fields.
+ * Every op: name, who may call it, flags, its fields.  What each does is
+ * its section in PROTOCOL.md; its handler is its row in backend/dispatch.c.
  * "by" names who asked (a dashboard session, a webhook delivery): audit only.
  */
 const struct proto_op proto_ops[OP__COUNT] = {
-	{ OP_HELLO, "hello", PROTO_CALLER_ANY, 0, { F_END },
-	    "protocol and davit version" },
-	{ OP_PROJECT_GET, "project.get", PROTO_CALLER_ANY, 0, { F_END },
-	    "the non-secret view of the configuration" },
-	{ OP_FRONTEND_CONFIG, "frontend.config", PROTO_CALLER_FRONTEND, 0, { F_END },
-	    "the frontend's settings, webhook secret included" },
-	{ OP_AUTH_LOGIN, "auth.login", PROTO_CALLER_ANY, 0, {
-		{ "password", PF_STRING, PF_REQUIRED | PF_SECRET, PC_SECRET, 1, 1024, 0 },
-		{ "client", PF_STRING, 0, PC_TEXT, 1, 64, 0 },
-		F_END },
-	    "checks a dashboard password" },
-	{ OP_SUBSCRIBE, "subscribe", PROTO_CALLER_ANY, 0, { F_END },
-	    "turns the connection into an event stream" },
-	{ OP_SERVICES_LIST, "services.list", PROTO_CALLER_ANY, 0, { F_END },
-	    "the state of every listed service" },
-	{ OP_SERVICE_START, "service.start", PROTO_CALLER_ANY, PROTO_OP_JOB,
-	    { F_SERVICE, F_TRIGGER, F_END }, "starts one service" },
-	{ OP_SERVICE_STOP, "service.stop", PROTO_CALLER_ANY, PROTO_OP_JOB,
-	    { F_SERVICE, F_TRIGGER, F_END }, "stops one service" },
-	{ OP_SERVICE_RESTART, "service.restart", PROTO_CALLER_ANY, PROTO_OP_JOB,
-	    { F_SERVICE, F_TRIGGER, F_END }, "restarts one service" },
-	{ OP_SERVICE_REBUILD, "service.rebuild", PROTO_CALLER_ANY, PROTO_OP_JOB,
-	    { F_SERVICE, F_TRIGGER, F_END }, "builds and recreates one service" },
-	{ OP_STACK_START, "stack.start", PROTO_CALLER_ANY, PROTO_OP_JOB,
-	    { F_TRIGGER, F_END }, "starts every listed service" },
-	{ OP_STACK_STOP, "stack.stop", PROTO_CALLER_ANY, PROTO_OP_JOB,
-	    { F_TRIGGER, F_END }, "stops every listed service" },
-	{ OP_STACK_RESTART, "stack.restart", PROTO_CALLER_ANY, PROTO_OP_JOB,
-	    { F_TRIGGER, F_END }, "restarts every listed service" },
-	{ OP_STACK_REBUILD, "stack.rebuild", PROTO_CALLER_ANY, PROTO_OP_JOB,
-	    { F_TRIGGER, F_END }, "build, then down and up -d when the build succeeded" },
-	{ OP_JOB_GET, "job.get", PROTO_CALLER_ANY, 0, {
+	{ OP_HELLO, "hello", ANY, RO, { F_END } },
+	{ OP_PROJECT_GET, "project.get", ANY, RO, { F_END } },
+	{ OP_FRONTEND_CONFIG, "frontend.config", PROTO_CALLER_FRONTEND, 0,
+	    { F_END } },
+	{ OP_AUTH_LOGIN, "auth.login", ANY, 0, {
+		{ "password", PF_STRING, PF_REQUIRED | PF_SECRET, PC_SECRET, 1,
+		    PROTO_PASSWORD_MAX, 0 },
+		F_CLIENT,
+		F_END } },
+	{ OP_SUBSCRIBE, "subscribe", ANY, RO, { F_END } },
+	{ OP_SERVICES_LIST, "services.list", ANY, RO, { F_END } },
+	{ OP_SERVICE_START, "service.start", ANY, DASH,
+	    { F_SERVICE, F_TRIGGER, F_END } },
+	{ OP_SERVICE_STOP, "service.stop", ANY, DASH,
+	    { F_SERVICE, F_TRIGGER, F_END } },
+	{ OP_SERVICE_RESTART, "service.restart", ANY, DASH,
+	    { F_SERVICE, F_TRIGGER, F_END } },
+	{ OP_SERVICE_REBUILD, "service.rebuild", ANY, DASH,
+	    { F_SERVICE, F_TRIGGER, F_END } },
+	{ OP_STACK_START, "stack.start", ANY, DASH, { F_TRIGGER, F_END } },
+	{ OP_STACK_STOP, "stack.stop", ANY, DASH, { F_TRIGGER, F_END } },
+	{ OP_STACK_RESTART, "stack.restart", ANY, DASH, { F_TRIGGER, F_END } },
+	{ OP_STACK_REBUILD, "stack.rebuild", ANY, DASH, { F_TRIGGER, F_END } },
+	{ OP_JOB_GET, "job.get", ANY, RO, {
 		{ "job", PF_INT, PF_REQUIRED, PC_TEXT, 1, PROTO_MAX_ID, 0 },
-		F_END },
-	    "one job with its log" },
-	{ OP_JOBS_LIST, "jobs.list", PROTO_CALLER_ANY, 0, { F_END },
-	    "the recent jobs, newest first, without logs" },
-	{ OP_GIT_STATUS, "git.status", PROTO_CALLER_ANY, 0, { F_END },
-	    "local and origin commits, from memory" },
-	{ OP_GIT_FETCH, "git.fetch", PROTO_CALLER_ANY, PROTO_OP_JOB,
-	    { F_TRIGGER, F_END }, "fetches the branch from origin" },
-	{ OP_GIT_PULL, "git.pull", PROTO_CALLER_ANY, PROTO_OP_JOB,
-	    { F_TRIGGER, F_END }, "fast-forwards the checkout to origin" },
-	{ OP_DEPLOY, "deploy", PROTO_CALLER_ANY, PROTO_OP_JOB,
-	    { F_TRIGGER, F_END }, "fetch, pull, rebuild, verify" },
-	{ OP_DEPLOYS_LIST, "deploys.list", PROTO_CALLER_ANY, 0, { F_END },
-	    "the deploy history, newest first" },
-	{ OP_WEBHOOK_PUSH, "webhook.push", PROTO_CALLER_ANY, PROTO_OP_JOB, {
+		F_END } },
+	{ OP_JOBS_LIST, "jobs.list", ANY, RO, { F_END } },
+	{ OP_GIT_STATUS, "git.status", ANY, RO, { F_END } },
+	{ OP_GIT_FETCH, "git.fetch", ANY, DASH, { F_TRIGGER, F_END } },
+	{ OP_GIT_PULL, "git.pull", ANY, DASH, { F_TRIGGER, F_END } },
+	{ OP_DEPLOY, "deploy", ANY, DASH, { F_TRIGGER, F_END } },
+	{ OP_DEPLOYS_LIST, "deploys.list", ANY, RO, { F_END } },
+	{ OP_WEBHOOK_PUSH, "webhook.push", ANY, DASH, {
 		{ "delivery", PF_STRING, PF_REQUIRED, PC_NAME, 1, 64, 0 },
 		{ "ref", PF_STRING, PF_REQUIRED, PC_REF, 1, 255, 0 },
 		{ "before", PF_STRING, 0, PC_HEX, 40, 64, 0 },
@@ -76,13 +66,49 @@ const struct proto_op proto_ops[OP__COUNT] = {
 		{ "repository", PF_STRING, PF_REQUIRED, PC_TEXT, 1, 200, 0 },
 		{ "paths", PF_STRLIST, 0, PC_PATH, 0, 100, 255 },
 		{ "digest", PF_STRING, 0, PC_HEX, 64, 64, 0 },
-		F_END },
-	    "a verified GitHub push: deploys when it matches" },
-	{ OP_WEBHOOK_REJECTED, "webhook.rejected", PROTO_CALLER_ANY, 0, {
+		F_END } },
+	{ OP_WEBHOOK_REJECTED, "webhook.rejected", ANY, 0, {
 		{ "reason", PF_STRING, PF_REQUIRED, PC_TEXT, 1, 128, 0 },
-		{ "client", PF_STRING, 0, PC_TEXT, 1, 64, 0 },
-		F_END },
-	    "reports a webhook delivery with a bad signature" },
+		F_CLIENT,
+		F_END } },
+};
+
+#define P(part)		PROTO_PART_BIT(PART_##part)
+#define BK		PROTO_EV_BACKEND
+#define BR		PROTO_EV_BROWSER
+
+/* the members of GET /api/state, in the order of enum proto_part */
+const char *const proto_parts[PART__COUNT] = {
+	[PART_PROJECT] = "project",
+	[PART_GIT] = "git",
+	[PART_SERVICES] = "services",
+	[PART_JOBS] = "jobs",
+	[PART_DEPLOYS] = "deploys",
+};
+
+/*
+ * Every event: name, who sends it, the parts of the state it makes stale,
+ * what its data holds.  To add one: a row here, its section in
+ * PROTOCOL.md, events_begin(EV_...) where the backend publishes it
+ * (backend/events.c).
+ */
+const struct proto_event proto_events[EV__COUNT] = {
+	{ EV_JOB_STATE, "job.state", BK | BR | PROTO_EV_FINAL_ALL, P(JOBS),
+	    "a job as in jobs.list" },
+	{ EV_JOB_LOG, "job.log", BK | BR, 0,
+	    "{job, line}: one line of a running job's log" },
+	{ EV_SERVICE_STATE, "service.state", BK | BR, P(SERVICES),
+	    "one service as in services.list" },
+	{ EV_GIT_STATE, "git.state", BK | BR, P(GIT),
+	    "the checkout as in git.status" },
+	{ EV_DEPLOY_STATE, "deploy.state", BK | BR, P(DEPLOYS) | P(JOBS),
+	    "a deploy as in deploys.list" },
+	{ EV_ENGINE_STATE, "engine.state", BK | BR, P(SERVICES),
+	    "Docker reachable or not: services.list's \"engine\"" },
+	{ EV_MISSED, "missed", BK | BR, PROTO_PARTS_ALL,
+	    "{count}: events dropped while the peer was slow" },
+	{ EV_BACKEND, "backend", BR, PROTO_PARTS_ALL,
+	    "{up}: the frontend's link to the backend (SSE only)" },
 };
 
 static const char *const proto_errcodes[PE__COUNT] = {
@@ -116,6 +142,40 @@ proto_op_by_id(enum proto_op_id id)
 	if ((unsigned)id >= OP__COUNT)
 		return NULL;
 	return &proto_ops[id];
+}
+
+const struct proto_event *
+proto_event_by_name(const char *name)
+{
+	size_t	i;
+
+	for (i = 0; i < EV__COUNT; i++)
+		if (strcmp(proto_events[i].name, name) == 0)
+			return &proto_events[i];
+	return NULL;
+}
+
+const struct proto_event *
+proto_event_by_id(enum proto_event_id id)
+{
+	if ((unsigned)id >= EV__COUNT)
+		return NULL;
+	return &proto_events[id];
+}
+
+unsigned
+proto_event_stale(const struct proto_event *ev, yajl_val data)
+{
+	const char	*st;
+
+	if (ev->flags & PROTO_EV_FINAL_ALL) {
+		/* a job that ended may have changed anything */
+		st = json_get_str(data, "state");
+		if (st != NULL && (strcmp(st, "succeeded") == 0 ||
+		    strcmp(st, "failed") == 0))
+			return PROTO_PARTS_ALL;
+	}
+	return ev->parts;
 }
 
 int
@@ -706,12 +766,16 @@ proto_reply_begin(long long id)
 }
 
 yajl_gen
-proto_event_begin(const char *event)
+proto_event_begin(enum proto_event_id event)
 {
-	yajl_gen	g = json_gen_new();
+	const struct proto_event	*ev;
+	yajl_gen			 g;
 
+	if ((ev = proto_event_by_id(event)) == NULL)
+		fatalx("%s: bad event %d", __func__, event);
+	g = json_gen_new();
 	yajl_gen_map_open(g);
-	json_kstr(g, "event", event);
+	json_kstr(g, "event", ev->name);
 	json_key(g, "data");
 	return g;
 }

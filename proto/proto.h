@@ -8,7 +8,12 @@
  *
  * proto_ops[] in proto.c is the single table of operations: name, typed
  * argument fields with their bounds, who may call it.  Both the backend
- * (decoding) and the frontend (encoding) validate against it.
+ * (decoding) and the frontend (encoding) validate against it; the
+ * backend's dispatch table (backend/dispatch.c) pairs each op with its
+ * handler.  proto_events[] is the table of events: name, what their data
+ * holds, which parts of the state each makes stale; the backend publishes
+ * by it, the frontend's cache and the dashboard (GET /js/protocol.js)
+ * read it.  Bounds shared by both processes are in proto/limits.h.
  * See proto/PROTOCOL.md.
  */
 #ifndef DAVIT_PROTO_H
@@ -20,8 +25,9 @@
 #include <yajl/yajl_gen.h>
 #include <yajl/yajl_tree.h>
 
+#include "proto/limits.h"
+
 #define PROTO_VERSION		1
-#define PROTO_MAX_LINE		(64 * 1024)	/* one message, without its newline */
 #define PROTO_MAX_FIELDS	8		/* argument fields of one op */
 #define PROTO_MAX_ID		9007199254740991LL	/* 2^53 - 1: exact in JS */
 #define PROTO_MAX_MESSAGE	256		/* error message text */
@@ -33,7 +39,8 @@
 #define PROTO_CALLER_ANY	(PROTO_CALLER_ROOT | PROTO_CALLER_FRONTEND)
 
 /* op flags */
-#define PROTO_OP_JOB		0x01	/* mutating: replies {"job":N} at once */
+#define PROTO_OP_DASHBOARD	0x01	/* the dashboard names its jobs: served in OPS */
+#define PROTO_OP_READONLY	0x02	/* changes nothing: audited by count, not a line */
 
 enum proto_ftype {
 	PF_INT,
@@ -99,7 +106,46 @@ struct proto_op {
 	unsigned		 callers;	/* PROTO_CALLER_* */
 	unsigned		 flags;		/* PROTO_OP_* */
 	struct proto_field	 fields[PROTO_MAX_FIELDS];	/* ends at name == NULL */
-	const char		*summary;
+};
+
+/*
+ * The parts of the state (the members of GET /api/state): an event names
+ * the parts it makes stale, as a mask of PROTO_PART_BIT()s.
+ */
+enum proto_part {
+	PART_PROJECT,
+	PART_GIT,
+	PART_SERVICES,
+	PART_JOBS,
+	PART_DEPLOYS,
+	PART__COUNT
+};
+#define PROTO_PART_BIT(p)	(1U << (p))
+#define PROTO_PARTS_ALL		((1U << PART__COUNT) - 1)
+
+enum proto_event_id {
+	EV_JOB_STATE,
+	EV_JOB_LOG,
+	EV_SERVICE_STATE,
+	EV_GIT_STATE,
+	EV_DEPLOY_STATE,
+	EV_ENGINE_STATE,
+	EV_MISSED,
+	EV_BACKEND,
+	EV__COUNT
+};
+
+/* event flags */
+#define PROTO_EV_BACKEND	0x01	/* the backend publishes it to subscribers */
+#define PROTO_EV_BROWSER	0x02	/* the frontend passes it to the browsers (SSE) */
+#define PROTO_EV_FINAL_ALL	0x04	/* data.state final (succeeded, failed): every part */
+
+struct proto_event {
+	enum proto_event_id	 id;
+	const char		*name;
+	unsigned		 flags;		/* PROTO_EV_* */
+	unsigned		 parts;		/* PROTO_PART_BIT()s it makes stale */
+	const char		*payload;	/* what "data" holds (PROTOCOL.md) */
 };
 
 enum proto_errcode {
@@ -152,9 +198,15 @@ struct proto_reply {
 };
 
 extern const struct proto_op	 proto_ops[OP__COUNT];
+extern const struct proto_event	 proto_events[EV__COUNT];
+extern const char *const	 proto_parts[PART__COUNT];
 
 const struct proto_op	*proto_op_by_name(const char *name);
 const struct proto_op	*proto_op_by_id(enum proto_op_id id);
+const struct proto_event *proto_event_by_name(const char *name);
+const struct proto_event *proto_event_by_id(enum proto_event_id id);
+/* the parts of the state an event makes stale; data is the event's data */
+unsigned		 proto_event_stale(const struct proto_event *ev, yajl_val data);
 int			 proto_field_index(const struct proto_op *op, const char *name);
 const char		*proto_errcode_name(enum proto_errcode code);
 int			 proto_errcode_parse(const char *name, enum proto_errcode *code);
@@ -193,7 +245,7 @@ char	*proto_args_json(const struct proto_request *req, int redact);
  * exactly one value, then proto_finish closes it and returns the line.
  */
 yajl_gen proto_reply_begin(long long id);
-yajl_gen proto_event_begin(const char *event);
+yajl_gen proto_event_begin(enum proto_event_id event);
 char	*proto_finish(yajl_gen g, size_t *len);	/* frees g; adds the newline */
 char	*proto_reply_error(long long id, const struct proto_error *err, size_t *len);
 

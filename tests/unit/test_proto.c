@@ -512,7 +512,7 @@ test_replies(void **state)
 	proto_reply_free(&r);
 	free(line);
 
-	g = proto_event_begin("job.log");
+	g = proto_event_begin(EV_JOB_LOG);
 	yajl_gen_map_open(g);
 	json_kstr(g, "line", "bad \xff utf8");
 	yajl_gen_map_close(g);
