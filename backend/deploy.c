@@ -659,12 +659,18 @@ deploy_verify_tick(evutil_socket_t fd, short ev, void *arg)
 }
 
 static void
-deploy_after_rebuild(struct job *j, int ok)
+deploy_after_rebuild(struct job *j, const struct compose_result *r)
 {
+	if (!r->ok && r->err[0] != '\0')
+		job_log(j, "davit: %s%s", r->err, r->untouched ?
+		    "; the running containers were left alone" : "");
+	compose_audit(j, "docker.stack_rebuild", NULL, r->ok ? "ok" :
+	    j->timed_out ? "timed out" : r->err[0] != '\0' ? r->err :
+	    "compose failed");
 	if (job_is_over(j))
 		return;
-	deploy_step_end(j, STEP_REBUILD, ok, 0);
-	if (!ok) {
+	deploy_step_end(j, STEP_REBUILD, r->ok, 0);
+	if (!r->ok) {
 		deploy_finish(j, "%s", "rebuild failed: see the log (a failed "
 		    "build leaves the running app untouched)");
 		return;
@@ -744,7 +750,7 @@ deploy_step_start(struct job *j, enum deploy_step step)
 		git_pull_step(j, deploy_after_pull);
 		break;
 	case STEP_REBUILD:
-		compose_stack_rebuild(j, deploy_after_rebuild);
+		compose_rebuild(j, NULL, deploy_after_rebuild);
 		break;
 	case STEP_VERIFY:
 		d->verify_deadline_ms = json_now_ms() +

@@ -375,8 +375,6 @@ notify_critical_service(const char *kind, const char *service,
 void
 notify_init(void)
 {
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0)
-		fatalx("%s: curl_global_init", __func__);
 	if (benv->cfg.notify_url == NULL)
 		return;
 	if ((notify_url = strdup(benv->cfg.notify_url)) == NULL)
@@ -411,5 +409,4 @@ notify_shutdown(void)
 	notify_count = 0;
 	free(notify_url);
 	notify_url = NULL;
-	curl_global_cleanup();
 }
