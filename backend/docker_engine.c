@@ -231,7 +231,8 @@ dreq_start(enum dreq_kind kind, int post, const char *path, long timeout,
 	r->arg = arg;
 	/* for messages: the method and the path without version and query */
 	pathonly = path;
-	if (strncmp(pathonly, "/v", 2) == 0 && (slash = strchr(pathonly + 1, '/')) != NULL)
+	if (path[0] == '/' && path[1] == 'v' &&
+	    (slash = strchr(path + 2, '/')) != NULL)
 		pathonly = slash;
 	snprintf(r->what, sizeof(r->what), "%s %.*s", post ? "POST" : "GET",
 	    (int)strcspn(pathonly, "?"), pathonly);
