@@ -658,8 +658,9 @@ run_job_result(struct git_run *r)
 		json_kstr(g, "code", r->code);
 		json_kint(g, "tries", r->attempt);
 	} else if (r->kind == RUN_PULL) {
-		json_kstr(g, "from", git_last_pull_from());
-		json_kstr(g, "to", git_last_pull_to());
+		json_kstr(g, "from", git_gs.pull_from[0] != '\0' ?
+		    git_gs.pull_from : NULL);
+		json_kstr(g, "to", git_gs.pull_to[0] != '\0' ? git_gs.pull_to : NULL);
 		json_kint(g, "commits", r->commits);
 		json_kbool(g, "up_to_date", r->up_to_date);
 		json_kint(g, "files_total", git_gs.files_total);
@@ -680,28 +681,20 @@ run_job_result(struct git_run *r)
 static void
 run_finish(struct git_run *r)
 {
-	void		(*fetch_done)(struct job *, int) = r->fetch_done;
-	void		(*pull_done)(struct job *, int, const char *) = r->pull_done;
-	struct job	*j = r->job;
-	enum git_run_kind kind = r->kind;
-	int		 ok = r->ok;
-	char		 code[sizeof(r->code)];
+	git_step_done		 done = r->done;
+	struct job		*j = r->job;
+	enum git_run_kind	 kind = r->kind;
+	struct git_step_result	 res;
+	char			 code[sizeof(r->code)], message[sizeof(r->message)];
 
 	if (r->ok) {
 		run_apply(r);
 		git_set_error(NULL);
-		if (r->kind != RUN_BG)
-			git_gs.last_error[0] = git_gs.last_code[0] = '\0';
 	} else {
 		run_apply_view(r);
 		if (r->op == GC_LSREMOTE)
 			git_gs.polled_ms = json_now_ms();
 		git_set_error("%s: %s", run_what(r), r->message);
-		if (r->kind != RUN_BG) {
-			snprintf(git_gs.last_error, sizeof(git_gs.last_error), "%s",
-			    r->message);
-			snprintf(git_gs.last_code, sizeof(git_gs.last_code), "%s", r->code);
-		}
 		if (r->kind == RUN_BG)
 			log_warnx("git %s: %s", run_what(r), r->message);
 		else
@@ -709,14 +702,22 @@ run_finish(struct git_run *r)
 			    r->message);
 	}
 	run_job_result(r);
+	memset(&res, 0, sizeof(res));
+	res.ok = r->ok;
 	snprintf(code, sizeof(code), "%s", r->code);
+	snprintf(message, sizeof(message), "%s", r->ok ? "" : r->message);
+	res.code = r->ok ? NULL : code;
+	res.message = message;
+	if (r->ok && kind == RUN_PULL) {
+		res.from = git_gs.pull_from[0] != '\0' ? git_gs.pull_from : NULL;
+		res.to = git_gs.pull_to[0] != '\0' ? git_gs.pull_to : NULL;
+		res.files = git_gs.files;
+		res.nfiles = git_gs.nfiles;
+	}
 	if (git_gs.bg == r)
 		git_gs.bg = NULL;
 	git_run_free(r);
 	git_publish();
-	if (kind == RUN_FETCH && fetch_done != NULL)
-		fetch_done(j, ok);
-	else if (kind == RUN_PULL && pull_done != NULL)
-		pull_done(j, ok, ok ? NULL : code);
+	if ((kind == RUN_FETCH || kind == RUN_PULL) && done != NULL)
+		done(j, &res);
 }
-
