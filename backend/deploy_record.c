@@ -372,9 +372,12 @@ deploy_record_parse(const char *line, size_t len, struct deploy_record *r,
 		snprintf(err, errlen, "not JSON: %s", perr);
 		return -1;
 	}
-	if (!YAJL_IS_OBJECT(v) || json_get(v, "job") == NULL)
-		what = "not a deploy record";
-	else if (get_int(v, "id", &r->id) == -1)
+	if (!YAJL_IS_OBJECT(v) || json_get(v, "job") == NULL) {
+		snprintf(err, errlen, "not a deploy record");
+		yajl_tree_free(v);
+		return -1;
+	}
+	if (get_int(v, "id", &r->id) == -1)
 		what = "id";
 	else if (get_int(v, "job", &r->job) == -1)
 		what = "job";
