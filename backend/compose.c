@@ -618,19 +618,13 @@ void
 compose_audit(struct job *j, const char *kind, const char *service,
     const char *result)
 {
-	yajl_gen	 g = json_gen_new();
-	char		*json;
+	yajl_gen	 g = audit_begin(kind);
 
-	yajl_gen_map_open(g);
 	json_kint(g, "job", j->id);
 	json_kstr(g, "by", j->by);
 	json_kstr(g, "service", service);
 	json_kstr(g, "result", result);
-	yajl_gen_map_close(g);
-	json = json_gen_take(g, NULL);
-	yajl_gen_free(g);
-	audit_record(kind, json);
-	free(json);
+	audit_end(g);
 }
 
 /* the run ended: its result to the caller, c freed first */

@@ -50,22 +50,18 @@ static void
 act_audit(struct docker_act_run *a, const struct docker_container *c,
     const char *result)
 {
-	yajl_gen	 g = json_gen_new();
-	char		 kind[32], *json;
+	char		kind[32];
+	yajl_gen	g;
 
-	yajl_gen_map_open(g);
+	snprintf(kind, sizeof(kind), "docker.%s", docker_act_name(a->act));
+	g = audit_begin(kind);
 	json_kint(g, "job", a->j->id);
 	json_kstr(g, "by", a->j->by);
 	json_kstr(g, "service", a->service);
 	json_kstr(g, "container", c->name[0] != '\0' ? c->name : NULL);
 	json_kstr(g, "id", c->id);
 	json_kstr(g, "result", result);
-	yajl_gen_map_close(g);
-	json = json_gen_take(g, NULL);
-	yajl_gen_free(g);
-	snprintf(kind, sizeof(kind), "docker.%s", docker_act_name(a->act));
-	audit_record(kind, json);
-	free(json);
+	audit_end(g);
 }
 
 static void

@@ -581,7 +581,6 @@ static void
 run_apply_pull(struct git_run *r)
 {
 	yajl_gen	 g;
-	char		*json;
 
 	git_gs.pull_valid = 1;
 	snprintf(git_gs.pull_from, sizeof(git_gs.pull_from), "%s", r->from);
@@ -595,8 +594,7 @@ run_apply_pull(struct git_run *r)
 	if (r->up_to_date)
 		return;
 	/* the record of file synchronisation */
-	g = json_gen_new();
-	yajl_gen_map_open(g);
+	g = audit_begin("git.pull");
 	if (r->job != NULL) {
 		json_kint(g, "job", r->job->id);
 		json_kstr(g, "by", r->job->by);
@@ -609,11 +607,7 @@ run_apply_pull(struct git_run *r)
 	json_kint(g, "files_total", git_gs.files_total);
 	json_key(g, "files");
 	git_files_gen(g, git_gs.files, git_gs.nfiles);
-	yajl_gen_map_close(g);
-	json = json_gen_take(g, NULL);
-	yajl_gen_free(g);
-	audit_record("git.pull", json);
-	free(json);
+	audit_end(g);
 }
 
 static void
