@@ -3,10 +3,10 @@
  * (docker_engine.c, its own header docker_engine.h), the in-memory state of
  * the listed services (docker_state.c), the actions on a service's
  * containers (docker_act.c), the pure parsers of the engine's replies
- * (docker_parse.c), the ops and the lifecycle (docker_ops.c), the jobs of
- * the service and stack ops (docker_jobs.c), and the compose CLI
- * (compose.c).  Calls go one way: ops -> jobs -> act/compose -> state ->
- * engine.
+ * (docker_parse.c) with its times and status text (docker_time.c), the
+ * ops and the lifecycle (docker_ops.c), the jobs of the service and stack
+ * ops (docker_jobs.c), and the compose CLI (compose.c).  Calls go one way:
+ * ops -> jobs -> act/compose -> state -> engine.
  */
 #ifndef DAVIT_DOCKER_H
 #define DAVIT_DOCKER_H
@@ -129,12 +129,14 @@ int	 docker_parse_event(const char *buf, size_t len, const char *project,
 	    struct docker_event *ev, char *err, size_t errlen);
 /* the engine's {"message":"..."} error body; -1 if it is not one */
 int	 docker_parse_error(const char *buf, size_t len, char *msg, size_t msglen);
-/* RFC 3339 with optional fraction, Z or +hh:mm; 0 for Docker's zero time */
-int	 docker_parse_time(const char *s, long long *ms);
 int	 docker_id_valid(const char *s);
 int	 docker_state_parse(const char *s, enum docker_state *st);
 const char *docker_state_name(enum docker_state st);	/* as services.list says it */
 const char *docker_health_name(enum docker_health h);	/* NULL for DH_NONE */
+
+/* docker_time.c: no I/O either */
+/* RFC 3339 with optional fraction, Z or +hh:mm; 0 for Docker's zero time */
+int	 docker_parse_time(const char *s, long long *ms);
 /* Docker's own status text ("Up 5 minutes (healthy)") at time now_ms */
 void	 docker_status_text(const struct docker_container *c, long long now_ms,
 	    char *buf, size_t len);
