@@ -32,6 +32,7 @@
 
 #include "backend/backend.h"
 #include "backend/docker.h"
+#include "common/clock.h"
 #include "common/json.h"
 #include "common/log.h"
 #include "common/text.h"
@@ -56,7 +57,7 @@ static struct {
 	char			 path[PATH_MAX];	/* argv[0], absolute */
 	int			 subcommand;		/* "docker compose": argv[1] */
 	char			 why[DOCKER_ERR_LEN];	/* when CF_NONE */
-	long long		 none_ms;		/* when it was found missing */
+	long long		 none_ms;		/* when it was found missing (monotonic) */
 	struct proc		*detect;		/* "docker compose version" */
 	char			 docker[PATH_MAX];
 	struct crun		*waiting;		/* a run waiting for detection */
@@ -123,7 +124,7 @@ found_none(const char *fmt, ...)
 	va_list	ap;
 
 	cc.found = CF_NONE;
-	cc.none_ms = json_now_ms();
+	cc.none_ms = clock_mono_ms();
 	va_start(ap, fmt);
 	vsnprintf(cc.why, sizeof(cc.why), fmt, ap);
 	va_end(ap);
@@ -267,7 +268,7 @@ compose_available(char *why, size_t whylen)
 {
 	if (cc.found == CF_NONE) {
 		/* installed since? the next job looks again */
-		if (json_now_ms() - cc.none_ms > COMPOSE_REDETECT_MS)
+		if (clock_mono_ms() - cc.none_ms > COMPOSE_REDETECT_MS)
 			return CF_UNKNOWN;
 		snprintf(why, whylen, "%s", cc.why);
 	}

@@ -25,6 +25,7 @@
 #include "backend/docker.h"
 #include "backend/docker_engine.h"
 #include "backend/notify.h"
+#include "common/clock.h"
 #include "common/json.h"
 #include "common/log.h"
 
@@ -37,7 +38,7 @@ static struct {
 	int			 stream_up;	/* its headers said 200 */
 	int			 reachable;	/* connected and synced */
 	char			 error[DOCKER_ERR_LEN];	/* why not, "" if none */
-	long long		 last_ok_ms;	/* data known current until then */
+	long long		 last_ok_ms;	/* data known current until then (monotonic) */
 	int			 backoff;
 
 	struct docker_container	*cs;		/* the listed services' containers */
@@ -62,12 +63,12 @@ static struct {
 	char			*published[CONFIG_MAX_SERVICES];	/* last service.state */
 
 	struct event		*down_ev;	/* unreachable for too long: notify */
-	long long		 down_since_ms;
+	long long		 down_since_ms;	/* monotonic */
 	int			 down_notified;
 	struct {			/* restart loops, per listed service */
 		char		 id[DOCKER_ID_LEN + 1];	/* the container counted */
 		long long	 restarts;	/* its RestartCount seen last */
-		long long	 window_ms;	/* the window's start */
+		long long	 window_ms;	/* the window's start (monotonic), 0: none */
 		long long	 count;		/* restarts within it */
 		int		 notified;
 	}			 loop[CONFIG_MAX_SERVICES];
@@ -159,8 +160,10 @@ service_gen(yajl_gen g, const char *service, const struct docker_container *c,
 }
 
 static void
-engine_gen(yajl_gen g, long long now)
+engine_gen(yajl_gen g)
 {
+	long long	mono = clock_mono_ms();
+
 	yajl_gen_map_open(g);
 	json_kbool(g, "reachable", dk.reachable);
 	json_kstr(g, "error", dk.reachable || dk.error[0] == '\0' ? NULL : dk.error);
@@ -168,7 +171,7 @@ engine_gen(yajl_gen g, long long now)
 	if (dk.reachable)
 		yajl_gen_integer(g, 0);
 	else if (dk.last_ok_ms > 0)
-		yajl_gen_integer(g, now > dk.last_ok_ms ? now - dk.last_ok_ms : 0);
+		yajl_gen_integer(g, mono > dk.last_ok_ms ? mono - dk.last_ok_ms : 0);
 	else
 		yajl_gen_null(g);
 	json_kstr(g, "api_version", docker_engine_api()[0] != '\0' ? docker_engine_api() : NULL);
@@ -183,7 +186,7 @@ docker_services_gen(yajl_gen g)
 
 	yajl_gen_map_open(g);
 	json_key(g, "engine");
-	engine_gen(g, now);
+	engine_gen(g);
 	json_key(g, "services");
 	yajl_gen_array_open(g);
 	for (i = 0; i < benv->cfg.nservices; i++)
@@ -279,7 +282,7 @@ engine_publish(void)
 {
 	yajl_gen	g = proto_event_begin("engine.state");
 
-	engine_gen(g, json_now_ms());
+	engine_gen(g);
 	events_publish(g);
 }
 
@@ -288,8 +291,9 @@ engine_publish(void)
  * DOCKER_RESTART_LOOP times within DOCKER_RESTART_WINDOW) is critical.
  */
 static void
-restart_loop_check(size_t i, const struct docker_container *c, long long now)
+restart_loop_check(size_t i, const struct docker_container *c)
 {
+	long long	now = clock_mono_ms();
 	long long	more;
 
 	if (c == NULL)
@@ -303,7 +307,8 @@ restart_loop_check(size_t i, const struct docker_container *c, long long now)
 		return;
 	more = c->restarts - dk.loop[i].restarts;
 	dk.loop[i].restarts = c->restarts;
-	if (now - dk.loop[i].window_ms > DOCKER_RESTART_WINDOW * 1000LL) {
+	if (dk.loop[i].window_ms == 0 ||
+	    now - dk.loop[i].window_ms > DOCKER_RESTART_WINDOW * 1000LL) {
 		dk.loop[i].window_ms = now;
 		dk.loop[i].count = 0;
 		dk.loop[i].notified = 0;
@@ -328,7 +333,7 @@ down_timer(evutil_socket_t fd, short what, void *arg)
 	dk.down_notified = 1;
 	notify_critical("docker.unreachable", "the Docker engine has been "
 	    "unreachable for %lld s: %s",
-	    (json_now_ms() - dk.down_since_ms + 500) / 1000,
+	    (clock_mono_ms() - dk.down_since_ms + 500) / 1000,
 	    dk.error[0] != '\0' ? dk.error : "no answer yet");
 }
 
@@ -338,7 +343,7 @@ down_begin(void)
 {
 	struct timeval	tv = { benv->cfg.notify_docker_down, 0 };
 
-	dk.down_since_ms = json_now_ms();
+	dk.down_since_ms = clock_mono_ms();
 	dk.down_notified = 0;
 	if (benv->cfg.notify_docker_down > 0 && dk.down_ev != NULL)
 		evtimer_add(dk.down_ev, &tv);
@@ -352,7 +357,7 @@ down_end(void)
 	if (dk.down_notified)
 		notify_critical("docker.reachable", "the Docker engine is "
 		    "reachable again after %lld s",
-		    (json_now_ms() - dk.down_since_ms + 500) / 1000);
+		    (clock_mono_ms() - dk.down_since_ms + 500) / 1000);
 	dk.down_notified = 0;
 }
 
@@ -368,7 +373,7 @@ services_publish(void)
 
 	for (i = 0; i < benv->cfg.nservices && i < CONFIG_MAX_SERVICES; i++) {
 		c = service_container(benv->cfg.services[i]);
-		restart_loop_check(i, c, now);
+		restart_loop_check(i, c);
 		if (c == NULL)
 			snprintf(key, sizeof(key), "missing");
 		else
@@ -482,7 +487,7 @@ sync_commit(void)
 	dk.nunlisted = dk.new_nunlisted;
 	memcpy(dk.unlisted, dk.new_unlisted, sizeof(dk.unlisted));
 	dk.sync_running = 0;
-	dk.last_ok_ms = json_now_ms();
+	dk.last_ok_ms = clock_mono_ms();
 	if (first) {
 		dk.reachable = 1;
 		down_end();
@@ -622,7 +627,7 @@ engine_lost(const char *fmt, ...)
 	sync_reset();
 	dk.sync_again = 0;
 	if (was)
-		dk.last_ok_ms = json_now_ms();	/* current until now */
+		dk.last_ok_ms = clock_mono_ms();	/* current until now */
 	dk.reachable = 0;
 	if (was || strcmp(dk.error, msg) != 0)
 		log_warnx("Docker engine unreachable: %s; retrying in %d s", msg,
