@@ -14,6 +14,7 @@
 #include "backend/git_run.h"
 #include "common/json.h"
 #include "common/log.h"
+#include "common/text.h"
 
 const char *const deploy_step_names[DEPLOY_STEPS] = {
 	[STEP_FETCH] = "fetch",
@@ -21,18 +22,6 @@ const char *const deploy_step_names[DEPLOY_STEPS] = {
 	[STEP_REBUILD] = "rebuild",
 	[STEP_VERIFY] = "verify",
 };
-
-static char *
-xstrdup(const char *s)
-{
-	char	*p;
-
-	if (s == NULL)
-		return NULL;
-	if ((p = strdup(s)) == NULL)
-		fatal("%s", __func__);
-	return p;
-}
 
 static void
 strs_gen(yajl_gen g, const char *key, char *const *list, size_t n)

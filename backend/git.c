@@ -28,20 +28,9 @@
 #include "gitchild/wire.h"
 #include "common/json.h"
 #include "common/log.h"
+#include "common/text.h"
 
 struct git_state	 git_gs;
-
-char *
-git_xstrdup(const char *s)
-{
-	char	*p;
-
-	if (s == NULL)
-		return NULL;
-	if ((p = strdup(s)) == NULL)
-		fatal("%s", __func__);
-	return p;
-}
 
 void
 git_commit_clear(struct git_commit *c)
@@ -166,7 +155,7 @@ git_set_error(const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
-	git_gs.error = git_xstrdup(buf);
+	git_gs.error = xstrdup(buf);
 }
 
 const char *

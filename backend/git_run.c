@@ -27,6 +27,7 @@
 #include "gitchild/wire.h"
 #include "common/json.h"
 #include "common/log.h"
+#include "common/text.h"
 
 static void	run_finish(struct git_run *);
 
@@ -58,7 +59,7 @@ git_owner(uid_t *uid, gid_t *gid, char *err, size_t errlen)
 		snprintf(err, errlen, "DAVIT_WORKDIR %s: %s", path, strerror(errno));
 		return -1;
 	}
-	copy = git_xstrdup(path);
+	copy = xstrdup(path);
 	if (stat(dirname(copy), &st) == -1) {
 		snprintf(err, errlen, "DAVIT_WORKDIR %s: neither it nor its parent "
 		    "exists", path);
@@ -101,7 +102,7 @@ git_child_find(void)
 	struct stat	 st;
 	size_t		 i;
 
-	copy = git_xstrdup(benv->self_exe);
+	copy = xstrdup(benv->self_exe);
 	dir = dirname(copy);
 	for (i = 0; i <= sizeof(rel) / sizeof(rel[0]); i++) {
 		if (i < sizeof(rel) / sizeof(rel[0])) {
@@ -228,8 +229,8 @@ commit_from_line(struct git_commit *c, const struct gc_line *l)
 	git_commit_clear(c);
 	c->present = 1;
 	snprintf(c->id, sizeof(c->id), "%s", l->id);
-	c->summary = git_xstrdup(l->summary);
-	c->author = git_xstrdup(l->author);
+	c->summary = xstrdup(l->summary);
+	c->author = xstrdup(l->author);
 	c->time = l->time;
 }
 
@@ -255,7 +256,7 @@ view_from_status(struct git_view *v, const struct gc_status *st)
 		return;
 	free(v->branch);
 	v->present = 1;
-	v->branch = git_xstrdup(st->branch);
+	v->branch = xstrdup(st->branch);
 	v->detached = st->detached;
 	v->unborn = st->unborn;
 	v->ahead = st->ahead;
@@ -303,7 +304,7 @@ run_line(void *arg, const char *line, size_t len)
 		break;
 	case GL_DIRTY:
 		if (r->view.ndirty < GC_MAX_DIRTY)
-			r->view.dirty[r->view.ndirty++] = git_xstrdup(l.path);
+			r->view.dirty[r->view.ndirty++] = xstrdup(l.path);
 		break;
 	case GL_FILE:
 		if (r->nfiles >= GC_MAX_FILES)
@@ -313,8 +314,8 @@ run_line(void *arg, const char *line, size_t len)
 			fatal("%s", __func__);
 		f = &r->files[r->nfiles++];
 		snprintf(f->status, sizeof(f->status), "%s", l.fstatus);
-		f->path = git_xstrdup(l.path);
-		f->old_path = git_xstrdup(l.old_path);
+		f->path = xstrdup(l.path);
+		f->old_path = xstrdup(l.old_path);
 		if (f->old_path != NULL)
 			run_log(r, "  %c %s -> %s", file_letter(f->status),
 			    f->old_path, f->path);

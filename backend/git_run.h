@@ -96,7 +96,6 @@ struct git_state {
 extern struct git_state	 git_gs;
 
 /* git.c */
-char		*git_xstrdup(const char *s);	/* NULL stays NULL */
 void		 git_commit_clear(struct git_commit *c);
 void		 git_view_clear(struct git_view *v);
 void		 git_files_free(struct git_file *files, size_t n);

@@ -1,11 +1,13 @@
 /*
- * Small text helpers shared by both processes (common/text.h): pure, no
- * I/O, no allocation.
+ * Small text helpers shared by both processes (common/text.h): no I/O;
+ * only xstrdup allocates.
  */
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "common/log.h"
 #include "common/text.h"
 
 void
@@ -16,6 +18,18 @@ msgf(char *buf, size_t len, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(buf, len, fmt, ap);
 	va_end(ap);
+}
+
+char *
+xstrdup(const char *s)
+{
+	char	*p;
+
+	if (s == NULL)
+		return NULL;
+	if ((p = strdup(s)) == NULL)
+		fatal("%s", __func__);
+	return p;
 }
 
 int
