@@ -1,8 +1,10 @@
 /*
  * The Docker Engine API transport (docker_engine.c): requests over the
  * engine's Unix socket through libcurl's multi interface, driven by the
- * libevent loop.  Only the state sync (docker_state.c) and the actions
- * (docker_act.c) include this; the rest of the backend sees docker.h.
+ * libevent loop.  Only the Docker files include this: the state sync
+ * (docker_state.c) and the actions (docker_act.c) make requests, the
+ * lifecycle (docker_ops.c) starts and stops the parts; the rest of the
+ * backend sees docker.h.
  */
 #ifndef DAVIT_DOCKER_ENGINE_H
 #define DAVIT_DOCKER_ENGINE_H
@@ -72,7 +74,7 @@ void	 api_path(char *buf, size_t len, const char *fmt, ...)
 /* filters={"label":[...]} (JSON, then URL-encoded), malloc'd */
 char	*filter_query(const char *service, int events);
 
-/* docker_state.c, for the lifecycle in docker_ops.c */
+/* the parts' lifecycle, for docker_ops.c: docker_state.c */
 void	 docker_state_init(void);
 void	 docker_state_shutdown(void);
 /* docker_act.c */
