@@ -207,8 +207,8 @@ audit_emit(char *line, size_t len)
 		au.size += (long long)len + 1;
 }
 
-static void
-audit_write(yajl_gen g)
+void
+audit_end(yajl_gen g)
 {
 	char	*line;
 	size_t	 len;
@@ -220,7 +220,7 @@ audit_write(yajl_gen g)
 	free(line);
 }
 
-static yajl_gen
+yajl_gen
 audit_begin(const char *kind)
 {
 	yajl_gen	g = json_gen_new();
@@ -319,8 +319,6 @@ audit_request(const struct ctl_request *cr, const struct proto_error *err)
 {
 	yajl_gen	 g;
 	char		*args;
-	yajl_val	 tree;
-	char		 perr[64];
 
 	if (audit_count(cr, err))
 		return;
@@ -335,35 +333,10 @@ audit_request(const struct ctl_request *cr, const struct proto_error *err)
 	else
 		yajl_gen_null(g);
 	json_key(g, "args");
-	args = proto_args_json(&cr->req, 1);
-	if ((tree = json_parse(args, strlen(args), perr, sizeof(perr))) != NULL) {
-		json_tree(g, tree);
-		yajl_tree_free(tree);
-	} else
-		yajl_gen_null(g);
+	args = proto_args_json(&cr->req, 1);	/* canonical, redacted: as it is */
+	json_raw(g, args);
 	free(args);
 	json_kstr(g, "result", err == NULL ? "ok" : proto_errcode_name(err->code));
 	json_kint(g, "ms", json_now_ms() - cr->started_ms);
-	audit_write(g);
-}
-
-void
-audit_record(const char *kind, const char *json_object)
-{
-	yajl_gen	 g = audit_begin(kind);
-	yajl_val	 tree;
-	char		 perr[64];
-	size_t		 i;
-
-	tree = json_parse(json_object, strlen(json_object), perr, sizeof(perr));
-	if (tree != NULL && tree->type == yajl_t_object)
-		for (i = 0; i < tree->u.object.len; i++) {
-			json_key(g, tree->u.object.keys[i]);
-			json_tree(g, tree->u.object.values[i]);
-		}
-	else
-		log_warnx("%s: %s: not a JSON object", __func__, kind);
-	if (tree != NULL)
-		yajl_tree_free(tree);
-	audit_write(g);
+	audit_end(g);
 }

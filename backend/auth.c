@@ -211,21 +211,15 @@ auth_worker(void *arg)
 static void
 auth_audit(const struct ctl_request *cr, int ok, const char *why)
 {
-	yajl_gen	 g = json_gen_new();
-	char		*json;
+	yajl_gen	 g = audit_begin("auth.login");
 
-	yajl_gen_map_open(g);
 	json_kstr(g, "client", proto_arg_str(&cr->req, "client"));
 	json_kint(g, "uid", cr->uid);
 	json_kint(g, "pid", cr->pid);
 	json_kbool(g, "ok", ok);
 	if (why != NULL)
 		json_kstr(g, "reason", why);
-	yajl_gen_map_close(g);
-	json = json_gen_take(g, NULL);
-	yajl_gen_free(g);
-	audit_record("auth.login", json);
-	free(json);
+	audit_end(g);
 }
 
 static void

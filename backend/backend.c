@@ -21,6 +21,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <curl/curl.h>
 #include <event2/event.h>
 #include <event2/thread.h>
 #include <sodium.h>
@@ -258,6 +259,9 @@ main(int argc, char *argv[])
 
 	audit_open(benv->cfg.audit_log);
 	audit_start(benv->base, benv->cfg.audit_max);
+	/* once, before any thread: notify.c's worker and docker_engine.c use it */
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+		fatalx("curl_global_init failed");
 	jobs_init();
 	control_init();
 	notify_init();
@@ -286,6 +290,7 @@ main(int argc, char *argv[])
 	notify_shutdown();
 	proc_killall();
 	jobs_shutdown();
+	curl_global_cleanup();
 	audit_close();
 	event_free(ev_term);
 	event_free(ev_int);

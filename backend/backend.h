@@ -87,8 +87,12 @@ void	 audit_start(struct event_base *base, long long max);
 void	 audit_reopen(void);
 void	 audit_close(void);	/* writes the pending summary first */
 void	 audit_request(const struct ctl_request *cr, const struct proto_error *err);
-/* a free-form record: kind ("git.pull", "docker.restart", ...) and a JSON object */
-void	 audit_record(const char *kind, const char *json_object);
+/*
+ * A free-form record: audit_begin opens it (time, kind: "git.pull",
+ * "docker.restart", ...), the caller adds members, audit_end writes it.
+ */
+yajl_gen audit_begin(const char *kind);
+void	 audit_end(yajl_gen g);
 
 /* events.c */
 yajl_gen events_begin(enum proto_event_id id);	/* a PROTO_EV_BACKEND event */

@@ -6,9 +6,10 @@
  * DAVIT_COMPOSE_FILE when set, run in DAVIT_WORKDIR with an environment that
  * holds no davit secret; every output line goes to the job's log.
  *
- * Also the jobs of the service and stack ops: start, stop and restart go
- * through the Engine API (docker_service_act), one service after the other;
- * rebuilds through compose.
+ * It runs the rebuilds of the service and stack jobs (docker_jobs.c) and of
+ * the deploy pipeline (deploy.c), and reports each in its callback's
+ * arguments (struct compose_result); start, stop and restart go through
+ * the Engine API instead (docker_act.c).
  *
  * Rule: a stack rebuild (and so a deploy) acts on the services of
  * DAVIT_SERVICES only.  "down" (which takes every service of the project
@@ -31,8 +32,10 @@
 
 #include "backend/backend.h"
 #include "backend/docker.h"
+#include "common/clock.h"
 #include "common/json.h"
 #include "common/log.h"
+#include "common/text.h"
 
 #define COMPOSE_DEFAULT_PATH	"/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 #define COMPOSE_DEFAULT_SOCKET	"/var/run/docker.sock"
@@ -54,7 +57,7 @@ static struct {
 	char			 path[PATH_MAX];	/* argv[0], absolute */
 	int			 subcommand;		/* "docker compose": argv[1] */
 	char			 why[DOCKER_ERR_LEN];	/* when CF_NONE */
-	long long		 none_ms;		/* when it was found missing */
+	long long		 none_ms;		/* when it was found missing (monotonic) */
 	struct proc		*detect;		/* "docker compose version" */
 	char			 docker[PATH_MAX];
 	struct crun		*waiting;		/* a run waiting for detection */
@@ -78,17 +81,8 @@ struct crun {
 	char			*service;
 	char			 err[PROTO_MAX_MESSAGE];
 	void			(*done)(struct crun *, int);
-	void			(*user_done)(struct job *, int);	/* the deploy's */
-};
-
-/* the state of one service.* or stack.* job */
-struct djob {
-	struct job		*j;
-	size_t			 idx;		/* stack: the service being acted on */
-	int			 nfailed;
-	char			 failed[PROTO_MAX_MESSAGE];
-	char			 err[PROTO_MAX_MESSAGE];
-	struct docker_act_run	*act;
+	void			(*user_done)(struct job *,
+				    const struct compose_result *);
 };
 
 static void	crun_next(struct crun *);
@@ -122,20 +116,6 @@ path_lookup(const char *name, char *out, size_t outlen)
 	return -1;
 }
 
-static void	msgf(char *, size_t, const char *, ...)
-		    __attribute__((format(printf, 3, 4)));
-
-/* a message cut to fit its buffer */
-static void
-msgf(char *buf, size_t len, const char *fmt, ...)
-{
-	va_list	ap;
-
-	va_start(ap, fmt);
-	vsnprintf(buf, len, fmt, ap);
-	va_end(ap);
-}
-
 static void	found_none(const char *, ...) __attribute__((format(printf, 1, 2)));
 
 static void
@@ -144,7 +124,7 @@ found_none(const char *fmt, ...)
 	va_list	ap;
 
 	cc.found = CF_NONE;
-	cc.none_ms = json_now_ms();
+	cc.none_ms = clock_mono_ms();
 	va_start(ap, fmt);
 	vsnprintf(cc.why, sizeof(cc.why), fmt, ap);
 	va_end(ap);
@@ -288,7 +268,7 @@ compose_available(char *why, size_t whylen)
 {
 	if (cc.found == CF_NONE) {
 		/* installed since? the next job looks again */
-		if (json_now_ms() - cc.none_ms > COMPOSE_REDETECT_MS)
+		if (clock_mono_ms() - cc.none_ms > COMPOSE_REDETECT_MS)
 			return CF_UNKNOWN;
 		snprintf(why, whylen, "%s", cc.why);
 	}
@@ -635,202 +615,59 @@ crun_stack_rebuild_steps(struct crun *c)
 	c->plan = stack_plan;
 }
 
-static void
-audit_compose(struct job *j, const char *kind, const char *service,
+void
+compose_audit(struct job *j, const char *kind, const char *service,
     const char *result)
 {
-	yajl_gen	 g = json_gen_new();
-	char		*json;
+	yajl_gen	 g = audit_begin(kind);
 
-	yajl_gen_map_open(g);
 	json_kint(g, "job", j->id);
 	json_kstr(g, "by", j->by);
 	json_kstr(g, "service", service);
 	json_kstr(g, "result", result);
-	yajl_gen_map_close(g);
-	json = json_gen_take(g, NULL);
-	yajl_gen_free(g);
-	audit_record(kind, json);
-	free(json);
+	audit_end(g);
 }
 
-/* ------------------------------------------------------------- the jobs -- */
-
+/* the run ended: its result to the caller, c freed first */
 static void
-djob_free(void *arg)
+crun_report(struct crun *c, int ok)
 {
-	free(arg);
-}
+	void			(*done)(struct job *,
+				    const struct compose_result *) = c->user_done;
+	struct job		*j = c->j;
+	struct compose_result	 r;
+	char			 err[sizeof(c->err)];
 
-/* the job timed out between processes: an Engine API call is in flight */
-static void
-djob_cancel(struct job *j)
-{
-	struct djob	*d = j->arg;
-
-	if (d->act != NULL)
-		docker_act_cancel(d->act);
-	d->act = NULL;
-	j->cancel = NULL;
-	job_done(j, -1, NULL);
-}
-
-static void	djob_act_next(struct djob *d);
-
-static void
-djob_act_done(struct job *j, int ok, const char *err)
-{
-	struct djob	*d = j->arg;
-	const char	*svc = j->service != NULL ? j->service :
-			    benv->cfg.services[d->idx];
-	size_t		 o;
-
-	d->act = NULL;
-	if (!ok) {
-		if (d->nfailed++ == 0)
-			snprintf(d->err, sizeof(d->err), "%s", err);
-		o = strlen(d->failed);
-		snprintf(d->failed + o, sizeof(d->failed) - o, "%s%s",
-		    o > 0 ? ", " : "", svc);
-	}
-	d->idx++;
-	djob_act_next(d);
-}
-
-static enum docker_act
-op_act(enum proto_op_id op)
-{
-	switch (op) {
-	case OP_SERVICE_START:
-	case OP_STACK_START:
-		return DA_START;
-	case OP_SERVICE_STOP:
-	case OP_STACK_STOP:
-		return DA_STOP;
-	default:
-		return DA_RESTART;
-	}
-}
-
-static void
-djob_act_next(struct djob *d)
-{
-	struct job	*j = d->j;
-	size_t		 n = j->service != NULL ? 1 : benv->cfg.nservices;
-	const char	*svc;
-
-	if (d->idx >= n) {
-		j->cancel = NULL;
-		if (d->nfailed == 0)
-			job_done(j, 0, NULL);
-		else if (j->service != NULL)
-			job_done(j, 1, "%s", d->err);
-		else
-			job_done(j, 1, "%s failed for %s (first: %s)",
-			    docker_act_name(op_act(j->op)), d->failed, d->err);
-		return;
-	}
-	svc = j->service != NULL ? j->service : benv->cfg.services[d->idx];
-	j->cancel = djob_cancel;
-	d->act = docker_service_act(j, svc, op_act(j->op), djob_act_done);
-}
-
-static void
-djob_rebuilt(struct crun *c, int ok)
-{
-	struct job	*j = c->j;
-	char		 err[PROTO_MAX_MESSAGE];
-	const char	*kind = j->op == OP_STACK_REBUILD ? "docker.stack_rebuild" :
-			    "docker.rebuild";
-
-	snprintf(err, sizeof(err), "%s", c->err[0] != '\0' ? c->err :
-	    "compose failed");
-	if (j->op == OP_STACK_REBUILD && !ok && crun_untouched(c) && !j->timed_out) {
-		snprintf(err + strlen(err), sizeof(err) - strlen(err),
-		    "; the running containers were left alone");
-	}
-	audit_compose(j, kind, c->service, ok ? "ok" : j->timed_out ?
-	    "timed out" : err);
+	snprintf(err, sizeof(err), "%s", c->err);
+	r.ok = ok;
+	r.untouched = crun_untouched(c);
+	r.err = err;
 	crun_free(c);
-	if (ok)
-		job_done(j, 0, NULL);
-	else if (j->timed_out)
-		job_done(j, -1, NULL);
-	else
-		job_done(j, 1, "%s", err);
+	done(j, &r);
 }
 
 void
-docker_job_start(struct job *j)
+compose_rebuild(struct job *j, const char *service,
+    void (*done)(struct job *, const struct compose_result *))
 {
-	struct djob	*d;
 	struct crun	*c;
 
-	if (j->service != NULL && !config_has_service(&benv->cfg, j->service))
-		fatalx("%s: job %lld for unlisted service", __func__, j->id);
-	switch (j->op) {
-	case OP_SERVICE_START:
-	case OP_SERVICE_STOP:
-	case OP_SERVICE_RESTART:
-	case OP_STACK_START:
-	case OP_STACK_STOP:
-	case OP_STACK_RESTART:
-		if ((d = calloc(1, sizeof(*d))) == NULL)
-			fatal("%s", __func__);
-		d->j = j;
-		j->arg = d;
-		j->arg_free = djob_free;
-		djob_act_next(d);
-		return;
-	case OP_SERVICE_REBUILD:
-		c = crun_new(j, djob_rebuilt);
-		if ((c->service = strdup(j->service)) == NULL)
-			fatal("%s", __func__);
-		c->steps[0][0] = "build";
-		c->steps[0][1] = c->service;
-		c->steps[1][0] = "up";
-		c->steps[1][1] = "-d";
-		c->steps[1][2] = "--no-deps";
-		c->steps[1][3] = c->service;
-		c->nsteps = 2;
-		crun_start(c);
-		return;
-	case OP_STACK_REBUILD:
-		c = crun_new(j, djob_rebuilt);
+	c = crun_new(j, crun_report);
+	c->user_done = done;
+	if (service == NULL) {
 		crun_stack_rebuild_steps(c);
 		crun_start(c);
 		return;
-	default:
-		fatalx("%s: job %lld: op %d is not a Docker op", __func__, j->id,
-		    (int)j->op);
 	}
-}
-
-static void
-stack_rebuilt(struct crun *c, int ok)
-{
-	void		(*done)(struct job *, int) = c->user_done;
-	struct job	*j = c->j;
-
-	if (!ok && c->err[0] != '\0') {
-		job_log(j, "davit: %s%s", c->err, crun_untouched(c) ?
-		    "; the running containers were left alone" : "");
-	}
-	audit_compose(j, "docker.stack_rebuild", NULL, ok ? "ok" :
-	    j->timed_out ? "timed out" : c->err[0] != '\0' ? c->err :
-	    "compose failed");
-	crun_free(c);
-	done(j, ok);
-}
-
-void
-compose_stack_rebuild(struct job *j, void (*done)(struct job *, int))
-{
-	struct crun	*c;
-
-	c = crun_new(j, stack_rebuilt);
-	c->user_done = done;
-	crun_stack_rebuild_steps(c);
+	if ((c->service = strdup(service)) == NULL)
+		fatal("%s", __func__);
+	c->steps[0][0] = "build";
+	c->steps[0][1] = c->service;
+	c->steps[1][0] = "up";
+	c->steps[1][1] = "-d";
+	c->steps[1][2] = "--no-deps";
+	c->steps[1][3] = c->service;
+	c->nsteps = 2;
 	crun_start(c);
 }
 

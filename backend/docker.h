@@ -1,8 +1,12 @@
 /*
- * Docker in the backend: the Engine API client and the in-memory state of
- * the listed services (docker.c), the pure parsers of the engine's replies
- * (docker_parse.c), and the compose CLI with the jobs that act on services
- * (compose.c).
+ * Docker in the backend, a file per role: the Engine API transport
+ * (docker_engine.c, its own header docker_engine.h), the in-memory state of
+ * the listed services (docker_state.c), the actions on a service's
+ * containers (docker_act.c), the pure parsers of the engine's replies
+ * (docker_parse.c) with its times and status text (docker_time.c), the
+ * ops and the lifecycle (docker_ops.c), the jobs of the service and stack
+ * ops (docker_jobs.c), and the compose CLI (compose.c).  Calls go one way:
+ * ops -> jobs -> act/compose -> state -> engine.
  */
 #ifndef DAVIT_DOCKER_H
 #define DAVIT_DOCKER_H
@@ -125,24 +129,21 @@ int	 docker_parse_event(const char *buf, size_t len, const char *project,
 	    struct docker_event *ev, char *err, size_t errlen);
 /* the engine's {"message":"..."} error body; -1 if it is not one */
 int	 docker_parse_error(const char *buf, size_t len, char *msg, size_t msglen);
-/* RFC 3339 with optional fraction, Z or +hh:mm; 0 for Docker's zero time */
-int	 docker_parse_time(const char *s, long long *ms);
 int	 docker_id_valid(const char *s);
 int	 docker_state_parse(const char *s, enum docker_state *st);
 const char *docker_state_name(enum docker_state st);	/* as services.list says it */
 const char *docker_health_name(enum docker_health h);	/* NULL for DH_NONE */
+
+/* docker_time.c: no I/O either */
+/* RFC 3339 with optional fraction, Z or +hh:mm; 0 for Docker's zero time */
+int	 docker_parse_time(const char *s, long long *ms);
 /* Docker's own status text ("Up 5 minutes (healthy)") at time now_ms */
 void	 docker_status_text(const struct docker_container *c, long long now_ms,
 	    char *buf, size_t len);
 /* Go's units.HumanDuration, as Docker uses it */
 void	 docker_human_duration(long long ms, char *buf, size_t len);
 
-/* docker.c: the engine, the services' state, the ops */
-enum docker_act {
-	DA_START,
-	DA_STOP,
-	DA_RESTART,
-};
+/* docker_state.c: the services' state, from memory */
 int	 docker_engine_reachable(void);
 /* 1 when the engine is known to be down (not merely still connecting) */
 int	 docker_engine_down(char *why, size_t whylen);
@@ -158,6 +159,13 @@ unsigned long long docker_services_fingerprint(void);
 int	 docker_unlisted_services(char *name, size_t namelen);
 /* the services.list result value (for /api/state too) */
 void	 docker_services_gen(yajl_gen g);
+
+/* docker_act.c: the Engine API actions of the service and stack jobs */
+enum docker_act {
+	DA_START,
+	DA_STOP,
+	DA_RESTART,
+};
 const char *docker_act_name(enum docker_act act);
 /*
  * Runs act on every container of service through the Engine API, logging
@@ -169,19 +177,32 @@ struct docker_act_run *docker_service_act(struct job *j, const char *service,
 	    enum docker_act act, void (*done)(struct job *j, int ok, const char *err));
 void	 docker_act_cancel(struct docker_act_run *r);
 
-/* compose.c: the compose CLI and the jobs of the service and stack ops */
+/* compose.c: the compose CLI */
 /* -1: no compose command found, 0: not yet known, 1: available */
 int	 compose_available(char *why, size_t whylen);
 void	 compose_detect(void);
 void	 compose_shutdown(void);
-/* the start function of service.* and stack.* jobs */
-void	 docker_job_start(struct job *j);
+/* what a rebuild left, for the caller's log, audit and job result */
+struct compose_result {
+	int		 ok;
+	int		 untouched;	/* it ended before taking anything down */
+	const char	*err;		/* why it failed, "" if compose said nothing */
+};
 /*
- * For the deploy pipeline: compose build, then, only if it succeeded, down
- * and up -d (or, when the project has services not in DAVIT_SERVICES, stop,
- * rm -f and up -d --no-deps of the listed services, by name).  Logs into j, keeps j->proc set while a child runs, and calls
- * done(j, ok) once (also when the job timed out: then ok is 0).
+ * Rebuilds service (build, up -d --no-deps), or with service NULL the
+ * stack: compose build, then, only if it succeeded, down and up -d (or,
+ * when the project has services not in DAVIT_SERVICES, stop, rm -f and up
+ * -d --no-deps of the listed services, by name).  Logs into j, keeps
+ * j->proc set while a child runs, and calls done once (also when the job
+ * timed out: then r->ok is 0); r lives for the call only.
  */
-void	 compose_stack_rebuild(struct job *j, void (*done)(struct job *j, int ok));
+void	 compose_rebuild(struct job *j, const char *service,
+	    void (*done)(struct job *j, const struct compose_result *r));
+/* the audit record of a rebuild: kind "docker.rebuild", "docker.stack_rebuild" */
+void	 compose_audit(struct job *j, const char *kind, const char *service,
+	    const char *result);
+
+/* docker_jobs.c: the start function of service.* and stack.* jobs */
+void	 docker_job_start(struct job *j);
 
 #endif

@@ -28,20 +28,9 @@
 #include "gitchild/wire.h"
 #include "common/json.h"
 #include "common/log.h"
+#include "common/text.h"
 
 struct git_state	 git_gs;
-
-char *
-git_xstrdup(const char *s)
-{
-	char	*p;
-
-	if (s == NULL)
-		return NULL;
-	if ((p = strdup(s)) == NULL)
-		fatal("%s", __func__);
-	return p;
-}
 
 void
 git_commit_clear(struct git_commit *c)
@@ -166,7 +155,7 @@ git_set_error(const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
-	git_gs.error = git_xstrdup(buf);
+	git_gs.error = xstrdup(buf);
 }
 
 const char *
@@ -181,90 +170,50 @@ git_remote_id(void)
 	return git_gs.view.remote.present ? git_gs.view.remote.id : NULL;
 }
 
-const char *
-git_last_pull_from(void)
-{
-	return git_gs.pull_valid && git_gs.pull_from[0] != '\0' ? git_gs.pull_from : NULL;
-}
-
-const char *
-git_last_pull_to(void)
-{
-	return git_gs.pull_valid && git_gs.pull_to[0] != '\0' ? git_gs.pull_to : NULL;
-}
-
-void
-git_last_pull_files_gen(yajl_gen g)
-{
-	git_files_gen(g, git_gs.files, git_gs.pull_valid ? git_gs.nfiles : 0);
-}
-
-const char *
-git_last_error(void)
-{
-	return git_gs.last_error;
-}
-
-const char *
-git_last_code(void)
-{
-	return git_gs.last_code;
-}
-
 /* ------------------------------------------------------------ the steps -- */
 
 void
-git_fetch_step(struct job *j, void (*done)(struct job *, int))
+git_fetch_step(struct job *j, git_step_done done)
 {
 	struct git_run	*r;
 
 	r = git_run_new(git_needs_clone() ? GC_CLONE : GC_FETCH, RUN_FETCH, j);
-	r->fetch_done = done;
+	r->done = done;
 	git_run_try(r);
 }
 
 void
-git_pull_step(struct job *j, void (*done)(struct job *, int, const char *))
+git_pull_step(struct job *j, git_step_done done)
 {
 	struct git_run	*r;
 
 	r = git_run_new(GC_PULL, RUN_PULL, j);
-	r->pull_done = done;
+	r->done = done;
 	git_run_try(r);
 }
 
+/* git.fetch and git.pull jobs: the step is the whole job */
 static void
-git_job_fetch_done(struct job *j, int ok)
+git_job_step_done(struct job *j, const struct git_step_result *r)
 {
 	if (job_is_over(j))
 		return;
-	if (ok)
+	if (r->ok)
 		job_done(j, 0, NULL);
 	else
-		job_done(j, 1, "%s", git_gs.last_error);
-}
-
-static void
-git_job_pull_done(struct job *j, int ok, const char *code)
-{
-	if (job_is_over(j))
-		return;
-	if (ok)
-		job_done(j, 0, NULL);
-	else
-		job_done(j, 1, "%s", git_gs.last_error);
+		job_done(j, 1, "%s", r->message);
 }
 
 static void
 git_job_fetch(struct job *j)
 {
-	git_fetch_step(j, git_job_fetch_done);
+	git_fetch_step(j, git_job_step_done);
 }
 
 static void
 git_job_pull(struct job *j)
 {
-	git_pull_step(j, git_job_pull_done);
+	git_pull_step(j, git_job_step_done);
 }
 
 /* ------------------------------------------------------------ the ops -- */

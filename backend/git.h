@@ -20,30 +20,33 @@
 #define GIT_BG_TIMEOUT		120	/* seconds for a status or poll child */
 #define GIT_MAX_CHILD_LINES	20000	/* lines read from one child */
 
+struct git_file;
+
+/*
+ * What a step did, in its callback's arguments (valid for the call only).
+ * code is NULL on success, else "conflict" (diverged, modified tracked
+ * files, another branch, detached HEAD, untracked files in the way),
+ * "not_found", "unavailable", "unauthorized" or "internal".
+ */
+struct git_step_result {
+	int			 ok;
+	const char		*code;
+	const char		*message;	/* why it failed, "" on success */
+	/* a successful pull (up to date included); NULL when unknown */
+	const char		*from;		/* NULL too when the branch was unborn */
+	const char		*to;
+	const struct git_file	*files;		/* status, path, old_path */
+	size_t			 nfiles;
+};
+typedef void (*git_step_done)(struct job *j, const struct git_step_result *r);
+
 /*
  * Fetches DAVIT_BRANCH into refs/remotes/origin/DAVIT_BRANCH (or clones
  * into a missing or empty DAVIT_WORKDIR), retrying transient failures.
- * On failure git_last_error() and git_last_code() say why.
  */
-void	 git_fetch_step(struct job *j, void (*done)(struct job *j, int ok));
-/*
- * Fast-forwards the checkout to origin/DAVIT_BRANCH.  code is NULL on
- * success, else "conflict" (diverged, modified tracked files, another
- * branch, detached HEAD, untracked files in the way), "not_found",
- * "unavailable", "unauthorized" or "internal".  Audited as "git.pull".
- */
-void	 git_pull_step(struct job *j, void (*done)(struct job *j, int ok,
-	    const char *code));
-
-/* the last successful pull (up to date included); NULL before one */
-const char *git_last_pull_from(void);	/* NULL too when the branch was unborn */
-const char *git_last_pull_to(void);
-/* [{"status":"added|modified|deleted|renamed","path":..,"old_path":..}, ...] */
-void	 git_last_pull_files_gen(yajl_gen g);
-
-/* the message and code of the last failed step, "" when none */
-const char *git_last_error(void);
-const char *git_last_code(void);
+void	 git_fetch_step(struct job *j, git_step_done done);
+/* Fast-forwards the checkout to origin/DAVIT_BRANCH.  Audited as "git.pull". */
+void	 git_pull_step(struct job *j, git_step_done done);
 
 /* from memory: the commit HEAD and origin/BRANCH point to, or NULL */
 const char *git_head_id(void);

@@ -29,6 +29,7 @@
 #include "gitchild/wire.h"
 #include "common/json.h"
 #include "common/log.h"
+#include "common/text.h"
 
 static void	run_finish(struct git_run *);
 
@@ -60,7 +61,7 @@ git_owner(uid_t *uid, gid_t *gid, char *err, size_t errlen)
 		snprintf(err, errlen, "DAVIT_WORKDIR %s: %s", path, strerror(errno));
 		return -1;
 	}
-	copy = git_xstrdup(path);
+	copy = xstrdup(path);
 	if (stat(dirname(copy), &st) == -1) {
 		snprintf(err, errlen, "DAVIT_WORKDIR %s: neither it nor its parent "
 		    "exists", path);
@@ -103,7 +104,7 @@ git_child_find(void)
 	struct stat	 st;
 	size_t		 i;
 
-	copy = git_xstrdup(benv->self_exe);
+	copy = xstrdup(benv->self_exe);
 	dir = dirname(copy);
 	for (i = 0; i <= sizeof(rel) / sizeof(rel[0]); i++) {
 		if (i < sizeof(rel) / sizeof(rel[0])) {
@@ -230,8 +231,8 @@ commit_from_line(struct git_commit *c, const struct gc_line *l)
 	git_commit_clear(c);
 	c->present = 1;
 	snprintf(c->id, sizeof(c->id), "%s", l->id);
-	c->summary = git_xstrdup(l->summary);
-	c->author = git_xstrdup(l->author);
+	c->summary = xstrdup(l->summary);
+	c->author = xstrdup(l->author);
 	c->time = l->time;
 }
 
@@ -257,7 +258,7 @@ view_from_status(struct git_view *v, const struct gc_status *st)
 		return;
 	free(v->branch);
 	v->present = 1;
-	v->branch = git_xstrdup(st->branch);
+	v->branch = xstrdup(st->branch);
 	v->detached = st->detached;
 	v->unborn = st->unborn;
 	v->ahead = st->ahead;
@@ -305,7 +306,7 @@ run_line(void *arg, const char *line, size_t len)
 		break;
 	case GL_DIRTY:
 		if (r->view.ndirty < GC_MAX_DIRTY)
-			r->view.dirty[r->view.ndirty++] = git_xstrdup(l.path);
+			r->view.dirty[r->view.ndirty++] = xstrdup(l.path);
 		break;
 	case GL_FILE:
 		if (r->nfiles >= GC_MAX_FILES)
@@ -315,8 +316,8 @@ run_line(void *arg, const char *line, size_t len)
 			fatal("%s", __func__);
 		f = &r->files[r->nfiles++];
 		snprintf(f->status, sizeof(f->status), "%s", l.fstatus);
-		f->path = git_xstrdup(l.path);
-		f->old_path = git_xstrdup(l.old_path);
+		f->path = xstrdup(l.path);
+		f->old_path = xstrdup(l.old_path);
 		if (f->old_path != NULL)
 			run_log(r, "  %c %s -> %s", file_letter(f->status),
 			    f->old_path, f->path);
@@ -608,7 +609,6 @@ static void
 run_apply_pull(struct git_run *r)
 {
 	yajl_gen	 g;
-	char		*json;
 
 	git_gs.pull_valid = 1;
 	snprintf(git_gs.pull_from, sizeof(git_gs.pull_from), "%s", r->from);
@@ -622,8 +622,7 @@ run_apply_pull(struct git_run *r)
 	if (r->up_to_date)
 		return;
 	/* the record of file synchronisation */
-	g = json_gen_new();
-	yajl_gen_map_open(g);
+	g = audit_begin("git.pull");
 	if (r->job != NULL) {
 		json_kint(g, "job", r->job->id);
 		json_kstr(g, "by", r->job->by);
@@ -636,11 +635,7 @@ run_apply_pull(struct git_run *r)
 	json_kint(g, "files_total", git_gs.files_total);
 	json_key(g, "files");
 	git_files_gen(g, git_gs.files, git_gs.nfiles);
-	yajl_gen_map_close(g);
-	json = json_gen_take(g, NULL);
-	yajl_gen_free(g);
-	audit_record("git.pull", json);
-	free(json);
+	audit_end(g);
 }
 
 static void
@@ -685,8 +680,9 @@ run_job_result(struct git_run *r)
 		json_kstr(g, "code", r->code);
 		json_kint(g, "tries", r->attempt);
 	} else if (r->kind == RUN_PULL) {
-		json_kstr(g, "from", git_last_pull_from());
-		json_kstr(g, "to", git_last_pull_to());
+		json_kstr(g, "from", git_gs.pull_from[0] != '\0' ?
+		    git_gs.pull_from : NULL);
+		json_kstr(g, "to", git_gs.pull_to[0] != '\0' ? git_gs.pull_to : NULL);
 		json_kint(g, "commits", r->commits);
 		json_kbool(g, "up_to_date", r->up_to_date);
 		json_kint(g, "files_total", git_gs.files_total);
@@ -707,28 +703,20 @@ run_job_result(struct git_run *r)
 static void
 run_finish(struct git_run *r)
 {
-	void		(*fetch_done)(struct job *, int) = r->fetch_done;
-	void		(*pull_done)(struct job *, int, const char *) = r->pull_done;
-	struct job	*j = r->job;
-	enum git_run_kind kind = r->kind;
-	int		 ok = r->ok;
-	char		 code[sizeof(r->code)];
+	git_step_done		 done = r->done;
+	struct job		*j = r->job;
+	enum git_run_kind	 kind = r->kind;
+	struct git_step_result	 res;
+	char			 code[sizeof(r->code)], message[sizeof(r->message)];
 
 	if (r->ok) {
 		run_apply(r);
 		git_set_error(NULL);
-		if (r->kind != RUN_BG)
-			git_gs.last_error[0] = git_gs.last_code[0] = '\0';
 	} else {
 		run_apply_view(r);
 		if (r->op == GC_LSREMOTE)
 			git_gs.polled_ms = json_now_ms();
 		git_set_error("%s: %s", run_what(r), r->message);
-		if (r->kind != RUN_BG) {
-			snprintf(git_gs.last_error, sizeof(git_gs.last_error), "%s",
-			    r->message);
-			snprintf(git_gs.last_code, sizeof(git_gs.last_code), "%s", r->code);
-		}
 		if (r->kind == RUN_BG)
 			log_warnx("git %s: %s", run_what(r), r->message);
 		else
@@ -736,14 +724,22 @@ run_finish(struct git_run *r)
 			    r->message);
 	}
 	run_job_result(r);
+	memset(&res, 0, sizeof(res));
+	res.ok = r->ok;
 	snprintf(code, sizeof(code), "%s", r->code);
+	snprintf(message, sizeof(message), "%s", r->ok ? "" : r->message);
+	res.code = r->ok ? NULL : code;
+	res.message = message;
+	if (r->ok && kind == RUN_PULL) {
+		res.from = git_gs.pull_from[0] != '\0' ? git_gs.pull_from : NULL;
+		res.to = git_gs.pull_to[0] != '\0' ? git_gs.pull_to : NULL;
+		res.files = git_gs.files;
+		res.nfiles = git_gs.nfiles;
+	}
 	if (git_gs.bg == r)
 		git_gs.bg = NULL;
 	git_run_free(r);
 	git_publish();
-	if (kind == RUN_FETCH && fetch_done != NULL)
-		fetch_done(j, ok);
-	else if (kind == RUN_PULL && pull_done != NULL)
-		pull_done(j, ok, ok ? NULL : code);
+	if ((kind == RUN_FETCH || kind == RUN_PULL) && done != NULL)
+		done(j, &res);
 }
-

@@ -9,6 +9,7 @@
 #include <sys/queue.h>
 
 #include "backend/backend.h"
+#include "backend/git.h"
 #include "gitchild/wire.h"
 
 struct git_commit {
@@ -56,8 +57,7 @@ struct git_run {
 	int			 attempt, tries;
 	void			(*prev_cancel)(struct job *);
 	int			 cancel_set;
-	void			(*fetch_done)(struct job *, int);
-	void			(*pull_done)(struct job *, int, const char *);
+	git_step_done		 done;		/* a step's (RUN_FETCH, RUN_PULL) */
 	size_t			 nlines;
 	/* what the child said */
 	int			 final, ok, retry;
@@ -86,9 +86,6 @@ struct git_state {
 	struct git_file		*files;
 	size_t			 nfiles;
 	long long		 files_total;
-	/* the last failed step */
-	char			 last_error[PROTO_MAX_MESSAGE];
-	char			 last_code[16];
 	struct event		*poll_ev;
 	char			*child_exe;	/* davit-git */
 	struct git_run		*bg;
@@ -99,7 +96,6 @@ struct git_state {
 extern struct git_state	 git_gs;
 
 /* git.c */
-char		*git_xstrdup(const char *s);	/* NULL stays NULL */
 void		 git_commit_clear(struct git_commit *c);
 void		 git_view_clear(struct git_view *v);
 void		 git_files_free(struct git_file *files, size_t n);

@@ -71,21 +71,14 @@ job_is_critical(const struct job *j)
 void
 job_gen(yajl_gen g, const struct job *j, int with_log)
 {
-	yajl_val	 tree;
 	const char	*line;
-	char		 perr[64];
 	size_t		 i, first, bytes;
 
 	yajl_gen_map_open(g);
 	json_kint(g, "id", j->id);
 	json_kstr(g, "op", job_op_name(j));
 	json_key(g, "args");
-	if ((tree = json_parse(j->args_json, strlen(j->args_json), perr,
-	    sizeof(perr))) != NULL) {
-		json_tree(g, tree);
-		yajl_tree_free(tree);
-	} else
-		yajl_gen_null(g);
+	json_raw(g, j->args_json);	/* proto_args_json's, or the deploy's */
 	json_kstr(g, "by", j->by);
 	json_kstr(g, "state", job_state_names[j->state]);
 	json_ktime(g, "created_at", j->created_ms);
@@ -98,12 +91,7 @@ job_gen(yajl_gen g, const struct job *j, int with_log)
 		yajl_gen_null(g);
 	json_kstr(g, "error", j->error);
 	json_key(g, "result");
-	if (j->result_json != NULL && (tree = json_parse(j->result_json,
-	    strlen(j->result_json), perr, sizeof(perr))) != NULL) {
-		json_tree(g, tree);
-		yajl_tree_free(tree);
-	} else
-		yajl_gen_null(g);
+	json_raw(g, j->result_json);	/* a generator's output, or NULL */
 	json_kint(g, "log_lines", j->log_total);
 	if (with_log) {
 		/* the newest lines, up to JOB_GET_LOG_MAX bytes */

@@ -23,6 +23,7 @@
 
 #include "backend/backend.h"
 #include "backend/notify.h"
+#include "common/clock.h"
 #include "common/json.h"
 #include "common/log.h"
 
@@ -42,7 +43,7 @@ struct notify_msg {
 
 static pthread_t		 notify_thread;
 static pthread_mutex_t		 notify_lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t		 notify_cond = PTHREAD_COND_INITIALIZER;
+static pthread_cond_t		 notify_cond = PTHREAD_COND_INITIALIZER;	/* notify_init: CLOCK_MONOTONIC */
 static struct notify_msg	 notify_queue[NOTIFY_QUEUE_MAX];
 static size_t			 notify_head, notify_count;
 static int			 notify_running, notify_stop;
@@ -84,8 +85,11 @@ notify_backoff(unsigned secs)
 	struct timespec	until;
 	int		stop;
 
-	clock_gettime(CLOCK_REALTIME, &until);
-	until.tv_sec += secs;
+	long long	ms = clock_mono_ms() + secs * 1000LL;
+
+	/* notify_cond waits on the monotonic clock (notify_init) */
+	until.tv_sec = ms / 1000;
+	until.tv_nsec = (ms % 1000) * 1000000;
 	pthread_mutex_lock(&notify_lock);
 	while (!notify_stop &&
 	    pthread_cond_timedwait(&notify_cond, &notify_lock, &until) == 0)
@@ -99,10 +103,7 @@ notify_backoff(unsigned secs)
 static time_t
 notify_clock(void)
 {
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + 1;	/* never 0: 0 means "never sent" */
+	return (time_t)(clock_mono_ms() / 1000) + 1;	/* never 0: 0 means "never sent" */
 }
 
 /* one attempt; 0 when the receiver took it (2xx) */
@@ -375,8 +376,13 @@ notify_critical_service(const char *kind, const char *service,
 void
 notify_init(void)
 {
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0)
-		fatalx("%s: curl_global_init", __func__);
+	pthread_condattr_t	attr;
+
+	if (pthread_condattr_init(&attr) != 0 ||
+	    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC) != 0 ||
+	    pthread_cond_init(&notify_cond, &attr) != 0)
+		fatalx("%s: pthread_cond_init", __func__);
+	pthread_condattr_destroy(&attr);
 	if (benv->cfg.notify_url == NULL)
 		return;
 	if ((notify_url = strdup(benv->cfg.notify_url)) == NULL)
@@ -411,5 +417,4 @@ notify_shutdown(void)
 	notify_count = 0;
 	free(notify_url);
 	notify_url = NULL;
-	curl_global_cleanup();
 }

@@ -145,6 +145,16 @@ json_ktime(yajl_gen g, const char *k, long long ms)
 }
 
 void
+json_raw(yajl_gen g, const char *s)
+{
+	/* yajl_gen_number places its text as one value, verbatim */
+	if (s == NULL || *s == '\0')
+		yajl_gen_null(g);
+	else
+		yajl_gen_number(g, s, strlen(s));
+}
+
+void
 json_tree(yajl_gen g, yajl_val v)
 {
 	size_t	i;

@@ -22,6 +22,12 @@ void		 json_kint(yajl_gen g, const char *k, long long v);
 void		 json_kbool(yajl_gen g, const char *k, int v);
 void		 json_knull(yajl_gen g, const char *k);
 void		 json_ktime(yajl_gen g, const char *k, long long ms);	/* ISO 8601 UTC, null if 0 */
+/*
+ * Emits s, a whole JSON value that davit generated itself (canonical
+ * arguments, a job's result), as it is: serialized once, never parsed
+ * back.  Never text from outside: it is not checked.
+ */
+void		 json_raw(yajl_gen g, const char *s);
 /* re-emits a parsed tree */
 void		 json_tree(yajl_gen g, yajl_val v);
 /* copies the generator's buffer into a malloc'd NUL-terminated string */

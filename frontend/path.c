@@ -8,19 +8,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "common/text.h"
 #include "frontend/frontend.h"
-
-static int
-hexval(unsigned char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
 
 /*
  * raw: the path of the request URI, still percent-encoded.  Writes the

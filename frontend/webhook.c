@@ -13,19 +13,8 @@
 #include <sodium.h>
 
 #include "common/json.h"
+#include "common/text.h"
 #include "frontend/webhook.h"
-
-static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
 
 static void
 hmac(const unsigned char *key, size_t keylen, const void *body, size_t len,
@@ -160,19 +149,6 @@ webhook_payload(const char *content_type, const char *body, size_t len,
 }
 
 static int
-is_hex_id(const char *s)
-{
-	size_t	n = strlen(s), i;
-
-	if (n != 40 && n != 64)
-		return 0;
-	for (i = 0; i < n; i++)
-		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
-			return 0;
-	return 1;
-}
-
-static int
 is_text(const char *s, size_t max)
 {
 	size_t	n = strlen(s), i;
@@ -247,12 +223,12 @@ webhook_parse_push(const char *json, size_t len, struct webhook_push *p,
 		goto fail;
 	}
 	snprintf(p->ref, sizeof(p->ref), "%s", s);
-	if ((s = json_get_str(tree, "after")) == NULL || !is_hex_id(s)) {
+	if ((s = json_get_str(tree, "after")) == NULL || !is_commit_id(s)) {
 		snprintf(err, errlen, "push without a valid \"after\" commit");
 		goto fail;
 	}
 	snprintf(p->after, sizeof(p->after), "%s", s);
-	if ((s = json_get_str(tree, "before")) != NULL && is_hex_id(s))
+	if ((s = json_get_str(tree, "before")) != NULL && is_commit_id(s))
 		snprintf(p->before, sizeof(p->before), "%s", s);
 	v = json_get(tree, "repository");
 	if ((s = json_get_str(v, "full_name")) == NULL ||

@@ -157,10 +157,23 @@ test_bad_request_logged(void **state)
 static void
 test_record(void **state)
 {
-	char	*log;
+	char		*log;
 
-	audit_record("git.pull", "{\"from\":\"abc\",\"to\":\"def\",\"files\":[{\"path\":\"a\",\"change\":\"added\"}]}");
-	audit_record("broken", "not json");
+	yajl_gen	 g;
+
+	g = audit_begin("git.pull");
+	json_kstr(g, "from", "abc");
+	json_kstr(g, "to", "def");
+	json_key(g, "files");
+	yajl_gen_array_open(g);
+	yajl_gen_map_open(g);
+	json_kstr(g, "path", "a");
+	json_kstr(g, "change", "added");
+	yajl_gen_map_close(g);
+	yajl_gen_array_close(g);
+	audit_end(g);
+	/* a record with no members of its own */
+	audit_end(audit_begin("broken"));
 	log = slurp(audit_path);
 	assert_non_null(strstr(log, "\"kind\":\"git.pull\",\"from\":\"abc\",\"to\":\"def\",\"files\":[{\"path\":\"a\""));
 	assert_non_null(strstr(log, "\"kind\":\"broken\"}"));
@@ -233,14 +246,18 @@ test_rotation(void **state)
 	char	 p[96], rec[256], *log;
 	size_t	 size;
 	int	 i, n, total = 0, summaries = 0;
+	yajl_gen g;
 
 	audit_start(NULL, ROT_MAX);
 	/* ~200 bytes a record: about 7 times DAVIT_AUDIT_MAX */
 	for (i = 0; i < 2400; i++) {
 		if (i == 2000)	/* counted: its summary ends the file rotated next */
 			request("{\"id\":1,\"op\":\"hello\"}", 0);
-		snprintf(rec, sizeof(rec), "{\"n\":%d,\"pad\":\"%0150d\"}", i, 0);
-		audit_record("test.fill", rec);
+		snprintf(rec, sizeof(rec), "%0150d", 0);
+		g = audit_begin("test.fill");
+		json_kint(g, "n", i);
+		json_kstr(g, "pad", rec);
+		audit_end(g);
 	}
 	n = count_lines(audit_path, &size);
 	assert_true(n > 0);
@@ -274,12 +291,12 @@ test_reopen_after_move(void **state)
 {
 	char	moved[96], *log;
 
-	audit_record("test.before", "{}");
+	audit_end(audit_begin("test.before"));
 	snprintf(moved, sizeof(moved), "%s.moved", audit_path);
 	assert_int_equal(rename(audit_path, moved), 0);
-	audit_record("test.still_old", "{}");	/* the open file, moved */
+	audit_end(audit_begin("test.still_old"));	/* the open file, moved */
 	audit_reopen();
-	audit_record("test.after", "{}");
+	audit_end(audit_begin("test.after"));
 	log = slurp(moved);
 	assert_non_null(strstr(log, "test.before"));
 	assert_non_null(strstr(log, "test.still_old"));

@@ -1,0 +1,126 @@
+/*
+ * The deploy concern, a file per role: the pipeline and its ops (deploy.c),
+ * the record of one deploy with its JSON form and the merging of pushes
+ * (deploy_record.c, pure), the history store in DAVIT_STATE_DIR
+ * (deploy_history.c), the set of deliveries already deployed
+ * (deploy_replay.c), and the webhook filter (deploy_webhook.c).  Only
+ * these files include this header.
+ */
+#ifndef DAVIT_DEPLOY_H
+#define DAVIT_DEPLOY_H
+
+#include <stddef.h>
+
+#include <yajl/yajl_gen.h>
+
+#include "backend/backend.h"
+
+#define DEPLOY_HISTORY_KEEP	100		/* deploys kept in memory and listed */
+#define DEPLOY_HISTORY_READ	(1024 * 1024)	/* tail of the history file read at start */
+#define DEPLOY_HISTORY_ROTATE	(4 * DEPLOY_HISTORY_READ)	/* then rewritten from memory */
+#define DEPLOY_FILES_KEPT	50		/* changed files a record lists */
+#define DEPLOY_LIST_MAX		(512 * 1024)	/* bytes of history in deploys.list */
+#define DEPLOY_DELIVERIES	32		/* delivery ids remembered per deploy */
+#define DEPLOY_SEEN_MAX		1024		/* deployed delivery ids and bodies remembered */
+#define DEPLOY_BODY_KEY		"sha256:"	/* a body's digest in the seen set */
+#define DEPLOY_STEPS		4
+#define DEPLOY_ID_MAX		65		/* a sha256 commit id and its NUL */
+#define DEPLOY_TRIGGER_MAX	16
+#define DEPLOY_STATE_MAX	16
+#define DEPLOY_FILE_STATUS_MAX	12
+#define DEPLOY_HISTORY_FILE	"deploys.jsonl"
+#define DEPLOY_COMMIT_FILE	"deployed-commit"
+
+enum deploy_step {
+	STEP_FETCH,
+	STEP_PULL,
+	STEP_REBUILD,
+	STEP_VERIFY,
+};
+
+struct deploy_file {
+	char		 status[DEPLOY_FILE_STATUS_MAX];	/* added, modified, ... */
+	char		*path;
+	char		*old_path;	/* renamed: NULL if none */
+};
+
+/*
+ * One deploy as it is listed, published and stored: the only form that
+ * becomes JSON (deploy_record_gen) and the only one read back from the
+ * history file (deploy_record_parse).
+ */
+struct deploy_record {
+	long long		 id;		/* numbered across restarts */
+	long long		 job;		/* 0: none (an earlier backend's) */
+	char			 trigger[DEPLOY_TRIGGER_MAX];	/* webhook, dashboard, socket */
+	char			*by;
+	char			*deliveries[DEPLOY_DELIVERIES];
+	size_t			 ndeliveries;
+	char			*bodies[DEPLOY_DELIVERIES];	/* their bodies' SHA-256 */
+	size_t			 nbodies;
+	char			 pushed[DEPLOY_ID_MAX];	/* newest pushed commit, "" if none */
+	char			 from[DEPLOY_ID_MAX], to[DEPLOY_ID_MAX];
+	int			 has_files;	/* the pull said which: "files" not null */
+	struct deploy_file	*files;		/* at most DEPLOY_FILES_KEPT */
+	size_t			 nfiles;
+	long long		 files_total;
+	struct {
+		int		 done;
+		int		 ok;
+		int		 skipped;
+		long long	 ms;
+	}			 steps[DEPLOY_STEPS];
+	char			 state[DEPLOY_STATE_MAX];	/* a job state, or interrupted */
+	long long		 created_ms, started_ms, ended_ms;
+	char			*error;
+};
+
+/* deploy_record.c: no I/O */
+extern const char *const deploy_step_names[DEPLOY_STEPS];
+void	 deploy_record_gen(yajl_gen g, const struct deploy_record *r);
+/*
+ * A history line into r (zeroed first; deploy_record_clear frees it).
+ * -1 with a message in err when it is no deploy record: not JSON, not an
+ * object, no "job" member, or a member of the wrong type or size.
+ */
+int	 deploy_record_parse(const char *line, size_t len, struct deploy_record *r,
+	    char *err, size_t errlen);
+void	 deploy_record_clear(struct deploy_record *r);
+void	 deploy_record_copy(struct deploy_record *dst, const struct deploy_record *src);
+/* merging pushes: a delivery id and its body's digest, the newest commit */
+void	 deploy_record_add_delivery(struct deploy_record *r, const char *delivery,
+	    const char *body, const char *after);
+/* 1 if r holds delivery, or the same body under another delivery id */
+int	 deploy_record_has_delivery(const struct deploy_record *r,
+	    const char *delivery, const char *body);
+/* the pull's changed files: the first DEPLOY_FILES_KEPT, and how many */
+struct git_file;
+void	 deploy_record_set_files(struct deploy_record *r,
+	    const struct git_file *files, size_t n);
+
+/* deploy_replay.c: deliveries and bodies deployed with success */
+int	 deploy_delivery_seen(const char *delivery);
+void	 deploy_delivery_remember(const char *delivery);
+int	 deploy_body_seen(const char *body);
+void	 deploy_body_remember(const char *body);
+void	 deploy_replay_remember(const struct deploy_record *r);	/* all of r's */
+void	 deploy_replay_clear(void);
+
+/* deploy_history.c: DAVIT_STATE_DIR/deploys.jsonl and deployed-commit */
+void	 deploy_history_open(const char *dir);
+void	 deploy_history_close(void);
+/* reads the history's tail and the deployed commit; returns the next id */
+long long deploy_history_load(void);
+/* appends r to the file (and to memory), rotating the file when big */
+void	 deploy_history_append(const struct deploy_record *r);
+size_t	 deploy_history_count(void);
+const struct deploy_record *deploy_history_get(size_t i);	/* 0: oldest */
+const char *deploy_commit_get(void);	/* "" if unknown */
+void	 deploy_commit_save(const char *id);
+
+/* deploy.c: the pipeline, for the webhook filter */
+int	 deploy_pending_has(const char *delivery, const char *body);
+struct job *deploy_submit(const char *trigger, const char *by, const char *delivery,
+	    const char *body, const char *after, int *merged, struct proto_error *err);
+
+#endif

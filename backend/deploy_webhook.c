@@ -1,0 +1,106 @@
+/*
+ * The webhook filter: a push the frontend verified (signature) and parsed
+ * is checked again here (branch, repository, deletion, replay) before it
+ * becomes a deploy; a rejected delivery is notified.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "backend/backend.h"
+#include "backend/deploy.h"
+#include "backend/notify.h"
+#include "common/json.h"
+#include "common/log.h"
+
+static int
+ignored(yajl_gen g, const char *delivery, const char *fmt, const char *arg)
+{
+	char	reason[256];
+
+	snprintf(reason, sizeof(reason), fmt, arg);
+	log_info("webhook delivery %s ignored: %s", delivery, reason);
+	yajl_gen_map_open(g);
+	json_kbool(g, "ignored", 1);
+	json_kstr(g, "reason", reason);
+	yajl_gen_map_close(g);
+	return CTL_DONE;
+}
+
+static int
+all_zeros(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if (*s != '0')
+			return 0;
+	return 1;
+}
+
+/*
+ * A push the frontend verified (signature) and parsed.  Values are checked
+ * again here: branch, repository, deletion, replay.
+ */
+int
+op_webhook_push(struct ctl_request *cr, yajl_gen g, struct proto_error *err)
+{
+	const struct davit_config	*cfg = &benv->cfg;
+	const char			*delivery = proto_arg_str(&cr->req, "delivery");
+	const char			*ref = proto_arg_str(&cr->req, "ref");
+	const char			*after = proto_arg_str(&cr->req, "after");
+	const char			*repo = proto_arg_str(&cr->req, "repository");
+	const char			*body = proto_arg_str(&cr->req, "digest");
+	const struct proto_value	*paths = proto_arg(&cr->req, "paths");
+	char				 want[300], by[80];
+	struct job			*j;
+	int				 merged;
+
+	snprintf(want, sizeof(want), "refs/heads/%s", cfg->branch);
+	if (strcmp(ref, want) != 0)
+		return ignored(g, delivery, "ref %s is not the deployed branch", ref);
+	if (cfg->github_repo == NULL)
+		return ignored(g, delivery, "%s", "DAVIT_GITHUB_REPO is not set "
+		    "and cannot be derived from DAVIT_REPO_URL");
+	if (strcasecmp(repo, cfg->github_repo) != 0)
+		return ignored(g, delivery, "repository %s is not DAVIT_GITHUB_REPO", repo);
+	if (all_zeros(after))
+		return ignored(g, delivery, "%s", "the branch was deleted");
+	/* a replay is the same delivery id, or the same body under another */
+	if (deploy_delivery_seen(delivery))
+		return ignored(g, delivery, "%s", "delivery already deployed (replay)");
+	if (deploy_body_seen(body))
+		return ignored(g, delivery, "%s", "the same push was deployed "
+		    "under another delivery id (replay)");
+	if (deploy_pending_has(delivery, body))
+		return ignored(g, delivery, "%s", "delivery already being deployed");
+	if (cfg->repo_url == NULL) {
+		proto_seterr(err, PE_UNAVAILABLE, "no DAVIT_REPO_URL: nothing to deploy from");
+		return CTL_FAIL;
+	}
+	snprintf(by, sizeof(by), "webhook:%s", delivery);
+	if ((j = deploy_submit("webhook", by, delivery, body, after, &merged,
+	    err)) == NULL)
+		return CTL_FAIL;
+	job_log(j, "deploy: push %s to %s: %.12s, %zu changed paths", delivery,
+	    ref, after, paths->nlist);
+	yajl_gen_map_open(g);
+	json_kint(g, "job", j->id);
+	json_kbool(g, "merged", merged);
+	yajl_gen_map_close(g);
+	return CTL_DONE;
+}
+
+/* the frontend saw a delivery with a bad signature: notify, rate-limited */
+int
+op_webhook_rejected(struct ctl_request *cr, yajl_gen g, struct proto_error *err)
+{
+	const char	*reason = proto_arg_str(&cr->req, "reason");
+	const char	*client = proto_arg_str(&cr->req, "client");
+
+	notify_critical("webhook.rejected", "webhook delivery rejected from %s: %s",
+	    client != NULL ? client : "an unknown address", reason);
+	yajl_gen_map_open(g);
+	json_kbool(g, "recorded", 1);
+	yajl_gen_map_close(g);
+	return CTL_DONE;
+}
+

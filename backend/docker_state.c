@@ -1,0 +1,757 @@
+/*
+ * The services' state, kept in memory from the Docker engine.
+ *
+ * Connecting: GET /version negotiates the API version (the engine's, capped
+ * at DOCKER_API_MINOR_MAX), then GET /events streams the container events of
+ * the compose project.  Whenever that stream (re)connects the services'
+ * state is resynced in full: GET /containers/json of the project, then an
+ * inspect of each container of a listed service.  Afterwards every event
+ * marks its container dirty and a resync (debounced, one at a time) lists
+ * the project again and inspects what changed.  services.list answers from
+ * this memory only.  When the engine cannot be reached the data is kept,
+ * marked stale, and the connection retried with a doubling backoff.
+ *
+ * It publishes engine.state and service.state, and notifies when the engine
+ * stays unreachable or a service restarts in a loop.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/event.h>
+
+#include "backend/backend.h"
+#include "backend/docker.h"
+#include "backend/docker_engine.h"
+#include "backend/notify.h"
+#include "common/clock.h"
+#include "common/json.h"
+#include "common/log.h"
+
+static struct {
+	struct event		*reconnect_ev;
+	struct event		*resync_ev;
+	char			 engine[64];
+
+	struct dreq		*events;	/* the /events stream */
+	int			 stream_up;	/* its headers said 200 */
+	int			 reachable;	/* connected and synced */
+	char			 error[DOCKER_ERR_LEN];	/* why not, "" if none */
+	long long		 last_ok_ms;	/* data known current until then (monotonic) */
+	int			 backoff;
+
+	struct docker_container	*cs;		/* the listed services' containers */
+	size_t			 ncs;
+	int			 nunlisted;	/* services of the project not listed */
+	char			 unlisted[DOCKER_NAME_MAX + 1];	/* the first */
+	int			 new_nunlisted;	/* the same, of the running sync */
+	char			 new_unlisted[DOCKER_NAME_MAX + 1];
+
+	int			 sync_running;
+	int			 sync_again;
+	int			 sync_full;	/* the next sync inspects everything */
+	int			 sync_full_now;	/* the running one does */
+	struct docker_container	*new_cs;	/* being built by the running sync */
+	size_t			 nnew;
+	size_t			 pending;	/* inspects in flight */
+	char			 dirty[DOCKER_MAX_DIRTY][DOCKER_ID_LEN + 1];
+	size_t			 ndirty;
+	char			 syncing[DOCKER_MAX_DIRTY][DOCKER_ID_LEN + 1];
+	size_t			 nsyncing;
+
+	char			*published[CONFIG_MAX_SERVICES];	/* last service.state */
+
+	struct event		*down_ev;	/* unreachable for too long: notify */
+	long long		 down_since_ms;	/* monotonic */
+	int			 down_notified;
+	struct {			/* restart loops, per listed service */
+		char		 id[DOCKER_ID_LEN + 1];	/* the container counted */
+		long long	 restarts;	/* its RestartCount seen last */
+		long long	 window_ms;	/* the window's start (monotonic), 0: none */
+		long long	 count;		/* restarts within it */
+		int		 notified;
+	}			 loop[CONFIG_MAX_SERVICES];
+} dk;
+
+static void	engine_lost(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void	sync_start(void);
+
+/* ---------------------------------------------------------- the state -- */
+
+
+static const struct docker_container *
+find_container(const struct docker_container *cs, size_t n, const char *id)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(cs[i].id, id) == 0)
+			return &cs[i];
+	return NULL;
+}
+
+static int
+state_rank(enum docker_state st)
+{
+	switch (st) {
+	case DS_RUNNING:
+	case DS_RESTARTING:
+	case DS_PAUSED:
+		return 2;
+	case DS_CREATED:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+/* the container that stands for a service: a live one, else the newest */
+static const struct docker_container *
+service_container(const char *service)
+{
+	const struct docker_container	*best = NULL, *c;
+	size_t				 i;
+
+	for (i = 0; i < dk.ncs; i++) {
+		c = &dk.cs[i];
+		if (strcmp(c->service, service) != 0)
+			continue;
+		if (best == NULL || state_rank(c->state) > state_rank(best->state) ||
+		    (state_rank(c->state) == state_rank(best->state) &&
+		    c->created_ms > best->created_ms))
+			best = c;
+	}
+	return best;
+}
+
+static void
+service_gen(yajl_gen g, const char *service, const struct docker_container *c,
+    long long now)
+{
+	char	status[DOCKER_STATUS_LEN];
+
+	yajl_gen_map_open(g);
+	json_kstr(g, "service", service);
+	if (c == NULL) {
+		json_knull(g, "container");
+		json_knull(g, "id");
+		json_kstr(g, "state", docker_state_name(DS_MISSING));
+		json_knull(g, "status");
+		json_knull(g, "health");
+		json_knull(g, "started_at");
+		json_knull(g, "image");
+		json_knull(g, "restarts");
+		json_knull(g, "exit_code");
+		yajl_gen_map_close(g);
+		return;
+	}
+	docker_status_text(c, now, status, sizeof(status));
+	json_kstr(g, "container", c->name[0] != '\0' ? c->name : NULL);
+	json_kstr(g, "id", c->id);
+	json_kstr(g, "state", docker_state_name(c->state));
+	json_kstr(g, "status", status);
+	json_kstr(g, "health", docker_health_name(c->health));
+	json_ktime(g, "started_at", c->started_ms);
+	json_kstr(g, "image", c->image[0] != '\0' ? c->image : NULL);
+	json_kint(g, "restarts", c->restarts);
+	json_kint(g, "exit_code", c->exit_code);
+	yajl_gen_map_close(g);
+}
+
+static void
+engine_gen(yajl_gen g)
+{
+	long long	mono = clock_mono_ms();
+
+	yajl_gen_map_open(g);
+	json_kbool(g, "reachable", dk.reachable);
+	json_kstr(g, "error", dk.reachable || dk.error[0] == '\0' ? NULL : dk.error);
+	json_key(g, "stale_ms");
+	if (dk.reachable)
+		yajl_gen_integer(g, 0);
+	else if (dk.last_ok_ms > 0)
+		yajl_gen_integer(g, mono > dk.last_ok_ms ? mono - dk.last_ok_ms : 0);
+	else
+		yajl_gen_null(g);
+	json_kstr(g, "api_version", docker_engine_api()[0] != '\0' ? docker_engine_api() : NULL);
+	yajl_gen_map_close(g);
+}
+
+void
+docker_services_gen(yajl_gen g)
+{
+	long long	now = json_now_ms();
+	size_t		i;
+
+	yajl_gen_map_open(g);
+	json_key(g, "engine");
+	engine_gen(g);
+	json_key(g, "services");
+	yajl_gen_array_open(g);
+	for (i = 0; i < benv->cfg.nservices; i++)
+		service_gen(g, benv->cfg.services[i],
+		    service_container(benv->cfg.services[i]), now);
+	yajl_gen_array_close(g);
+	yajl_gen_map_close(g);
+}
+
+int
+docker_unlisted_services(char *name, size_t namelen)
+{
+	if (!dk.reachable)
+		return -1;
+	snprintf(name, namelen, "%s", dk.nunlisted > 0 ? dk.unlisted : "");
+	return dk.nunlisted;
+}
+
+int
+docker_engine_reachable(void)
+{
+	return dk.reachable;
+}
+
+int
+docker_engine_down(char *why, size_t whylen)
+{
+	if (dk.reachable || dk.error[0] == '\0')
+		return 0;
+	snprintf(why, whylen, "%s", dk.error);
+	return 1;
+}
+
+int
+docker_services_ready(char *why, size_t whylen)
+{
+	const struct docker_container	*c;
+	const char			*svc;
+	size_t				 i;
+
+	if (!dk.reachable) {
+		snprintf(why, whylen, "the Docker engine is unreachable%s%s",
+		    dk.error[0] != '\0' ? ": " : "", dk.error);
+		return 0;
+	}
+	for (i = 0; i < benv->cfg.nservices; i++) {
+		svc = benv->cfg.services[i];
+		if ((c = service_container(svc)) == NULL) {
+			snprintf(why, whylen, "%s: no container", svc);
+			return 0;
+		}
+		if (c->state != DS_RUNNING) {
+			snprintf(why, whylen, "%s: %s", svc, docker_state_name(c->state));
+			return 0;
+		}
+		if (c->health == DH_STARTING || c->health == DH_UNHEALTHY) {
+			snprintf(why, whylen, "%s: %s", svc,
+			    c->health == DH_STARTING ? "health: starting" : "unhealthy");
+			return 0;
+		}
+	}
+	snprintf(why, whylen, "every service runs");
+	return 1;
+}
+
+/*
+ * A fingerprint of the listed services' containers (id, start time, restart
+ * count): it changes when one is recreated, restarts, or goes.
+ */
+unsigned long long
+docker_services_fingerprint(void)
+{
+	const struct docker_container	*c;
+	unsigned long long		 h = 14695981039346656037ULL;	/* FNV-1a */
+	char				 buf[DOCKER_ID_LEN + 64];
+	size_t				 i, k, n;
+
+	for (i = 0; i < benv->cfg.nservices; i++) {
+		c = service_container(benv->cfg.services[i]);
+		n = (size_t)snprintf(buf, sizeof(buf), "%s %lld %lld;",
+		    c != NULL ? c->id : "-", c != NULL ? c->started_ms : 0,
+		    c != NULL ? c->restarts : 0);
+		for (k = 0; k < n && k < sizeof(buf); k++) {
+			h ^= (unsigned char)buf[k];
+			h *= 1099511628211ULL;
+		}
+	}
+	return h;
+}
+
+static void
+engine_publish(void)
+{
+	yajl_gen	g = events_begin(EV_ENGINE_STATE);
+
+	engine_gen(g);
+	events_publish(g);
+}
+
+/*
+ * A service restarting over and over (its container's RestartCount going up
+ * DOCKER_RESTART_LOOP times within DOCKER_RESTART_WINDOW) is critical.
+ */
+static void
+restart_loop_check(size_t i, const struct docker_container *c)
+{
+	long long	now = clock_mono_ms();
+	long long	more;
+
+	if (c == NULL)
+		return;
+	if (strcmp(dk.loop[i].id, c->id) != 0) {	/* another container */
+		snprintf(dk.loop[i].id, sizeof(dk.loop[i].id), "%s", c->id);
+		dk.loop[i].restarts = c->restarts;
+		return;
+	}
+	if (c->restarts <= dk.loop[i].restarts)
+		return;
+	more = c->restarts - dk.loop[i].restarts;
+	dk.loop[i].restarts = c->restarts;
+	if (dk.loop[i].window_ms == 0 ||
+	    now - dk.loop[i].window_ms > DOCKER_RESTART_WINDOW * 1000LL) {
+		dk.loop[i].window_ms = now;
+		dk.loop[i].count = 0;
+		dk.loop[i].notified = 0;
+	}
+	dk.loop[i].count += more;
+	if (dk.loop[i].count >= DOCKER_RESTART_LOOP && !dk.loop[i].notified) {
+		dk.loop[i].notified = 1;
+		notify_critical_service("service.restarting",
+		    benv->cfg.services[i], "service %s restarted %lld times "
+		    "within %d s (now %s, last exit code %lld)",
+		    benv->cfg.services[i], dk.loop[i].count, DOCKER_RESTART_WINDOW,
+		    docker_state_name(c->state), c->exit_code);
+	}
+}
+
+/* the engine stayed unreachable for DAVIT_NOTIFY_DOCKER_DOWN seconds */
+static void
+down_timer(evutil_socket_t fd, short what, void *arg)
+{
+	if (dk.reachable || dk.down_notified)
+		return;
+	dk.down_notified = 1;
+	notify_critical("docker.unreachable", "the Docker engine has been "
+	    "unreachable for %lld s: %s",
+	    (clock_mono_ms() - dk.down_since_ms + 500) / 1000,
+	    dk.error[0] != '\0' ? dk.error : "no answer yet");
+}
+
+/* the engine went away (or was never there): start counting */
+static void
+down_begin(void)
+{
+	struct timeval	tv = { benv->cfg.notify_docker_down, 0 };
+
+	dk.down_since_ms = clock_mono_ms();
+	dk.down_notified = 0;
+	if (benv->cfg.notify_docker_down > 0 && dk.down_ev != NULL)
+		evtimer_add(dk.down_ev, &tv);
+}
+
+static void
+down_end(void)
+{
+	if (dk.down_ev != NULL)
+		evtimer_del(dk.down_ev);
+	if (dk.down_notified)
+		notify_critical("docker.reachable", "the Docker engine is "
+		    "reachable again after %lld s",
+		    (clock_mono_ms() - dk.down_since_ms + 500) / 1000);
+	dk.down_notified = 0;
+}
+
+/* service.state for every service whose container or state changed */
+static void
+services_publish(void)
+{
+	const struct docker_container	*c;
+	long long			 now = json_now_ms();
+	char				 key[DOCKER_ID_LEN + DOCKER_NAME_MAX + 128], *copy;
+	size_t				 i;
+	yajl_gen			 g;
+
+	for (i = 0; i < benv->cfg.nservices && i < CONFIG_MAX_SERVICES; i++) {
+		c = service_container(benv->cfg.services[i]);
+		restart_loop_check(i, c);
+		if (c == NULL)
+			snprintf(key, sizeof(key), "missing");
+		else
+			snprintf(key, sizeof(key), "%s %d %d %lld %lld %lld %s",
+			    c->id, (int)c->state, (int)c->health, c->started_ms,
+			    c->exit_code, c->restarts, c->image);
+		if (dk.published[i] != NULL && strcmp(dk.published[i], key) == 0)
+			continue;
+		if ((copy = strdup(key)) == NULL)
+			fatal("%s", __func__);
+		free(dk.published[i]);
+		dk.published[i] = copy;
+		log_debug("service %s: %s", benv->cfg.services[i],
+		    c != NULL ? docker_state_name(c->state) : "missing");
+		g = events_begin(EV_SERVICE_STATE);
+		service_gen(g, benv->cfg.services[i], c, now);
+		events_publish(g);
+	}
+}
+
+/* ---------------------------------------------------------- the sync -- */
+
+static void
+sync_schedule(int delay_ms)
+{
+	struct timeval	tv = { 0, delay_ms * 1000 };
+
+	if (!evtimer_pending(dk.resync_ev, NULL))
+		evtimer_add(dk.resync_ev, &tv);
+}
+
+static void
+sync_timer(evutil_socket_t fd, short what, void *arg)
+{
+	sync_start();
+}
+
+static void
+mark_dirty(const char *id)
+{
+	size_t	i;
+
+	for (i = 0; i < dk.ndirty; i++)
+		if (strcmp(dk.dirty[i], id) == 0)
+			return;
+	if (dk.ndirty >= DOCKER_MAX_DIRTY) {
+		dk.sync_full = 1;	/* too many to name: inspect all */
+		return;
+	}
+	memcpy(dk.dirty[dk.ndirty++], id, DOCKER_ID_LEN + 1);
+}
+
+/* from within curl's write callback: no curl calls here */
+static void
+event_line(const char *line, size_t len)
+{
+	struct docker_event	ev;
+	char			err[DOCKER_ERR_LEN];
+
+	if (docker_parse_event(line, len, benv->cfg.compose_project, &ev, err,
+	    sizeof(err)) == -1) {
+		log_warnx("%s: Docker sent a bad event (%s); resyncing", __func__, err);
+		dk.sync_full = 1;
+		sync_schedule(DOCKER_RESYNC_DELAY_MS);
+		return;
+	}
+	if (ev.kind == DE_IGNORE)
+		return;
+	log_debug("docker event: %s %.12s (%s)", ev.action, ev.id,
+	    ev.service[0] != '\0' ? ev.service : "-");
+	mark_dirty(ev.id);
+	sync_schedule(DOCKER_RESYNC_DELAY_MS);
+}
+
+static int
+syncing_has(const char *id)
+{
+	size_t	i;
+
+	for (i = 0; i < dk.nsyncing; i++)
+		if (strcmp(dk.syncing[i], id) == 0)
+			return 1;
+	return 0;
+}
+
+static void
+sync_reset(void)
+{
+	free(dk.new_cs);
+	dk.new_cs = NULL;
+	dk.nnew = 0;
+	dk.pending = 0;
+	dk.sync_running = 0;
+}
+
+static void
+sync_commit(void)
+{
+	size_t	i, n = 0;
+	int	first = !dk.reachable;
+
+	/* drop what vanished between the list and its inspect */
+	for (i = 0; i < dk.nnew; i++)
+		if (dk.new_cs[i].id[0] != '\0')
+			dk.new_cs[n++] = dk.new_cs[i];
+	free(dk.cs);
+	dk.cs = dk.new_cs;
+	dk.ncs = n;
+	dk.new_cs = NULL;
+	dk.nnew = 0;
+	dk.nunlisted = dk.new_nunlisted;
+	memcpy(dk.unlisted, dk.new_unlisted, sizeof(dk.unlisted));
+	dk.sync_running = 0;
+	dk.last_ok_ms = clock_mono_ms();
+	if (first) {
+		dk.reachable = 1;
+		down_end();
+		dk.error[0] = '\0';
+		dk.backoff = DOCKER_BACKOFF_MIN;
+		log_info("Docker engine %s reachable (API %s): %zu containers of "
+		    "project %s", dk.engine, docker_engine_api(), dk.ncs,
+		    benv->cfg.compose_project);
+		engine_publish();
+	}
+	services_publish();
+	if (dk.sync_again) {
+		dk.sync_again = 0;
+		sync_schedule(0);
+	}
+}
+
+static void
+sync_inspected(struct dreq *r)
+{
+	static const long	 ok[] = { 200, 0 };
+	struct docker_container	*c = &dk.new_cs[r->index];
+	char			 err[DOCKER_ERR_LEN];
+
+	if (r->err[0] == '\0' && r->status == 404) {
+		c->id[0] = '\0';	/* removed since the list */
+	} else if (dreq_check(r, ok) == -1) {
+		engine_lost("%s", r->err);
+		return;
+	} else if (docker_parse_inspect(r->buf, r->len, c, err, sizeof(err)) == -1) {
+		engine_lost("the engine's reply is malformed: %s", err);
+		return;
+	} else if (c->service[0] == '\0' || c->oneoff)
+		c->id[0] = '\0';
+	if (--dk.pending == 0)
+		sync_commit();
+}
+
+static void
+sync_listed(struct dreq *r)
+{
+	const struct docker_container	*old;
+	struct docker_container		*cs, *c;
+	char				 err[DOCKER_ERR_LEN], path[DOCKER_URL_MAX];
+	size_t				 n, i, j, keep = 0;
+	struct dreq			*ir;
+
+	if (dreq_check(r, dreq_ok_200) == -1) {
+		engine_lost("%s", r->err);
+		return;
+	}
+	if (docker_parse_list(r->buf, r->len, benv->cfg.compose_project, &cs, &n,
+	    err, sizeof(err)) == -1) {
+		engine_lost("the engine's reply is malformed: %s", err);
+		return;
+	}
+	/* the services that are not listed: a stack rebuild must spare them */
+	dk.new_nunlisted = 0;
+	for (i = 0; i < n; i++) {
+		if (cs[i].service[0] == '\0' ||
+		    config_has_service(&benv->cfg, cs[i].service))
+			continue;
+		for (j = 0; j < i; j++)
+			if (strcmp(cs[j].service, cs[i].service) == 0)
+				break;
+		if (j < i)
+			continue;	/* counted */
+		if (dk.new_nunlisted++ == 0)
+			snprintf(dk.new_unlisted, sizeof(dk.new_unlisted), "%s",
+			    cs[i].service);
+	}
+	/* keep the containers of listed services, not "compose run" ones */
+	for (i = 0; i < n; i++)
+		if (!cs[i].oneoff && config_has_service(&benv->cfg, cs[i].service))
+			cs[keep++] = cs[i];
+	dk.new_cs = cs;
+	dk.nnew = keep;
+	dk.pending = 0;
+	for (i = 0; i < keep; i++) {
+		c = &cs[i];
+		old = find_container(dk.cs, dk.ncs, c->id);
+		if (!dk.sync_full_now && old != NULL && old->inspected &&
+		    old->state == c->state && !syncing_has(c->id)) {
+			*c = *old;
+			continue;
+		}
+		api_path(path, sizeof(path), "/containers/%s/json", c->id);
+		ir = dreq_start(DR_CONNECT, 0, path, DOCKER_REQUEST_TIMEOUT,
+		    sync_inspected, NULL);
+		ir->index = i;
+		dk.pending++;
+	}
+	if (dk.pending == 0)
+		sync_commit();
+}
+
+static void
+sync_start(void)
+{
+	char	path[DOCKER_URL_MAX], *q;
+
+	if (!dk.stream_up)
+		return;		/* the stream's (re)connection resyncs */
+	if (dk.sync_running) {
+		dk.sync_again = 1;
+		return;
+	}
+	dk.sync_running = 1;
+	/* the containers named by events so far: this sync inspects them */
+	memcpy(dk.syncing, dk.dirty, sizeof(dk.dirty));
+	dk.nsyncing = dk.ndirty;
+	dk.ndirty = 0;
+	dk.sync_full_now = dk.sync_full;
+	dk.sync_full = 0;
+	q = filter_query(NULL, 0);
+	api_path(path, sizeof(path), "/containers/json?all=1&%s", q);
+	free(q);
+	dreq_start(DR_CONNECT, 0, path, DOCKER_REQUEST_TIMEOUT, sync_listed, NULL);
+}
+
+/* ---------------------------------------------------- the connection -- */
+
+static void
+engine_lost(const char *fmt, ...)
+{
+	struct timeval	 tv;
+	char		 msg[DOCKER_ERR_LEN];
+	va_list		 ap;
+	int		 was = dk.reachable;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	dreq_cancel_kind(DR_CONNECT);
+	dk.events = NULL;
+	dk.stream_up = 0;
+	sync_reset();
+	dk.sync_again = 0;
+	if (was)
+		dk.last_ok_ms = clock_mono_ms();	/* current until now */
+	dk.reachable = 0;
+	if (was || strcmp(dk.error, msg) != 0)
+		log_warnx("Docker engine unreachable: %s; retrying in %d s", msg,
+		    dk.backoff);
+	snprintf(dk.error, sizeof(dk.error), "%s", msg);
+	if (was) {
+		down_begin();
+		engine_publish();
+	}
+	if (benv->shutting_down)
+		return;
+	tv.tv_sec = dk.backoff;
+	tv.tv_usec = 0;
+	evtimer_add(dk.reconnect_ev, &tv);
+	dk.backoff = dk.backoff * 2 > DOCKER_BACKOFF_MAX ?
+	    DOCKER_BACKOFF_MAX : dk.backoff * 2;
+}
+
+static void
+events_ended(struct dreq *r)
+{
+	dreq_check(r, dreq_ok_200);
+	engine_lost("%s", r->err[0] != '\0' ? r->err : "the events stream ended");
+}
+
+/* the stream's headers came with a 200: a full resync */
+static void
+stream_up(struct dreq *r)
+{
+	struct timeval	tv = { 0, 0 };
+
+	if (r != dk.events || dk.stream_up)
+		return;
+	dk.stream_up = 1;
+	dk.sync_full = 1;
+	/* no curl calls from within curl: resync from the loop */
+	evtimer_add(dk.resync_ev, &tv);
+}
+
+static void
+version_done(struct dreq *r)
+{
+	struct docker_version	 v;
+	char			 err[DOCKER_ERR_LEN], path[DOCKER_URL_MAX], *q;
+	char			 api[16];
+	int			 minor;
+
+	if (dreq_check(r, dreq_ok_200) == -1) {
+		engine_lost("%s", r->err);
+		return;
+	}
+	if (docker_parse_version(r->buf, r->len, &v, err, sizeof(err)) == -1) {
+		engine_lost("the engine's reply is malformed: %s", err);
+		return;
+	}
+	if (v.major != DOCKER_API_MAJOR || v.minor < DOCKER_API_MINOR_MIN) {
+		engine_lost("the engine speaks API %d.%d; davit needs %d.%d or newer",
+		    v.major, v.minor, DOCKER_API_MAJOR, DOCKER_API_MINOR_MIN);
+		return;
+	}
+	if (v.min_major > DOCKER_API_MAJOR || (v.min_major == DOCKER_API_MAJOR &&
+	    v.min_minor > DOCKER_API_MINOR_MAX)) {
+		engine_lost("the engine needs API %d.%d or newer; davit speaks up "
+		    "to %d.%d", v.min_major, v.min_minor, DOCKER_API_MAJOR,
+		    DOCKER_API_MINOR_MAX);
+		return;
+	}
+	minor = v.minor < DOCKER_API_MINOR_MAX ? v.minor : DOCKER_API_MINOR_MAX;
+	snprintf(api, sizeof(api), "%d.%d", DOCKER_API_MAJOR, minor);
+	docker_engine_set_api(api);
+	snprintf(dk.engine, sizeof(dk.engine), "%s", v.engine);
+	q = filter_query(NULL, 1);
+	api_path(path, sizeof(path), "/events?%s", q);
+	free(q);
+	dk.events = dreq_start(DR_CONNECT, 0, path, 0, events_ended, NULL);
+	dreq_stream(dk.events, event_line, stream_up);
+}
+
+static void
+docker_connect(evutil_socket_t fd, short what, void *arg)
+{
+	log_debug("connecting to the Docker engine at %s", benv->cfg.docker_socket);
+	dreq_start(DR_CONNECT, 0, "/version", DOCKER_REQUEST_TIMEOUT, version_done,
+	    NULL);
+}
+
+/* ------------------------------------------------------- the actions -- */
+
+/* --------------------------------------------------------- lifecycle -- */
+
+void
+docker_state_init(void)
+{
+	struct timeval	tv = { 0, 0 };
+
+	dk.backoff = DOCKER_BACKOFF_MIN;
+	if ((dk.reconnect_ev = evtimer_new(benv->base, docker_connect, NULL)) == NULL ||
+	    (dk.resync_ev = evtimer_new(benv->base, sync_timer, NULL)) == NULL ||
+	    (dk.down_ev = evtimer_new(benv->base, down_timer, NULL)) == NULL)
+		fatalx("%s: evtimer_new", __func__);
+	evtimer_add(dk.reconnect_ev, &tv);
+	down_begin();	/* until the first sync */
+}
+
+/* after docker_engine_shutdown: no request is left */
+void
+docker_state_shutdown(void)
+{
+	size_t	i;
+
+	dk.events = NULL;
+	if (dk.reconnect_ev != NULL)
+		event_free(dk.reconnect_ev);
+	if (dk.resync_ev != NULL)
+		event_free(dk.resync_ev);
+	if (dk.down_ev != NULL)
+		event_free(dk.down_ev);
+	dk.reconnect_ev = dk.resync_ev = dk.down_ev = NULL;
+	sync_reset();
+	free(dk.cs);
+	dk.cs = NULL;
+	dk.ncs = 0;
+	for (i = 0; i < CONFIG_MAX_SERVICES; i++) {
+		free(dk.published[i]);
+		dk.published[i] = NULL;
+	}
+}

@@ -1,0 +1,372 @@
+/*
+ * The deploy concern's pure parts and its store: merging pushes into a
+ * deploy (deploy_record.c), the replay set (deploy_replay.c), the record's
+ * JSON written and read back, and loading the history file
+ * (deploy_history.c), torn and damaged lines included.
+ */
+#include <sys/stat.h>
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "backend/deploy.h"
+#include "common/json.h"
+
+#define C1	"1111111111111111111111111111111111111111"
+#define C2	"2222222222222222222222222222222222222222"
+#define B1	"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+#define B2	"bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
+
+static char	dir[64];
+
+static int
+setup(void **state)
+{
+	snprintf(dir, sizeof(dir), "/tmp/davit-test-deploy.XXXXXX");
+	assert_non_null(mkdtemp(dir));
+	deploy_history_open(dir);
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	char	cmd[128];
+
+	deploy_history_close();
+	deploy_replay_clear();
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	assert_int_equal(system(cmd), 0);
+	return 0;
+}
+
+static void
+write_file(const char *name, const char *data, size_t len)
+{
+	char	 path[128];
+	FILE	*f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	assert_non_null(f = fopen(path, "w"));
+	assert_int_equal(fwrite(data, 1, len, f), len);
+	fclose(f);
+}
+
+static char *
+record_json(const struct deploy_record *r)
+{
+	yajl_gen	 g = json_gen_new();
+	char		*s;
+
+	deploy_record_gen(g, r);
+	s = json_gen_take(g, NULL);
+	yajl_gen_free(g);
+	return s;
+}
+
+/* ------------------------------------------------------------ merging -- */
+
+static void
+test_merge(void **state)
+{
+	struct deploy_record	r;
+	char			id[32];
+	int			i;
+
+	memset(&r, 0, sizeof(r));
+	deploy_record_add_delivery(&r, "d1", B1, C1);
+	assert_int_equal(r.ndeliveries, 1);
+	assert_string_equal(r.pushed, C1);
+	/* the same delivery again, and a push without a delivery: no new id */
+	deploy_record_add_delivery(&r, "d1", B1, NULL);
+	deploy_record_add_delivery(&r, NULL, NULL, NULL);
+	assert_int_equal(r.ndeliveries, 1);
+	assert_int_equal(r.nbodies, 1);
+	assert_string_equal(r.pushed, C1);
+	/* a newer push: the newest commit is what gets deployed */
+	deploy_record_add_delivery(&r, "d2", B2, C2);
+	assert_int_equal(r.ndeliveries, 2);
+	assert_string_equal(r.pushed, C2);
+	/* known by its id, or by its body under another id */
+	assert_true(deploy_record_has_delivery(&r, "d2", NULL));
+	assert_true(deploy_record_has_delivery(&r, "other", B1));
+	assert_false(deploy_record_has_delivery(&r, "other", "cccc"));
+	assert_false(deploy_record_has_delivery(NULL, "d1", B1));
+	/* bounded: the oldest ids go first */
+	for (i = 0; i < DEPLOY_DELIVERIES; i++) {
+		snprintf(id, sizeof(id), "x%d", i);
+		deploy_record_add_delivery(&r, id, NULL, NULL);
+	}
+	assert_int_equal(r.ndeliveries, DEPLOY_DELIVERIES);
+	assert_false(deploy_record_has_delivery(&r, "d1", NULL));
+	assert_false(deploy_record_has_delivery(&r, "d2", NULL));
+	assert_string_equal(r.deliveries[0], "x0");
+	assert_true(deploy_record_has_delivery(&r, "other", B2));	/* bodies kept */
+	deploy_record_clear(&r);
+	assert_int_equal(r.ndeliveries, 0);
+}
+
+/* --------------------------------------------------------- replay set -- */
+
+static void
+test_replay(void **state)
+{
+	struct deploy_record	r;
+	char			id[32];
+	int			i;
+
+	assert_false(deploy_delivery_seen("d1"));
+	assert_false(deploy_delivery_seen(NULL));
+	deploy_delivery_remember("d1");
+	deploy_delivery_remember("d1");
+	assert_true(deploy_delivery_seen("d1"));
+	/* a body's digest is no delivery id, and the other way round */
+	deploy_body_remember(B1);
+	assert_true(deploy_body_seen(B1));
+	assert_false(deploy_delivery_seen(B1));
+	assert_false(deploy_body_seen("d1"));
+	assert_false(deploy_body_seen(NULL));
+	/* a whole record */
+	memset(&r, 0, sizeof(r));
+	deploy_record_add_delivery(&r, "d2", B2, C2);
+	deploy_replay_remember(&r);
+	deploy_record_clear(&r);
+	assert_true(deploy_delivery_seen("d2"));
+	assert_true(deploy_body_seen(B2));
+	/* a ring: DEPLOY_SEEN_MAX newer ones push the oldest out */
+	for (i = 0; i < DEPLOY_SEEN_MAX - 4; i++) {
+		snprintf(id, sizeof(id), "r%d", i);
+		deploy_delivery_remember(id);
+	}
+	assert_true(deploy_delivery_seen("d1"));
+	deploy_delivery_remember("one more");
+	assert_false(deploy_delivery_seen("d1"));
+	assert_true(deploy_body_seen(B1));
+	assert_true(deploy_delivery_seen("r0"));
+	deploy_replay_clear();
+	assert_false(deploy_delivery_seen("r0"));
+	assert_false(deploy_body_seen(B2));
+}
+
+/* ------------------------------------------------------ the record -- */
+
+static void
+test_record_roundtrip(void **state)
+{
+	struct deploy_record	 r, back;
+	char			*a, *b, err[64];
+
+	memset(&r, 0, sizeof(r));
+	r.id = 7;
+	r.job = 12;
+	snprintf(r.trigger, sizeof(r.trigger), "webhook");
+	r.by = strdup("webhook:d1");
+	deploy_record_add_delivery(&r, "d1", B1, C2);
+	snprintf(r.from, sizeof(r.from), C1);
+	snprintf(r.to, sizeof(r.to), C2);
+	r.has_files = 1;
+	r.files = calloc(2, sizeof(*r.files));
+	snprintf(r.files[0].status, sizeof(r.files[0].status), "modified");
+	r.files[0].path = strdup("app.py");
+	snprintf(r.files[1].status, sizeof(r.files[1].status), "renamed");
+	r.files[1].path = strdup("new \"name\"");
+	r.files[1].old_path = strdup("old");
+	r.nfiles = 2;
+	r.files_total = 120;
+	r.steps[STEP_FETCH].done = r.steps[STEP_FETCH].ok = 1;
+	r.steps[STEP_FETCH].ms = 15;
+	r.steps[STEP_REBUILD].done = r.steps[STEP_REBUILD].skipped = 1;
+	r.steps[STEP_REBUILD].ok = 1;
+	snprintf(r.state, sizeof(r.state), "failed");
+	r.created_ms = 1795721658123LL;
+	r.started_ms = 1795721658200LL;
+	r.ended_ms = 1795721659000LL;
+	r.error = strdup("pull refused");
+	a = record_json(&r);
+	assert_int_equal(deploy_record_parse(a, strlen(a), &back, err,
+	    sizeof(err)), 0);
+	b = record_json(&back);
+	assert_string_equal(a, b);
+	assert_int_equal(back.files_total, 120);
+	assert_string_equal(back.files[1].old_path, "old");
+	assert_null(back.files[0].old_path);
+	assert_true(back.steps[STEP_REBUILD].skipped);
+	assert_false(back.steps[STEP_PULL].done);
+	free(a);
+	free(b);
+	deploy_record_clear(&back);
+	/* "files": null stays null; "job": null reads as none */
+	deploy_record_clear(&r);
+	r.id = 1;
+	snprintf(r.state, sizeof(r.state), "interrupted");
+	a = record_json(&r);
+	assert_non_null(strstr(a, "\"job\":null"));
+	assert_non_null(strstr(a, "\"files\":null"));
+	assert_int_equal(deploy_record_parse(a, strlen(a), &back, err,
+	    sizeof(err)), 0);
+	assert_false(back.has_files);
+	assert_int_equal(back.job, 0);
+	deploy_record_clear(&back);
+	free(a);
+}
+
+static void
+test_record_refused(void **state)
+{
+	static const struct {
+		const char	*line;
+		const char	*why;
+	} bad[] = {
+		{ "{\"id\":1,\"job\":2", "not JSON" },
+		{ "[1,2]", "not a deploy record" },
+		{ "{\"id\":1}", "not a deploy record" },
+		{ "{\"job\":null,\"id\":\"1\"}", "bad id" },
+		{ "{\"job\":null,\"id\":-4}", "bad id" },
+		{ "{\"job\":null,\"trigger\":\"a-trigger-longer-than-16\"}", "bad trigger" },
+		{ "{\"job\":null,\"deliveries\":[1]}", "bad deliveries" },
+		{ "{\"job\":null,\"bodies\":\"x\"}", "bad bodies" },
+		{ "{\"job\":null,\"to\":\"" B1 "0\"}", "bad to" },
+		{ "{\"job\":null,\"files\":[{\"status\":\"added\"}]}", "bad files" },
+		{ "{\"job\":null,\"steps\":[{\"name\":\"dance\",\"ok\":true}]}", "bad steps" },
+		{ "{\"job\":null,\"steps\":[{\"name\":\"pull\",\"ok\":true},"
+		  "{\"name\":\"pull\",\"ok\":false}]}", "bad steps" },
+		{ "{\"job\":null,\"created_at\":\"yesterday\"}", "bad created_at" },
+		{ "{\"job\":null,\"error\":42}", "bad error" },
+	};
+	struct deploy_record	r;
+	char			err[64];
+	size_t			i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(deploy_record_parse(bad[i].line, strlen(bad[i].line),
+		    &r, err, sizeof(err)), -1);
+		if (strncmp(err, bad[i].why, strlen(bad[i].why)) != 0)
+			fail_msg("%s: \"%s\", not \"%s\"", bad[i].line, err, bad[i].why);
+		assert_null(r.by);
+		assert_int_equal(r.ndeliveries, 0);
+	}
+	/* an embedded NUL: what a crash mid-write leaves */
+	assert_int_equal(deploy_record_parse("{\"job\":null}\0x", 14, &r, err,
+	    sizeof(err)), -1);
+	assert_string_equal(err, "a NUL byte");
+}
+
+/* ---------------------------------------------------------- the store -- */
+
+#define GOOD(id, state, delivery) \
+	"{\"id\":" #id ",\"job\":" #id ",\"trigger\":\"webhook\",\"by\":null," \
+	"\"deliveries\":[\"" delivery "\"],\"bodies\":[],\"pushed\":null," \
+	"\"from\":null,\"to\":\"" C2 "\",\"files\":null,\"files_total\":0," \
+	"\"steps\":[],\"state\":\"" state "\",\"created_at\":" \
+	"\"2026-11-29T12:00:00.000Z\",\"started_at\":null,\"ended_at\":null," \
+	"\"error\":null}"
+
+static void
+test_history_load(void **state)
+{
+	static const char	 file[] =
+	    GOOD(3, "succeeded", "ok-3") "\n"
+	    "\n"
+	    "not json at all\n"
+	    GOOD(9, "failed", "failed-9") "\n"
+	    "{\"id\":10,\"job\":10,\"trigger\":\"web\0\0\0\0\0\0\n"	/* torn, NULs */
+	    "[\"an array\"]\n"
+	    GOOD(5, "succeeded", "ok-5") "\n"
+	    "{\"id\":11,\"job\":11,\"trigger\":\"webh";	/* torn at the end */
+	const struct deploy_record	*r;
+	char				*json;
+
+	write_file(DEPLOY_HISTORY_FILE, file, sizeof(file) - 1);
+	write_file(DEPLOY_COMMIT_FILE, C1 "\n", sizeof(C1));
+	assert_int_equal(deploy_history_load(), 10);	/* after the highest id */
+	assert_int_equal(deploy_history_count(), 3);
+	assert_string_equal(deploy_commit_get(), C1);
+	r = deploy_history_get(0);
+	assert_int_equal(r->id, 3);
+	assert_int_equal(r->job, 0);	/* an earlier backend's job */
+	json = record_json(r);
+	assert_non_null(strstr(json, "\"job\":null"));
+	free(json);
+	assert_int_equal(deploy_history_get(1)->id, 9);
+	assert_int_equal(deploy_history_get(2)->id, 5);
+	assert_null(deploy_history_get(3));
+	/* succeeded deploys' deliveries are replays from now; failed ones not */
+	assert_true(deploy_delivery_seen("ok-3"));
+	assert_true(deploy_delivery_seen("ok-5"));
+	assert_false(deploy_delivery_seen("failed-9"));
+}
+
+static void
+test_history_bad_commit(void **state)
+{
+	write_file(DEPLOY_COMMIT_FILE, "ABCDEF\n", 7);
+	assert_int_equal(deploy_history_load(), 1);	/* no history: id 1 */
+	assert_string_equal(deploy_commit_get(), "");
+	assert_int_equal(deploy_history_count(), 0);
+}
+
+/* appended records come back after a restart; a torn tail costs one line */
+static void
+test_history_append_reload(void **state)
+{
+	struct deploy_record	r;
+	char			path[128];
+	FILE			*f;
+	int			i;
+
+	for (i = 1; i <= 3; i++) {
+		memset(&r, 0, sizeof(r));
+		r.id = i;
+		r.job = 40 + i;
+		snprintf(r.state, sizeof(r.state), "succeeded");
+		snprintf(r.trigger, sizeof(r.trigger), "dashboard");
+		deploy_history_append(&r);
+	}
+	deploy_commit_save(C2);
+	assert_int_equal(deploy_history_count(), 3);
+	assert_int_equal(deploy_history_get(2)->job, 43);	/* this run's job */
+	/* a crash mid-write: a line without its newline */
+	snprintf(path, sizeof(path), "%s/%s", dir, DEPLOY_HISTORY_FILE);
+	assert_non_null(f = fopen(path, "a"));
+	fputs("{\"id\":4,\"job\":4", f);
+	fclose(f);
+	/* the next append starts on a line of its own */
+	memset(&r, 0, sizeof(r));
+	r.id = 5;
+	snprintf(r.state, sizeof(r.state), "failed");
+	deploy_history_append(&r);
+
+	deploy_history_close();
+	deploy_replay_clear();
+	deploy_history_open(dir);
+	assert_int_equal(deploy_history_load(), 6);
+	assert_int_equal(deploy_history_count(), 4);
+	assert_int_equal(deploy_history_get(3)->id, 5);
+	assert_int_equal(deploy_history_get(0)->job, 0);
+	assert_string_equal(deploy_commit_get(), C2);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_merge, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_replay, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_record_roundtrip, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_record_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_history_load, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_history_bad_commit, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_history_append_reload, setup,
+		    teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
