@@ -227,9 +227,7 @@ const STREAM = {
 	},
 	down: () => setLive(false),
 	/* the server refused the stream: session gone? */
-	closed: () => checkSession(),
-	/* an event this page does not know changed some of the state */
-	stale: () => loadState()
+	closed: () => checkSession()
 };
 
 /* ------------------------------------------------------------- boot -- */

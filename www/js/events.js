@@ -6,8 +6,8 @@
  *                   comes and again on top of a GET /api/state that was on
  *                   its way meanwhile (applying one twice does no harm);
  *   { signal: fn }  anything else (a log line, the link, missed events).
- * An event of EVENTS without a handler that makes some state stale calls
- * hooks.stale(); one that changes nothing is ignored. Data that is not a
+ * An event of EVENTS without a handler here is not listened to; a handler
+ * for a name EVENTS lacks is reported on the console. Data that is not a
  * JSON object is dropped.
  */
 import { EVENTS } from './protocol.js';
@@ -49,7 +49,7 @@ export function closeEvents() {
 /*
  * hooks: active() (signed in), open() (the stream is open: first time or
  * again), down() (interrupted), closed() (the server refused the stream: a
- * promise; reconnects after it if still active), stale(name, parts).
+ * promise; reconnects after it if still active).
  */
 export function connectEvents(handlers, hooks) {
 	closeEvents();
@@ -70,12 +70,11 @@ export function connectEvents(handlers, hooks) {
 			});
 		}
 	};
-	for (const [name, parts] of Object.entries(EVENTS)) {
-		const h = Object.hasOwn(handlers, name) ? handlers[name] : null;
-		if (!h && !(Array.isArray(parts) && parts.length))
+	for (const name of Object.keys(EVENTS)) {
+		if (!Object.hasOwn(handlers, name))
 			continue;
-		const fn = h ? (h.apply || h.signal) : () => hooks.stale(name, parts);
-		const replay = !!(h && h.apply);
+		const fn = handlers[name].apply || handlers[name].signal;
+		const replay = !!handlers[name].apply;
 		es.addEventListener(name, (ev) => {
 			let d;
 			try {

@@ -9,7 +9,7 @@ import { runJob } from '../actions.js';
 import { updateButtons } from './status.js';
 import { renderDeployLive } from './deploys.js';
 
-export function commitNode(c, withAuthor) {
+function commitNode(c, withAuthor) {
 	const d = el('span', 'commit');
 	if (!c || typeof c !== 'object') {
 		d.append(el('span', 'muted', 'unknown'));

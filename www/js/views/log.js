@@ -217,7 +217,7 @@ function appendLine(line, cls) {
 	L.count++;
 }
 
-export function scrollLog() {
+function scrollLog() {
 	logBox.scrollTop = logBox.scrollHeight;
 	L.stick = true;
 	$('log-jump').hidden = true;
