@@ -703,7 +703,6 @@ gh_result(evutil_socket_t fd, short ev, void *arg)
 	int			 ready, ok;
 	char			 why[GH_ERR_MAX];
 	yajl_gen		 g;
-	char			*json;
 	typeof(gl_wait)		 wait;
 
 	pthread_mutex_lock(&gh_lock);
@@ -729,8 +728,7 @@ gh_result(evutil_socket_t fd, short ev, void *arg)
 			log_warnx("GitHub: commit status %s for %.12s not "
 			    "posted: %s", done[i].state, done[i].sha,
 			    done[i].why);
-		g = json_gen_new();
-		yajl_gen_map_open(g);
+		g = audit_begin("github.status");
 		json_kint(g, "deploy", done[i].deploy);
 		json_kstr(g, "sha", done[i].sha);
 		json_kstr(g, "state", done[i].state);
@@ -739,11 +737,7 @@ gh_result(evutil_socket_t fd, short ev, void *arg)
 		json_kstr(g, "result", done[i].ok ? "posted" : "failed");
 		if (!done[i].ok)
 			json_kstr(g, "error", done[i].why);
-		yajl_gen_map_close(g);
-		json = json_gen_take(g, NULL);
-		yajl_gen_free(g);
-		audit_record("github.status", json);
-		free(json);
+		audit_end(g);
 	}
 	if (!ready)
 		return;
