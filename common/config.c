@@ -1564,15 +1564,13 @@ config_ctx_init(struct config_ctx *ctx, const char *path,
 	ctx->errs = errs;
 }
 
+/* 0 or -1; cfg keeps what was valid either way (the caller frees it) */
 static int
 config_ctx_done(struct config_ctx *ctx)
 {
 	secret_free(ctx->password);
 	ctx->password = NULL;
-	if (ctx->errs->n == 0 && ctx->errs->dropped == 0)
-		return (0);
-	config_free(ctx->cfg);
-	return (-1);
+	return (ctx->errs->n == 0 && ctx->errs->dropped == 0 ? 0 : -1);
 }
 
 int
@@ -1601,7 +1599,8 @@ config_parse(const char *path, const char *buf, size_t len,
 		    path : "(config)");
 		return (-1);
 	}
-	ret = config_parse_all(path, buf, len, NULL, cfg, errs);
+	if ((ret = config_parse_all(path, buf, len, NULL, cfg, errs)) == -1)
+		config_free(cfg);
 	config_first_err(errs, err, errlen);
 	free(errs);
 	return (ret);
@@ -1764,7 +1763,8 @@ config_load(const char *path, struct davit_config *cfg, char *err,
 		config_err(err, errlen, "%s: out of memory", path);
 		return (-1);
 	}
-	ret = config_load_all(path, NULL, cfg, errs);
+	if ((ret = config_load_all(path, NULL, cfg, errs)) == -1)
+		config_free(cfg);
 	config_first_err(errs, err, errlen);
 	free(errs);
 	return (ret);

@@ -103,8 +103,9 @@ int	 config_load(const char *path, struct davit_config *cfg, char *err, size_t e
  * owner, mode, outside the workdir), each line, then envp's DAVIT_ variables
  * (envp may be NULL: none), which override the file's values and go through
  * the same validators, then the checks across keys.  0, or -1 with errs
- * filled (cfg is then freed).  config_load is this with no environment,
- * reporting the first problem only.
+ * filled; cfg holds what was valid either way and the caller frees it
+ * (--check-config goes on checking with it).  config_load is this with no
+ * environment, reporting the first problem only, cfg freed on error.
  */
 int	 config_load_all(const char *path, char *const *envp,
 	    struct davit_config *cfg, struct config_errors *errs);
