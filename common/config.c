@@ -220,6 +220,7 @@ struct config_ctx {
 	char			*password;	/* plaintext, wiped */
 	int			 seen[CONFIG_NKEYS];	/* line, or 0 */
 	int			 set[CONFIG_NKEYS];	/* valued */
+	int			 bad[CONFIG_NKEYS];	/* last value refused */
 	struct config_errors	*errs;
 	char			 why[CONFIG_ERR_LEN]; /* no secrets */
 };
@@ -1235,6 +1236,7 @@ config_apply(struct config_ctx *ctx, const struct config_key *k, size_t idx,
 	file = src == CONFIG_SRC_ENV ? CONFIG_ENV_NAME : ctx->path;
 	line = src > 0 ? src : 0;
 	ctx->seen[idx] = src == CONFIG_SRC_ENV ? -1 : src;
+	ctx->bad[idx] = 0;
 	if (valuelen == 0) {
 		if (k->flags & CF_REQUIRED) {
 			why = "must not be empty";
@@ -1255,6 +1257,7 @@ config_apply(struct config_ctx *ctx, const struct config_key *k, size_t idx,
 	/* the earlier value, if any, is not kept: the key is in error */
 	config_unset(ctx, k);
 	ctx->set[idx] = 0;
+	ctx->bad[idx] = 1;
 	ctx->cfg->key_src[idx] = CONFIG_SRC_DEFAULT;
 	config_adderr(ctx->errs, file, line, k->name, "%s", why);
 }
@@ -1315,6 +1318,7 @@ config_environ(struct config_ctx *ctx, char *const *envp)
 			config_unset(ctx, k);
 			ctx->set[idx] = 0;
 			ctx->seen[idx] = -1;
+			ctx->bad[idx] = 1;
 			ctx->cfg->key_src[idx] = CONFIG_SRC_DEFAULT;
 			config_adderr(ctx->errs, CONFIG_ENV_NAME, 0, k->name,
 			    "value too long (max %d bytes)", CONFIG_MAX_VALUE);
@@ -1491,7 +1495,7 @@ config_parse_ctx(struct config_ctx *ctx, const char *buf, size_t len,
 	/* a key given but refused is reported once, not again as missing */
 	for (i = 0; i < CONFIG_NKEYS; i++) {
 		if ((config_keys[i].flags & CF_REQUIRED) && !ctx->set[i] &&
-		    ctx->seen[i] == 0)
+		    !ctx->bad[i])
 			config_adderr(ctx->errs, ctx->path, 0, NULL,
 			    "%s is required", config_keys[i].name);
 	}
@@ -1499,8 +1503,8 @@ config_parse_ctx(struct config_ctx *ctx, const char *buf, size_t len,
 		config_adderr(ctx->errs, ctx->path, 0, NULL, "DAVIT_PASSWORD "
 		    "and DAVIT_PASSWORD_HASH are both set, use only one");
 	if (ctx->password == NULL && cfg->password_hash == NULL &&
-	    config_find("DAVIT_PASSWORD", &idx) != NULL && ctx->seen[idx] == 0 &&
-	    config_find("DAVIT_PASSWORD_HASH", &i) != NULL && ctx->seen[i] == 0)
+	    config_find("DAVIT_PASSWORD", &idx) != NULL && !ctx->bad[idx] &&
+	    config_find("DAVIT_PASSWORD_HASH", &i) != NULL && !ctx->bad[i])
 		config_adderr(ctx->errs, ctx->path, 0, NULL, "DAVIT_PASSWORD_HASH "
 		    "(or DAVIT_PASSWORD) is required");
 

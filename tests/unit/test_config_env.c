@@ -125,6 +125,23 @@ t_file_and_cross_key(void **state)
 		assert_null(strstr(err_str(i), TOKEN));
 }
 
+/* an empty password line is "not set": still required */
+static void
+t_empty_password(void **state)
+{
+	const char	*text = "DAVIT_WORKDIR=/srv/app\nDAVIT_SERVICES=web\n"
+	    "DAVIT_PASSWORD=\n";
+	char		*envp[] = { "DAVIT_PASSWORD_HASH=", NULL };
+
+	(void)state;
+	config_free(&C);
+	assert_int_equal(config_parse_all(F, text, strlen(text), envp, &C, &R),
+	    -1);
+	assert_int_equal(R.n, 1);
+	assert_string_equal(err_str(0),
+	    F ": DAVIT_PASSWORD_HASH (or DAVIT_PASSWORD) is required");
+}
+
 /* a syntax error ends the reading, reported with its line */
 static void
 t_syntax_stops(void **state)
@@ -302,6 +319,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_teardown(t_every_problem, teardown),
 		cmocka_unit_test_teardown(t_file_and_cross_key, teardown),
+		cmocka_unit_test_teardown(t_empty_password, teardown),
 		cmocka_unit_test_teardown(t_syntax_stops, teardown),
 		cmocka_unit_test_teardown(t_bounded, teardown),
 		cmocka_unit_test_teardown(t_first_error, teardown),
