@@ -1,7 +1,9 @@
 /*
  * davit-backend: parses the command line, hardens itself (no core dump, not
- * dumpable), loads and checks the configuration (the file, DAVIT_USER, the
- * directories root writes in), sets up the socket and
+ * dumpable), loads and checks the configuration (the file and the DAVIT_
+ * variables of its environment, DAVIT_USER, the directories root writes in),
+ * or with --check-config only checks all of that, starting and writing
+ * nothing (like sshd -t); sets up the socket and
  * the concerns (Docker, git, auth, deploys, the frontend's supervision), runs
  * the event loop, and shuts down cleanly on SIGTERM or SIGINT.
  */
@@ -35,6 +37,9 @@
 #define USER_MAX_GROUPS	256		/* groups of DAVIT_USER looked at */
 #define DOCKER_GROUP	"docker"	/* root-equivalent through the socket */
 #define NOBODY_USER	"nobody"
+#define CHECK_ERR_LEN	(CONFIG_ERR_LEN + 256)	/* a problem, with where */
+
+extern char	**environ;
 
 static struct backend_env	 backend_env;
 struct backend_env		*benv = &backend_env;
@@ -44,6 +49,8 @@ usage(int status)
 {
 	fprintf(status == 0 ? stdout : stderr,
 	    "usage: davit-backend [-v] [--no-frontend] --config FILE\n"
+	    "       davit-backend [-v] --check-config FILE\n"
+	    "       davit-backend [-v] -t --config FILE\n"
 	    "       davit-backend --hash-password < password\n"
 	    "       davit-backend --version\n");
 	exit(status);
@@ -104,11 +111,13 @@ on_signal(evutil_socket_t sig, short ev, void *arg)
  * be a user of its own.  Not root; not nobody (shared by other daemons);
  * not the checkout's owner (git runs as that user, and its files are the
  * build context); not in the docker group (the Docker socket is root).
+ * 0 with its uid and gid, or -1 and why in err.
  */
-static void
-resolve_user(void)
+static int
+check_user(const struct davit_config *cfg, uid_t *uid, gid_t *gid, char *err,
+    size_t errlen)
 {
-	const char	*name = benv->cfg.user;
+	const char	*name = cfg->user;
 	struct passwd	*pw;
 	struct group	*gr;
 	struct stat	 st;
@@ -116,36 +125,61 @@ resolve_user(void)
 	int		 i, n = USER_MAX_GROUPS;
 
 	errno = 0;
-	if ((pw = getpwnam(name)) == NULL)
-		fatalx("DAVIT_USER %s: no such user (create it: useradd --system "
-		    "--no-create-home --shell /usr/sbin/nologin %s)",
-		    name, name);
-	if (pw->pw_uid == 0)
-		fatalx("DAVIT_USER %s: must not be root", name);
-	if (strcmp(name, NOBODY_USER) == 0 || strcmp(pw->pw_name,
-	    NOBODY_USER) == 0)
-		fatalx("DAVIT_USER %s: must be a user of its own, not %s "
-		    "(create one: useradd --system --no-create-home --shell "
-		    "/usr/sbin/nologin davit)", name, NOBODY_USER);
-	if (stat(benv->cfg.workdir, &st) == 0 && st.st_uid == pw->pw_uid)
-		fatalx("DAVIT_USER %s: owns DAVIT_WORKDIR %s; the frontend "
-		    "must run as a user of its own, not as the checkout's "
-		    "owner (create one: useradd --system --no-create-home "
-		    "--shell /usr/sbin/nologin davit)", name,
-		    benv->cfg.workdir);
-	if ((gr = getgrnam(DOCKER_GROUP)) != NULL) {
-		if (getgrouplist(pw->pw_name, pw->pw_gid, groups, &n) == -1)
-			fatalx("DAVIT_USER %s: in more than %d groups", name,
-			    USER_MAX_GROUPS);
-		for (i = 0; i < n; i++)
-			if (groups[i] == gr->gr_gid)
-				fatalx("DAVIT_USER %s: in the %s group, which is "
-				    "as good as root: take it out (gpasswd -d "
-				    "%s %s)", name, DOCKER_GROUP, name,
-				    DOCKER_GROUP);
+	if ((pw = getpwnam(name)) == NULL) {
+		snprintf(err, errlen, "DAVIT_USER %s: no such user (create it: "
+		    "useradd --system --no-create-home --shell "
+		    "/usr/sbin/nologin %s)", name, name);
+		return -1;
 	}
-	benv->frontend_uid = pw->pw_uid;
-	benv->frontend_gid = pw->pw_gid;
+	if (pw->pw_uid == 0) {
+		snprintf(err, errlen, "DAVIT_USER %s: must not be root", name);
+		return -1;
+	}
+	if (strcmp(name, NOBODY_USER) == 0 || strcmp(pw->pw_name,
+	    NOBODY_USER) == 0) {
+		snprintf(err, errlen, "DAVIT_USER %s: must be a user of its own, "
+		    "not %s (create one: useradd --system --no-create-home "
+		    "--shell /usr/sbin/nologin davit)", name, NOBODY_USER);
+		return -1;
+	}
+	if (cfg->workdir != NULL && stat(cfg->workdir, &st) == 0 &&
+	    st.st_uid == pw->pw_uid) {
+		snprintf(err, errlen, "DAVIT_USER %s: owns DAVIT_WORKDIR %s; the "
+		    "frontend must run as a user of its own, not as the "
+		    "checkout's owner (create one: useradd --system "
+		    "--no-create-home --shell /usr/sbin/nologin davit)", name,
+		    cfg->workdir);
+		return -1;
+	}
+	if ((gr = getgrnam(DOCKER_GROUP)) != NULL) {
+		if (getgrouplist(pw->pw_name, pw->pw_gid, groups, &n) == -1) {
+			snprintf(err, errlen, "DAVIT_USER %s: in more than %d "
+			    "groups", name, USER_MAX_GROUPS);
+			return -1;
+		}
+		for (i = 0; i < n; i++) {
+			if (groups[i] == gr->gr_gid) {
+				snprintf(err, errlen, "DAVIT_USER %s: in the %s "
+				    "group, which is as good as root: take it "
+				    "out (gpasswd -d %s %s)", name, DOCKER_GROUP,
+				    name, DOCKER_GROUP);
+				return -1;
+			}
+		}
+	}
+	*uid = pw->pw_uid;
+	*gid = pw->pw_gid;
+	return 0;
+}
+
+static void
+resolve_user(void)
+{
+	char	 err[CHECK_ERR_LEN];
+
+	if (check_user(&benv->cfg, &benv->frontend_uid, &benv->frontend_gid,
+	    err, sizeof(err)) == -1)
+		fatalx("%s", err);
 }
 
 /* the audit log's directory: made if missing, root's and root's alone */
@@ -169,6 +203,142 @@ check_audit_dir(const char *path)
 	free(copy);
 }
 
+/*
+ * A directory root writes in, for --check-config: root's alone if it
+ * exists (a missing one is made at start, correctly).  0 or -1 and err.
+ */
+static int
+check_root_dir(const char *what, const char *path, char *err, size_t errlen)
+{
+	struct stat	 st;
+	char		*copy, *dir;
+	int		 ret = 0;
+
+	if ((copy = strdup(path)) == NULL) {
+		snprintf(err, errlen, "%s: out of memory", what);
+		return -1;
+	}
+	dir = dirname(copy);
+	if (stat(dir, &st) == -1) {
+		if (errno != ENOENT) {
+			snprintf(err, errlen, "%s %s: %s", what, dir,
+			    strerror(errno));
+			ret = -1;
+		}
+	} else if (config_root_dir(what, dir, &st, err, errlen) == -1)
+		ret = -1;
+	free(copy);
+	return ret;
+}
+
+/* prints one problem found by --check-config, counted in *n */
+static void
+check_report(size_t *n, const char *what)
+{
+	fprintf(stderr, "%s\n", what);
+	(*n)++;
+}
+
+/*
+ * --check-config: the configuration as a start would read it, and the
+ * start-up checks that start nothing: every problem on stderr, where each
+ * key came from on stdout (never a secret's value), then "configuration
+ * OK" and 0, or 1.  Nothing is created, opened for writing or started.
+ */
+static int
+check_config(const char *path)
+{
+	struct davit_config	 cfg;
+	struct config_errors	*errs;
+	char			 err[CHECK_ERR_LEN], why[CONFIG_ERR_LEN];
+	char			 exe[PATH_MAX];
+	const char		*sp;
+	uid_t			 uid;
+	gid_t			 gid;
+	size_t			 i, n = 0, len;
+
+	if ((errs = calloc(1, sizeof(*errs))) == NULL)
+		fatal("%s", __func__);
+	(void)config_load_all(path, environ, &cfg, errs);
+	for (i = 0; i < errs->n; i++) {
+		config_error_str(&errs->e[i], err, sizeof(err));
+		check_report(&n, err);
+	}
+	if (errs->dropped > 0) {
+		fprintf(stderr, "%s: %zu more problems not shown\n", path,
+		    errs->dropped);
+		n += errs->dropped;
+	}
+	free(errs);
+
+	if (cfg.user != NULL &&
+	    check_user(&cfg, &uid, &gid, err, sizeof(err)) == -1)
+		check_report(&n, err);
+	if (cfg.audit_log != NULL && check_root_dir("DAVIT_AUDIT_LOG's "
+	    "directory", cfg.audit_log, err, sizeof(err)) == -1)
+		check_report(&n, err);
+	if (cfg.socket_path != NULL && check_root_dir("DAVIT_SOCKET's "
+	    "directory", cfg.socket_path, err, sizeof(err)) == -1)
+		check_report(&n, err);
+	/* an absolute compose command runs as root: root's to change */
+	if (cfg.compose_command != NULL && cfg.compose_command[0] == '/') {
+		sp = strchr(cfg.compose_command, ' ');
+		len = sp != NULL ? (size_t)(sp - cfg.compose_command) :
+		    strlen(cfg.compose_command);
+		if (len < sizeof(exe)) {
+			memcpy(exe, cfg.compose_command, len);
+			exe[len] = '\0';
+			if (proc_exe_trusted(exe, why, sizeof(why)) == -1) {
+				snprintf(err, sizeof(err), "DAVIT_COMPOSE_"
+				    "COMMAND: %s", why);
+				check_report(&n, err);
+			}
+		}
+	}
+	if (cfg.github_app_key != NULL &&
+	    github_check_config(&cfg, err, sizeof(err)) == -1)
+		check_report(&n, err);
+
+	config_print_sources(&cfg, path, stdout);
+	config_free(&cfg);
+	if (n > 0) {
+		fprintf(stderr, "%s: %zu problem%s, davit would not start\n",
+		    path, n, n == 1 ? "" : "s");
+		return 1;
+	}
+	printf("configuration OK\n");
+	return 0;
+}
+
+/* the file and the environment; every problem logged, then refused */
+static void
+load_config(void)
+{
+	struct config_errors	*errs;
+	char			 err[CHECK_ERR_LEN];
+	size_t			 i;
+
+	if ((errs = calloc(1, sizeof(*errs))) == NULL)
+		fatal("%s", __func__);
+	if (config_load_all(benv->config_path, environ, &benv->cfg,
+	    errs) == 0) {
+		free(errs);
+		return;
+	}
+	for (i = 0; i < errs->n; i++) {
+		config_error_str(&errs->e[i], err, sizeof(err));
+		log_warnx("%s", err);
+	}
+	if (errs->dropped > 0)
+		log_warnx("%s: %zu more problems not shown", benv->config_path,
+		    errs->dropped);
+	config_free(&benv->cfg);
+	fatalx("%s: %zu problem%s in the configuration, not started "
+	    "(davit-backend --check-config %s lists them)", benv->config_path,
+	    errs->n + errs->dropped, errs->n + errs->dropped == 1 ? "" : "s",
+	    benv->config_path);
+}
+
 /* no core dump and no ptrace by others: the secrets are in memory */
 static void
 harden(void)
@@ -186,6 +356,7 @@ main(int argc, char *argv[])
 {
 	static const struct option	 longopts[] = {
 		{ "config", required_argument, NULL, 'c' },
+		{ "check-config", required_argument, NULL, 'C' },
 		{ "hash-password", no_argument, NULL, 'H' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "no-frontend", no_argument, NULL, 'N' },
@@ -194,15 +365,22 @@ main(int argc, char *argv[])
 		{ NULL, 0, NULL, 0 }
 	};
 	struct event	*ev_term, *ev_int, *ev_chld;
-	char		 err[CONFIG_ERR_LEN], exe[PATH_MAX];
+	char		 exe[PATH_MAX];
 	ssize_t		 n;
-	int		 ch, verbose = 0;
+	int		 ch, verbose = 0, check = 0;
 
 	log_init("davit-backend", 0);
-	while ((ch = getopt_long(argc, argv, "c:v", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "c:tv", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'c':
 			benv->config_path = optarg;
+			break;
+		case 'C':
+			benv->config_path = optarg;
+			check = 1;
+			break;
+		case 't':
+			check = 1;
 			break;
 		case 'H':
 			if (sodium_init() == -1)
@@ -227,14 +405,20 @@ main(int argc, char *argv[])
 	if (optind != argc || benv->config_path == NULL)
 		usage(2);
 	log_setverbose(verbose);
+	if (check) {
+		if (benv->no_frontend)
+			usage(2);
+		if (sodium_init() == -1)
+			fatalx("sodium_init failed");
+		return check_config(benv->config_path);
+	}
 	if (geteuid() != 0)
 		fatalx("must run as root (it runs git as the checkout's owner "
 		    "and talks to Docker)");
 	harden();
 	if (sodium_init() == -1)
 		fatalx("sodium_init failed");
-	if (config_load(benv->config_path, &benv->cfg, err, sizeof(err)) == -1)
-		fatalx("%s", err);
+	load_config();
 	config_protect(&benv->cfg);
 	resolve_user();
 	check_audit_dir(benv->cfg.audit_log);

@@ -6,6 +6,9 @@
  * whole group.  on_exit runs once the child has exited and its output is
  * read; the proc is freed right after it returns.  Every child gets
  * PDEATH_SIGNAL when the backend dies (common/pdeath.c): none outlives it.
+ * Its environment is the spec's or proc_default_env, never the backend's,
+ * and never a DAVIT_ variable (the backend's configuration may come from
+ * its environment): proc_child drops any such entry as a last guard.
  *
  * What root runs by a path must be root's to change: proc_exe_trusted()
  * checks a file and every directory above it as sudo does its secure path.
@@ -35,6 +38,8 @@
 #define PROC_MAX_INPUT		4096	/* fits a pipe buffer: written at once */
 #define PROC_DRAIN_WAIT		5	/* seconds to wait for output after exit */
 #define PROC_UNTRUSTED_MODE	(S_IWGRP | S_IWOTH)	/* write for anyone but root */
+#define PROC_MAX_ENV		32	/* entries of a child's environment */
+#define PROC_CONFIG_PREFIX	"DAVIT_"	/* the configuration's, never a child's */
 
 struct proc {
 	LIST_ENTRY(proc)	 entry;
@@ -231,9 +236,18 @@ static void __attribute__((noreturn))
 proc_child(const struct proc_spec *spec, int in_fd, int out_fd)
 {
 	const char *const	*envp = spec->envp != NULL ? spec->envp : proc_default_env;
+	const char		*env[PROC_MAX_ENV + 1];
 	sigset_t		 set;
 	uid_t			 ruid, euid, suid;
+	size_t			 i, n = 0;
 	int			 sig;
+
+	/* no DAVIT_ variable reaches a child, whatever a caller built */
+	for (i = 0; envp[i] != NULL && n < PROC_MAX_ENV; i++)
+		if (strncmp(envp[i], PROC_CONFIG_PREFIX,
+		    sizeof(PROC_CONFIG_PREFIX) - 1) != 0)
+			env[n++] = envp[i];
+	env[n] = NULL;
 
 	setpgid(0, 0);
 	sigemptyset(&set);
@@ -275,9 +289,9 @@ proc_child(const struct proc_spec *spec, int in_fd, int out_fd)
 		_exit(127);
 	}
 	if (strchr(spec->argv[0], '/') != NULL)
-		execve(spec->argv[0], (char *const *)spec->argv, (char *const *)envp);
+		execve(spec->argv[0], (char *const *)spec->argv, (char *const *)env);
 	else
-		execvpe(spec->argv[0], (char *const *)spec->argv, (char *const *)envp);
+		execvpe(spec->argv[0], (char *const *)spec->argv, (char *const *)env);
 	dprintf(STDERR_FILENO, "cannot run %s: %s\n", spec->argv[0], strerror(errno));
 	_exit(127);
 }

@@ -44,6 +44,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -212,6 +213,8 @@ static const struct config_key config_keys[] = {
 };
 
 #define CONFIG_NKEYS	nitems(config_keys)
+_Static_assert(nitems(config_keys) <= CONFIG_MAX_KEYS,
+    "struct davit_config's key_src[] is too small");
 
 struct config_ctx {
 	const char		*path;
@@ -219,7 +222,8 @@ struct config_ctx {
 	char			*password;	/* plaintext, wiped */
 	int			 seen[CONFIG_NKEYS];	/* line, or 0 */
 	int			 set[CONFIG_NKEYS];	/* valued */
-	int			 cb_failed;
+	int			 bad[CONFIG_NKEYS];	/* last value refused */
+	struct config_errors	*errs;
 	char			 why[CONFIG_ERR_LEN]; /* no secrets */
 };
 
@@ -259,7 +263,7 @@ static const char	*v_id(const char *, size_t);
 static const char	*v_api_url(const char *, size_t);
 static const char	*v_label(const struct config_key *, const char *,
 		    size_t, struct config_ctx *);
-static int	 config_github(struct config_ctx *, char *, size_t);
+static void	 config_github(struct config_ctx *);
 static const char	*v_int(const struct config_key *, const char *, size_t,
 		    struct config_ctx *, int *);
 static const char	*v_bool(const char *, size_t, int *);
@@ -268,14 +272,29 @@ static const char	*config_set(struct config_ctx *,
 		    const struct config_key *, const char *, size_t);
 static void	 config_unset(struct config_ctx *,
 		    const struct config_key *);
+static void	 config_apply(struct config_ctx *, const struct config_key *,
+		    size_t, const char *, size_t, int);
 static int	 config_cb(const char *, const char *, size_t, int, void *,
 		    char *, size_t);
+static void	 config_environ(struct config_ctx *, char *const *);
 static void	 config_err(char *, size_t, const char *, ...)
 		    __attribute__((format(printf, 3, 4)));
-static int	 config_file_private(const char *, const struct stat *,
-		    char *, size_t);
-static int	 config_outside_workdir(const char *, const char *,
-		    char *, size_t);
+static void	 config_adderr(struct config_errors *, const char *, int,
+		    const char *, const char *, ...)
+		    __attribute__((format(printf, 5, 6)));
+static void	 config_first_err(const struct config_errors *, char *,
+		    size_t);
+static int	 config_parse_ctx(struct config_ctx *, const char *,
+		    size_t, char *const *);
+static void	 config_file_private(struct config_errors *, const char *,
+		    const struct stat *);
+static void	 config_outside_workdir(struct config_errors *,
+		    const char *, const char *);
+static void	 config_ctx_init(struct config_ctx *, const char *,
+		    struct davit_config *, struct config_errors *);
+static int	 config_ctx_done(struct config_ctx *);
+static void	 config_value_str(const struct davit_config *,
+		    const struct config_key *, char *, size_t);
 static char	*derive_project(const char *);
 static char	*derive_github_repo(const char *);
 
@@ -372,6 +391,52 @@ config_err(char *err, size_t errlen, const char *fmt, ...)
 	va_start(ap, fmt);
 	(void)vsnprintf(err, errlen, fmt, ap);
 	va_end(ap);
+}
+
+/* one more problem; past CONFIG_MAX_ERRORS only counted */
+static void
+config_adderr(struct config_errors *errs, const char *file, int line,
+    const char *key, const char *fmt, ...)
+{
+	struct config_error	*e;
+	va_list			 ap;
+
+	if (errs->n >= CONFIG_MAX_ERRORS) {
+		errs->dropped++;
+		return;
+	}
+	e = &errs->e[errs->n++];
+	memset(e, 0, sizeof(*e));
+	(void)snprintf(e->file, sizeof(e->file), "%s", file != NULL ? file :
+	    "(config)");
+	e->line = line;
+	(void)snprintf(e->key, sizeof(e->key), "%s", key != NULL ? key : "");
+	va_start(ap, fmt);
+	(void)vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
+	va_end(ap);
+}
+
+void
+config_error_str(const struct config_error *e, char *out, size_t outlen)
+{
+	char	 line[32] = "";
+
+	if (out == NULL || outlen == 0)
+		return;
+	if (e->line > 0)
+		(void)snprintf(line, sizeof(line), ":%d", e->line);
+	(void)snprintf(out, outlen, "%s%s: %s%s%s", e->file, line, e->key,
+	    e->key[0] != '\0' ? ": " : "", e->msg);
+}
+
+static void
+config_first_err(const struct config_errors *errs, char *err, size_t errlen)
+{
+	if (err == NULL || errlen == 0)
+		return;
+	err[0] = '\0';
+	if (errs->n > 0)
+		config_error_str(&errs->e[0], err, errlen);
 }
 
 static int
@@ -1158,27 +1223,22 @@ config_unset(struct config_ctx *ctx, const struct config_key *k)
 	}
 }
 
-static int
-config_cb(const char *key, const char *value, size_t valuelen, int lineno,
-    void *arg, char *err, size_t errlen)
+/*
+ * A value for k (row idx) from line (> 0) of the file or from the
+ * environment (CONFIG_SRC_ENV): validated, stored, its source noted; a
+ * problem is collected and the reading goes on.  The last one wins.
+ */
+static void
+config_apply(struct config_ctx *ctx, const struct config_key *k, size_t idx,
+    const char *value, size_t valuelen, int src)
 {
-	struct config_ctx	*ctx = arg;
-	const struct config_key	*k;
-	const char		*why;
-	size_t			 idx;
+	const char	*why, *file;
+	int		 line;
 
-	if (strncmp(key, CONFIG_PREFIX, strlen(CONFIG_PREFIX)) != 0)
-		return (0);	/* compose's, not ours */
-	if ((k = config_find(key, &idx)) == NULL) {
-		log_warnx("%s:%d: unknown key %s, ignored", ctx->path, lineno,
-		    key);
-		return (0);
-	}
-	if (ctx->seen[idx] != 0)
-		log_warnx("%s:%d: %s was already set on line %d, the last one "
-		    "wins", ctx->path, lineno, k->name, ctx->seen[idx]);
-	ctx->seen[idx] = lineno;
-
+	file = src == CONFIG_SRC_ENV ? CONFIG_ENV_NAME : ctx->path;
+	line = src > 0 ? src : 0;
+	ctx->seen[idx] = src == CONFIG_SRC_ENV ? -1 : src;
+	ctx->bad[idx] = 0;
 	if (valuelen == 0) {
 		if (k->flags & CF_REQUIRED) {
 			why = "must not be empty";
@@ -1186,18 +1246,91 @@ config_cb(const char *key, const char *value, size_t valuelen, int lineno,
 		}
 		config_unset(ctx, k);
 		ctx->set[idx] = 0;
-		return (0);
+		ctx->cfg->key_src[idx] = CONFIG_SRC_DEFAULT;
+		return;
 	}
 	if ((why = config_set(ctx, k, value, valuelen)) != NULL)
 		goto fail;
 	ctx->set[idx] = 1;
-	return (0);
+	ctx->cfg->key_src[idx] = src;
+	return;
 
  fail:
-	ctx->cb_failed = 1;
-	config_err(err, errlen, "%s:%d: %s: %s", ctx->path, lineno, k->name,
-	    why);
-	return (-1);
+	/* the earlier value, if any, is not kept: the key is in error */
+	config_unset(ctx, k);
+	ctx->set[idx] = 0;
+	ctx->bad[idx] = 1;
+	ctx->cfg->key_src[idx] = CONFIG_SRC_DEFAULT;
+	config_adderr(ctx->errs, file, line, k->name, "%s", why);
+}
+
+static int
+config_cb(const char *key, const char *value, size_t valuelen, int lineno,
+    void *arg, char *err, size_t errlen)
+{
+	struct config_ctx	*ctx = arg;
+	const struct config_key	*k;
+	size_t			 idx;
+
+	(void)err;
+	(void)errlen;
+	if (strncmp(key, CONFIG_PREFIX, strlen(CONFIG_PREFIX)) != 0)
+		return (0);	/* compose's, not ours */
+	if ((k = config_find(key, &idx)) == NULL) {
+		log_warnx("%s:%d: unknown key %s, ignored", ctx->path, lineno,
+		    key);
+		return (0);
+	}
+	if (ctx->seen[idx] > 0)
+		log_warnx("%s:%d: %s was already set on line %d, the last one "
+		    "wins", ctx->path, lineno, k->name, ctx->seen[idx]);
+	config_apply(ctx, k, idx, value, valuelen, lineno);
+	return (0);
+}
+
+/*
+ * DAVIT_ variables of the environment override the file, as compose lets
+ * the environment win over .env.  Names that are not keys are only noted
+ * (-v): harnesses and shells carry DAVIT_-prefixed variables of their own.
+ */
+static void
+config_environ(struct config_ctx *ctx, char *const *envp)
+{
+	const struct config_key	*k;
+	const char		*eq;
+	char			 name[ENVFILE_MAX_KEY + 1];
+	size_t			 idx, nlen, vlen;
+
+	for (; envp != NULL && *envp != NULL; envp++) {
+		if (strncmp(*envp, CONFIG_PREFIX, strlen(CONFIG_PREFIX)) != 0 ||
+		    (eq = strchr(*envp, '=')) == NULL)
+			continue;
+		nlen = (size_t)(eq - *envp);
+		if (nlen >= sizeof(name))
+			continue;
+		memcpy(name, *envp, nlen);
+		name[nlen] = '\0';
+		if ((k = config_find(name, &idx)) == NULL) {
+			log_debug("environment: %s is not a davit key, ignored",
+			    name);
+			continue;
+		}
+		vlen = strlen(eq + 1);
+		if (vlen > CONFIG_MAX_VALUE) {
+			config_unset(ctx, k);
+			ctx->set[idx] = 0;
+			ctx->seen[idx] = -1;
+			ctx->bad[idx] = 1;
+			ctx->cfg->key_src[idx] = CONFIG_SRC_DEFAULT;
+			config_adderr(ctx->errs, CONFIG_ENV_NAME, 0, k->name,
+			    "value too long (max %d bytes)", CONFIG_MAX_VALUE);
+			continue;
+		}
+		if (ctx->seen[idx] > 0)
+			log_debug("%s: the environment overrides %s:%d",
+			    k->name, ctx->path, ctx->seen[idx]);
+		config_apply(ctx, k, idx, eq + 1, vlen, CONFIG_SRC_ENV);
+	}
 }
 
 /* basename(workdir) the way compose names a project; NULL if none is left */
@@ -1278,53 +1411,46 @@ derive_github_repo(const char *url)
 }
 
 /* how GitHub is reached: a token or an App, not both; what each needs */
-static int
-config_github(struct config_ctx *ctx, char *err, size_t errlen)
+static void
+config_github(struct config_ctx *ctx)
 {
 	const struct davit_config	*cfg = ctx->cfg;
+	struct config_errors		*errs = ctx->errs;
 
-	if (cfg->github_token != NULL && cfg->github_app_id != NULL) {
-		config_err(err, errlen, "%s: DAVIT_GITHUB_TOKEN and "
+	if (cfg->github_token != NULL && cfg->github_app_id != NULL)
+		config_adderr(errs, ctx->path, 0, NULL, "DAVIT_GITHUB_TOKEN and "
 		    "DAVIT_GITHUB_APP_ID are both set: use a personal token or "
-		    "a GitHub App, not both", ctx->path);
-		return (-1);
-	}
-	if ((cfg->github_app_id != NULL) != (cfg->github_app_key != NULL)) {
-		config_err(err, errlen, "%s: a GitHub App needs both "
-		    "DAVIT_GITHUB_APP_ID and DAVIT_GITHUB_APP_KEY", ctx->path);
-		return (-1);
-	}
-	if (cfg->github_installation_id != NULL &&
-	    cfg->github_app_id == NULL) {
-		config_err(err, errlen, "%s: DAVIT_GITHUB_INSTALLATION_ID is "
-		    "set without DAVIT_GITHUB_APP_ID", ctx->path);
-		return (-1);
-	}
-	if (cfg->github_app_id != NULL && cfg->github_repo == NULL) {
-		config_err(err, errlen, "%s: a GitHub App needs the repository: "
-		    "set DAVIT_GITHUB_REPO (owner/name)", ctx->path);
-		return (-1);
-	}
+		    "a GitHub App, not both");
+	if ((cfg->github_app_id != NULL) != (cfg->github_app_key != NULL))
+		config_adderr(errs, ctx->path, 0, NULL, "a GitHub App needs "
+		    "both DAVIT_GITHUB_APP_ID and DAVIT_GITHUB_APP_KEY");
+	if (cfg->github_installation_id != NULL && cfg->github_app_id == NULL)
+		config_adderr(errs, ctx->path, 0, NULL, "DAVIT_GITHUB_"
+		    "INSTALLATION_ID is set without DAVIT_GITHUB_APP_ID");
+	if (cfg->github_app_id != NULL && cfg->github_repo == NULL)
+		config_adderr(errs, ctx->path, 0, NULL, "a GitHub App needs the "
+		    "repository: set DAVIT_GITHUB_REPO (owner/name)");
 	if (cfg->github_status && cfg->github_token == NULL &&
-	    cfg->github_app_id == NULL) {
-		config_err(err, errlen, "%s: DAVIT_GITHUB_STATUS=1 needs "
-		    "DAVIT_GITHUB_TOKEN or a GitHub App (DAVIT_GITHUB_APP_ID)",
-		    ctx->path);
-		return (-1);
-	}
-	if (cfg->github_status && cfg->github_repo == NULL) {
-		config_err(err, errlen, "%s: DAVIT_GITHUB_STATUS=1 needs the "
-		    "repository: set DAVIT_GITHUB_REPO (owner/name)", ctx->path);
-		return (-1);
-	}
-	return (0);
+	    cfg->github_app_id == NULL)
+		config_adderr(errs, ctx->path, 0, NULL, "DAVIT_GITHUB_STATUS=1 "
+		    "needs DAVIT_GITHUB_TOKEN or a GitHub App "
+		    "(DAVIT_GITHUB_APP_ID)");
+	if (cfg->github_status && cfg->github_repo == NULL)
+		config_adderr(errs, ctx->path, 0, NULL, "DAVIT_GITHUB_STATUS=1 "
+		    "needs the repository: set DAVIT_GITHUB_REPO (owner/name)");
 }
 
-int
-config_parse(const char *path, const char *buf, size_t len,
-    struct davit_config *cfg, char *err, size_t errlen)
+/*
+ * The reading proper: the file's lines, then the environment, then what
+ * needs the whole (required keys, defaults, derived values, keys that go
+ * together), the password hashed last.  Problems go to ctx->errs; cfg holds
+ * what was valid, for the caller to free.  -1 when reading had to stop.
+ */
+static int
+config_parse_ctx(struct config_ctx *ctx, const char *buf, size_t len,
+    char *const *envp)
 {
-	struct config_ctx	 ctx;
+	struct davit_config	*cfg = ctx->cfg;
 	const struct config_key	*k;
 	char			 perr[CONFIG_ERR_LEN];
 	char			 hash[crypto_pwhash_STRBYTES];
@@ -1333,147 +1459,175 @@ config_parse(const char *path, const char *buf, size_t len,
 	size_t			 i, idx;
 	long			 line;
 
-	memset(cfg, 0, sizeof(*cfg));
-	memset(&ctx, 0, sizeof(ctx));
-	ctx.path = path != NULL ? path : "(config)";
-	ctx.cfg = cfg;
-	if (err != NULL && errlen > 0)
-		err[0] = '\0';
-
 	if (sodium_init() == -1) {
-		config_err(err, errlen, "%s: libsodium failed to initialise",
-		    ctx.path);
-		goto fail;
+		config_adderr(ctx->errs, ctx->path, 0, NULL,
+		    "libsodium failed to initialise");
+		return (-1);
 	}
 	if (len > CONFIG_MAX_FILE) {
-		config_err(err, errlen, "%s: larger than %d bytes", ctx.path,
-		    CONFIG_MAX_FILE);
-		goto fail;
+		config_adderr(ctx->errs, ctx->path, 0, NULL,
+		    "larger than %d bytes", CONFIG_MAX_FILE);
+		return (-1);
 	}
 
 	perr[0] = '\0';
-	if (envfile_parse(buf, len, config_cb, &ctx, perr,
+	if (envfile_parse(buf, len, config_cb, ctx, perr,
 	    sizeof(perr)) == -1) {
-		if (ctx.cb_failed) {
-			config_err(err, errlen, "%s", perr);
-			goto fail;
-		}
-		/* "line N: what" from the parser becomes "FILE:N: what" */
+		/*
+		 * A syntax error ends the reading: where the next line starts
+		 * is unknown after a broken quote.  "line N: what" from the
+		 * parser becomes "FILE:N: what".
+		 */
 		if (strncmp(perr, "line ", 5) == 0) {
 			line = strtol(perr + 5, &ep, 10);
-			if (ep != perr + 5 && strncmp(ep, ": ", 2) == 0) {
-				config_err(err, errlen, "%s:%ld: %s", ctx.path,
-				    line, ep + 2);
-				goto fail;
+			if (ep != perr + 5 && strncmp(ep, ": ", 2) == 0 &&
+			    line > 0 && line <= INT_MAX) {
+				config_adderr(ctx->errs, ctx->path, (int)line,
+				    NULL, "%s", ep + 2);
+				sodium_memzero(perr, sizeof(perr));
+				return (-1);
 			}
 		}
-		config_err(err, errlen, "%s: %s", ctx.path, perr);
-		goto fail;
+		config_adderr(ctx->errs, ctx->path, 0, NULL, "%s", perr);
+		sodium_memzero(perr, sizeof(perr));
+		return (-1);
 	}
+	config_environ(ctx, envp);
 
+	/* a key given but refused is reported once, not again as missing */
 	for (i = 0; i < CONFIG_NKEYS; i++) {
-		if ((config_keys[i].flags & CF_REQUIRED) && !ctx.set[i]) {
-			config_err(err, errlen, "%s: %s is required", ctx.path,
-			    config_keys[i].name);
-			goto fail;
-		}
+		if ((config_keys[i].flags & CF_REQUIRED) && !ctx->set[i] &&
+		    !ctx->bad[i])
+			config_adderr(ctx->errs, ctx->path, 0, NULL,
+			    "%s is required", config_keys[i].name);
 	}
-	if (ctx.password != NULL && cfg->password_hash != NULL) {
-		config_err(err, errlen, "%s: DAVIT_PASSWORD and "
-		    "DAVIT_PASSWORD_HASH are both set, use only one", ctx.path);
-		goto fail;
-	}
-	if (ctx.password == NULL && cfg->password_hash == NULL) {
-		config_err(err, errlen, "%s: DAVIT_PASSWORD_HASH (or "
-		    "DAVIT_PASSWORD) is required", ctx.path);
-		goto fail;
-	}
+	if (ctx->password != NULL && cfg->password_hash != NULL)
+		config_adderr(ctx->errs, ctx->path, 0, NULL, "DAVIT_PASSWORD "
+		    "and DAVIT_PASSWORD_HASH are both set, use only one");
+	if (ctx->password == NULL && cfg->password_hash == NULL &&
+	    config_find("DAVIT_PASSWORD", &idx) != NULL && !ctx->bad[idx] &&
+	    config_find("DAVIT_PASSWORD_HASH", &i) != NULL && !ctx->bad[i])
+		config_adderr(ctx->errs, ctx->path, 0, NULL, "DAVIT_PASSWORD_HASH "
+		    "(or DAVIT_PASSWORD) is required");
 
 	/* defaults go through the same validators as the file's values */
 	for (i = 0; i < CONFIG_NKEYS; i++) {
 		k = &config_keys[i];
-		if (ctx.set[i] || k->def == NULL)
+		if (ctx->set[i] || k->def == NULL)
 			continue;
-		if ((why = config_set(&ctx, k, k->def, strlen(k->def))) !=
-		    NULL) {
-			config_err(err, errlen, "%s: %s: default: %s",
-			    ctx.path, k->name, why);
-			goto fail;
-		}
+		if ((why = config_set(ctx, k, k->def, strlen(k->def))) != NULL)
+			config_adderr(ctx->errs, ctx->path, 0, k->name,
+			    "default: %s", why);
 	}
 
-	if (cfg->compose_project == NULL) {
+	if (cfg->compose_project == NULL && cfg->workdir != NULL) {
 		if ((derived = derive_project(cfg->workdir)) == NULL) {
-			config_err(err, errlen, "%s: DAVIT_COMPOSE_PROJECT "
-			    "cannot be derived from DAVIT_WORKDIR, set it",
-			    ctx.path);
-			goto fail;
-		}
-		k = config_find("DAVIT_COMPOSE_PROJECT", &idx);
-		why = k != NULL ? config_set(&ctx, k, derived,
-		    strlen(derived)) : "not in the key table";
-		free(derived);
-		if (why != NULL) {
-			config_err(err, errlen, "%s: DAVIT_COMPOSE_PROJECT: %s",
-			    ctx.path, why);
-			goto fail;
+			config_adderr(ctx->errs, ctx->path, 0, NULL,
+			    "DAVIT_COMPOSE_PROJECT cannot be derived from "
+			    "DAVIT_WORKDIR, set it");
+		} else {
+			k = config_find("DAVIT_COMPOSE_PROJECT", &idx);
+			why = k != NULL ? config_set(ctx, k, derived,
+			    strlen(derived)) : "not in the key table";
+			free(derived);
+			if (why != NULL)
+				config_adderr(ctx->errs, ctx->path, 0,
+				    "DAVIT_COMPOSE_PROJECT", "%s", why);
 		}
 	}
 	if (cfg->github_repo == NULL && cfg->repo_url != NULL)
 		cfg->github_repo = derive_github_repo(cfg->repo_url);
 
-	if (config_github(&ctx, err, errlen) == -1)
-		goto fail;
+	config_github(ctx);
 
-	/* last, it is the expensive part */
-	if (ctx.password != NULL) {
-		if (config_hash_password(ctx.password, hash,
+	/* last, it is the expensive part, and pointless if the rest is wrong */
+	if (ctx->password != NULL && ctx->errs->n == 0) {
+		if (config_hash_password(ctx->password, hash,
 		    sizeof(hash)) == -1) {
 			sodium_memzero(hash, sizeof(hash));
-			config_err(err, errlen, "%s: DAVIT_PASSWORD: cannot "
-			    "hash the password", ctx.path);
-			goto fail;
+			config_adderr(ctx->errs, ctx->path, 0, "DAVIT_PASSWORD",
+			    "cannot hash the password");
+			return (-1);
 		}
 		cfg->password_hash = secret_dup(hash, strlen(hash));
 		sodium_memzero(hash, sizeof(hash));
 		if (cfg->password_hash == NULL) {
-			config_err(err, errlen, "%s: out of memory", ctx.path);
-			goto fail;
+			config_adderr(ctx->errs, ctx->path, 0, NULL,
+			    "out of memory");
+			return (-1);
 		}
-		secret_free(ctx.password);
-		ctx.password = NULL;
 	}
 	return (0);
+}
 
- fail:
-	secret_free(ctx.password);
-	ctx.password = NULL;
-	sodium_memzero(perr, sizeof(perr));
-	config_free(cfg);
-	return (-1);
+static void
+config_ctx_init(struct config_ctx *ctx, const char *path,
+    struct davit_config *cfg, struct config_errors *errs)
+{
+	memset(ctx, 0, sizeof(*ctx));
+	ctx->path = path != NULL ? path : "(config)";
+	ctx->cfg = cfg;
+	ctx->errs = errs;
+}
+
+/* 0 or -1; cfg keeps what was valid either way (the caller frees it) */
+static int
+config_ctx_done(struct config_ctx *ctx)
+{
+	secret_free(ctx->password);
+	ctx->password = NULL;
+	return (ctx->errs->n == 0 && ctx->errs->dropped == 0 ? 0 : -1);
+}
+
+int
+config_parse_all(const char *path, const char *buf, size_t len,
+    char *const *envp, struct davit_config *cfg, struct config_errors *errs)
+{
+	struct config_ctx	 ctx;
+
+	memset(cfg, 0, sizeof(*cfg));
+	memset(errs, 0, sizeof(*errs));
+	config_ctx_init(&ctx, path, cfg, errs);
+	(void)config_parse_ctx(&ctx, buf, len, envp);
+	return (config_ctx_done(&ctx));
+}
+
+int
+config_parse(const char *path, const char *buf, size_t len,
+    struct davit_config *cfg, char *err, size_t errlen)
+{
+	struct config_errors	*errs;
+	int			 ret;
+
+	if ((errs = calloc(1, sizeof(*errs))) == NULL) {
+		memset(cfg, 0, sizeof(*cfg));
+		config_err(err, errlen, "%s: out of memory", path != NULL ?
+		    path : "(config)");
+		return (-1);
+	}
+	if ((ret = config_parse_all(path, buf, len, NULL, cfg, errs)) == -1)
+		config_free(cfg);
+	config_first_err(errs, err, errlen);
+	free(errs);
+	return (ret);
 }
 
 /*
  * The file holds the token, the password and the webhook secret: it is
  * root's and nobody else may read or write it.
  */
-static int
-config_file_private(const char *path, const struct stat *st, char *err,
-    size_t errlen)
+static void
+config_file_private(struct config_errors *errs, const char *path,
+    const struct stat *st)
 {
-	if (st->st_uid != 0) {
-		config_err(err, errlen, "%s: owned by uid %u, must be owned by "
-		    "root (it holds the secrets): chown root: %s", path,
+	if (st->st_uid != 0)
+		config_adderr(errs, path, 0, NULL, "owned by uid %u, must be "
+		    "owned by root (it holds the secrets): chown root: %s",
 		    (unsigned)st->st_uid, path);
-		return (-1);
-	}
-	if (st->st_mode & CONFIG_FILE_MODE_MASK) {
-		config_err(err, errlen, "%s: mode %04o lets group or others "
-		    "at it (it holds the secrets): chmod 600 %s", path,
+	if (st->st_mode & CONFIG_FILE_MODE_MASK)
+		config_adderr(errs, path, 0, NULL, "mode %04o lets group or "
+		    "others at it (it holds the secrets): chmod 600 %s",
 		    (unsigned)(st->st_mode & 07777), path);
-		return (-1);
-	}
-	return (0);
 }
 
 /*
@@ -1481,29 +1635,26 @@ config_file_private(const char *path, const struct stat *st, char *err,
  * the secrets into an image and env_file: hand them to containers.  Real
  * paths are compared; a workdir that does not exist yet holds nothing.
  */
-static int
-config_outside_workdir(const char *path, const char *workdir, char *err,
-    size_t errlen)
+static void
+config_outside_workdir(struct config_errors *errs, const char *path,
+    const char *workdir)
 {
 	char	 rfile[PATH_MAX], rwork[PATH_MAX];
 	size_t	 wlen;
 
 	if (realpath(path, rfile) == NULL) {
-		config_err(err, errlen, "%s: %s", path, strerror(errno));
-		return (-1);
+		config_adderr(errs, path, 0, NULL, "%s", strerror(errno));
+		return;
 	}
 	if (workdir == NULL || realpath(workdir, rwork) == NULL)
-		return (0);
+		return;
 	wlen = strlen(rwork);
 	if (wlen == 1 || (strncmp(rfile, rwork, wlen) == 0 &&
-	    rfile[wlen] == '/')) {
-		config_err(err, errlen, "%s: inside DAVIT_WORKDIR %s, the "
-		    "compose build context, where an image or a container "
+	    rfile[wlen] == '/'))
+		config_adderr(errs, path, 0, NULL, "inside DAVIT_WORKDIR %s, "
+		    "the compose build context, where an image or a container "
 		    "could read the secrets: move it out (e.g. to "
-		    "/etc/davit/davit.env, mode 0600)", path, workdir);
-		return (-1);
-	}
-	return (0);
+		    "/etc/davit/davit.env, mode 0600)", workdir);
 }
 
 int
@@ -1525,18 +1676,19 @@ config_root_dir(const char *what, const char *dir, const struct stat *st,
 }
 
 int
-config_load(const char *path, struct davit_config *cfg, char *err,
-    size_t errlen)
+config_load_all(const char *path, char *const *envp, struct davit_config *cfg,
+    struct config_errors *errs)
 {
-	struct stat	 st;
-	char		*buf = NULL;
-	size_t		 len = 0;
-	ssize_t		 n;
-	int		 fd = -1, ret = -1;
+	struct config_ctx	 ctx;
+	struct stat		 st;
+	char			*buf = NULL;
+	size_t			 len = 0;
+	ssize_t			 n;
+	int			 fd = -1;
 
 	memset(cfg, 0, sizeof(*cfg));
-	if (err != NULL && errlen > 0)
-		err[0] = '\0';
+	memset(errs, 0, sizeof(*errs));
+	config_ctx_init(&ctx, path, cfg, errs);
 
 	/*
 	 * Not through a symlink (O_NOFOLLOW); O_NONBLOCK so that a FIFO
@@ -1546,32 +1698,32 @@ config_load(const char *path, struct davit_config *cfg, char *err,
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK |
 	    O_NOFOLLOW)) == -1) {
 		if (errno == ELOOP)
-			config_err(err, errlen, "%s: is a symbolic link; give "
-			    "--config the file itself (it must be root's, mode "
-			    "0600)", path);
+			config_adderr(errs, path, 0, NULL, "is a symbolic link; "
+			    "give --config the file itself (it must be root's, "
+			    "mode 0600)");
 		else
-			config_err(err, errlen, "%s: %s", path,
+			config_adderr(errs, path, 0, NULL, "%s",
 			    strerror(errno));
-		goto fail;
+		goto done;
 	}
 	if (fstat(fd, &st) == -1) {
-		config_err(err, errlen, "%s: %s", path, strerror(errno));
-		goto fail;
+		config_adderr(errs, path, 0, NULL, "%s", strerror(errno));
+		goto done;
 	}
 	if (!S_ISREG(st.st_mode)) {
-		config_err(err, errlen, "%s: not a regular file", path);
-		goto fail;
+		config_adderr(errs, path, 0, NULL, "not a regular file");
+		goto done;
 	}
-	if (config_file_private(path, &st, err, errlen) == -1)
-		goto fail;
+	/* a file open to others is still read: all its problems at once */
+	config_file_private(errs, path, &st);
 	if (st.st_size > CONFIG_MAX_FILE) {
-		config_err(err, errlen, "%s: larger than %d bytes", path,
+		config_adderr(errs, path, 0, NULL, "larger than %d bytes",
 		    CONFIG_MAX_FILE);
-		goto fail;
+		goto done;
 	}
 	if ((buf = malloc(CONFIG_MAX_FILE + 1)) == NULL) {
-		config_err(err, errlen, "%s: out of memory", path);
-		goto fail;
+		config_adderr(errs, path, 0, NULL, "out of memory");
+		goto done;
 	}
 	/* read one byte more than allowed: the file may have grown */
 	while (len < CONFIG_MAX_FILE + 1) {
@@ -1579,35 +1731,106 @@ config_load(const char *path, struct davit_config *cfg, char *err,
 		if (n == -1) {
 			if (errno == EINTR)
 				continue;
-			config_err(err, errlen, "%s: %s", path,
+			config_adderr(errs, path, 0, NULL, "%s",
 			    strerror(errno));
-			goto fail;
+			goto done;
 		}
 		if (n == 0)
 			break;
 		len += (size_t)n;
 	}
 	if (len > CONFIG_MAX_FILE) {
-		config_err(err, errlen, "%s: larger than %d bytes", path,
+		config_adderr(errs, path, 0, NULL, "larger than %d bytes",
 		    CONFIG_MAX_FILE);
-		goto fail;
+		goto done;
 	}
-	if (config_parse(path, buf, len, cfg, err, errlen) == -1)
-		goto fail;
-	if (config_outside_workdir(path, cfg->workdir, err, errlen) == -1) {
-		config_free(cfg);
-		goto fail;
-	}
-	ret = 0;
+	if (config_parse_ctx(&ctx, buf, len, envp) == 0)
+		config_outside_workdir(errs, path, cfg->workdir);
 
- fail:
+ done:
 	if (buf != NULL) {
 		sodium_memzero(buf, len);
 		free(buf);
 	}
 	if (fd != -1)
 		close(fd);
+	return (config_ctx_done(&ctx));
+}
+
+int
+config_load(const char *path, struct davit_config *cfg, char *err,
+    size_t errlen)
+{
+	struct config_errors	*errs;
+	int			 ret;
+
+	if ((errs = calloc(1, sizeof(*errs))) == NULL) {
+		memset(cfg, 0, sizeof(*cfg));
+		config_err(err, errlen, "%s: out of memory", path);
+		return (-1);
+	}
+	if ((ret = config_load_all(path, NULL, cfg, errs)) == -1)
+		config_free(cfg);
+	config_first_err(errs, err, errlen);
+	free(errs);
 	return (ret);
+}
+
+/* one key's value as --check-config shows it: never a secret's */
+static void
+config_value_str(const struct davit_config *cfg, const struct config_key *k,
+    char *out, size_t outlen)
+{
+	size_t	 i, n;
+	char	*p;
+
+	out[0] = '\0';
+	if (k->flags & CF_SECRET) {
+		(void)snprintf(out, outlen, "(secret)");
+		return;
+	}
+	switch (k->type) {
+	case CT_INT:
+	case CT_BOOL:
+		(void)snprintf(out, outlen, "%d",
+		    *(const int *)(const void *)((const char *)cfg + k->off));
+		break;
+	case CT_SERVICES:
+		for (i = 0, n = 0; i < cfg->nservices && n < outlen; i++) {
+			n += (size_t)snprintf(out + n, outlen - n, "%s%s",
+			    i > 0 ? "," : "", cfg->services[i]);
+		}
+		break;
+	case CT_REPO_URL:
+		config_repo_display(cfg, out, outlen);
+		break;
+	default:
+		p = *config_slot((struct davit_config *)(uintptr_t)cfg, k);
+		(void)snprintf(out, outlen, "%s", p != NULL ? p : "");
+		break;
+	}
+}
+
+void
+config_print_sources(const struct davit_config *cfg, const char *path,
+    FILE *fp)
+{
+	const struct config_key	*k;
+	char			 val[CONFIG_MAX_VALUE + 1];
+	size_t			 i;
+
+	for (i = 0; i < CONFIG_NKEYS; i++) {
+		k = &config_keys[i];
+		if (cfg->key_src[i] == CONFIG_SRC_DEFAULT)
+			continue;
+		config_value_str(cfg, k, val, sizeof(val));
+		if (cfg->key_src[i] == CONFIG_SRC_ENV)
+			fprintf(fp, "%s=%s (%s)\n", k->name, val,
+			    CONFIG_ENV_NAME);
+		else
+			fprintf(fp, "%s=%s (%s:%d)\n", k->name, val, path,
+			    cfg->key_src[i]);
+	}
 }
 
 void

@@ -7,6 +7,7 @@
 #define DAVIT_CONFIG_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #include "proto/limits.h"	/* the bounds the frontend checks too */
 
@@ -15,6 +16,13 @@
 #define CONFIG_MAX_SERVICES	64
 #define CONFIG_MAX_SERVICE_NAME	PROTO_SERVICE_NAME_MAX	/* compose's own limit is similar */
 #define CONFIG_ERR_LEN		512
+#define CONFIG_MAX_ERRORS	32		/* problems kept from one reading; more are counted */
+#define CONFIG_MAX_KEYS		64		/* rows of config.c's key table, at most */
+#define CONFIG_ERR_FILE		256		/* a file name in an error, cut */
+#define CONFIG_ERR_KEY		64		/* a key name in an error, cut */
+#define CONFIG_SRC_DEFAULT	0		/* key_src[]: not given (the default, or unset) */
+#define CONFIG_SRC_ENV		(-1)		/* key_src[]: from the environment; > 0: the file's line */
+#define CONFIG_ENV_NAME		"environment"	/* the "file" of a value from the environment */
 
 struct davit_config {
 	/* secrets: never logged, never sent to the frontend except where noted */
@@ -58,7 +66,31 @@ struct davit_config {
 	int	 session_max;		/* DAVIT_SESSION_MAX seconds, default 43200, 60..2592000 */
 	int	 cookie_secure;		/* DAVIT_COOKIE_SECURE 0/1, default 0 */
 	char	*trusted_proxies;	/* DAVIT_TRUSTED_PROXIES addresses/CIDRs, NULL if none */
+
+	/* where each key's value came from, by row of the key table */
+	int	 key_src[CONFIG_MAX_KEYS];	/* CONFIG_SRC_DEFAULT, CONFIG_SRC_ENV or a line */
 };
+
+/*
+ * One problem found in a configuration: where (the file, or "environment"),
+ * the line (0: none), the key ("" if none) and what is wrong.  Never a
+ * secret's value: the messages name keys and bounds, not values.
+ */
+struct config_error {
+	char	 file[CONFIG_ERR_FILE];
+	int	 line;
+	char	 key[CONFIG_ERR_KEY];
+	char	 msg[CONFIG_ERR_LEN];
+};
+
+struct config_errors {
+	struct config_error	 e[CONFIG_MAX_ERRORS];
+	size_t			 n;		/* kept in e[] */
+	size_t			 dropped;	/* found beyond CONFIG_MAX_ERRORS */
+};
+
+/* "FILE:LINE: KEY: message" (the parts that are there) into out */
+void	 config_error_str(const struct config_error *, char *out, size_t outlen);
 
 /*
  * Reads and validates FILE. On error returns -1 and writes a message naming
@@ -68,6 +100,28 @@ struct davit_config {
  * permission bits, and must not lie inside DAVIT_WORKDIR (real paths).
  */
 int	 config_load(const char *path, struct davit_config *cfg, char *err, size_t errlen);
+/*
+ * The whole reading, every problem at once: the file's checks (symlink,
+ * owner, mode, outside the workdir), each line, then envp's DAVIT_ variables
+ * (envp may be NULL: none), which override the file's values and go through
+ * the same validators, then the checks across keys.  0, or -1 with errs
+ * filled; cfg holds what was valid either way and the caller frees it
+ * (--check-config goes on checking with it).  config_load is this with no
+ * environment, reporting the first problem only, cfg freed on error.
+ */
+int	 config_load_all(const char *path, char *const *envp,
+	    struct davit_config *cfg, struct config_errors *errs);
+/* Same from memory, without the file's checks (path only names it). */
+int	 config_parse_all(const char *path, const char *buf, size_t len,
+	    char *const *envp, struct davit_config *cfg,
+	    struct config_errors *errs);
+/*
+ * Prints one line per key given in the file or the environment:
+ * "KEY=VALUE (FILE:LINE)" or "KEY=VALUE (environment)"; a secret's value is
+ * "(secret)", a URL's credentials are left out.
+ */
+void	 config_print_sources(const struct davit_config *cfg, const char *path,
+	    FILE *fp);
 /* Same, from memory (path is only used in messages). */
 int	 config_parse(const char *path, const char *buf, size_t len,
 	    struct davit_config *cfg, char *err, size_t errlen);

@@ -37,7 +37,7 @@ PLAYWRIGHT_NODE18=1.56.1
 
 PACKAGES="build-essential meson ninja-build pkg-config libevent-dev libgit2-dev
 libyajl-dev libsodium-dev libseccomp-dev libcmocka-dev libcurl4-openssl-dev clang
-libclang-rt-14-dev socat curl git jq lighttpd docker.io docker-compose
+libclang-rt-14-dev socat curl git jq lighttpd docker.io docker-compose mandoc
 busybox-static wrk chromium nodejs npm procps util-linux python3 openssl
 iproute2 ca-certificates mmdebstrap systemd-container libssl-dev
 python3-cryptography"

@@ -298,6 +298,27 @@ if as_davit cat "/proc/$BE_PID/environ" >"$T/as-davit.log" 2>&1; then
 fi
 pass "as davit: davit.env, docker.sock and the backend's /proc/PID/environ cannot be opened"
 
+# ------------------------------------------------------------- reload --
+# ExecReload checks the config first: a broken one fails the reload and the
+# running backend goes on, untouched
+BE_PID=$(main_pid)
+cx systemctl reload davit-backend.service >"$T/reload.log" 2>&1 ||
+	fail "systemctl reload with a good config: $(cat "$T/reload.log")"
+assert_eq "$(main_pid)" "$BE_PID" "the same backend after a reload"
+cp -p "$ROOTFS/etc/davit/davit.env" "$T/davit.env.good"
+printf 'DAVIT_STOP_TIMEOUT=forever\nDAVIT_LISTEN=nowhere\n' >>"$ROOTFS/etc/davit/davit.env"
+if cx systemctl reload davit-backend.service >"$T/reload.log" 2>&1; then
+	fail "systemctl reload with a broken config succeeded"
+fi
+assert_eq "$(main_pid)" "$BE_PID" "the same backend after a refused reload"
+assert_eq "$(cx systemctl is-active davit-backend.service)" active "active after a refused reload"
+wait_for state_up || fail "the backend does not answer after a refused reload"
+cx journalctl -u davit-backend.service --no-pager -o cat >"$T/journal-backend.log"
+assert_file_contains "$T/journal-backend.log" "DAVIT_STOP_TIMEOUT: must be an integer"
+assert_file_contains "$T/journal-backend.log" "DAVIT_LISTEN: must be host:port"
+cp -p "$T/davit.env.good" "$ROOTFS/etc/davit/davit.env"
+pass "systemctl reload: checked first; a broken config fails it, the backend ($BE_PID) runs on"
+
 # ------------------------------------------------------------ journal --
 cx journalctl -u davit-backend.service --no-pager -o cat >"$T/journal-backend.log"
 cx journalctl -u davit-frontend.service --no-pager -o cat >"$T/journal-frontend.log"
