@@ -38,7 +38,7 @@ if [ ! -f "$TB/meson-private/coredata.dat" ]; then
 		-Db_sanitize="$san" -Db_lundef=false >"$T/trigger-setup.log" 2>&1 ||
 		fail "meson setup $TB: $(tail -n 20 "$T/trigger-setup.log")"
 fi
-ninja -C "$TB" backend/davit-backend frontend/davit-frontend >"$T/trigger-build.log" 2>&1 ||
+ninja -C "$TB" backend/davit-backend frontend/davit-frontend gitchild/davit-git >"$T/trigger-build.log" 2>&1 ||
 	fail "building $TB: $(tail -n 30 "$T/trigger-build.log")"
 assert_eq "$(buildopt "$TB" sandbox_test_trigger)" true "$TB has the trigger"
 info "test build $TB (b_sanitize=$san)"
