@@ -22,6 +22,9 @@
 #               davit_start_backend ENVFILE [ARGS...] (sets SOCK, DAVIT_BACKEND_PID),
 #               davit_stop_backend [SECS] (sets DAVIT_BACKEND_STATUS),
 #               proto LINE, proto_as USER LINE
+#   ops, jobs   req OP [ARGS], submit OP [ARGS], job_wait ID [SECS],
+#               run_job OP [ARGS [SECS]], job_state ID [SECS]
+#   scenarios   scenario NAME [NEEDS...] (true if selected by $T_ONLY)
 #   docker      ensure_docker, compose_cmd, compose ARGS..., unique_project [PREFIX],
 #               demo_app DIR PROJECT, make_demo_app DIR PROJECT,
 #               push_commit ORIGIN MSG [FILE CONTENT], compose_cleanup PROJECT [DIR]
@@ -36,6 +39,8 @@
 #   KEEP=1        keep $T (and print its path) instead of removing it
 #   WAIT_TIMEOUT  default timeout of wait_for, seconds (default 30)
 #   PROTO_TIMEOUT seconds socat waits for a reply after sending (default 5)
+#   T_ONLY        bash extended regex: run only the scenarios whose name it
+#                 matches (see scenario below); unset: all of them
 
 if [ -n "${_DAVIT_LIB_LOADED:-}" ]; then
 	return 0
@@ -264,6 +269,9 @@ _cleanup() {
 	local rc=$? i log
 	trap - EXIT INT TERM
 	set +e
+	if [ "$rc" -eq 0 ] && ! _scenario_check; then
+		rc=1
+	fi
 	_kill_all
 	for ((i = ${#_ON_EXIT[@]} - 1; i >= 0; i--)); do
 		eval "${_ON_EXIT[i]}" >/dev/null 2>&1
@@ -536,6 +544,104 @@ proto() {
 proto_as() {
 	[ -n "${SOCK:-}" ] || fail "proto_as: SOCK is not set"
 	printf '%s\n' "$2" | runuser -u "$1" -- socat -t "$PROTO_TIMEOUT" - "UNIX-CONNECT:$SOCK"
+}
+
+# ---------------------------------------------------------- ops, jobs --
+# req OP [ARGS]: sends {"id":1,"op":OP,"args":ARGS} (ARGS default {}) to
+# $SOCK, prints the reply line.
+req() {
+	local args=${2:-}
+	[ -n "$args" ] || args='{}'
+	proto "{\"id\":1,\"op\":\"$1\",\"args\":$args}"
+}
+
+# submit OP [ARGS]: queues a job, prints its id (fails on an error reply).
+submit() {
+	local r
+	r=$(req "$@")
+	jq -er '.result.job' <<<"$r" 2>/dev/null || fail "submit $1 ${2:-}: $r"
+}
+
+# job_wait ID [SECONDS]: waits until job ID ended (succeeded or failed),
+# prints job.get's result, compact; fails after SECONDS (default 180).
+job_wait() {
+	local id=${1:-} secs=${2:-180} r st deadline
+	[ -n "$id" ] || fail "usage: job_wait ID [SECONDS]"
+	deadline=$((SECONDS + secs))
+	while :; do
+		r=$(req job.get "{\"job\":$id}")
+		st=$(jq -r '.result.state' <<<"$r" 2>/dev/null || true)
+		case $st in
+		succeeded | failed)
+			jq -c .result <<<"$r"
+			return 0
+			;;
+		esac
+		[ "$SECONDS" -lt "$deadline" ] || fail "job $id still '$st' after ${secs}s: $(_show "$r")"
+		sleep 0.2
+	done
+}
+
+# run_job OP [ARGS [SECONDS]]: submit + job_wait, prints the ended job.
+run_job() {
+	local id
+	id=$(submit "$1" "${2:-}")
+	job_wait "$id" "${3:-180}"
+}
+
+# job_state ID [SECONDS]: job_wait, printing only the final state.
+job_state() {
+	local j
+	j=$(job_wait "$@")
+	jq -r .state <<<"$j"
+}
+
+# ------------------------------------------------------------ scenarios --
+# A script that holds several scenarios marks each one:
+#
+#     if scenario fetch_ff; then
+#         ...
+#     fi
+#     if scenario pull_refusals fetch_ff; then    # builds on fetch_ff's state
+#         ...
+#     fi
+#
+# scenario NAME [NEEDS...]: true if NAME is selected: T_ONLY unset, or NAME
+# matches the bash extended regex T_ONLY (e.g. T_ONLY='^fetch_ff$',
+# T_ONLY='clone|poll'). A selected scenario whose NEEDS (scenarios earlier in
+# the script whose state it builds on) did not run fails at once, naming the
+# T_ONLY that selects them all. Code outside scenario blocks (fixtures, the
+# backend's start) always runs. With T_ONLY set, a script in which it
+# selected nothing fails at exit and lists its scenario names.
+_SCEN_ALL=()      # every scenario named so far
+_SCEN_RUN=()      # those that ran
+scenario() {
+	local name=${1:-} need ran n
+	[[ $name =~ ^[a-z0-9_]+$ ]] || fail "scenario: bad name '$name' (want [a-z0-9_]+)"
+	shift
+	_SCEN_ALL+=("$name")
+	if [ -n "${T_ONLY:-}" ] && ! [[ $name =~ $T_ONLY ]]; then
+		info "scenario $name: skipped (T_ONLY=$T_ONLY)"
+		return 1
+	fi
+	for need in "$@"; do
+		ran=0
+		for n in "${_SCEN_RUN[@]}"; do
+			[ "$n" != "$need" ] || ran=1
+		done
+		[ "$ran" = 1 ] ||
+			fail "scenario $name needs scenario $need first: T_ONLY='^($(IFS='|'; echo "$*")|$name)\$'"
+	done
+	_SCEN_RUN+=("$name")
+	info "scenario $name"
+	return 0
+}
+
+_scenario_check() {
+	[ -n "${T_ONLY:-}" ] && [ "${#_SCEN_ALL[@]}" -gt 0 ] && [ "${#_SCEN_RUN[@]}" -eq 0 ] || return 0
+	printf '%s FAIL [%s]: T_ONLY=%s selects none of its scenarios: %s\n' \
+		"$(_ts)" "$TEST_NAME" "$T_ONLY" "${_SCEN_ALL[*]}" >&2
+	return 1
 }
 
 # --------------------------------------------------------------- docker --

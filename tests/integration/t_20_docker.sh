@@ -53,40 +53,6 @@ write_davit_env "$T/davit.env" "DAVIT_WORKDIR=$T/app" "DAVIT_SERVICES=web,worker
 davit_start_backend "$T/davit.env" --no-frontend
 
 # ----------------------------------------------------------------- helpers --
-# req OP [ARGS]: the reply line
-req() {
-	local args=${2:-}
-	[ -n "$args" ] || args='{}'
-	proto "{\"id\":1,\"op\":\"$1\",\"args\":$args}"
-}
-# submit OP [ARGS]: queues a job, prints its id
-submit() {
-	local r
-	r=$(req "$@")
-	jq -er '.result.job' <<<"$r" 2>/dev/null || fail "submit $1 ${2:-}: $r"
-}
-# job_wait ID [SECONDS]: waits for the job's end, prints it (job.get's result)
-job_wait() {
-	local id=$1 r st deadline=$((SECONDS + ${2:-120}))
-	while :; do
-		r=$(req job.get "{\"job\":$id}")
-		st=$(jq -r '.result.state' <<<"$r" 2>/dev/null || true)
-		case $st in
-		succeeded | failed)
-			jq -c .result <<<"$r"
-			return 0
-			;;
-		esac
-		[ "$SECONDS" -lt "$deadline" ] || fail "job $id still '$st': $r"
-		sleep 0.2
-	done
-}
-# run_job OP [ARGS]: submits, waits, prints the job
-run_job() {
-	local id
-	id=$(submit "$@")
-	job_wait "$id"
-}
 # slist: the services.list result
 slist() {
 	req services.list | jq -c .result

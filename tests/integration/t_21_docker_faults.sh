@@ -29,11 +29,6 @@ mkdir -p "$T/app"
 write_davit_env "$T/davit.env" "DAVIT_WORKDIR=$T/app" "DAVIT_SERVICES=web,worker" \
 	"DAVIT_COMPOSE_PROJECT=$P" "DAVIT_DOCKER_SOCKET=$ENGINE"
 
-req() {
-	local args=${2:-}
-	[ -n "$args" ] || args='{}'
-	proto "{\"id\":1,\"op\":\"$1\",\"args\":$args}"
-}
 engine() {
 	req services.list | jq -r ".result.engine.$1"
 }
@@ -42,16 +37,6 @@ engine_is() {
 }
 error_has() {
 	[[ $(engine error) == *"$1"* ]]
-}
-job_wait() {
-	local r st deadline=$((SECONDS + 30))
-	while :; do
-		r=$(req job.get "{\"job\":$1}")
-		st=$(jq -r .result.state <<<"$r")
-		case $st in succeeded | failed) jq -c .result <<<"$r"; return 0 ;; esac
-		[ "$SECONDS" -lt "$deadline" ] || fail "job $1 still $st"
-		sleep 0.2
-	done
 }
 # with_mode MODE: the backend restarted against the fake in MODE
 with_mode() {

@@ -47,23 +47,6 @@ write_davit_env "$ENV" "DAVIT_WORKDIR=$T/app" "DAVIT_SERVICES=web,worker" \
 	"DAVIT_STOP_TIMEOUT=5" "DAVIT_JOB_TIMEOUT=300" "DAVIT_DEPLOY_VERIFY=60"
 davit_start_backend "$ENV" --no-frontend
 
-req() {
-	local args=${2:-}
-	[ -n "$args" ] || args='{}'
-	proto "{\"id\":1,\"op\":\"$1\",\"args\":$args}"
-}
-run_job() { # run_job OP [ARGS]: submits, waits, prints the job
-	local r id st deadline=$((SECONDS + 180))
-	r=$(req "$@")
-	id=$(jq -er .result.job <<<"$r") || fail "submit $1: $r"
-	while :; do
-		r=$(req job.get "{\"job\":$id}")
-		st=$(jq -r .result.state <<<"$r")
-		case $st in succeeded | failed) jq -c .result <<<"$r"; return 0 ;; esac
-		[ "$SECONDS" -lt "$deadline" ] || fail "job $id still $st"
-		sleep 0.3
-	done
-}
 sv() { # sv SERVICE FIELD
 	req services.list | jq -r --arg s "$1" ".result.services[] | select(.service == \$s) | .$2"
 }

@@ -254,9 +254,9 @@ pass "clone into an empty workdir at start"
 
 restart_davit "$T/missing/app" "file://$T/origin.git"
 j=$(job_wait 1 60)
-[ -d "$T/missing" ] || true
 # the parent does not exist: the clone fails clearly instead of creating it
 assert_eq "$(jget "$j" .state)" failed "clone under a missing parent fails"
+[ ! -e "$T/missing" ] || fail "the failed clone created the missing parent $T/missing"
 mkdir -p "$T/missing"
 app_owned "$T/missing"
 restart_davit "$T/missing/app" "file://$T/origin.git"

@@ -45,10 +45,6 @@ restart_davit() {
 	davit_stop_backend
 	start_davit "$@"
 }
-keep() { # keep JSON: records a reply for the leak check, prints it back
-	printf '%s\n' "$1" >>"$REPLIES"
-	printf '%s' "$1"
-}
 
 # ------------------------------------------------------------ right token --
 start_davit "$URL" "DAVIT_GITHUB_TOKEN=$GOOD"
@@ -100,7 +96,7 @@ pass "a missing repository over http: not_found, not retried"
 CLOSED=$(unused_port)
 restart_davit "http://127.0.0.1:$CLOSED/app.git" "DAVIT_GITHUB_TOKEN=$GOOD"
 start=$SECONDS
-j=$(keep "$(run_job git.fetch 90)")
+j=$(keep "$(run_job git.fetch "" 90)")
 took=$((SECONDS - start))
 assert_eq "$(jget "$j" .state)" failed "an unreachable remote fails"
 assert_eq "$(jget "$j" .result.code)" unavailable "unreachable: unavailable"
@@ -116,7 +112,7 @@ pass "an unreachable remote: tried 4 times with backoff (${took}s), then failed"
 CUT=$(unused_port)
 start_cut_server "$CUT"
 restart_davit "http://127.0.0.1:$CUT/app.git" "DAVIT_GITHUB_TOKEN=$GOOD"
-j=$(keep "$(run_job git.fetch 90)")
+j=$(keep "$(run_job git.fetch "" 90)")
 assert_eq "$(jget "$j" .state)" failed "a cut transfer fails"
 assert_eq "$(jget "$j" .result.code)" unavailable "cut: unavailable"
 assert_eq "$(jget "$j" .result.tries)" 4 "cut: retried"

@@ -67,15 +67,6 @@ push_body() { # push_body FILE REF AFTER [REPO]
 		  commits:[{id:$after, added:[], removed:[], modified:["VERSION"]}],
 		  head_commit:{id:$after}}' >"$1"
 }
-wait_job() { # wait_job N: waits for the job to end, prints its state
-	local n=$1 st i
-	for ((i = 0; i < 600; i++)); do
-		st=$(proto "{\"id\":1,\"op\":\"job.get\",\"args\":{\"job\":$n}}" | jq -r '.result.state')
-		case $st in succeeded | failed) echo "$st"; return 0 ;; esac
-		sleep 0.5
-	done
-	echo timeout
-}
 
 # --- ping, and the signature checks --------------------------------------
 cp "$DAVIT_SRC/tests/fixtures/github/ping-payload.json" "$T/ping.json"
@@ -171,7 +162,7 @@ r=$(deliver push d-v2 "$T/push-v2.json")
 assert_eq "${r%% *}" 202 "signed push"
 job=$(jq -r '.job' <<<"${r#* }")
 [[ $job =~ ^[0-9]+$ ]] || fail "no job in the webhook reply: $r"
-assert_eq "$(wait_job "$job")" succeeded "deploy job"
+assert_eq "$(job_state "$job" 300)" succeeded "deploy job"
 assert_eq "$(curl -fsS "http://127.0.0.1:$APPPORT/")" "v2" "the app serves the new version"
 assert_eq "$(git -C "$T/app" rev-parse HEAD)" "$new" "checkout at the pushed commit"
 log=$(proto "{\"id\":1,\"op\":\"job.get\",\"args\":{\"job\":$job}}")
@@ -203,7 +194,7 @@ RUN ["/bin/busybox", "false"]')
 push_body "$T/push-broken.json" refs/heads/main "$broken"
 r=$(deliver push d-broken "$T/push-broken.json")
 job=$(jq -r '.job' <<<"${r#* }")
-assert_eq "$(wait_job "$job")" failed "deploy of a broken build fails"
+assert_eq "$(job_state "$job" 300)" failed "deploy of a broken build fails"
 assert_eq "$(curl -fsS "http://127.0.0.1:$APPPORT/")" "v2" "old version keeps serving"
 log=$(proto "{\"id\":1,\"op\":\"job.get\",\"args\":{\"job\":$job}}")
 assert_contains "$log" "rebuild failed" "the failure is named"
@@ -247,8 +238,8 @@ assert_ne "$job4" "$job3" "a push during a deploy queues a follow-up"
 assert_eq "$(jq -r '.merged' <<<"${r4#* }")" false "the first follow-up is a new job"
 assert_eq "$(jq -r '.job' <<<"${r5#* }")" "$job4" "the next push joins the follow-up"
 assert_eq "$(jq -r '.merged' <<<"${r5#* }")" true "merged"
-assert_eq "$(wait_job "$job3")" succeeded "the v3 deploy"
-assert_eq "$(wait_job "$job4")" succeeded "the follow-up deploy"
+assert_eq "$(job_state "$job3" 300)" succeeded "the v3 deploy"
+assert_eq "$(job_state "$job4" 300)" succeeded "the follow-up deploy"
 assert_eq "$(curl -fsS "http://127.0.0.1:$APPPORT/")" "v5" "the app serves the newest version"
 hist=$(proto '{"id":1,"op":"deploys.list"}')
 assert_eq "$(jq -r --argjson j "$job4" '.result[] | select(.job == $j) | .to' <<<"$hist")" "$v5" "the follow-up deployed the newest commit"
@@ -274,7 +265,7 @@ assert_contains "$r" 'replay' "replay protection survives a restart"
 r=$(. "$DAVIT_SRC/scripts/demo-lib.sh" && send_push_webhook "$URL" "$ENV")
 assert_contains "$r" "HTTP 202" "send_push_webhook accepted"
 job=$(head -n 1 <<<"$r" | jq -r .job)
-assert_eq "$(wait_job "$job")" succeeded "deploy of what already runs"
+assert_eq "$(job_state "$job" 300)" succeeded "deploy of what already runs"
 log=$(proto "{\"id\":1,\"op\":\"job.get\",\"args\":{\"job\":$job}}")
 assert_contains "$log" "is already deployed and running" "no rebuild for what already runs"
 assert_eq "$(curl -fsS "http://127.0.0.1:$APPPORT/")" "v5" "still serving v5"
