@@ -615,11 +615,18 @@ job_state() {
 # selected nothing fails at exit and lists its scenario names.
 _SCEN_ALL=()      # every scenario named so far
 _SCEN_RUN=()      # those that ran
+declare -A _SCEN_NEEDS=()   # name -> all it builds on (its NEEDS and theirs)
 scenario() {
-	local name=${1:-} need ran n
+	local name=${1:-} need ran n all=
 	[[ $name =~ ^[a-z0-9_]+$ ]] || fail "scenario: bad name '$name' (want [a-z0-9_]+)"
 	shift
 	_SCEN_ALL+=("$name")
+	for need in "$@"; do
+		all+=" ${_SCEN_NEEDS[$need]:-} $need"
+	done
+	# shellcheck disable=SC2086 # split on purpose: a list of names
+	all=$(printf '%s\n' $all | sort -u | tr '\n' '|')
+	_SCEN_NEEDS[$name]=${all//|/ }
 	if [ -n "${T_ONLY:-}" ] && ! [[ $name =~ $T_ONLY ]]; then
 		info "scenario $name: skipped (T_ONLY=$T_ONLY)"
 		return 1
@@ -630,7 +637,7 @@ scenario() {
 			[ "$n" != "$need" ] || ran=1
 		done
 		[ "$ran" = 1 ] ||
-			fail "scenario $name needs scenario $need first: T_ONLY='^($(IFS='|'; echo "$*")|$name)\$'"
+			fail "scenario $name needs scenario $need first: T_ONLY='^(${all}$name)\$'"
 	done
 	_SCEN_RUN+=("$name")
 	info "scenario $name"
