@@ -22,6 +22,7 @@
 #               davit_start_backend ENVFILE [ARGS...] (sets SOCK, DAVIT_BACKEND_PID),
 #               davit_stop_backend [SECS] (sets DAVIT_BACKEND_STATUS),
 #               proto LINE, proto_as USER LINE
+#   frontend    backend_up [URL], backend_down [URL]
 #   ops, jobs   req OP [ARGS], submit OP [ARGS], job_wait ID [SECS],
 #               run_job OP [ARGS [SECS]], job_state ID [SECS]
 #   scenarios   scenario NAME [NEEDS...] (true if selected by $T_ONLY)
@@ -544,6 +545,15 @@ proto() {
 proto_as() {
 	[ -n "${SOCK:-}" ] || fail "proto_as: SOCK is not set"
 	printf '%s\n' "$2" | runuser -u "$1" -- socat -t "$PROTO_TIMEOUT" - "UNIX-CONNECT:$SOCK"
+}
+
+# backend_up [URL] / backend_down [URL]: the frontend at URL (default $URL)
+# answers /healthz saying that its link to the backend is up / down.
+backend_up() {
+	[ "$(curl -s --max-time 5 "${1:-$URL}/healthz")" = '{"backend":"up"}' ]
+}
+backend_down() {
+	[ "$(curl -s --max-time 5 "${1:-$URL}/healthz")" = '{"backend":"down"}' ]
 }
 
 # ---------------------------------------------------------- ops, jobs --

@@ -82,8 +82,6 @@ sec_headers() {
 	fi
 }
 err_code() { body | jq -r '.error.code'; }
-backend_up() { [ "$(curl -s --max-time 5 "$URL/healthz")" = '{"backend":"up"}' ]; }
-backend_down() { [ "$(curl -s --max-time 5 "$URL/healthz")" = '{"backend":"down"}' ]; }
 
 JAR=$T/jar
 login() { # login: CODE; the cookie in $JAR, the CSRF token in $CSRF

@@ -32,8 +32,7 @@ start_bg fake python3 "$(dirname "$0")/fake_backend.py" "$FAKE" "127.0.0.1:$PORT
 wait_for -t 10 test -S "$FAKE" || fail "the fake backend did not start: $(cat "$T/fake.log")"
 _SAN_LOGS+=("$T/frontend.log")
 start_bg frontend "$FE_BIN" --socket "$FAKE" --user davit -v
-up() { [ "$(curl -s --max-time 5 "$URL/healthz")" = '{"backend":"up"}' ]; }
-wait_for -t 20 up || fail "frontend not up: $(tail -n 20 "$T/frontend.log")"
+wait_for -t 20 backend_up || fail "frontend not up: $(tail -n 20 "$T/frontend.log")"
 
 N=0
 # login FROM PASSWORD [CURL_ARGS...]: CODE; body $T/r/$N.b, headers $T/r/$N.h
@@ -210,7 +209,7 @@ assert_contains "$out" "300 closed body-cut" "every slow connection closed"
 assert_file_contains "$T/frontend.log" "client 127.0.0.2: 32 connections already"
 assert_file_contains "$T/frontend.log" "client 127.0.0.2: request line and headers not in within 10 s"
 assert_file_contains "$T/frontend.log" "client 127.0.0.4: body slower than"
-up || fail "frontend not answering after the slow clients"
+backend_up || fail "frontend not answering after the slow clients"
 pass "300 slow connections from 127.0.0.2: 32 held, then closed after 10 s; a slow body cut; 127.0.0.3 served at once ($out)"
 
 check_sanitizer_logs
