@@ -558,17 +558,21 @@ backend_down() {
 
 # ---------------------------------------------------------- ops, jobs --
 # req OP [ARGS]: sends {"id":1,"op":OP,"args":ARGS} (ARGS default {}) to
-# $SOCK, prints the reply line.
-req() {
+# $SOCK, prints the reply line. (submit and job_wait use _op_req: a script
+# that names its own req, e.g. an HTTP one, does not change them.)
+_op_req() {
 	local args=${2:-}
 	[ -n "$args" ] || args='{}'
 	proto "{\"id\":1,\"op\":\"$1\",\"args\":$args}"
+}
+req() {
+	_op_req "$@"
 }
 
 # submit OP [ARGS]: queues a job, prints its id (fails on an error reply).
 submit() {
 	local r
-	r=$(req "$@")
+	r=$(_op_req "$@")
 	jq -er '.result.job' <<<"$r" 2>/dev/null || fail "submit $1 ${2:-}: $r"
 }
 
@@ -579,7 +583,7 @@ job_wait() {
 	[ -n "$id" ] || fail "usage: job_wait ID [SECONDS]"
 	deadline=$((SECONDS + secs))
 	while :; do
-		r=$(req job.get "{\"job\":$id}")
+		r=$(_op_req job.get "{\"job\":$id}")
 		st=$(jq -r '.result.state' <<<"$r" 2>/dev/null || true)
 		case $st in
 		succeeded | failed)
