@@ -86,7 +86,7 @@ pass "the engine back: notified, services listed"
 fi
 
 # --- failed jobs: per kind and service -------------------------------------
-if scenario failed_jobs; then
+if scenario failed_jobs engine; then
 # ghost and phantom have no container: service.start fails at once
 start_fails() {
 	local r id st i
@@ -112,7 +112,7 @@ pass "failed jobs of two services: one notification each"
 fi
 
 # --- a service in a restart loop -------------------------------------------
-if scenario restart_loop; then
+if scenario restart_loop engine; then
 wait_for -t 60 kind_sent service.restarting || fail "no service.restarting notification: $(cat "$T/notifications.jsonl")"
 n=$(note service.restarting)
 assert_contains "$n" "service crash restarted" "the restart loop names the service"
@@ -128,7 +128,7 @@ pass "a service restarting over and over: notified once"
 fi
 
 # --- a deploy is verified over time: a crash-looping service fails it ------
-if scenario deploy_verify; then
+if scenario deploy_verify engine; then
 r=$(proto '{"id":1,"op":"deploy","args":{"by":"t_61"}}')
 job=$(jq -r .result.job <<<"$r")
 [[ $job =~ ^[0-9]+$ ]] || fail "deploy over the socket: $r"
@@ -197,7 +197,7 @@ pass "notifications hold no secret"
 fi
 
 # a receiver that takes the connection and never answers does not hold up
-if scenario shutdown; then
+if scenario shutdown engine; then
 # the shutdown (a send in progress is cut short)
 stop_pid "$RECEIVER_PID"
 wait_for -t 10 sh -c "! (exec 3<>/dev/tcp/127.0.0.1/$NOTIFYPORT) 2>/dev/null" || fail "receiver still up"
