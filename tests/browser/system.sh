@@ -45,16 +45,18 @@ write_davit_env "$T/davit.env" \
 	"DAVIT_REPO_URL=file://$ORIGIN" \
 	"DAVIT_WWW_DIR=$DAVIT_SRC/www" \
 	"DAVIT_PASSWORD=\"$PASSWORD\""
-davit_start_backend "$T/davit.env"
+# The frontend is started apart (a frontend the backend starts dies with it,
+# t_44): the backend-down scenario kills the backend, and this frontend stays
+# and reconnects to the next one.
+davit_start_backend "$T/davit.env" --no-frontend
+_SAN_LOGS+=("$T/frontend.log")
+start_bg frontend "$DAVIT_BUILD/frontend/davit-frontend" --socket "$T/run/backend.sock" \
+	--user davit --www "$DAVIT_SRC/www"
 URL=http://$LISTEN
-wait_for -t 30 curl -fsS "$URL/healthz" || fail "the frontend does not answer on $URL"
+wait_for -t 30 curl -fsS "$URL/healthz" || fail "the frontend does not answer on $URL: $(tail -n 20 "$T/frontend.log")"
 wait_for -t 30 sh -c "curl -fsS '$URL/healthz' | grep -q '\"up\"'" ||
 	fail "the frontend is not linked to the backend: $(curl -sS "$URL/healthz" 2>&1)"
 info "davit at $URL"
-# The frontend outlives a killed backend: make sure it goes at exit.
-FE_PID=$(pgrep -P "$DAVIT_BACKEND_PID" -x davit-frontend | head -n 1) ||
-	fail "the backend did not start davit-frontend"
-on_exit "kill -TERM $FE_PID"
 
 # DAVIT_PUSH_CMD: run.mjs calls it (bash -c CMD push MSG [FILE CONTENT]) to
 # push a commit to the origin that writes CONTENT into FILE (default: MSG into
