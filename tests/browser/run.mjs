@@ -14,8 +14,9 @@
  *
  * Without DAVIT_URL it sets up a whole system first: tests/browser/system.sh
  * (bash, tests/integration/lib.sh) makes a demo compose app with its origin,
- * starts it, starts davit-backend (which supervises davit-frontend) from
- * $DAVIT_BUILD, then runs this script again with these set:
+ * starts it, starts davit-backend and, apart (so that it outlives a killed
+ * backend), davit-frontend from $DAVIT_BUILD, then runs this script again
+ * with these set:
  *
  *   DAVIT_URL        the dashboard, e.g. http://127.0.0.1:8080
  *   DAVIT_PASSWORD   the dashboard password

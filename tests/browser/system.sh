@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The whole system for the browser tests (tests/browser/run.mjs calls this when
 # DAVIT_URL is unset): a demo compose app (web + worker) built and started,
-# its bare origin, davit-backend from $DAVIT_BUILD supervising davit-frontend
-# on 127.0.0.1:<unused port> with the dashboard from www/; then
+# its bare origin, davit-backend from $DAVIT_BUILD (--no-frontend) and
+# davit-frontend started apart, on 127.0.0.1:<unused port> with the dashboard
+# from www/; then
 # `node run.mjs` against it with DAVIT_URL, DAVIT_PASSWORD, DAVIT_PUSH_CMD and
 # DAVIT_APP_URL (the demo app's web service, which serves the repo's VERSION
 # file) set. Everything (processes, containers, images, temp dirs) is removed
