@@ -631,16 +631,16 @@ _SCEN_ALL=()      # every scenario named so far
 _SCEN_RUN=()      # those that ran
 declare -A _SCEN_NEEDS=()   # name -> all it builds on (its NEEDS and theirs)
 scenario() {
-	local name=${1:-} need ran n all=
+	local name=${1:-} need ran n deps=
 	[[ $name =~ ^[a-z0-9_]+$ ]] || fail "scenario: bad name '$name' (want [a-z0-9_]+)"
 	shift
 	_SCEN_ALL+=("$name")
 	for need in "$@"; do
-		all+=" ${_SCEN_NEEDS[$need]:-} $need"
+		deps+=" ${_SCEN_NEEDS[$need]:-} $need"
 	done
 	# shellcheck disable=SC2086 # split on purpose: a list of names
-	all=$(printf '%s\n' $all | sort -u | tr '\n' '|')
-	_SCEN_NEEDS[$name]=${all//|/ }
+	deps=$(printf '%s\n' $deps | sort -u | tr '\n' '|')
+	_SCEN_NEEDS[$name]=${deps//|/ }
 	if [ -n "${T_ONLY:-}" ] && ! [[ $name =~ $T_ONLY ]]; then
 		info "scenario $name: skipped (T_ONLY=$T_ONLY)"
 		return 1
@@ -651,7 +651,7 @@ scenario() {
 			[ "$n" != "$need" ] || ran=1
 		done
 		[ "$ran" = 1 ] ||
-			fail "scenario $name needs scenario $need first: T_ONLY='^(${all}$name)\$'"
+			fail "scenario $name needs scenario $need first: T_ONLY='^(${deps}$name)\$'"
 	done
 	_SCEN_RUN+=("$name")
 	info "scenario $name"
