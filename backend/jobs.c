@@ -462,6 +462,7 @@ jobs_shutdown(void)
 	if (jobs_current != NULL)
 		job_free(jobs_current);
 	jobs_current = NULL;
+	jobs_nqueued = jobs_ndone = 0;	/* jobs_init may follow (unit tests) */
 	if (jobs_kick != NULL)
 		event_free(jobs_kick);
 	jobs_kick = NULL;

@@ -16,7 +16,9 @@
 #                   name matches PATTERN (a bash extended regex, e.g. 't_1|webhook');
 #                   the system test runs if PATTERN matches t_systemd
 # Env: FUZZ_SECONDS (20), INTEGRATION_TIMEOUT (900 s per script),
-#      KEEP=1 (integration tests keep their temp dirs).
+#      KEEP=1 (integration tests keep their temp dirs), T_ONLY=REGEX (only
+#      the integration scenarios it names), DAVIT_BROWSER_ONLY=REGEX (only
+#      those browser scenarios). tests/README.md: one test at a time.
 # Logs: tests/artifacts/. The last line is "N passed, N failed"; the exit
 # status is non-zero if anything failed.
 set -eu
@@ -26,7 +28,7 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
 
 usage() {
-	sed -n '2,23s/^# \{0,1\}//p' "$0"
+	sed -n '2,25s/^# \{0,1\}//p' "$0"
 }
 
 quick=0

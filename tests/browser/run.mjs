@@ -3,12 +3,20 @@
  * Browser tests of the davit dashboard: playwright-core driving Debian's
  * /usr/bin/chromium (headless, never a browser download).
  *
- *   node tests/browser/run.mjs
+ *   node tests/browser/run.mjs [--only REGEX] [--list]
+ *
+ * --only REGEX runs the scenarios whose id (see --list) matches REGEX (a
+ * JavaScript regular expression, e.g. --only '^restart$' or 'deploy'), and
+ * those they build on (the failed deploy needs a good one first); the others
+ * are skipped.  Each scenario logs in first if the page is not logged in, so
+ * any one of them runs alone.  DAVIT_BROWSER_ONLY=REGEX does the same (and
+ * carries --only through system.sh).  --list prints the ids and names.
  *
  * Without DAVIT_URL it sets up a whole system first: tests/browser/system.sh
  * (bash, tests/integration/lib.sh) makes a demo compose app with its origin,
- * starts it, starts davit-backend (which supervises davit-frontend) from
- * $DAVIT_BUILD, then runs this script again with these set:
+ * starts it, starts davit-backend and, apart (so that it outlives a killed
+ * backend), davit-frontend from $DAVIT_BUILD, then runs this script again
+ * with these set:
  *
  *   DAVIT_URL        the dashboard, e.g. http://127.0.0.1:8080
  *   DAVIT_PASSWORD   the dashboard password
@@ -38,6 +46,62 @@ import { fileURLToPath } from 'node:url';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const SRC = path.resolve(HERE, '..', '..');
+
+/* the scenarios, in the order they run: id, what it checks, what it builds on */
+const SCENARIOS = [
+	['login', 'login: a wrong then a right password'],
+	['services', 'both services shown with their states'],
+	['restart', 'Restart changes the state of the first service live'],
+	['rebuild', 'Rebuild of the first service shows its log lines live'],
+	['git', 'a commit pushed to origin shows "update available"; Pull clears it'],
+	['deploy', 'Deploy: a pushed commit is fetched, pulled, rebuilt, verified; shown live'],
+	['deploy_broken', 'Deploy of a commit that does not build: failed, said why, the app untouched', ['deploy']],
+	['backend_down', 'the backend going away is said plainly; its return clears it, the deploys are kept'],
+	['phone', 'the dashboard fits a 390 px phone screen'],
+	['console', 'no script errors and no CSP violations'],
+	['logout', 'Log out goes back to the login form'],
+];
+
+for (let i = 2; i < process.argv.length; i++) {
+	const a = process.argv[i];
+	if (a === '--list') {
+		for (const [id, name, needs] of SCENARIOS)
+			console.log(`${id.padEnd(14)} ${name}${needs ? ` (needs ${needs.join(', ')})` : ''}`);
+		process.exit(0);
+	} else if (a === '--only' && i + 1 < process.argv.length) {
+		process.env.DAVIT_BROWSER_ONLY = process.argv[++i];
+	} else if (a.startsWith('--only=')) {
+		process.env.DAVIT_BROWSER_ONLY = a.slice('--only='.length);
+	} else {
+		console.error(`run.mjs: unknown argument "${a}"; usage: node run.mjs [--only REGEX] [--list]`);
+		process.exit(2);
+	}
+}
+
+/* the ids to run: those --only selects and what they build on; null: all */
+function selectedIds() {
+	const only = process.env.DAVIT_BROWSER_ONLY;
+	if (!only)
+		return null;
+	let re;
+	try {
+		re = new RegExp(only);
+	} catch (e) {
+		console.error(`run.mjs: --only: ${e.message}`);
+		process.exit(2);
+	}
+	const sel = new Set(SCENARIOS.filter(([id]) => re.test(id)).map(([id]) => id));
+	if (sel.size === 0) {
+		console.error(`run.mjs: --only '${only}' selects none of: ${SCENARIOS.map(([id]) => id).join(' ')}`);
+		process.exit(2);
+	}
+	for (const [id, , needs] of [...SCENARIOS].reverse())
+		if (sel.has(id))
+			for (const n of needs || [])
+				sel.add(n);
+	return sel;
+}
+const SELECTED = selectedIds();
 
 if (!process.env.DAVIT_URL)
 	await runWithSystem();
@@ -157,9 +221,31 @@ async function runTests() {
 		await page.setViewportSize(DESKTOP);
 	}
 
-	async function scenario(name, fn) {
+	/* logs in unless the dashboard is shown: every scenario can run alone */
+	async function ensureLogin() {
+		if (page.url().startsWith(URL_) && await page.locator('#dash').isVisible())
+			return;
+		await page.goto(URL_ + '/');
+		await page.locator('#login-form').waitFor({ state: 'visible' });
+		await page.fill('#password', PASSWORD);
+		await page.click('#login-submit');
+		await page.locator('#dash').waitFor({ state: 'visible' });
+		await page.locator('#live[data-live="on"]').waitFor({ timeout: T_UI });
+	}
+
+	let skipped = 0;
+	async function scenario(id, name, fn) {
 		const t0 = Date.now();
+		if (!SCENARIOS.some(([sid]) => sid === id))
+			throw new Error(`scenario ${id} is not in SCENARIOS`);
+		if (SELECTED && !SELECTED.has(id)) {
+			skipped++;
+			log(`skip ${id}`);
+			return;
+		}
 		try {
+			if (id !== 'login')
+				await ensureLogin();
 			await fn();
 			passed++;
 			log(`ok   ${name} (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
@@ -248,7 +334,7 @@ async function runTests() {
 	log(`dashboard ${URL_}, screenshots in ${ART}`);
 
 	/* ---------------------------------------------------------- login -- */
-	await scenario('login: a wrong then a right password', async () => {
+	await scenario('login', 'login: a wrong then a right password', async () => {
 		await page.goto(URL_ + '/');
 		await page.locator('#login-form').waitFor({ state: 'visible' });
 		assert(await page.locator('#dash').isHidden(), 'the dashboard is visible before login');
@@ -273,7 +359,7 @@ async function runTests() {
 	});
 
 	/* ------------------------------------------------------- services -- */
-	await scenario('both services shown with their states', async () => {
+	await scenario('services', 'both services shown with their states', async () => {
 		for (const n of SERVICES) {
 			await svc(n).waitFor({ state: 'visible' });
 			await page.waitForFunction((name) => {
@@ -300,7 +386,7 @@ async function runTests() {
 	const first = SERVICES[0];
 
 	/* -------------------------------------------------------- restart -- */
-	await scenario(`Restart changes the state of ${first} live`, async () => {
+	await scenario('restart', `Restart changes the state of ${first} live`, async () => {
 		await markPage();
 		const row = svc(first);
 		const started0 = await row.getAttribute('data-started');
@@ -335,7 +421,7 @@ async function runTests() {
 	});
 
 	/* -------------------------------------------------------- rebuild -- */
-	await scenario(`Rebuild ${first} shows its log lines live`, async () => {
+	await scenario('rebuild', `Rebuild ${first} shows its log lines live`, async () => {
 		await markPage();
 		const row = svc(first);
 		const rebuild = row.getByRole('button', { name: `Rebuild ${first}`, exact: true });
@@ -388,7 +474,7 @@ async function runTests() {
 	});
 
 	/* ------------------------------------------------------------ git -- */
-	await scenario('a commit pushed to origin shows "update available"; Pull clears it', async () => {
+	await scenario('git', 'a commit pushed to origin shows "update available"; Pull clears it', async () => {
 		await markPage();
 		const badge = page.locator('#git-badge');
 		await badge.waitFor({ state: 'visible' });
@@ -425,7 +511,7 @@ async function runTests() {
 
 	/* --------------------------------------------------------- deploy -- */
 	let deployed = null;	/* the deploy below: {id, from, to} */
-	await scenario('Deploy: a pushed commit is fetched, pulled, rebuilt, verified; shown live', async () => {
+	await scenario('deploy', 'Deploy: a pushed commit is fetched, pulled, rebuilt, verified; shown live', async () => {
 		await markPage();
 		await page.locator('#deploys-panel').waitFor({ state: 'visible' });
 		const st0 = await page.evaluate(async () => (await fetch('/api/state')).json());
@@ -539,7 +625,12 @@ async function runTests() {
 		}
 		const live = await checkRow('live');
 		await assertNoReload('deploy');
-		/* its Log button shows its job (another job shown first) */
+		/* its Log button shows its job (another job shown first; run alone,
+		 * there is none yet: a fetch is one) */
+		if (await page.locator(`#jobs li[data-job]:not([data-job="${job}"])`).count() === 0) {
+			const other = await clickAndGetJob(page.locator('#btn-fetch'), false);
+			assert(await waitJobDone(other) === 'succeeded', `fetch job #${other} failed`);
+		}
 		await page.locator(`#jobs li[data-job]:not([data-job="${job}"])`).first().locator('button').click();
 		await page.waitForFunction((d) => {
 			const m = /^#(\d+)/.exec(document.getElementById('log-title').textContent);
@@ -583,7 +674,7 @@ async function runTests() {
 		log(`     deploy #${id}: ${live.steps.join(', ')}; files ${live.files}`);
 	});
 
-	await scenario('Deploy of a commit that does not build: failed, said why, the app untouched', async () => {
+	await scenario('deploy_broken', 'Deploy of a commit that does not build: failed, said why, the app untouched', async () => {
 		assert(deployed, 'no successful deploy before this one');
 		await markPage();
 		const msg = 'Broken build ' + Date.now();
@@ -632,7 +723,7 @@ async function runTests() {
 
 	/* ------------------------------------------------- backend down -- */
 	if (DOWN_CMD && UP_CMD) {
-		await scenario('the backend going away is said plainly; its return clears it, the deploys are kept', async () => {
+		await scenario('backend_down', 'the backend going away is said plainly; its return clears it, the deploys are kept', async () => {
 			await markPage();
 			assert(await page.locator('#banner-backend').isHidden(), 'banner shown before the kill');
 			execFileSync('bash', ['-c', DOWN_CMD], { stdio: 'inherit' });
@@ -670,7 +761,7 @@ async function runTests() {
 	}
 
 	/* ---------------------------------------------------------- phone -- */
-	await scenario('the dashboard fits a 390 px phone screen', async () => {
+	await scenario('phone', 'the dashboard fits a 390 px phone screen', async () => {
 		await page.setViewportSize(PHONE);
 		await page.waitForTimeout(100);	/* layout */
 		const w = await page.evaluate(() => document.documentElement.scrollWidth);
@@ -685,7 +776,7 @@ async function runTests() {
 	});
 
 	/* ------------------------------------------------- clean console -- */
-	await scenario('no script errors and no CSP violations', async () => {
+	await scenario('console', 'no script errors and no CSP violations', async () => {
 		/* HTTP errors are logged by Chromium for every 4xx/5xx reply (the
 		 * session check before login, the wrong password): not script errors */
 		const bad = consoleErrors.filter((e) => !/^Failed to load resource: the server responded with a status of \d+/.test(e));
@@ -694,7 +785,7 @@ async function runTests() {
 	});
 
 	/* --------------------------------------------------------- logout -- */
-	await scenario('Log out goes back to the login form', async () => {
+	await scenario('logout', 'Log out goes back to the login form', async () => {
 		await page.click('#logout');
 		await page.locator('#login-form').waitFor({ state: 'visible' });
 		assert(await page.locator('#dash').isHidden(), 'the dashboard is still shown');
@@ -706,6 +797,8 @@ async function runTests() {
 
 	await ctx.close();
 	fs.rmSync(profile, { recursive: true, force: true });
+	if (skipped)
+		log(`${skipped} skipped (--only ${process.env.DAVIT_BROWSER_ONLY})`);
 	console.log(`${passed} passed, ${failed} failed`);
 	process.exit(failed ? 1 : 0);
 }

@@ -1,42 +1,12 @@
 # shellcheck shell=bash
-# Helpers shared by the git integration tests (t_30_git.sh, t_31_git_http.sh),
-# sourced after lib.sh.
+# Helpers shared by the git integration tests (t_30_git.sh, t_31_git_http.sh,
+# t_32_git_token_scope.sh), sourced after lib.sh (which has submit, job_wait,
+# run_job). Its push_commit REPO FILE CONTENT MSG replaces demo-lib.sh's.
 
 # git CLI of the tests: repositories owned by another test user are fine here
 # (this never reaches davit's git child, which has no global config).
 git config --file "$GIT_CONFIG_GLOBAL" safe.directory '*'
 git config --file "$GIT_CONFIG_GLOBAL" protocol.file.allow always
-
-# submit OP: submits a job op, prints its id.
-submit() {
-	local r
-	r=$(proto "{\"id\":1,\"op\":\"$1\"}")
-	jq -er '.result.job' <<<"$r" 2>/dev/null || fail "submit $1: $r"
-}
-
-# job_wait ID [SECONDS]: waits until the job ended, prints its JSON (job.get result).
-job_wait() {
-	local id=$1 r st deadline=$((SECONDS + ${2:-60}))
-	while :; do
-		r=$(proto "{\"id\":2,\"op\":\"job.get\",\"args\":{\"job\":$id}}")
-		st=$(jq -r '.result.state' <<<"$r" 2>/dev/null || true)
-		case $st in
-		succeeded | failed)
-			jq -c .result <<<"$r"
-			return 0
-			;;
-		esac
-		[ "$SECONDS" -lt "$deadline" ] || fail "job $id still '$st' after ${2:-60}s: $r"
-		sleep 0.2
-	done
-}
-
-# run_job OP [SECONDS]: submit + job_wait.
-run_job() {
-	local id
-	id=$(submit "$1")
-	job_wait "$id" "${2:-60}"
-}
 
 # git_status: the git.status result, compact.
 git_status() {
@@ -58,6 +28,12 @@ push_commit() {
 	git -C "$repo" commit -qm "$msg" >/dev/null
 	git -C "$repo" push -q origin HEAD:main >/dev/null 2>&1 || fail "push_commit: push failed"
 	git -C "$repo" rev-parse HEAD
+}
+
+# keep JSON: records a reply in $REPLIES for a leak check, prints it back.
+keep() {
+	printf '%s\n' "$1" >>"$REPLIES"
+	printf '%s' "$1"
 }
 
 # log_count JOBJSON PATTERN: how many job log lines match PATTERN (grep -E).

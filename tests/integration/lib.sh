@@ -22,6 +22,10 @@
 #               davit_start_backend ENVFILE [ARGS...] (sets SOCK, DAVIT_BACKEND_PID),
 #               davit_stop_backend [SECS] (sets DAVIT_BACKEND_STATUS),
 #               proto LINE, proto_as USER LINE
+#   frontend    backend_up [URL], backend_down [URL]
+#   ops, jobs   req OP [ARGS], submit OP [ARGS], job_wait ID [SECS],
+#               run_job OP [ARGS [SECS]], job_state ID [SECS]
+#   scenarios   scenario NAME [NEEDS...] (true if selected by $T_ONLY)
 #   docker      ensure_docker, compose_cmd, compose ARGS..., unique_project [PREFIX],
 #               demo_app DIR PROJECT, make_demo_app DIR PROJECT,
 #               push_commit ORIGIN MSG [FILE CONTENT], compose_cleanup PROJECT [DIR]
@@ -36,6 +40,8 @@
 #   KEEP=1        keep $T (and print its path) instead of removing it
 #   WAIT_TIMEOUT  default timeout of wait_for, seconds (default 30)
 #   PROTO_TIMEOUT seconds socat waits for a reply after sending (default 5)
+#   T_ONLY        bash extended regex: run only the scenarios whose name it
+#                 matches (see scenario below); unset: all of them
 
 if [ -n "${_DAVIT_LIB_LOADED:-}" ]; then
 	return 0
@@ -264,6 +270,9 @@ _cleanup() {
 	local rc=$? i log
 	trap - EXIT INT TERM
 	set +e
+	if [ "$rc" -eq 0 ] && ! _scenario_check; then
+		rc=1
+	fi
 	_kill_all
 	for ((i = ${#_ON_EXIT[@]} - 1; i >= 0; i--)); do
 		eval "${_ON_EXIT[i]}" >/dev/null 2>&1
@@ -536,6 +545,124 @@ proto() {
 proto_as() {
 	[ -n "${SOCK:-}" ] || fail "proto_as: SOCK is not set"
 	printf '%s\n' "$2" | runuser -u "$1" -- socat -t "$PROTO_TIMEOUT" - "UNIX-CONNECT:$SOCK"
+}
+
+# backend_up [URL] / backend_down [URL]: the frontend at URL (default $URL)
+# answers /healthz saying that its link to the backend is up / down.
+backend_up() {
+	[ "$(curl -s --max-time 5 "${1:-$URL}/healthz")" = '{"backend":"up"}' ]
+}
+backend_down() {
+	[ "$(curl -s --max-time 5 "${1:-$URL}/healthz")" = '{"backend":"down"}' ]
+}
+
+# ---------------------------------------------------------- ops, jobs --
+# req OP [ARGS]: sends {"id":1,"op":OP,"args":ARGS} (ARGS default {}) to
+# $SOCK, prints the reply line. (submit and job_wait use _op_req: a script
+# that names its own req, e.g. an HTTP one, does not change them.)
+_op_req() {
+	local args=${2:-}
+	[ -n "$args" ] || args='{}'
+	proto "{\"id\":1,\"op\":\"$1\",\"args\":$args}"
+}
+req() {
+	_op_req "$@"
+}
+
+# submit OP [ARGS]: queues a job, prints its id (fails on an error reply).
+submit() {
+	local r
+	r=$(_op_req "$@")
+	jq -er '.result.job' <<<"$r" 2>/dev/null || fail "submit $1 ${2:-}: $r"
+}
+
+# job_wait ID [SECONDS]: waits until job ID ended (succeeded or failed),
+# prints job.get's result, compact; fails after SECONDS (default 180).
+job_wait() {
+	local id=${1:-} secs=${2:-180} r st deadline
+	[ -n "$id" ] || fail "usage: job_wait ID [SECONDS]"
+	deadline=$((SECONDS + secs))
+	while :; do
+		r=$(_op_req job.get "{\"job\":$id}")
+		st=$(jq -r '.result.state' <<<"$r" 2>/dev/null || true)
+		case $st in
+		succeeded | failed)
+			jq -c .result <<<"$r"
+			return 0
+			;;
+		esac
+		[ "$SECONDS" -lt "$deadline" ] || fail "job $id still '$st' after ${secs}s: $(_show "$r")"
+		sleep 0.2
+	done
+}
+
+# run_job OP [ARGS [SECONDS]]: submit + job_wait, prints the ended job.
+run_job() {
+	local id
+	id=$(submit "$1" "${2:-}")
+	job_wait "$id" "${3:-180}"
+}
+
+# job_state ID [SECONDS]: job_wait, printing only the final state.
+job_state() {
+	local j
+	j=$(job_wait "$@")
+	jq -r .state <<<"$j"
+}
+
+# ------------------------------------------------------------ scenarios --
+# A script that holds several scenarios marks each one:
+#
+#     if scenario fetch_ff; then
+#         ...
+#     fi
+#     if scenario pull_refusals fetch_ff; then    # builds on fetch_ff's state
+#         ...
+#     fi
+#
+# scenario NAME [NEEDS...]: true if NAME is selected: T_ONLY unset, or NAME
+# matches the bash extended regex T_ONLY (e.g. T_ONLY='^fetch_ff$',
+# T_ONLY='clone|poll'). A selected scenario whose NEEDS (scenarios earlier in
+# the script whose state it builds on) did not run fails at once, naming the
+# T_ONLY that selects them all. Code outside scenario blocks (fixtures, the
+# backend's start) always runs. With T_ONLY set, a script in which it
+# selected nothing fails at exit and lists its scenario names.
+_SCEN_ALL=()      # every scenario named so far
+_SCEN_RUN=()      # those that ran
+declare -A _SCEN_NEEDS=()   # name -> all it builds on (its NEEDS and theirs)
+scenario() {
+	local name=${1:-} need ran n deps=
+	[[ $name =~ ^[a-z0-9_]+$ ]] || fail "scenario: bad name '$name' (want [a-z0-9_]+)"
+	shift
+	_SCEN_ALL+=("$name")
+	for need in "$@"; do
+		deps+=" ${_SCEN_NEEDS[$need]:-} $need"
+	done
+	# shellcheck disable=SC2086 # split on purpose: a list of names
+	deps=$(printf '%s\n' $deps | sort -u | tr '\n' '|')
+	_SCEN_NEEDS[$name]=${deps//|/ }
+	if [ -n "${T_ONLY:-}" ] && ! [[ $name =~ $T_ONLY ]]; then
+		info "scenario $name: skipped (T_ONLY=$T_ONLY)"
+		return 1
+	fi
+	for need in "$@"; do
+		ran=0
+		for n in "${_SCEN_RUN[@]}"; do
+			[ "$n" != "$need" ] || ran=1
+		done
+		[ "$ran" = 1 ] ||
+			fail "scenario $name needs scenario $need first: T_ONLY='^(${deps}$name)\$'"
+	done
+	_SCEN_RUN+=("$name")
+	info "scenario $name"
+	return 0
+}
+
+_scenario_check() {
+	[ -n "${T_ONLY:-}" ] && [ "${#_SCEN_ALL[@]}" -gt 0 ] && [ "${#_SCEN_RUN[@]}" -eq 0 ] || return 0
+	printf '%s FAIL [%s]: T_ONLY=%s selects none of its scenarios: %s\n' \
+		"$(_ts)" "$TEST_NAME" "$T_ONLY" "${_SCEN_ALL[*]}" >&2
+	return 1
 }
 
 # --------------------------------------------------------------- docker --

@@ -28,6 +28,7 @@ base=("DAVIT_WORKDIR=$T/app" "DAVIT_SERVICES=web" "DAVIT_SOCKET=$T/run/backend.s
 
 # ------------------------------------------------------ the config file --
 write_davit_env "$T/good.env" "${base[@]}"
+if scenario config_file; then
 ln -s "$T/good.env" "$T/link.env"
 refused symlink "$T/link.env" "$T/link.env: is a symbolic link"
 cp -p "$T/good.env" "$T/davits.env"
@@ -48,8 +49,10 @@ write_davit_env "$T/short.env" "${base[@]}" "DAVIT_WEBHOOK_SECRET=fifteen-bytes!
 refused shortsecret "$T/short.env" "DAVIT_WEBHOOK_SECRET: too short, at least 16 bytes"
 assert_file_not_contains "$T/shortsecret.log" "fifteen-bytes"
 pass "config file: symlink, owner, mode, inside the workdir, short webhook secret refused"
+fi
 
 # ------------------------------------------------------------ DAVIT_USER --
+if scenario davit_user; then
 write_davit_env "$T/root.env" "${base[@]}" "DAVIT_USER=root"
 refused user-root "$T/root.env" "DAVIT_USER root: must not be root"
 write_davit_env "$T/nobody.env" "${base[@]}" "DAVIT_USER=nobody"
@@ -65,8 +68,10 @@ on_exit "userdel '$DOCKU'"
 write_davit_env "$T/dock.env" "${base[@]}" "DAVIT_USER=$DOCKU"
 refused user-docker "$T/dock.env" "DAVIT_USER $DOCKU: in the docker group, which is as good as root"
 pass "DAVIT_USER: root, nobody, the checkout's owner, the docker group refused"
+fi
 
 # -------------------------------------------- socket and audit directories --
+if scenario directories; then
 mkdir -p "$T/opensock" "$T/davitsock" "$T/openaudit" "$T/linkaudit"
 chmod 0777 "$T/opensock"
 chown davit "$T/davitsock"
@@ -83,8 +88,10 @@ write_davit_env "$T/a2.env" "${base[@]}" "DAVIT_AUDIT_LOG=$T/linkaudit/audit.jso
 refused auditlink "$T/a2.env" "DAVIT_AUDIT_LOG $T/linkaudit/audit.jsonl: Too many levels of symbolic links"
 [ ! -e "$T/elsewhere" ] || fail "the audit log's symlink was followed"
 pass "socket and audit-log directories must be root's alone; the audit log is not followed through a symlink"
+fi
 
 # ------------------------------------------------------- a running backend --
+if scenario running; then
 rm -f "$T/app/davit.env" "$T/app/sub.env"
 davit_start_backend "$T/good.env" --no-frontend
 grep -E '^Max core file size +0 +0 ' "/proc/$DAVIT_BACKEND_PID/limits" >/dev/null ||
@@ -110,8 +117,10 @@ if grep -q "$(printf '\xe2\x80\xae')" "$T/backend.log"; then
 	fail "a raw U+202E reached the log"
 fi
 pass "running backend: no core, JSON without comments, text fields and logs safe"
+fi
 
 # ------------------------------------------------- connection slots, idle --
+if scenario slots running; then
 # DAVIT_USER's peers get at most 60 of the 64 slots; root still gets in
 cat >"$T/slots.py" <<'EOF'
 import socket, sys, time
@@ -177,8 +186,10 @@ assert_file_contains "$T/backend.log" "sent nothing for 60 s, closing"
 davit_stop_backend
 assert_eq "$DAVIT_BACKEND_STATUS" 0 "clean stop"
 pass "an idle unsubscribed peer is closed, a subscriber kept"
+fi
 
 # ------------------------------------- the frontend checks who listens --
+if scenario frontend_listener; then
 mkdir -p "$T/fake"
 chown davit "$T/fake"
 chmod 0755 "$T/fake"
@@ -210,3 +221,4 @@ assert_file_contains "$T/frontend.log" "not root: refused"
 stop_pid "$FE_PID"
 assert_eq "$(wc -c <"$T/fake.got")" 0 "nothing was sent to a listener that is not root"
 pass "davit-frontend talks only to a socket root listens on"
+fi

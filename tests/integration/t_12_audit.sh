@@ -36,6 +36,7 @@ reqs() {
 }
 
 # ------------------------------------------- read-only requests: counted --
+if scenario read_only; then
 {
 	reqs 300 '{"id":%d,"op":"hello"}'
 	reqs 200 '{"id":%d,"op":"services.list"}'
@@ -53,8 +54,10 @@ assert_file_not_contains "$AUDIT" '"op":"job.get"'
 assert_file_contains "$AUDIT" '"op":"service.restart","id":1,"args":{"service":"db"},"result":"not_allowed"'
 assert_eq "$(grep -c . "$AUDIT")" 1 "one line for 606 requests, so far"
 pass "read-only requests are not written a line each; the others are"
+fi
 
 # ------------------------------------------------- SIGHUP: reopened --
+if scenario sighup read_only; then
 mv "$AUDIT" "$T/log/audit.moved"
 kill -HUP "$DAVIT_BACKEND_PID"
 wait_for -t 10 test -f "$AUDIT" || fail "SIGHUP did not reopen the audit log"
@@ -70,8 +73,10 @@ assert_file_contains "$AUDIT" '"op":"service.stop","id":7'
 assert_file_not_contains "$T/log/audit.moved" '"op":"service.stop"'
 kill -0 "$DAVIT_BACKEND_PID" || fail "the backend died of SIGHUP"
 pass "SIGHUP reopens the audit log after it was moved away; the summary ends the old file"
+fi
 
 # ------------------------------------------------------------ rotation --
+if scenario rotation; then
 # ~160 bytes a line: 2500 lines are more than five times DAVIT_AUDIT_MAX
 reqs 2500 '{"id":%d,"op":"service.restart","args":{"service":"nope"}}' >"$T/loud.txt"
 reqs 10 '{"id":%d,"op":"hello"}' >>"$T/loud.txt"
@@ -91,11 +96,14 @@ ids=$(cat "$AUDIT".{4,3,2,1} "$AUDIT" | jq -r 'select(.op == "service.restart") 
 first=$(head -n 1 <<<"$ids")
 assert_eq "$(tr '\n' ' ' <<<"$ids")" "$(seq -s " " "$first" 2500) " "the kept files hold consecutive lines"
 pass "rotation at DAVIT_AUDIT_MAX keeps audit.jsonl.1 .. .4"
+fi
 
 # ---------------------------------------------- the summary at shutdown --
+if scenario shutdown_summary sighup rotation; then
 davit_stop_backend
 assert_eq "$DAVIT_BACKEND_STATUS" 0 "clean stop"
 s=$(tail -n 1 "$AUDIT")
 assert_eq "$(jq -r .kind <<<"$s")" requests.summary "the last line"
 assert_eq "$(jq -c .ok <<<"$s")" '{"hello":10}' "the hellos since the last summary"
 pass "the pending summary is written at shutdown"
+fi

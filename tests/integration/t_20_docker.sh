@@ -53,40 +53,6 @@ write_davit_env "$T/davit.env" "DAVIT_WORKDIR=$T/app" "DAVIT_SERVICES=web,worker
 davit_start_backend "$T/davit.env" --no-frontend
 
 # ----------------------------------------------------------------- helpers --
-# req OP [ARGS]: the reply line
-req() {
-	local args=${2:-}
-	[ -n "$args" ] || args='{}'
-	proto "{\"id\":1,\"op\":\"$1\",\"args\":$args}"
-}
-# submit OP [ARGS]: queues a job, prints its id
-submit() {
-	local r
-	r=$(req "$@")
-	jq -er '.result.job' <<<"$r" 2>/dev/null || fail "submit $1 ${2:-}: $r"
-}
-# job_wait ID [SECONDS]: waits for the job's end, prints it (job.get's result)
-job_wait() {
-	local id=$1 r st deadline=$((SECONDS + ${2:-120}))
-	while :; do
-		r=$(req job.get "{\"job\":$id}")
-		st=$(jq -r '.result.state' <<<"$r" 2>/dev/null || true)
-		case $st in
-		succeeded | failed)
-			jq -c .result <<<"$r"
-			return 0
-			;;
-		esac
-		[ "$SECONDS" -lt "$deadline" ] || fail "job $id still '$st': $r"
-		sleep 0.2
-	done
-}
-# run_job OP [ARGS]: submits, waits, prints the job
-run_job() {
-	local id
-	id=$(submit "$@")
-	job_wait "$id"
-}
 # slist: the services.list result
 slist() {
 	req services.list | jq -c .result
@@ -120,6 +86,7 @@ wait_for -t 10 grep -q '"subscribed":true' "$T/events.log" || fail "subscribe fa
 
 # -------------------------------------------------- status before anything --
 wait_for -t 20 engine_is reachable true || fail "the engine never became reachable: $(slist)"
+if scenario before_build; then
 api=$(docker version --format '{{.Server.APIVersion}}')
 want=$(awk -v v="$api" 'BEGIN { split(v, a, "."); print (a[2] + 0 > 41) ? "1.41" : v }')
 s=$(slist)
@@ -131,8 +98,10 @@ assert_eq "$(jq -r '[.services[].state] | join(",")' <<<"$s")" "missing,missing"
 assert_eq "$(jq -c '.services[0] | [.container, .id, .status, .health, .started_at, .image, .restarts, .exit_code]' <<<"$s")" \
 	'[null,null,null,null,null,null,null,null]' "a missing service has no details"
 pass "services.list before any build: reachable, API $want, both missing"
+fi
 
 # ------------------------------------------------------------ not allowed --
+if scenario not_allowed; then
 r=$(req service.restart '{"service":"db"}')
 assert_eq "$(jq -r .error.code <<<"$r")" not_allowed "unlisted service: $r"
 assert_contains "$r" "not in DAVIT_SERVICES"
@@ -141,8 +110,10 @@ assert_eq "$(jq -r .error.code <<<"$r")" bad_request "a bad service name: $r"
 r=$(req service.stop)
 assert_eq "$(jq -r .error.code <<<"$r")" bad_request "no service: $r"
 pass "an unlisted service is not_allowed, a malformed one bad_request"
+fi
 
 # --------------------------------------------------- rebuild: status after --
+if scenario rebuild; then
 j=$(run_job stack.rebuild)
 assert_eq "$(jq -r .state <<<"$j")" succeeded "stack.rebuild: $j"
 assert_contains "$(jq -r '.log[]' <<<"$j")" "-p $P build --force-rm"
@@ -166,8 +137,10 @@ assert_contains "$(sv web status)" "(healthy)" "web status says healthy"
 assert_contains "$(sv web container)" "web" "container name"
 [[ $(sv web started_at) =~ ^20[0-9]{2}-[0-9]{2}-[0-9]{2}T[0-9:.]+Z$ ]] || fail "started_at: $(sv web started_at)"
 pass "stack.rebuild: both running, web healthy, ids and details as the engine has them"
+fi
 
 # --------------------------------------------------------------- restart --
+if scenario restart rebuild; then
 web_started=$(sv web started_at)
 sleep 1.1
 j=$(run_job service.restart '{"service":"web"}')
@@ -177,8 +150,10 @@ wait_for isnt web started_at "$web_started" || fail "started_at did not change: 
 assert_eq "$(sv web id)" "$web_id" "restart keeps the container"
 assert_eq "$(sv web state)" running "running after the restart"
 pass "service.restart changes started_at ($web_started -> $(sv web started_at))"
+fi
 
 # ------------------------------------------------------- stop, start one --
+if scenario stop_start rebuild; then
 j=$(run_job service.stop '{"service":"worker"}')
 assert_eq "$(jq -r .state <<<"$j")" succeeded "stop: $j"
 wait_for is worker state exited || fail "worker not exited: $(slist)"
@@ -190,8 +165,10 @@ assert_eq "$(jq -r .state <<<"$j")" succeeded "start: $j"
 wait_for is worker state running || fail "worker not running again: $(slist)"
 assert_eq "$(sv worker id)" "$worker_id" "same container"
 pass "service.stop then service.start"
+fi
 
 # ----------------------------------------------------- stack stop, start --
+if scenario stack_stop_start rebuild; then
 j=$(run_job stack.stop)
 assert_eq "$(jq -r .state <<<"$j")" succeeded "stack.stop: $j"
 assert_contains "$(jq -r '.log[]' <<<"$j")" "web: stopping"
@@ -204,8 +181,10 @@ wait_for is web state running || fail "web not running: $(slist)"
 wait_for is worker state running || fail "worker not running: $(slist)"
 assert_eq "$(sv web id) $(sv worker id)" "$web_id $worker_id" "the same containers"
 pass "stack.stop then stack.start"
+fi
 
 # ------------------------------------- service.rebuild recreates only one --
+if scenario service_rebuild rebuild; then
 printf 'LABEL davit.test.rebuild="%s"\n' "$P" >>"$T/app/worker/Dockerfile"
 j=$(run_job service.rebuild '{"service":"worker"}')
 assert_eq "$(jq -r .state <<<"$j")" succeeded "service.rebuild: $j"
@@ -218,8 +197,10 @@ new_worker_id=$(sv worker id)
 assert_eq "$(docker inspect -f '{{index .Config.Labels "davit.test.rebuild"}}' "$new_worker_id")" "$P" "the new image"
 worker_id=$new_worker_id
 pass "service.rebuild worker: new worker container, web's unchanged"
+fi
 
 # ----------------------------------- a slow build: services.list still fast --
+if scenario slow_build rebuild; then
 printf 'LABEL davit.test.slow="%s"\nRUN ["/bin/busybox", "sleep", "6"]\n' "$P" >>"$T/app/worker/Dockerfile"
 id=$(submit service.rebuild '{"service":"worker"}')
 wait_for -t 30 bash -c "printf '%s\n' '{\"id\":1,\"op\":\"job.get\",\"args\":{\"job\":$id}}' | socat -t 5 - UNIX-CONNECT:$SOCK | grep -q davit.test.slow" ||
@@ -254,8 +235,10 @@ assert_eq "$(jq -r .state <<<"$j")" succeeded "the queued restart ran after the 
 wait_for isnt worker id "$worker_id" || fail "worker was not recreated: $(slist)"
 worker_id=$(sv worker id)
 pass "during a build: 20 services.list calls, the slowest $worst ms (socat included); compose's env is PATH HOME LANG DOCKER_HOST; a duplicate job is not queued twice"
+fi
 
 # ------------------- a broken Dockerfile: stack.rebuild fails, app stays up --
+if scenario broken_build rebuild; then
 wait_for is worker state running || fail "worker not running: $(slist)"
 cp "$T/app/web/Dockerfile" "$T/web.Dockerfile.good"
 printf 'RUN ["/bin/busybox", "false"]\n' >>"$T/app/web/Dockerfile"
@@ -274,8 +257,10 @@ assert_eq "$(sv web state) $(sv worker state)" "running running" "still running"
 assert_eq "$(docker inspect -f '{{.State.Running}}' "$web_id")" true "docker agrees"
 cp "$T/web.Dockerfile.good" "$T/app/web/Dockerfile"
 pass "a broken Dockerfile: stack.rebuild failed with the build output, the app kept running"
+fi
 
 # -------------------------------------------------------------- the events --
+if scenario events restart stop_start; then
 assert_file_contains "$T/events.log" '"event":"job.log"'
 assert_file_contains "$T/events.log" '"line":"web: restarting'
 assert_file_contains "$T/events.log" '"event":"job.state"'
@@ -284,8 +269,10 @@ grep -q '"event":"service.state","data":{"service":"worker","container":"[^"]*",
 grep -q '"event":"service.state","data":{"service":"worker",.*"state":"exited"' "$T/events.log" ||
 	fail "no service.state for the stopped worker"
 pass "subscribe: job.state, job.log and service.state events"
+fi
 
 # ----------------------------------------- removed behind davit's back --
+if scenario removed rebuild; then
 docker rm -f "$web_id" >/dev/null
 wait_for -t 15 is web state missing || fail "web not missing: $(slist)"
 assert_eq "$(sv web id)" null "no id"
@@ -297,8 +284,10 @@ j=$(job_wait "$(jq -r .result.job <<<"$r")")
 assert_eq "$(jq -r .state <<<"$j")" failed "starting a missing service fails"
 assert_contains "$(jq -r .error <<<"$j")" "has no container"
 pass "docker rm -f behind davit's back: web missing, from the events stream"
+fi
 
 # -------------------------------------------- the engine away, then back --
+if scenario engine_away removed; then
 stop_proxy
 wait_for -t 15 engine_is reachable false || fail "still reachable: $(slist)"
 sleep 1.2
@@ -323,8 +312,10 @@ assert_eq "$(jq -r '.services[1].state' <<<"$s")" exited "the change made while 
 assert_eq "$(jq -r '.services[0].state' <<<"$s")" missing "web still missing"
 assert_file_contains "$T/backend.log" "Docker engine unreachable"
 pass "engine unreachable (stale ${stale} ms, actions unavailable), then back by itself with a full resync"
+fi
 
 # ----------------------------------------------------------- the records --
+if scenario records restart stop_start service_rebuild; then
 assert_file_contains "$T/audit.jsonl" '"kind":"docker.restart"'
 assert_file_contains "$T/audit.jsonl" '"kind":"docker.stop"'
 assert_file_contains "$T/audit.jsonl" '"kind":"docker.start"'
@@ -334,12 +325,14 @@ grep -q "\"kind\":\"docker.restart\".*\"id\":\"$web_id\"" "$T/audit.jsonl" || fa
 assert_file_not_contains "$T/audit.jsonl" test-password
 assert_file_not_contains "$T/backend.log" test-password
 assert_file_not_contains "$T/events.log" test-password
+fi
 
 davit_stop_backend
 assert_eq "$DAVIT_BACKEND_STATUS" 0 "the backend stops cleanly"
 pass "audit records of every Docker action; no secret anywhere; clean stop"
 
 # ------------------------------------ a build over DAVIT_JOB_TIMEOUT is killed --
+if scenario job_timeout engine_away; then
 write_davit_env "$T/davit2.env" "DAVIT_WORKDIR=$T/app" "DAVIT_SERVICES=web,worker" \
 	"DAVIT_COMPOSE_PROJECT=$P" "DAVIT_DOCKER_SOCKET=$PROXY_SOCK" \
 	"DAVIT_JOB_TIMEOUT=3"
@@ -357,3 +350,4 @@ assert_eq "$(sv worker state)" exited "the worker as it was"
 davit_stop_backend
 assert_eq "$DAVIT_BACKEND_STATUS" 0 "the backend stops cleanly"
 pass "a build over DAVIT_JOB_TIMEOUT: killed with its process group, the job failed"
+fi

@@ -29,11 +29,6 @@ mkdir -p "$T/app"
 write_davit_env "$T/davit.env" "DAVIT_WORKDIR=$T/app" "DAVIT_SERVICES=web,worker" \
 	"DAVIT_COMPOSE_PROJECT=$P" "DAVIT_DOCKER_SOCKET=$ENGINE"
 
-req() {
-	local args=${2:-}
-	[ -n "$args" ] || args='{}'
-	proto "{\"id\":1,\"op\":\"$1\",\"args\":$args}"
-}
 engine() {
 	req services.list | jq -r ".result.engine.$1"
 }
@@ -42,16 +37,6 @@ engine_is() {
 }
 error_has() {
 	[[ $(engine error) == *"$1"* ]]
-}
-job_wait() {
-	local r st deadline=$((SECONDS + 30))
-	while :; do
-		r=$(req job.get "{\"job\":$1}")
-		st=$(jq -r .result.state <<<"$r")
-		case $st in succeeded | failed) jq -c .result <<<"$r"; return 0 ;; esac
-		[ "$SECONDS" -lt "$deadline" ] || fail "job $1 still $st"
-		sleep 0.2
-	done
 }
 # with_mode MODE: the backend restarted against the fake in MODE
 with_mode() {
@@ -77,6 +62,7 @@ unreachable_with() {
 }
 
 # ------------------------------------------------------------------- good --
+if scenario good; then
 with_mode good
 wait_for -t 10 engine_is reachable true || fail "never reachable: $(req services.list)"
 s=$(req services.list | jq -c .result)
@@ -99,15 +85,19 @@ j=$(job_wait "$(jq -r .result.job <<<"$r")")
 assert_eq "$(jq -r .state <<<"$j")" succeeded "stop: $j"
 grep -q "^POST /v1.41/containers/.*/stop?t=10" "$T/engine.requests" || fail "stop with t=DAVIT_STOP_TIMEOUT"
 pass "good: API capped at 1.41, state from list and inspect, the engine's error in the job"
+fi
 
 # ------------------------------------------------------------ hostile ones --
+if scenario hostile; then
 unreachable_with garbage "malformed"
 unreachable_with http500 "500 engine on fire"
 unreachable_with oldapi "API 1.20"
 unreachable_with huge "longer than 4194304 bytes"
 unreachable_with badlist "not 64 hex digits"
+fi
 
 # ----------------------------------------------------------------- events --
+if scenario events; then
 with_mode badevent
 wait_for -t 10 grep -q "Docker sent a bad event" "$T/backend.log" || fail "the garbage event line was not reported"
 wait_for -t 10 engine_is reachable true || fail "a garbage line should not cut the engine off"
@@ -119,8 +109,11 @@ pass "events: a garbage line is logged and skipped, an endless one drops the str
 echo good >"$MODE"
 wait_for -t 20 engine_is reachable true || fail "no recovery: $(req services.list)"
 pass "back to good: reachable again by itself"
+fi
+if [ -n "${DAVIT_BACKEND_PID:-}" ]; then
 davit_stop_backend
 assert_eq "$DAVIT_BACKEND_STATUS" 0 "clean stop"
+fi
 
 # ------------------------------------------- the compose command: v2, none --
 # a "docker" whose compose plugin works: davit must pick "docker compose"
@@ -146,6 +139,7 @@ EOS
 	chmod 0755 "$T/wrap/backend/davit-backend"
 	DAVIT_BUILD=$T/wrap davit_start_backend "$2" --no-frontend
 }
+if scenario compose_v2; then
 echo good >"$MODE"
 start_with_path "$TBIN:/usr/bin:/bin" "$T/davit.env"
 wait_for -t 10 engine_is reachable true || fail "not reachable: $(req services.list)"
@@ -158,6 +152,7 @@ assert_eq "$(cat "$T/compose.env")" "DOCKER_HOST HOME LANG PATH " "compose's env
 assert_file_contains "$T/backend.log" "compose command: $TBIN/docker compose"
 davit_stop_backend
 pass "docker compose (v2) found through PATH and used with a fixed argv"
+fi
 
 # a "down" that fails (or is cut short by the job's timeout) leaves the app
 # down: davit runs "up -d" after it all the same, and the job fails with the
@@ -171,6 +166,7 @@ case "\$*" in *" \$(cat "$T/compose.breaks")"*) echo "fake compose: \$(cat "$T/c
 echo "fake compose: \$*"
 EOS
 chmod 0755 "$TBIN/docker-compose"
+if scenario compose_plans; then
 echo web >"$T/compose.services"
 echo down >"$T/compose.breaks"
 write_davit_env "$T/davit3.env" "DAVIT_WORKDIR=$T/app" "DAVIT_SERVICES=web" \
@@ -223,8 +219,10 @@ assert_contains "$(jq -r .error <<<"$j")" "compose config failed (exit 1); the r
 assert_eq "$(tr '\n' ',' <"$T/compose.calls")" "-p $P config --services," "nothing after a failed config"
 davit_stop_backend
 pass "a service outside DAVIT_SERVICES: the listed ones by name, never down"
+fi
 
 # neither docker compose nor docker-compose
+if scenario no_compose; then
 start_with_path "$T/empty" "$T/davit.env"
 wait_for -t 10 engine_is reachable true || fail "not reachable: $(req services.list)"
 r=$(req stack.rebuild)
@@ -274,3 +272,4 @@ assert_eq "$(cat "$T/compose.calls")" "" "an untrusted compose command never ran
 chown root "$TBIN/docker-compose"
 assert_eq "$DAVIT_BACKEND_STATUS" 0 "clean stop"
 pass "no compose command: rebuilds are unavailable, with the reason"
+fi

@@ -47,23 +47,6 @@ write_davit_env "$ENV" "DAVIT_WORKDIR=$T/app" "DAVIT_SERVICES=web,worker" \
 	"DAVIT_STOP_TIMEOUT=5" "DAVIT_JOB_TIMEOUT=300" "DAVIT_DEPLOY_VERIFY=60"
 davit_start_backend "$ENV" --no-frontend
 
-req() {
-	local args=${2:-}
-	[ -n "$args" ] || args='{}'
-	proto "{\"id\":1,\"op\":\"$1\",\"args\":$args}"
-}
-run_job() { # run_job OP [ARGS]: submits, waits, prints the job
-	local r id st deadline=$((SECONDS + 180))
-	r=$(req "$@")
-	id=$(jq -er .result.job <<<"$r") || fail "submit $1: $r"
-	while :; do
-		r=$(req job.get "{\"job\":$id}")
-		st=$(jq -r .result.state <<<"$r")
-		case $st in succeeded | failed) jq -c .result <<<"$r"; return 0 ;; esac
-		[ "$SECONDS" -lt "$deadline" ] || fail "job $id still $st"
-		sleep 0.3
-	done
-}
 sv() { # sv SERVICE FIELD
 	req services.list | jq -r --arg s "$1" ".result.services[] | select(.service == \$s) | .$2"
 }
@@ -80,6 +63,7 @@ wait_for -t 20 reachable || fail "the engine never became reachable"
 wait_for is web state running || fail "web does not run"
 
 # ------------------------------------------------ stop, start, restart --
+if scenario stop_start_restart; then
 j=$(run_job stack.stop)
 assert_eq "$(jq -r .state <<<"$j")" succeeded "stack.stop: $j"
 wait_for is web state exited || fail "web not stopped"
@@ -93,8 +77,10 @@ j=$(run_job stack.restart)
 assert_eq "$(jq -r .state <<<"$j")" succeeded "stack.restart: $j"
 db_untouched stack.restart
 pass "stack.stop, stack.start, stack.restart leave db alone"
+fi
 
 # ------------------------------------------------------------- rebuild --
+if scenario rebuild; then
 web_before=$(sv web id)
 j=$(run_job stack.rebuild)
 assert_eq "$(jq -r .state <<<"$j")" succeeded "stack.rebuild: $j"
@@ -111,8 +97,10 @@ wait_for is worker state running || fail "worker not running after the rebuild"
 assert_ne "$(sv web id)" "$web_before" "web was recreated"
 db_untouched stack.rebuild
 pass "stack.rebuild recreates web and worker by name, db keeps its container"
+fi
 
 # -------------------------------------------------------------- deploy --
+if scenario deploy; then
 web_before=$(sv web id)
 push_commit "$ORIGIN" "Release v2" VERSION v2 >/dev/null
 j=$(run_job deploy)
@@ -123,10 +111,12 @@ assert_not_contains "$log" "-p $P down" "never down"
 assert_ne "$(sv web id)" "$web_before" "the deploy recreated web"
 db_untouched deploy
 pass "a deploy recreates web and worker, db keeps its container"
+fi
 davit_stop_backend
 assert_eq "$DAVIT_BACKEND_STATUS" 0 "clean stop"
 
 # ------------------------------------ every service listed: down and up --
+if scenario all_listed; then
 write_davit_env "$T/all.env" "DAVIT_WORKDIR=$T/app" "DAVIT_SERVICES=web,worker,db" \
 	"DAVIT_COMPOSE_PROJECT=$P" "DAVIT_STOP_TIMEOUT=5" "DAVIT_JOB_TIMEOUT=300"
 davit_start_backend "$T/all.env" --no-frontend
@@ -144,3 +134,4 @@ assert_ne "$(db_id)" "$DB" "down and up recreated db, as listed"
 davit_stop_backend
 assert_eq "$DAVIT_BACKEND_STATUS" 0 "clean stop"
 pass "DAVIT_SERVICES covering every service: down and up"
+fi

@@ -39,6 +39,7 @@ restart_davit() {
 start_davit "$T/app" "file://$T/origin.git"
 
 # ------------------------------------------------------------ status, fetch --
+if scenario status_fetch; then
 wait_for -t 20 bash -c "[ \"\$(printf '%s\n' '{\"id\":1,\"op\":\"git.status\"}' | socat -t 5 - UNIX-CONNECT:$SOCK | jq -r .result.local.id)\" = $c2 ]" ||
 	fail "the initial status never showed HEAD"
 s=$(git_status)
@@ -77,8 +78,10 @@ assert_eq "$(jget "$s" '.incoming[1].id')" "$c3" "then the older"
 assert_eq "$(jget "$s" '.incoming[0].summary')" "fourth: rename, delete, add" "incoming summary"
 assert_ne "$(jget "$s" .fetched_at)" null "fetched_at set"
 pass "a push to origin shows as update_available and incoming after git.fetch"
+fi
 
 # ------------------------------------------------------------------- pull --
+if scenario pull status_fetch; then
 j=$(run_job git.pull)
 assert_eq "$(jget "$j" .state)" succeeded "pull succeeded: $j"
 assert_eq "$(git -C "$T/app" rev-parse HEAD)" "$c4" "HEAD at origin (git CLI)"
@@ -108,8 +111,10 @@ j=$(run_job git.pull)
 assert_eq "$(jget "$j" .state)" succeeded "pull when up to date"
 assert_eq "$(jget "$j" .result.up_to_date)" true "up to date"
 pass "pull when up to date is a no-op"
+fi
 
 # --------------------------------------------------------------- refusals --
+if scenario refusals pull; then
 c5=$(push_commit "$T/seed" src/new.txt "changed upstream" "fifth: change new.txt")
 run_job git.fetch >/dev/null
 printf 'local edit\n' >"$T/app/src/more.txt"
@@ -175,8 +180,10 @@ assert_eq "$(jget "$j" .state)" succeeded "pull after cleaning up"
 assert_eq "$(git -C "$T/app" rev-parse HEAD)" "$c6" "HEAD at c6"
 assert_eq "$(jget "$(git_status)" .error)" null "error cleared"
 assert_ne "$c5" "$c6"
+fi
 
 # --------------------------------------------------- missing and corrupt --
+if scenario missing_corrupt; then
 restart_davit "$T/app" "file://$T/nope.git"
 j=$(run_job git.fetch)
 assert_eq "$(jget "$j" .state)" failed "missing repository fails"
@@ -212,8 +219,10 @@ j=$(run_job git.pull)
 assert_eq "$(jget "$j" .state)" failed "pull with truncated objects fails"
 assert_ne "$tree" ""
 pass "truncated object packs: a status error, the pull fails cleanly"
+fi
 
 # ------------------------------------------------- a non-root owner --------
+if scenario owner; then
 created_user=0
 if ! id "$OWNER" >/dev/null 2>&1; then
 	useradd --system --no-create-home --shell /usr/sbin/nologin "$OWNER"
@@ -238,8 +247,10 @@ assert_eq "$(stat -c %U "$T/owned/owned")" "$OWNER" "the new directory belongs t
 notmine=$(find "$T/owned" ! -user "$OWNER" | head -n 5)
 assert_eq "$notmine" "" "nothing in the checkout belongs to another user"
 pass "a checkout owned by $OWNER: the pull runs as it, new files are its"
+fi
 
 # --------------------------------------------------------------- clone --
+if scenario clone refusals; then
 mkdir "$T/empty"
 app_owned "$T/empty"
 restart_davit "$T/empty" "file://$T/origin.git"
@@ -254,9 +265,9 @@ pass "clone into an empty workdir at start"
 
 restart_davit "$T/missing/app" "file://$T/origin.git"
 j=$(job_wait 1 60)
-[ -d "$T/missing" ] || true
 # the parent does not exist: the clone fails clearly instead of creating it
 assert_eq "$(jget "$j" .state)" failed "clone under a missing parent fails"
+[ ! -e "$T/missing" ] || fail "the failed clone created the missing parent $T/missing"
 mkdir -p "$T/missing"
 app_owned "$T/missing"
 restart_davit "$T/missing/app" "file://$T/origin.git"
@@ -264,8 +275,10 @@ j=$(job_wait 1 60)
 assert_eq "$(jget "$j" .state)" succeeded "clone into a missing workdir: $j"
 assert_eq "$(git -C "$T/missing/app" rev-parse HEAD)" "$c6" "cloned HEAD (missing workdir)"
 pass "clone into a missing workdir"
+fi
 
 # ------------------------------------------------- root's checkout --
+if scenario root_checkout; then
 # git never runs as root: a checkout (or a clone's empty workdir) of root's is
 # refused with the chown that fixes it; davit stays up and answers the rest.
 cp -a "$T/app" "$T/rootapp"
@@ -295,8 +308,10 @@ assert_eq "$(jget "$j" .state)" failed "a clone into root's empty workdir is ref
 assert_contains "$(jget "$j" .error)" "chown -R deploy: $T/rootempty" "the clone says how to fix it"
 assert_eq "$(ls -A "$T/rootempty")" "" "nothing cloned as root"
 pass "root's checkout or clone target: refused with the chown hint, davit stays up"
+fi
 
 # ---------------------------------------------------------------- poll --
+if scenario poll; then
 restart_davit "$T/app" "file://$T/origin.git" "DAVIT_POLL_INTERVAL=10"
 start_bg events bash -c "(printf '%s\n' '{\"id\":1,\"op\":\"subscribe\"}'; sleep 120) | socat -t 1 - UNIX-CONNECT:$SOCK"
 wait_for -t 10 grep -q '"subscribed":true' "$T/events.log" || fail "no subscription"
@@ -313,6 +328,7 @@ assert_eq "$(jget "$(git_status)" '.incoming[0].id')" "$c7" "fetch after the pol
 n=$(grep -c '"event":"git.state"' "$T/events.log")
 [ "$n" -ge 2 ] || fail "git.state after the poll and the fetch ($n)"
 pass "the poll (DAVIT_POLL_INTERVAL=10) announces origin's move with git.state"
+fi
 
 davit_stop_backend
 assert_eq "$DAVIT_BACKEND_STATUS" 0 "backend exit status"

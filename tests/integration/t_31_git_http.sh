@@ -45,13 +45,10 @@ restart_davit() {
 	davit_stop_backend
 	start_davit "$@"
 }
-keep() { # keep JSON: records a reply for the leak check, prints it back
-	printf '%s\n' "$1" >>"$REPLIES"
-	printf '%s' "$1"
-}
 
 # ------------------------------------------------------------ right token --
 start_davit "$URL" "DAVIT_GITHUB_TOKEN=$GOOD"
+if scenario right_token; then
 c2=$(push_commit "$T/seed" src/a.txt "over http" "second")
 j=$(keep "$(run_job git.fetch)")
 assert_eq "$(jget "$j" .state)" succeeded "fetch with the right token: $j"
@@ -66,8 +63,10 @@ assert_eq "$(git -C "$T/app" status --porcelain)" "" "clean"
 assert_not_contains "$(cat "$T/app/.git/config")" "$GOOD" "no token in .git/config"
 assert_not_contains "$(cat "$T/app/.git/FETCH_HEAD")" "$GOOD" "no token in FETCH_HEAD"
 pass "the right token fetches and pulls over smart HTTP"
+fi
 
 # ------------------------------------------------------------ wrong token --
+if scenario wrong_token; then
 restart_davit "$URL" "DAVIT_GITHUB_TOKEN=$BAD"
 j=$(keep "$(run_job git.fetch)")
 assert_eq "$(jget "$j" .state)" failed "a wrong token fails"
@@ -86,8 +85,10 @@ assert_eq "$(jget "$j" .result.code)" unauthorized "no token: unauthorized"
 assert_contains "$(jget "$j" .error)" "set DAVIT_GITHUB_TOKEN" "no token: says to set it"
 assert_eq "$(jget "$j" .result.tries)" 1 "no token: one try"
 pass "no token: unauthorized, says to set DAVIT_GITHUB_TOKEN"
+fi
 
 # --------------------------------------------------------- missing repo --
+if scenario missing_repo; then
 restart_davit "http://127.0.0.1:$PORT/nope.git" "DAVIT_GITHUB_TOKEN=$GOOD"
 j=$(keep "$(run_job git.fetch)")
 assert_eq "$(jget "$j" .state)" failed "missing repository over http fails"
@@ -95,12 +96,14 @@ assert_eq "$(jget "$j" .result.code)" not_found "missing repository: not_found"
 assert_eq "$(jget "$j" .result.tries)" 1 "missing repository: one try"
 assert_contains "$(jget "$j" .error)" "DAVIT_REPO_URL" "missing repository: says what to check"
 pass "a missing repository over http: not_found, not retried"
+fi
 
 # -------------------------------------------------------- unreachable --
+if scenario unreachable; then
 CLOSED=$(unused_port)
 restart_davit "http://127.0.0.1:$CLOSED/app.git" "DAVIT_GITHUB_TOKEN=$GOOD"
 start=$SECONDS
-j=$(keep "$(run_job git.fetch 90)")
+j=$(keep "$(run_job git.fetch "" 90)")
 took=$((SECONDS - start))
 assert_eq "$(jget "$j" .state)" failed "an unreachable remote fails"
 assert_eq "$(jget "$j" .result.code)" unavailable "unreachable: unavailable"
@@ -111,20 +114,24 @@ assert_contains "$(jget "$j" .error)" "onnection refused" "the message says why"
 [ "$took" -ge 4 ] || fail "4 tries with backoff (about 1+2+4 s) took only ${took}s"
 [ "$(grep -c 'try [0-9] of 4 failed' "$T/backend.log")" -ge 4 ] || fail "each try logged by the backend"
 pass "an unreachable remote: tried 4 times with backoff (${took}s), then failed"
+fi
 
 # --------------------------------------------------------- cut transfer --
+if scenario cut_transfer; then
 CUT=$(unused_port)
 start_cut_server "$CUT"
 restart_davit "http://127.0.0.1:$CUT/app.git" "DAVIT_GITHUB_TOKEN=$GOOD"
-j=$(keep "$(run_job git.fetch 90)")
+j=$(keep "$(run_job git.fetch "" 90)")
 assert_eq "$(jget "$j" .state)" failed "a cut transfer fails"
 assert_eq "$(jget "$j" .result.code)" unavailable "cut: unavailable"
 assert_eq "$(jget "$j" .result.tries)" 4 "cut: retried"
 assert_eq "$(wc -l <"$T/cut-$CUT.hits")" 4 "the cut server saw 4 requests"
 info "cut transfer error: $(jget "$j" .error)"
 pass "a server cutting the connection mid-transfer: retried, then a clear failure"
+fi
 
 # ------------------------------------------------- a certificate it cannot trust --
+if scenario certificate; then
 if command -v openssl >/dev/null; then
 	openssl req -x509 -newkey rsa:2048 -nodes -keyout "$T/tls-key.pem" \
 		-out "$T/tls-cert.pem" -days 1 -subj /CN=127.0.0.1 >/dev/null 2>&1
@@ -141,8 +148,10 @@ if command -v openssl >/dev/null; then
 else
 	info "openssl missing: TLS certificate check not tested"
 fi
+fi
 
 # -------------------------------------------- the child's argv and environ --
+if scenario child; then
 TARPIT=$(unused_port)
 start_bg tarpit socat "TCP-LISTEN:$TARPIT,bind=127.0.0.1,reuseaddr,fork" SYSTEM:'sleep 120'
 TARPIT_PID=$BG_PID
@@ -179,6 +188,7 @@ kill -TERM -- "-$TARPIT_PID" 2>/dev/null || true
 j=$(keep "$(job_wait "$id" 90)")
 assert_eq "$(jget "$j" .state)" failed "the tarpit fetch ends"
 pass "the git child: dropped by itself, undumpable; token in neither argv nor environment"
+fi
 
 # ----------------------------------------------------------- leak check --
 davit_stop_backend

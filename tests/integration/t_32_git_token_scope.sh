@@ -66,10 +66,6 @@ start_davit() { # start_davit URL [KEY=VALUE...]
 		"DAVIT_REPO_URL=$url" "DAVIT_GITHUB_TOKEN=$TOKEN" "$@"
 	davit_start_backend "$T/davit.env" --no-frontend
 }
-keep() { # keep JSON: records a reply for the leak check, prints it back
-	printf '%s\n' "$1" >>"$REPLIES"
-	printf '%s' "$1"
-}
 
 # ------------------------------------------------------- url.insteadOf --
 # the checkout's owner (or whoever wrote its config) points origin elsewhere

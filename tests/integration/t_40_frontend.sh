@@ -82,8 +82,6 @@ sec_headers() {
 	fi
 }
 err_code() { body | jq -r '.error.code'; }
-backend_up() { [ "$(curl -s --max-time 5 "$URL/healthz")" = '{"backend":"up"}' ]; }
-backend_down() { [ "$(curl -s --max-time 5 "$URL/healthz")" = '{"backend":"down"}' ]; }
 
 JAR=$T/jar
 login() { # login: CODE; the cookie in $JAR, the CSRF token in $CSRF
@@ -107,6 +105,7 @@ assert_eq "$(cat "/proc/$FE_PID/comm")" davit-frontend "frontend pid"
 pass "backend (--no-frontend) and a separately started frontend, linked"
 
 # ------------------------------------------------- the backend's auth ops --
+if scenario auth_ops; then
 # auth.login is answered off the loop: a hello sent after it is answered first
 login_line=$(jq -cn --arg p "$PASSWORD" '{id:1,op:"auth.login",args:{password:$p,client:"t40"}}')
 out=$( (printf '%s\n' "$login_line" '{"id":2,"op":"hello"}'; sleep 2) |
@@ -124,7 +123,9 @@ assert_not_contains "$out" "$TOKEN" "the token in frontend.config"
 assert_file_not_contains "$T/audit.jsonl" "$PASSWORD"
 assert_file_not_contains "$T/audit.jsonl" "$WEBHOOK_SECRET"
 pass "auth.login off the loop (hello first), audited without the password; frontend.config for the frontend's user only, without the token"
+fi
 
+if scenario frontend_root; then
 # started as root, it drops to its user or refuses to run
 rc=0
 "$FE_BIN" --socket "$SOCK" --user no_such_davit_user >"$T/refuse.log" 2>&1 || rc=$?
@@ -135,8 +136,10 @@ rc=0
 assert_eq "$rc" 1 "frontend asked to stay root"
 assert_file_contains "$T/refuse.log" "refusing to run as root"
 pass "the frontend refuses to run as root when it cannot drop"
+fi
 
 # ------------------------------------------------------------ the process --
+if scenario process; then
 status=$(cat "/proc/$FE_PID/status")
 uids=$(sed -n 's/^Uid:[[:space:]]*//p' <<<"$status" | tr -s '[:space:]' ' ')
 gids=$(sed -n 's/^Gid:[[:space:]]*//p' <<<"$status" | tr -s '[:space:]' ' ')
@@ -162,8 +165,10 @@ if [ -S /var/run/docker.sock ]; then
 	fi
 fi
 pass "frontend: uid/gid $DAVIT_UID/$DAVIT_GID, no other groups, NoNewPrivs 1, no token, cannot read .env or use Docker"
+fi
 
 # -------------------------------------------------------- without session --
+if scenario no_session; then
 req "$URL/healthz"; code=$CODE
 assert_eq "$code" 200 "healthz"
 assert_eq "$(body)" '{"backend":"up"}' "healthz body"
@@ -182,8 +187,10 @@ req "$URL/api/nope"; code=$CODE
 assert_eq "$code" 404 "unknown API route"
 sec_headers api
 pass "401 without a session, on every API route; 404 on an unknown one"
+fi
 
 # ------------------------------------------------------------------ login --
+if scenario login; then
 audit_logins() { grep -c '"kind":"auth.login"' "$T/audit.jsonl" || true; }
 req -c "$JAR" -X POST -H 'Content-Type: application/json' \
 	--data-binary '{"password":"not it"}' "$URL/api/login"; code=$CODE
@@ -226,8 +233,10 @@ assert_eq "$code" 403 "login from another origin"
 req "$URL/api/login"; code=$CODE
 assert_eq "$code" 405 "GET /api/login"
 pass "login refuses form types (415), bad JSON (400), other origins (403)"
+fi
 
 # ---------------------------------------------------------- with a session --
+if scenario session login; then
 req -b "$JAR" "$URL/api/session"; code=$CODE
 assert_eq "$code" 200 "session"
 assert_eq "$(body | jq -r .csrf)" "$CSRF" "session's CSRF token"
@@ -242,8 +251,10 @@ assert_eq "$(body | jq -r '.jobs | type')" array "state.jobs"
 req -H "Cookie: davit_session=$(printf '%064d' 1); davit_session=$SID" "$URL/api/state"; code=$CODE
 assert_eq "$code" 200 "the valid one of two session cookies"
 pass "session and state with a cookie"
+fi
 
 # ------------------------------------------------------ CSRF, Origin, types --
+if scenario csrf login; then
 req -b "$JAR" -X POST "$URL/api/git/fetch"; code=$CODE
 assert_eq "$code" 403 "POST without CSRF header"
 assert_eq "$(err_code)" forbidden "403 code"
@@ -268,8 +279,10 @@ assert_eq "$code" 415 "POST with a body and no type"
 post /api/git/fetch -H 'Content-Type: application/json' --data-binary '{"x":'; code=$CODE
 assert_eq "$code" 400 "POST with broken JSON"
 pass "POST: CSRF header missing or wrong 403, foreign Origin 403, form and other types 415"
+fi
 
 # --------------------------------------------------------- actions and SSE --
+if scenario actions login; then
 start_bg sse curl -sN --max-time 60 -b "$JAR" "$URL/api/events"
 SSE_PID=$BG_PID
 wait_for -t 10 grep -q '^event: backend' "$T/sse.log" || fail "no backend event on the stream: $(cat "$T/sse.log")"
@@ -325,8 +338,10 @@ req -b "$JAR" --max-time 2 "$URL/api/events"; code=$CODE
 assert_eq "$code" 200 "event stream status"
 assert_eq "$(hdr Content-Type)" text/event-stream "event stream type"
 sec_headers api
+fi
 
 # ------------------------------------------------------------ static files --
+if scenario static; then
 req "$URL/"; code=$CODE
 assert_eq "$code" 200 "GET /"
 assert_eq "$(body)" "$(cat "$T/www/index.html")" "index.html"
@@ -360,8 +375,10 @@ done
 req -X POST "$URL/index.html"; code=$CODE
 assert_eq "$code" 405 "POST to a static file"
 pass "static files with their types; traversal, encoded traversal, symlinks out, hidden files, NUL, backslashes: 404/400"
+fi
 
 # ------------------------------------------------------------------ limits --
+if scenario limits login; then
 big=$(head -c 20000 /dev/zero | tr '\0' a)
 req -H "X-Big: $big" "$URL/healthz"; code=$CODE
 case $code in 400 | 413 | 431) ;; *) fail "20 kB of headers: $code" ;; esac
@@ -394,8 +411,10 @@ for i in $(seq 1 300); do
 done
 backend_up || fail "frontend does not accept connections after 300"
 pass "300 connections come and go; still accepting"
+fi
 
 # --------------------------------------------------------------- throttle --
+if scenario throttle; then
 # from another loopback address: 127.0.0.1 must stay able to log in
 before=$(audit_logins)
 for i in 1 2 3 4 5; do
@@ -416,8 +435,10 @@ assert_eq "$(audit_logins)" $((before + 5)) "throttled attempts never reach the 
 login; code=$CODE
 assert_eq "$code" 200 "another address still logs in"
 pass "5 failed logins from 127.0.0.2, then 429 with Retry-After: $retry (not sent to the backend)"
+fi
 
 # --------------------------------------------------------- no token leaks --
+if scenario no_leaks; then
 for f in "$T"/r/*; do
 	assert_file_not_contains "$f" "$TOKEN"
 	assert_file_not_contains "$f" "$WEBHOOK_SECRET"
@@ -426,8 +447,10 @@ assert_file_not_contains "$T/sse.log" "$TOKEN"
 assert_file_not_contains "$T/frontend.log" "$TOKEN"
 assert_file_not_contains "$T/frontend.log" "$WEBHOOK_SECRET"
 pass "no token or webhook secret in $N replies, the event stream or the frontend's log"
+fi
 
 # ----------------------------------------------------- backend killed: 503 --
+if scenario backend_killed actions; then
 req -b "$JAR" "$URL/api/state"; code=$CODE
 assert_eq "$code" 200 "state before the kill"
 kill -KILL "$DAVIT_BACKEND_PID"
@@ -463,8 +486,10 @@ assert_eq "$code" 200 "login after recovery"
 cookie=$(hdr Set-Cookie)
 [[ $cookie == *"; HttpOnly; SameSite=Strict; Path=/; Secure" ]] || fail "Secure cookie: '$cookie'"
 pass "backend restarted: the frontend reconnected on its own, sessions kept, DAVIT_COOKIE_SECURE=1 applied"
+fi
 
 # ------------------------------------------------------------------ logout --
+if scenario logout login; then
 post /api/logout; code=$CODE
 assert_eq "$code" 200 "logout"
 assert_eq "$(body)" '{}' "logout body"
@@ -486,14 +511,16 @@ req -b "$T/jar2" -X POST -H "X-Davit-CSRF: $CSRF2" "$URL/api/logout"; code=$CODE
 assert_eq "$code" 200 "logout of the streaming session"
 wait_for -t 10 sh -c "! kill -0 $SSE2_PID 2>/dev/null" || fail "the event stream outlived its session"
 pass "logout: cookie cleared, session gone (401), its event stream ended"
+fi
 
 stop_pid "$FE_PID"
 assert_eq "$STOP_STATUS" 0 "frontend exit status on SIGTERM"
-kill "$SSE_PID" 2>/dev/null || true
+kill "${SSE_PID:-}" 2>/dev/null || true
 davit_stop_backend
 assert_eq "$DAVIT_BACKEND_STATUS" 0 "backend exit status"
 
 # ------------------------------------------------------------- supervised --
+if scenario supervised; then
 write_env_file
 mv "$T/backend.log" "$T/backend-2.log"
 _SAN_LOGS+=("$T/backend-2.log")
@@ -519,3 +546,4 @@ if kill -0 "$FE2" 2>/dev/null; then
 	fail "the frontend outlived its supervising backend"
 fi
 pass "supervised: the frontend killed (pid $FE1) is restarted (pid $FE2) and stopped with the backend"
+fi

@@ -43,10 +43,9 @@ start_fake
 _SAN_LOGS+=("$T/frontend.log")
 start_bg frontend "$FE_BIN" --socket "$FAKE" --user davit -v
 FE_PID=$BG_PID
-up() { [ "$(curl -s --max-time 5 "$URL/healthz")" = '{"backend":"up"}' ]; }
 count() { grep -ac -- "$1" "$2" || true; }           # count PATTERN FILE
 count_is() { [ "$(count "$2" "$3")" -eq "$1" ]; }   # count_is N PATTERN FILE
-wait_for -t 20 up || fail "frontend not up: $(tail -n 20 "$T/frontend.log")"
+wait_for -t 20 backend_up || fail "frontend not up: $(tail -n 20 "$T/frontend.log")"
 
 curl -s -c "$T/jar" -X POST -H 'Content-Type: application/json' \
 	--data-binary '{"password":"pw"}' "$URL/api/login" >"$T/login.json"
@@ -145,14 +144,14 @@ code=$(curl -s -o "$T/j.out" -w '%{http_code}' -b "$T/jar" "$URL/api/jobs/777")
 assert_eq "$code" 200 "the real reply after a stray one"
 assert_eq "$(cat "$T/j.out")" '{"id":777}' "the reply to our id"
 assert_file_contains "$T/frontend.log" "which is not waiting"
-up || fail "a stray reply dropped the link"
+backend_up || fail "a stray reply dropped the link"
 pass "internal error 502; a reply to an unknown id ignored"
 
 code=$(curl -s -o "$T/j.out" -w '%{http_code}' -b "$T/jar" "$URL/api/jobs/666")
 assert_eq "$code" 503 "a garbage line from the backend"
 assert_eq "$(jq -r .error.code "$T/j.out")" unavailable "503 code"
 assert_file_contains "$T/frontend.log" "neither a reply nor an event"
-wait_for -t 20 up || fail "the frontend did not reconnect to the fake"
+wait_for -t 20 backend_up || fail "the frontend did not reconnect to the fake"
 n=$(grep -c '"op":"hello"' "$FAKE.requests")
 [ "$n" -ge 2 ] || fail "no second handshake ($n hello requests)"
 code=$(curl -s -o "$T/j.out" -w '%{http_code}' -b "$T/jar" "$URL/api/state")
@@ -312,7 +311,7 @@ sec_ok() { # sec_ok HEAD: a reply head has the security headers
 	assert_contains "$1" "X-Frame-Options: DENY" "X-Frame-Options in: $1"
 }
 alive() {
-	up || fail "frontend not answering: $(tail -n 20 "$T/frontend.log")"
+	backend_up || fail "frontend not answering: $(tail -n 20 "$T/frontend.log")"
 	check_sanitizer_logs
 }
 n888=$(count '"job":888' "$FAKE.requests")
@@ -343,7 +342,7 @@ wait "$waiter" || fail "the waiting clients failed"
 assert_eq "$(sort "$T/waited.out" | uniq -c | sed 's/^ *//')" "10 HTTP/1.1 503 Service Unavailable" \
 	"calls waiting when the backend went away are answered 503"
 start_fake
-wait_for -t 20 up || fail "no reconnect to the new fake backend"
+wait_for -t 20 backend_up || fail "no reconnect to the new fake backend"
 alive
 pass "the backend went away under 30 waiting calls (20 clients gone): 503 to those still there, reconnected"
 

@@ -67,17 +67,9 @@ push_body() { # push_body FILE REF AFTER [REPO]
 		  commits:[{id:$after, added:[], removed:[], modified:["VERSION"]}],
 		  head_commit:{id:$after}}' >"$1"
 }
-wait_job() { # wait_job N: waits for the job to end, prints its state
-	local n=$1 st i
-	for ((i = 0; i < 600; i++)); do
-		st=$(proto "{\"id\":1,\"op\":\"job.get\",\"args\":{\"job\":$n}}" | jq -r '.result.state')
-		case $st in succeeded | failed) echo "$st"; return 0 ;; esac
-		sleep 0.5
-	done
-	echo timeout
-}
 
 # --- ping, and the signature checks --------------------------------------
+if scenario signatures; then
 cp "$DAVIT_SRC/tests/fixtures/github/ping-payload.json" "$T/ping.json"
 r=$(deliver ping d-ping-1 "$T/ping.json")
 assert_eq "${r%% *}" 200 "signed ping"
@@ -106,8 +98,10 @@ r=$(deliver push d-bad-6 "$T/other-branch.json" application/json "$(sign "$T/tru
 assert_eq "${r%% *}" 401 "signature of a truncated body"
 FROM=
 assert_file_contains "$T/backend.log" "refused: bad X-Hub-Signature-256"
+fi
 
 # --- filters: all answered 202 with a reason, nothing deployed ------------
+if scenario filters signatures; then
 r=$(deliver push d-branch "$T/other-branch.json")
 assert_eq "${r%% *}" 202 "another branch"
 assert_contains "$r" '"ignored":true' "another branch ignored"
@@ -163,15 +157,17 @@ s.sendall(b"POST /hooks/github HTTP/1.1\r\nHost: x\r\nContent-Type: application/
 s.close()
 PY
 assert_eq "$(curl -fsS "$URL/healthz" | jq -r .backend)" up "frontend alive after a truncated body"
+fi
 
 # --- a real deploy ----------------------------------------------------------
+if scenario deploy; then
 new=$(push_commit "$ORIGIN" "Release v2" VERSION v2)
 push_body "$T/push-v2.json" refs/heads/main "$new"
 r=$(deliver push d-v2 "$T/push-v2.json")
 assert_eq "${r%% *}" 202 "signed push"
 job=$(jq -r '.job' <<<"${r#* }")
 [[ $job =~ ^[0-9]+$ ]] || fail "no job in the webhook reply: $r"
-assert_eq "$(wait_job "$job")" succeeded "deploy job"
+assert_eq "$(job_state "$job" 300)" succeeded "deploy job"
 assert_eq "$(curl -fsS "http://127.0.0.1:$APPPORT/")" "v2" "the app serves the new version"
 assert_eq "$(git -C "$T/app" rev-parse HEAD)" "$new" "checkout at the pushed commit"
 log=$(proto "{\"id\":1,\"op\":\"job.get\",\"args\":{\"job\":$job}}")
@@ -195,15 +191,17 @@ assert_contains "$r" 'replay' "replay reason"
 r=$(deliver push d-v2-forged "$T/push-v2.json")
 assert_contains "$r" '"ignored":true' "a deployed body under a new delivery id is ignored"
 assert_contains "$r" 'replay' "its reason"
+fi
 
 # --- a broken build: the old version keeps serving -------------------------
+if scenario broken_build deploy; then
 broken=$(push_commit "$ORIGIN" "Broken build" web/Dockerfile 'FROM scratch
 COPY busybox /bin/busybox
 RUN ["/bin/busybox", "false"]')
 push_body "$T/push-broken.json" refs/heads/main "$broken"
 r=$(deliver push d-broken "$T/push-broken.json")
 job=$(jq -r '.job' <<<"${r#* }")
-assert_eq "$(wait_job "$job")" failed "deploy of a broken build fails"
+assert_eq "$(job_state "$job" 300)" failed "deploy of a broken build fails"
 assert_eq "$(curl -fsS "http://127.0.0.1:$APPPORT/")" "v2" "old version keeps serving"
 log=$(proto "{\"id\":1,\"op\":\"job.get\",\"args\":{\"job\":$job}}")
 assert_contains "$log" "rebuild failed" "the failure is named"
@@ -219,8 +217,10 @@ done
 # a redelivery of the failed one runs again (and fails again)
 r=$(deliver push d-broken "$T/push-broken.json")
 assert_not_contains "$r" 'replay' "a failed delivery may be redelivered"
+fi
 
 # --- pushes during a deploy: merged into one follow-up of the newest commit ---
+if scenario merged broken_build; then
 # the fixed Dockerfile sleeps in its build, so that the deploy is still running
 # while the next pushes arrive
 push_commit "$ORIGIN" "Slow build" web/Dockerfile 'FROM scratch
@@ -247,16 +247,18 @@ assert_ne "$job4" "$job3" "a push during a deploy queues a follow-up"
 assert_eq "$(jq -r '.merged' <<<"${r4#* }")" false "the first follow-up is a new job"
 assert_eq "$(jq -r '.job' <<<"${r5#* }")" "$job4" "the next push joins the follow-up"
 assert_eq "$(jq -r '.merged' <<<"${r5#* }")" true "merged"
-assert_eq "$(wait_job "$job3")" succeeded "the v3 deploy"
-assert_eq "$(wait_job "$job4")" succeeded "the follow-up deploy"
+assert_eq "$(job_state "$job3" 300)" succeeded "the v3 deploy"
+assert_eq "$(job_state "$job4" 300)" succeeded "the follow-up deploy"
 assert_eq "$(curl -fsS "http://127.0.0.1:$APPPORT/")" "v5" "the app serves the newest version"
 hist=$(proto '{"id":1,"op":"deploys.list"}')
 assert_eq "$(jq -r --argjson j "$job4" '.result[] | select(.job == $j) | .to' <<<"$hist")" "$v5" "the follow-up deployed the newest commit"
 assert_eq "$(jq -c --argjson j "$job4" '.result[] | select(.job == $j) | .deliveries' <<<"$hist")" '["d-v4","d-v5"]' "both deliveries in one deploy"
 assert_eq "$(jq -r '[.result[] | select(.state == "succeeded")] | length' <<<"$hist")" 3 "three deploys succeeded so far"
 pass "pushes during a deploy merged into one follow-up"
+fi
 
 # --- the history survives a restart, and a damaged tail --------------------
+if scenario history merged; then
 davit_stop_backend
 # what a crash in the middle of a write leaves: NUL bytes and half a line
 printf '\0\0\0\0{"id":99,"job":99,"deliveries":["d-torn"' >>"$T/state/deploys.jsonl"
@@ -274,7 +276,7 @@ assert_contains "$r" 'replay' "replay protection survives a restart"
 r=$(. "$DAVIT_SRC/scripts/demo-lib.sh" && send_push_webhook "$URL" "$ENV")
 assert_contains "$r" "HTTP 202" "send_push_webhook accepted"
 job=$(head -n 1 <<<"$r" | jq -r .job)
-assert_eq "$(wait_job "$job")" succeeded "deploy of what already runs"
+assert_eq "$(job_state "$job" 300)" succeeded "deploy of what already runs"
 log=$(proto "{\"id\":1,\"op\":\"job.get\",\"args\":{\"job\":$job}}")
 assert_contains "$log" "is already deployed and running" "no rebuild for what already runs"
 assert_eq "$(curl -fsS "http://127.0.0.1:$APPPORT/")" "v5" "still serving v5"
@@ -287,12 +289,15 @@ tail -n 1 "$T/state/deploys.jsonl" | jq -e --argjson j "$job" '.job == $j' >/dev
 	fail "the record after a damaged tail is not a line of its own: $(tail -c 300 "$T/state/deploys.jsonl")"
 assert_eq "$(jq -c '[.result[1:][].job] | unique' <<<"$hist")" '[null]' "earlier runs' jobs are not linked"
 davit_stop_backend
+fi
 
 # --- no secret: the endpoint is off ------------------------------------------
+if scenario nosecret history; then
 grep -v '^DAVIT_WEBHOOK_SECRET=' "$ENV" >"$T/nosecret.env"
 chmod 600 "$T/nosecret.env"
 davit_start_backend "$T/nosecret.env"
 wait_for -t 30 curl -fsS "$URL/healthz" || fail "frontend does not answer"
 r=$(deliver push d-off "$T/push-v2.json")
 assert_eq "${r%% *}" 404 "no secret: endpoint off"
+fi
 pass "webhook and deploy"

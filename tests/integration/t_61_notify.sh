@@ -67,6 +67,7 @@ for reason in first second third; do
 done
 
 # --- the engine unreachable, then back ---------------------------------------
+if scenario engine; then
 wait_for -t 20 kind_sent docker.unreachable || fail "no docker.unreachable notification: $(cat "$T/notifications.jsonl")"
 n=$(note docker.unreachable)
 jq -e '(.text | type) == "string" and .text == .content' <<<"$n" >/dev/null ||
@@ -82,8 +83,10 @@ wait_for -t 60 kind_sent docker.reachable || fail "no docker.reachable notificat
 r=$(proto '{"id":1,"op":"services.list"}')
 assert_eq "$(jq -r '.result.services | map(.service) | join(",")' <<<"$r")" "web,worker,crash,ghost,phantom" "services.list after recovery"
 pass "the engine back: notified, services listed"
+fi
 
 # --- failed jobs: per kind and service -------------------------------------
+if scenario failed_jobs engine; then
 # ghost and phantom have no container: service.start fails at once
 start_fails() {
 	local r id st i
@@ -106,8 +109,10 @@ wait_for -t 20 sh -c "[ \$(grep -c '\"kind\":\"service.start.failed\"' '$T/notif
 assert_eq "$(start_notes | jq -r '.service' | sort | tr '\n' ' ')" "ghost phantom " "one for each service, the rest held back"
 assert_eq "$(start_notes | jq -r '.held_back' | tr '\n' ' ')" "0 0 " "nothing held back before them"
 pass "failed jobs of two services: one notification each"
+fi
 
 # --- a service in a restart loop -------------------------------------------
+if scenario restart_loop engine; then
 wait_for -t 60 kind_sent service.restarting || fail "no service.restarting notification: $(cat "$T/notifications.jsonl")"
 n=$(note service.restarting)
 assert_contains "$n" "service crash restarted" "the restart loop names the service"
@@ -120,8 +125,10 @@ r=$(proto '{"id":1,"op":"services.list"}')
 sleep 4
 assert_eq "$(jq -r 'select(.kind == "service.restarting") | .kind' "$T/notifications.jsonl" | wc -l)" 1 "one notification for the loop"
 pass "a service restarting over and over: notified once"
+fi
 
 # --- a deploy is verified over time: a crash-looping service fails it ------
+if scenario deploy_verify engine; then
 r=$(proto '{"id":1,"op":"deploy","args":{"by":"t_61"}}')
 job=$(jq -r .result.job <<<"$r")
 [[ $job =~ ^[0-9]+$ ]] || fail "deploy over the socket: $r"
@@ -140,8 +147,10 @@ assert_eq "$(jq -r '.result[0].trigger + " " + .result[0].by + " " + .result[0].
 assert_eq "$(jq -c '[.result[0].steps[] | [.name, .ok]]' <<<"$hist")" '[["fetch",true],["pull",true],["rebuild",true],["verify",false]]' "its steps"
 wait_for -t 30 kind_sent deploy.failed || fail "no deploy.failed notification: $(cat "$T/notifications.jsonl")"
 pass "deploy verify watches the services over time; a failed deploy is notified"
+fi
 
 # the rate-limited kind: one at once, the others when the minute is over
+if scenario held_rejected; then
 rejected() { grep -c '"kind":"webhook.rejected"' "$T/notifications.jsonl" || true; }
 wait_for -t 75 sh -c "[ \$(grep -c '\"kind\":\"webhook.rejected\"' '$T/notifications.jsonl') -ge 2 ]" ||
 	fail "the held-back webhook.rejected never came: $(grep webhook.rejected "$T/notifications.jsonl")"
@@ -150,8 +159,10 @@ n=$(note webhook.rejected)
 assert_contains "$n" "test third" "the held-back notification has the newest text"
 assert_eq "$(jq -r .held_back <<<"$n")" 1 "and counts the other one held back"
 pass "a rate-limited kind: what was held back is sent when its minute is over"
+fi
 
 # ghost's two later failures: one more notification, when its minute is over
+if scenario held_failed failed_jobs; then
 wait_for -t 75 sh -c "[ \$(grep -c '\"kind\":\"service.start.failed\"' '$T/notifications.jsonl') -ge 3 ]" ||
 	fail "the held-back service.start.failed never came: $(start_notes)"
 n=$(start_notes | tail -n 1)
@@ -161,8 +172,10 @@ assert_contains "$(jq -r .text <<<"$n")" "service.start ghost failed" "its text"
 assert_contains "$(jq -r .text <<<"$n")" "1 like it" "and says how many more"
 assert_eq "$(start_notes | wc -l)" 3 "three notifications for four failures"
 pass "a service failing again within the minute: held back, then sent with the count"
+fi
 
 # the audit log: the read-only requests of this run (job.get, services.list)
+if scenario audit_summary; then
 # are in summary lines written by the minute's timer, not a line each
 wait_for -t 75 grep -q '"kind":"requests.summary"' "$T/audit.jsonl" ||
 	fail "no audit summary after more than a minute"
@@ -173,14 +186,18 @@ at=$(date -d "$(jq -r .time <<<"$s")" +%s)
 [ "$(jq -r '.ok["job.get"]' <<<"$s")" -ge 1 ] || fail "job.get not counted: $s"
 assert_file_not_contains "$T/audit.jsonl" '"op":"job.get"'
 pass "the audit log counts read-only requests in a summary line a minute"
+fi
 
+if scenario no_secret; then
 for secret in "$TOKEN" "$SECRET" test-password; do
 	assert_file_not_contains "$T/notifications.jsonl" "$secret"
 	assert_file_not_contains "$T/backend.log" "$secret"
 done
 pass "notifications hold no secret"
+fi
 
 # a receiver that takes the connection and never answers does not hold up
+if scenario shutdown engine; then
 # the shutdown (a send in progress is cut short)
 stop_pid "$RECEIVER_PID"
 wait_for -t 10 sh -c "! (exec 3<>/dev/tcp/127.0.0.1/$NOTIFYPORT) 2>/dev/null" || fail "receiver still up"
@@ -201,3 +218,4 @@ davit_stop_backend 5
 assert_eq "$DAVIT_BACKEND_STATUS" 0 "backend exit status"
 assert_eq "$(tail -n 1 "$T/state/deploys.jsonl" | jq -r '.job, .state' | tr '\n' ' ')" "$job interrupted " "a deploy cut by the shutdown is in the history"
 pass "shutdown does not wait for a receiver that does not answer; a running deploy is recorded as interrupted"
+fi
