@@ -52,7 +52,7 @@ _SAN_LOGS+=("$T/frontend.log")
 start_bg frontend "$DAVIT_BUILD/frontend/davit-frontend" --socket "$T/run/backend.sock" \
 	--user davit --www "$DAVIT_SRC/www"
 URL=http://$LISTEN
-wait_for -t 30 curl -fsS "$URL/healthz" || fail "the frontend does not answer on $URL"
+wait_for -t 30 curl -fsS "$URL/healthz" || fail "the frontend does not answer on $URL: $(tail -n 20 "$T/frontend.log")"
 wait_for -t 30 sh -c "curl -fsS '$URL/healthz' | grep -q '\"up\"'" ||
 	fail "the frontend is not linked to the backend: $(curl -sS "$URL/healthz" 2>&1)"
 info "davit at $URL"
