@@ -1,6 +1,6 @@
 /*
  * Unit tests for backend/compose.c's command lines, through
- * compose_stack_rebuild (the stack rebuild and the deploy's rebuild): a fake
+ * compose_rebuild(j, NULL, ...) (the stack rebuild and the deploy's rebuild): a fake
  * compose command records each argv and its environment's names; "config
  * --services" names the services of a file.  Checked: -p PROJECT and -f FILE
  * on every command, v1's build --force-rm, the listed services by name
@@ -135,16 +135,16 @@ group_teardown(void **state)
 }
 
 static void
-rebuilt(struct job *j, int ok)
+rebuilt(struct job *j, const struct compose_result *r)
 {
-	done_ok = ok;
-	job_done(j, ok ? 0 : 1, NULL);
+	done_ok = r->ok;
+	job_done(j, r->ok ? 0 : 1, NULL);
 }
 
 static void
 start_rebuild(struct job *j)
 {
-	compose_stack_rebuild(j, rebuilt);
+	compose_rebuild(j, NULL, rebuilt);
 }
 
 /*
