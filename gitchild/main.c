@@ -31,9 +31,6 @@
 #include "common/log.h"
 #include "gitchild/gitchild.h"
 
-#define GC_CERT_FILE		"/etc/ssl/certs/ca-certificates.crt"
-#define GC_CERT_DIR		"/etc/ssl/certs"
-
 #if defined(__SANITIZE_ADDRESS__)
 /*
  * Sanitizer builds: libgit2 1.5 leaks pcre2 match data in its regex
@@ -197,7 +194,8 @@ main(int argc, char *argv[])
 	if (gc_drop(uid, gid) == -1 || gc_request() == -1)
 		goto done;
 	gc_home();
-	if (gc_check_owner() == -1)
+	/* confined before libgit2 starts, the checkout or the network */
+	if (gc_check_owner() == -1 || gc_sandbox() == -1)
 		goto done;
 	gc_alarm_prepare();
 	if (git_libgit2_init() < 0) {
