@@ -4,9 +4,10 @@
  * operation; before anything else it hardens itself and drops for good to
  * UID and GID, DAVIT_WORKDIR's owner (never root), and checks the drop
  * (drop.c); only then does it read one request line on stdin (the token
- * travels there, never in argv or the environment), do one operation, and
- * write JSON lines on stdout (wire.h).  Data from the network is parsed
- * only here.
+ * travels there, never in argv or the environment), confine itself to what
+ * that request needs (sandbox.c: Landlock, then a seccomp allowlist that
+ * kills), do one operation, and write JSON lines on stdout (wire.h).  Data
+ * from the network is parsed only here, and only confined.
  *
  * The token goes to origin only: remotes are made without the checkout's
  * url.*.insteadOf, redirects to another host are not followed, every TCP

@@ -13,7 +13,8 @@
  *    - read-only: a file:// origin's repository; the owner's git config
  *      (~/.gitconfig, ~/.config/git) and /etc/gitconfig, which libgit2
  *      reads; for https the CA bundle (or directory); for ssh the owner's
- *      ~/.ssh (keys, known_hosts) and /etc/ssh/ssh_known_hosts; for
+ *      ~/.ssh (keys, known_hosts), /etc/ssh/ssh_known_hosts and
+ *      /etc/ssl/openssl.cnf (libssh2's libcrypto); for
  *      network URLs what getaddrinfo reads (/etc/hosts, resolv.conf,
  *      nsswitch.conf, host.conf, gai.conf) and the library directories
  *      (NSS modules it may dlopen); /etc/localtime; /dev/urandom;
@@ -23,17 +24,23 @@
  *    Paths missing here are skipped.  A kernel without Landlock is logged
  *    in the job's log and the child goes on: seccomp still holds.
  * 2. seccomp-bpf (libseccomp): an allowlist measured with strace -f under
- *    t_30, t_31 (its https server runs mbedTLS's handshake), t_32, t_33 and
- *    t_60, arguments pinned where that is simple: socket only AF_UNIX,
- *    AF_INET, AF_INET6, AF_NETLINK (getaddrinfo's address sorting), mmap
- *    and mprotect never make anonymous memory executable (a file mapping
- *    may be: an NSS module, read through Landlock), ioctl only FIONREAD,
+ *    t_30, t_31 (its https server runs mbedTLS's handshake up to the
+ *    certificate check), t_32, t_33 and t_60 (ASan build; t_30 and t_31
+ *    then pass against a release build too) and a name lookup through
+ *    nsswitch's modules and DNS by hand; no ssh server there, so libssh2's
+ *    calls are not measured.  Arguments pinned where that is simple:
+ *    socket only AF_UNIX, AF_INET, AF_INET6, AF_NETLINK (getaddrinfo's
+ *    address sorting), mmap and mprotect never make anonymous memory
+ *    executable (a file mapping may be: an NSS module, read through
+ *    Landlock), ioctl only FIONREAD,
  *    FIONBIO, TCGETS, tgkill only to itself, clone only for a thread
  *    (libgit2's pack builder has threads; clone3, whose flags a filter
  *    cannot see, gets ENOSYS and glibc falls back to clone).  No execve,
- *    no fork, no ptrace: anything else kills the process (SCMP_ACT_KILL_PROCESS,
- *    SIGSYS), and the backend fails the job with "killed by signal 31".
- *    /proc/PID/status shows "Seccomp: 2".
+ *    no fork, no ptrace: anything else kills the process
+ *    (SCMP_ACT_KILL_PROCESS, SIGSYS), and the backend fails the job with
+ *    "the git child was killed by signal 31".
+ *    /proc/PID/status shows "Seccomp: 2".  davit-backend.service lets
+ *    seccomp() and Landlock's calls through systemd's own filter for it.
  * 3. Sanitizer builds (build-asan) get what their runtime needs, as the
  *    frontend's (frontend/sandbox.c); none of it in a release build.
  *
@@ -245,6 +252,9 @@ gc_landlock(void)
 	if (network && strcmp(osrv.scheme, "ssh") == 0) {
 		gc_rule_home(&rs, ".ssh", 0);
 		gc_rule(&rs, "/etc/ssh/ssh_known_hosts", 0);
+		/* libssh2's libcrypto reads its configuration (not measured:
+		 * the tests have no ssh server) */
+		gc_rule(&rs, "/etc/ssl/openssl.cnf", 0);
 	}
 #ifdef GC_SANDBOX_SANITIZER
 	/* LeakSanitizer reads /proc/self/maps and lists /proc/self/task */
