@@ -1,8 +1,8 @@
 /*
  * Landlock (Documentation/userspace-api/landlock.rst) by raw system calls,
  * for the processes that confine themselves: the frontend (its www
- * directory, read-only), later the git child (its workdir read-write, the
- * CA bundle and known_hosts read-only).  Rules:
+ * directory, read-only) and the git child (gitchild/sandbox.c: its workdir
+ * read-write, what libgit2 reads read-only, TCP to origin's port).  Rules:
  * - the kernel's ABI is probed (LANDLOCK_CREATE_RULESET_VERSION) and only
  *   the rights it knows are handled, so one binary runs on 5.13 to today's
  *   kernels; a kernel without Landlock is not an error here, the caller
@@ -10,7 +10,8 @@
  * - every file-system right the ABI knows is handled, so anything not
  *   granted by a rule is denied: read-only rules grant reading files and
  *   listing directories, read-write ones everything but execution;
- * - from ABI 4 TCP bind and connect are handled with no rule (denied),
+ * - from ABI 4 TCP bind and connect are handled: bind is denied, connect
+ *   too but to the ports the caller names (landlock_confine_net),
  *   from ABI 6 signals and abstract Unix sockets are scoped to the domain;
  * - the structures and constants are our own copies of the kernel's UAPI,
  *   sized per ABI, so that an older <linux/landlock.h> does not matter.
@@ -35,6 +36,7 @@
 
 #define LL_CREATE_RULESET_VERSION	(1U << 0)
 #define LL_RULE_PATH_BENEATH		1
+#define LL_RULE_NET_PORT		2	/* ABI 4 */
 
 #define LL_FS_EXECUTE		(1ULL << 0)
 #define LL_FS_WRITE_FILE	(1ULL << 1)
@@ -69,6 +71,11 @@ struct ll_path_beneath_attr {
 	int32_t		parent_fd;
 } __attribute__((packed));
 
+struct ll_net_port_attr {
+	uint64_t	allowed_access;
+	uint64_t	port;
+} __attribute__((packed));
+
 int
 landlock_abi(void)
 {
@@ -99,6 +106,14 @@ int
 landlock_confine(const struct landlock_rule *rules, size_t n, char *err,
     size_t errlen)
 {
+	return landlock_confine_net(rules, n, NULL, 0, err, errlen);
+}
+
+int
+landlock_confine_net(const struct landlock_rule *rules, size_t n,
+    const unsigned *ports, size_t nports, char *err, size_t errlen)
+{
+	struct ll_net_port_attr		np;
 	struct ll_ruleset_attr		attr;
 	struct ll_path_beneath_attr	pb;
 	struct stat			st;
@@ -154,6 +169,18 @@ landlock_confine(const struct landlock_rule *rules, size_t n, char *err,
 		if (fd != rules[i].fd)
 			close(fd);
 		fd = -1;
+	}
+	/* TCP connect to these ports only (ABI >= 4; before, TCP is free) */
+	for (i = 0; abi >= 4 && i < nports; i++) {
+		memset(&np, 0, sizeof(np));
+		np.allowed_access = LL_NET_CONNECT_TCP;
+		np.port = ports[i];
+		if (syscall(SYS_landlock_add_rule, rfd, LL_RULE_NET_PORT, &np,
+		    0) == -1) {
+			snprintf(err, errlen, "landlock_add_rule port %u: %s",
+			    ports[i], strerror(errno));
+			goto fail;
+		}
 	}
 	if (syscall(SYS_landlock_restrict_self, rfd, 0) == -1) {
 		snprintf(err, errlen, "landlock_restrict_self: %s",

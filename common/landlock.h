@@ -23,5 +23,11 @@ int	landlock_abi(void);
  * Landlock, -1 (errno set, err filled) on failure.
  */
 int	landlock_confine(const struct landlock_rule *, size_t, char *, size_t);
+/*
+ * The same, but TCP connect is allowed to the nports ports (ABI >= 4; an
+ * older kernel cannot restrict TCP, and the ports are not needed there).
+ */
+int	landlock_confine_net(const struct landlock_rule *, size_t,
+	    const unsigned *ports, size_t nports, char *, size_t);
 
 #endif

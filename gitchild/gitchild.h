@@ -6,6 +6,7 @@
  *
  *   main.c      argv, the request on stdin, the dispatch of the operation
  *   drop.c      hardening and the drop to the checkout's owner
+ *   sandbox.c   then its own Landlock rules and seccomp allowlist
  *   report.c    what it writes: progress, the failure and its class, the
  *               final line, the connect and stall alarms
  *   stream.c    the origin-only stream: every TCP connection goes to
@@ -28,6 +29,10 @@
 
 #include "gitchild/url.h"
 #include "gitchild/wire.h"
+
+/* the CA certificates of https remotes: the bundle, else the directory */
+#define GC_CERT_FILE		"/etc/ssl/certs/ca-certificates.crt"
+#define GC_CERT_DIR		"/etc/ssl/certs"
 
 /* what a failed libgit2 call means for the caller */
 enum gc_auth {
@@ -95,6 +100,9 @@ void		 gc_alarm(int which, unsigned secs);
 /* a uid or gid from argv: decimal, not root's, not -1 */
 int		 gc_parse_id(const char *s, unsigned *out);
 int		 gc_drop(uid_t uid, gid_t gid);
+
+/* sandbox.c: Landlock and seccomp, after the drop and the request */
+int		 gc_sandbox(void);
 
 /* stream.c */
 int		 gc_origin_only(void);

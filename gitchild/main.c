@@ -4,9 +4,10 @@
  * operation; before anything else it hardens itself and drops for good to
  * UID and GID, DAVIT_WORKDIR's owner (never root), and checks the drop
  * (drop.c); only then does it read one request line on stdin (the token
- * travels there, never in argv or the environment), do one operation, and
- * write JSON lines on stdout (wire.h).  Data from the network is parsed
- * only here.
+ * travels there, never in argv or the environment), confine itself to what
+ * that request needs (sandbox.c: Landlock, then a seccomp allowlist that
+ * kills), do one operation, and write JSON lines on stdout (wire.h).  Data
+ * from the network is parsed only here, and only confined.
  *
  * The token goes to origin only: remotes are made without the checkout's
  * url.*.insteadOf, redirects to another host are not followed, every TCP
@@ -30,9 +31,6 @@
 
 #include "common/log.h"
 #include "gitchild/gitchild.h"
-
-#define GC_CERT_FILE		"/etc/ssl/certs/ca-certificates.crt"
-#define GC_CERT_DIR		"/etc/ssl/certs"
 
 #if defined(__SANITIZE_ADDRESS__)
 /*
@@ -197,7 +195,8 @@ main(int argc, char *argv[])
 	if (gc_drop(uid, gid) == -1 || gc_request() == -1)
 		goto done;
 	gc_home();
-	if (gc_check_owner() == -1)
+	/* confined before libgit2 starts, the checkout or the network */
+	if (gc_check_owner() == -1 || gc_sandbox() == -1)
 		goto done;
 	gc_alarm_prepare();
 	if (git_libgit2_init() < 0) {

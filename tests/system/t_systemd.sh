@@ -248,6 +248,10 @@ wait_for -t 60 app_serves "$VERSION_V2" ||
 	fail "the app does not serve the deployed VERSION $VERSION_V2: $(curl -s --max-time 5 "http://127.0.0.1:$APP_PORT/")"
 DEPLOYS=$(cx cat /var/lib/davit/deploys.jsonl | wc -l)
 [ "$DEPLOYS" -ge 1 ] || fail "no deploy in /var/lib/davit/deploys.jsonl"
+# the git child confines itself too (gitchild/sandbox.c): a child that
+# cannot load its own filter fails its job, one without Landlock says so
+assert_file_not_contains "$T/deploy-job.log" "sandbox: no Landlock"
+assert_file_not_contains "$T/deploy-job.log" "sandbox: seccomp"
 pass "deploy of ${V2:0:12} through the units: git pull and compose under the backend's confinement, the app serves it"
 
 # ------------------------------------------------- kill -9 of the backend --
