@@ -708,15 +708,27 @@ run_finish(struct git_run *r)
 	enum git_run_kind	 kind = r->kind;
 	struct git_step_result	 res;
 	char			 code[sizeof(r->code)], message[sizeof(r->message)];
+	long long		 seq;
+	int			 newest;
 
+	/*
+	 * The status's error is the newest run's: a status refresh that
+	 * started before a failed fetch does not clear what the fetch said.
+	 * A run refused before its child started counts as started now.
+	 */
+	seq = r->seq != 0 ? r->seq : ++git_gs.seq;
+	if ((newest = seq >= git_gs.error_seq))
+		git_gs.error_seq = seq;
 	if (r->ok) {
 		run_apply(r);
-		git_set_error(NULL);
+		if (newest)
+			git_set_error(NULL);
 	} else {
 		run_apply_view(r);
 		if (r->op == GC_LSREMOTE)
 			git_gs.polled_ms = json_now_ms();
-		git_set_error("%s: %s", run_what(r), r->message);
+		if (newest)
+			git_set_error("%s: %s", run_what(r), r->message);
 		if (r->kind == RUN_BG)
 			log_warnx("git %s: %s", run_what(r), r->message);
 		else

@@ -80,6 +80,7 @@ struct git_state {
 	int			 origin_moved;	/* the poll saw origin move */
 	char			 polled_id[GC_OID_HEX + 1];
 	char			*error;
+	long long		 error_seq;	/* of the run error came from */
 	/* the last pull */
 	int			 pull_valid;
 	char			 pull_from[GC_OID_HEX + 1], pull_to[GC_OID_HEX + 1];
