@@ -53,8 +53,11 @@ function authNodes() {
 	return [line, $('git-auth-error')];
 }
 
-/* git.status's auth: {mode: app|token|none, ..., error} */
-export function renderAuth(a) {
+/*
+ * git.status's auth: {mode: app|token|none, ..., error}; its error is not
+ * repeated when git's own error (gitError) already says it
+ */
+export function renderAuth(a, gitError) {
 	const [line, err] = authNodes();
 	line.replaceChildren();
 	line.classList.remove('git-auth-warn');
@@ -79,8 +82,9 @@ export function renderAuth(a) {
 	} else
 		line.append('No GitHub credentials');
 	line.hidden = false;
-	err.textContent = a.error ? 'GitHub: ' + str(a.error) : '';
-	err.hidden = !a.error;
+	const shown = a.error && !str(gitError).includes(str(a.error));
+	err.textContent = shown ? 'GitHub: ' + str(a.error) : '';
+	err.hidden = !shown;
 }
 
 export function renderGit() {
@@ -101,7 +105,7 @@ export function renderGit() {
 	$('git-where').textContent = where.join(' · ');
 	$('git-where').hidden = where.length === 0;
 
-	renderAuth(g ? g.auth : null);
+	renderAuth(g ? g.auth : null, g ? g.error : null);
 	const gb = $('git-badge');
 	$('git-none').hidden = !!g;
 	$('git-commits').hidden = !g;
