@@ -709,8 +709,8 @@ gh_worker(void *arg)
  * GitHub's github-authentication-token-expiration, "2031-01-02 03:04:05 UTC"
  * (or with a "+0100"-style offset), as seconds since the epoch, or -1
  */
-static time_t
-gh_parse_expiration(const char *s)
+time_t
+github_parse_expiration(const char *s)
 {
 	struct tm	 tm;
 	const char	*end;
@@ -745,7 +745,7 @@ gh_expiry_check(void)
 
 	if (gh.app || gl_pat_exp[0] == '\0' ||
 	    strcmp(gl_notified, gl_pat_exp) == 0 ||
-	    (t = gh_parse_expiration(gl_pat_exp)) == -1)
+	    (t = github_parse_expiration(gl_pat_exp)) == -1)
 		return;
 	left = (long long)t - (long long)gh_now();
 	if (left > GH_EXPIRY_NOTICE)
@@ -885,7 +885,7 @@ github_auth_gen(yajl_gen g)
 		    (long long)gl_exp * 1000 : 0);
 	} else if (cfg->github_token != NULL) {
 		json_kstr(g, "mode", "token");
-		t = gh_parse_expiration(gl_pat_exp);
+		t = github_parse_expiration(gl_pat_exp);
 		json_ktime(g, "expires_at", t > 0 ? (long long)t * 1000 : 0);
 	} else
 		json_kstr(g, "mode", "none");

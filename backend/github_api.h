@@ -10,6 +10,8 @@
 #ifndef DAVIT_GITHUB_API_H
 #define DAVIT_GITHUB_API_H
 
+#include <time.h>
+
 #include <yajl/yajl_gen.h>
 
 #include "common/config.h"
@@ -38,6 +40,12 @@ int	 github_check_config(const struct davit_config *, char *err,
  * "error_at", the client's last failure.  A change publishes git.state.
  */
 void	 github_auth_gen(yajl_gen g);
+/*
+ * GitHub's github-authentication-token-expiration value ("2031-01-02
+ * 03:04:05 UTC", or with a "+0100"-style offset) as seconds since the epoch,
+ * or -1 (pure; unit-tested)
+ */
+time_t	 github_parse_expiration(const char *s);
 /* a GitHub App is configured (git's messages say so instead of the token) */
 int	 github_is_app(void);
 
