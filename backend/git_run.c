@@ -415,14 +415,15 @@ run_app_refused(struct git_run *r)
 	char	repo[GC_MAX_URL + 1];
 
 	github_token_invalidate();
-	if (strstr(r->message, "DAVIT_GITHUB_TOKEN") != NULL) {
-		config_repo_display(&benv->cfg, repo, sizeof(repo));
-		snprintf(r->message, sizeof(r->message), "%.72s refused the GitHub "
-		    "App's installation token: check the App's permissions "
-		    "(Contents: read) and its installation on %.64s", repo,
-		    benv->cfg.github_repo != NULL ? benv->cfg.github_repo :
-		    "the repository");
-	}
+	/* origin refused the credentials (not a redirect's host asking) */
+	if (strstr(r->message, "DAVIT_GITHUB_TOKEN") == NULL)
+		return;
+	config_repo_display(&benv->cfg, repo, sizeof(repo));
+	snprintf(r->message, sizeof(r->message), "%.72s refused the GitHub "
+	    "App's installation token: check the App's permissions "
+	    "(Contents: read) and its installation on %.64s", repo,
+	    benv->cfg.github_repo != NULL ? benv->cfg.github_repo :
+	    "the repository");
 	if (!r->app_refused && r->attempt < r->tries) {
 		r->app_refused = 1;
 		r->retry = 1;	/* with a new token */

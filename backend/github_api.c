@@ -19,6 +19,11 @@
  * Network errors and 5xx are retried with backoff, rate limits (403/429
  * with retry-after or x-ratelimit-*) are waited out up to GH_RATE_WAIT_MAX;
  * a refused JWT is not retried (no storm of requests with a wrong key).
+ *
+ * The loop also keeps what git.status's "auth" shows (the installation, the
+ * token's expiry, a personal token's expiry as GitHub announced it, the last
+ * error) and publishes git.state when it changes; a personal token expiring
+ * within GH_EXPIRY_NOTICE is notified once per expiry date.
  */
 #include <pthread.h>
 #include <stdarg.h>
