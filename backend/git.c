@@ -25,6 +25,7 @@
 #include "backend/backend.h"
 #include "backend/git.h"
 #include "backend/git_run.h"
+#include "backend/github_api.h"
 #include "gitchild/wire.h"
 #include "common/json.h"
 #include "common/log.h"
@@ -130,6 +131,8 @@ git_status_gen(yajl_gen g)
 	json_ktime(g, "polled_at", git_gs.polled_ms);
 	json_kstr(g, "polled_id", git_gs.polled_id[0] != '\0' ? git_gs.polled_id : NULL);
 	json_kstr(g, "error", git_gs.error);
+	json_key(g, "auth");
+	github_auth_gen(g);
 	yajl_gen_map_close(g);
 }
 

@@ -53,6 +53,8 @@ const char *git_head_id(void);
 const char *git_remote_id(void);
 /* the git.status object (also the data of git.state events) */
 void	 git_status_gen(yajl_gen g);
+/* publishes git.state (also when github_api.c's auth object changed) */
+void	 git_publish(void);
 
 int	 op_git_status(struct ctl_request *, yajl_gen, struct proto_error *);
 int	 op_git_job(struct ctl_request *, yajl_gen, struct proto_error *);

@@ -403,6 +403,34 @@ run_end_later(struct git_run *r, long ms)
 	evtimer_add(r->timer, &tv);
 }
 
+/*
+ * git refused an App's installation token (revoked, or expired early): a
+ * new one is fetched before the next try, and the fetch is tried once more.
+ * The child cannot tell an App's token from DAVIT_GITHUB_TOKEN: its hint is
+ * rewritten here to name the App.
+ */
+static void
+run_app_refused(struct git_run *r)
+{
+	char	repo[GC_MAX_URL + 1];
+
+	github_token_invalidate();
+	/* origin refused the credentials (not a redirect's host asking) */
+	if (strstr(r->message, "DAVIT_GITHUB_TOKEN") == NULL)
+		return;
+	config_repo_display(&benv->cfg, repo, sizeof(repo));
+	snprintf(r->message, sizeof(r->message), "%.72s refused the GitHub "
+	    "App's installation token: check the App's permissions "
+	    "(Contents: read) and its installation on %.64s", repo,
+	    benv->cfg.github_repo != NULL ? benv->cfg.github_repo :
+	    "the repository");
+	if (!r->app_refused && r->attempt < r->tries) {
+		r->app_refused = 1;
+		r->retry = 1;	/* with a new token */
+		run_log(r, "GitHub refused the App's token: asking for a new one");
+	}
+}
+
 static void
 run_exit(void *arg, int status, int timed_out)
 {
@@ -412,8 +440,9 @@ run_exit(void *arg, int status, int timed_out)
 	r->proc = NULL;
 	if (r->job != NULL)
 		r->job->proc = NULL;
-	if (r->final && !r->ok && strcmp(r->code, "unauthorized") == 0)
-		github_token_invalidate();	/* an App's token: a new one next time */
+	if (r->final && !r->ok && strcmp(r->code, "unauthorized") == 0 &&
+	    github_is_app())
+		run_app_refused(r);
 	if (!r->final) {
 		if (timed_out || (r->job != NULL && r->job->timed_out))
 			run_fail(r, "unavailable", 0, "git %s timed out", run_what(r));

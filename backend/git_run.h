@@ -55,6 +55,7 @@ struct git_run {
 	struct event		*timer;		/* backoff, or a deferred end */
 	int			 ending;	/* the timer ends the run */
 	int			 attempt, tries;
+	int			 app_refused;	/* an App's token was refused once */
 	void			(*prev_cancel)(struct job *);
 	int			 cancel_set;
 	git_step_done		 done;		/* a step's (RUN_FETCH, RUN_PULL) */

@@ -19,6 +19,11 @@
  * Network errors and 5xx are retried with backoff, rate limits (403/429
  * with retry-after or x-ratelimit-*) are waited out up to GH_RATE_WAIT_MAX;
  * a refused JWT is not retried (no storm of requests with a wrong key).
+ *
+ * The loop also keeps what git.status's "auth" shows (the installation, the
+ * token's expiry, a personal token's expiry as GitHub announced it, the last
+ * error) and publishes git.state when it changes; a personal token expiring
+ * within GH_EXPIRY_NOTICE is notified once per expiry date.
  */
 #include <pthread.h>
 #include <stdarg.h>
@@ -37,6 +42,8 @@
 #include "backend/backend.h"
 #include "backend/github_api.h"
 #include "backend/github_jwt.h"
+#include "backend/git.h"
+#include "backend/notify.h"
 #include "common/json.h"
 #include "common/log.h"
 
@@ -46,6 +53,8 @@
 #define GH_SKEW_SHOWN		30	/* a clock skew worth saying */
 #define GH_DESC_MAX		140	/* GitHub's limit on a description */
 #define GH_SHA_MAX		65
+#define GH_EXPIRY_NOTICE	(7 * 24 * 3600)	/* notify this long before */
+#define GH_EXPIRY_CHECK		3600	/* seconds between two checks */
 
 struct gh_reply {
 	long		 code;
@@ -89,6 +98,7 @@ static time_t		 gw_exp;
 /* the last refresh's result, for the loop */
 static int		 gr_ready, gr_ok;
 static char		 gr_why[GH_ERR_MAX];
+static long long	 gr_installation;
 /* statuses to post, and posted (for the audit log) */
 static struct gh_status	 gq[GH_STATUS_QUEUE], gd[GH_STATUS_QUEUE];
 static size_t		 gq_head, gq_count, gd_count;
@@ -98,6 +108,11 @@ static char		*gl_tok;
 static time_t		 gl_exp;
 static int		 gl_fetching;
 static char		 gl_err[GH_ERR_MAX];
+static long long	 gl_err_ms;
+static long long	 gl_installation;	/* of the current token */
+static char		 gl_pat_exp[64];	/* as GitHub announced it */
+static char		 gl_notified[64];	/* the expiry notified of */
+static struct event	*gl_expiry_ev;
 static struct {
 	void	(*cb)(void *, const char *);
 	void	*arg;
@@ -556,6 +571,7 @@ gh_refresh(CURL *curl, char *why, size_t whylen)
 	pthread_mutex_lock(&gh_lock);
 	memcpy(gw_tok, ts, len + 1);
 	gw_exp = exp;
+	gr_installation = gh.installation;
 	pthread_mutex_unlock(&gh_lock);
 	log_info("GitHub App %s: installation %lld: a new token for %s/%s, "
 	    "valid until %s", benv->cfg.github_app_id, gh.installation,
@@ -694,14 +710,91 @@ gh_worker(void *arg)
 	return NULL;
 }
 
+/*
+ * GitHub's github-authentication-token-expiration, "2031-01-02 03:04:05 UTC"
+ * (or with a "+0100"-style offset), as seconds since the epoch, or -1
+ */
+time_t
+github_parse_expiration(const char *s)
+{
+	struct tm	 tm;
+	const char	*end;
+	time_t		 t;
+	int		 off;
+
+	memset(&tm, 0, sizeof(tm));
+	if (s == NULL || (end = strptime(s, "%Y-%m-%d %H:%M:%S", &tm)) == NULL)
+		return -1;
+	if ((t = timegm(&tm)) == -1)
+		return -1;
+	while (*end == ' ')
+		end++;
+	if (*end == '\0' || strcmp(end, "UTC") == 0 || strcmp(end, "GMT") == 0 ||
+	    strcmp(end, "Z") == 0)
+		return t;
+	if ((end[0] == '+' || end[0] == '-') && strlen(end) == 5 &&
+	    strspn(end + 1, "0123456789") == 4) {
+		off = ((end[1] - '0') * 10 + (end[2] - '0')) * 3600 +
+		    ((end[3] - '0') * 10 + (end[4] - '0')) * 60;
+		return end[0] == '+' ? t - off : t + off;
+	}
+	return -1;
+}
+
+/* loop: a personal token expiring within GH_EXPIRY_NOTICE is notified, once */
+static void
+gh_expiry_check(void)
+{
+	time_t		 t;
+	long long	 left;
+
+	if (gh.app || gl_pat_exp[0] == '\0' ||
+	    strcmp(gl_notified, gl_pat_exp) == 0 ||
+	    (t = github_parse_expiration(gl_pat_exp)) == -1)
+		return;
+	left = (long long)t - (long long)gh_now();
+	if (left > GH_EXPIRY_NOTICE)
+		return;
+	snprintf(gl_notified, sizeof(gl_notified), "%s", gl_pat_exp);
+	if (left <= 0)
+		notify_critical("github.token_expiring", "the personal token "
+		    "(DAVIT_GITHUB_TOKEN) for %s/%s expired %s: replace it, "
+		    "or git and commit statuses fail", gh.owner, gh.name,
+		    gl_pat_exp);
+	else
+		notify_critical("github.token_expiring", "the personal token "
+		    "(DAVIT_GITHUB_TOKEN) for %s/%s expires %s (in %lld days "
+		    "%lld hours): replace it before then", gh.owner, gh.name,
+		    gl_pat_exp, left / 86400, (left % 86400) / 3600);
+}
+
+static void
+gh_expiry_timer(evutil_socket_t fd, short ev, void *arg)
+{
+	gh_expiry_check();
+}
+
+/* loop: the last error of the client, for git.status's auth */
+static void
+gh_set_error(const char *why)
+{
+	if (why == NULL) {
+		gl_err[0] = '\0';
+		gl_err_ms = 0;
+		return;
+	}
+	snprintf(gl_err, sizeof(gl_err), "%s", why);
+	gl_err_ms = json_now_ms();
+}
+
 /* loop: a refresh ended, or statuses were posted */
 static void
 gh_result(evutil_socket_t fd, short ev, void *arg)
 {
 	struct gh_status	 done[GH_STATUS_QUEUE];
 	size_t			 i, n, nwait;
-	int			 ready, ok;
-	char			 why[GH_ERR_MAX];
+	int			 ready, ok, changed = 0;
+	char			 why[GH_ERR_MAX], why2[GH_ERR_MAX];
 	yajl_gen		 g;
 	typeof(gl_wait)		 wait;
 
@@ -713,10 +806,16 @@ gh_result(evutil_socket_t fd, short ev, void *arg)
 	if (ready && ok) {
 		memcpy(gl_tok, gw_tok, GH_TOKEN_MAX);
 		gl_exp = gw_exp;
+		gl_installation = gr_installation;
 	}
 	n = gd_count;
 	memcpy(done, gd, n * sizeof(done[0]));
 	gd_count = 0;
+	if (strcmp(gl_pat_exp, gh.pat_expiration) != 0) {
+		snprintf(gl_pat_exp, sizeof(gl_pat_exp), "%s",
+		    gh.pat_expiration);
+		changed = 1;
+	}
 	pthread_mutex_unlock(&gh_lock);
 
 	for (i = 0; i < n; i++) {
@@ -738,22 +837,72 @@ gh_result(evutil_socket_t fd, short ev, void *arg)
 		if (!done[i].ok)
 			json_kstr(g, "error", done[i].why);
 		audit_end(g);
+		if (done[i].ok)
+			gh_set_error(NULL);
+		else {
+			snprintf(why2, sizeof(why2), "commit status: %.600s",
+			    done[i].why);
+			gh_set_error(why2);
+		}
+		changed = 1;
 	}
+	gh_expiry_check();
+	if (ready) {
+		gl_fetching = 0;
+		if (ok)
+			gh_set_error(NULL);
+		else {
+			gh_set_error(why);
+			log_warnx("GitHub App: %s", why);
+		}
+		changed = 1;
+	}
+	if (changed)
+		git_publish();	/* git.status's auth */
 	if (!ready)
 		return;
-	gl_fetching = 0;
-	if (ok)
-		gl_err[0] = '\0';
-	else {
-		snprintf(gl_err, sizeof(gl_err), "%s", why);
-		log_warnx("GitHub App: %s", why);
-	}
 	/* the callbacks may wait again: call them from a copy */
 	nwait = gl_nwait;
 	memcpy(wait, gl_wait, sizeof(wait));
 	gl_nwait = 0;
 	for (i = 0; i < nwait; i++)
 		wait[i].cb(wait[i].arg, ok ? NULL : why);
+}
+
+void
+github_auth_gen(yajl_gen g)
+{
+	const struct davit_config	*cfg = &benv->cfg;
+	time_t				 t;
+
+	yajl_gen_map_open(g);
+	if (cfg->github_app_id != NULL) {
+		json_kstr(g, "mode", "app");
+		json_kstr(g, "app_id", cfg->github_app_id);
+		if (gl_installation > 0)
+			json_kint(g, "installation", gl_installation);
+		else if (gh.on && gh.installation > 0 &&
+		    cfg->github_installation_id != NULL)
+			json_kint(g, "installation", gh.installation);
+		else
+			json_knull(g, "installation");
+		json_ktime(g, "token_expires_at", gh.on && gl_tok[0] != '\0' ?
+		    (long long)gl_exp * 1000 : 0);
+	} else if (cfg->github_token != NULL) {
+		json_kstr(g, "mode", "token");
+		t = github_parse_expiration(gl_pat_exp);
+		json_ktime(g, "expires_at", t > 0 ? (long long)t * 1000 : 0);
+	} else
+		json_kstr(g, "mode", "none");
+	json_kstr(g, "error", gl_err[0] != '\0' ? gl_err : NULL);
+	json_ktime(g, "error_at", gl_err_ms);
+	yajl_gen_map_close(g);
+}
+
+int
+github_is_app(void)
+{
+	return benv->cfg.github_app_id != NULL;
 }
 
 int
@@ -905,6 +1054,14 @@ github_init(void)
 	if (pthread_create(&gh.thread, NULL, gh_worker, NULL) != 0)
 		fatalx("%s: pthread_create", __func__);
 	gh.on = 1;
+	if (!gh.app && cfg->github_token != NULL) {
+		struct timeval	tv = { GH_EXPIRY_CHECK, 0 };
+
+		if ((gl_expiry_ev = event_new(benv->base, -1, EV_PERSIST,
+		    gh_expiry_timer, NULL)) == NULL)
+			fatalx("%s: event_new", __func__);
+		event_add(gl_expiry_ev, &tv);
+	}
 	if (gh.app)
 		log_info("GitHub: App %s, installation %s, repository %s/%s",
 		    cfg->github_app_id, gh.installation ?
@@ -926,6 +1083,11 @@ github_shutdown(void)
 	pthread_mutex_unlock(&gh_lock);
 	pthread_join(gh.thread, NULL);
 	event_free(gh.ev);
+	if (gl_expiry_ev != NULL)
+		event_free(gl_expiry_ev);
+	gl_expiry_ev = NULL;
+	gl_installation = gl_err_ms = 0;
+	gl_err[0] = gl_pat_exp[0] = gl_notified[0] = '\0';
 	gh_key_free(gh.key);
 	sodium_free(gw_tok);
 	sodium_free(gl_tok);

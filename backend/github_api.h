@@ -10,6 +10,10 @@
 #ifndef DAVIT_GITHUB_API_H
 #define DAVIT_GITHUB_API_H
 
+#include <time.h>
+
+#include <yajl/yajl_gen.h>
+
 #include "common/config.h"
 
 #define GH_TOKEN_MAX		256	/* an installation token, NUL included */
@@ -28,6 +32,22 @@ void	 github_shutdown(void);
 /* --check-config: the App's key is readable and valid. 0, or -1 and err */
 int	 github_check_config(const struct davit_config *, char *err,
 	    size_t errlen);
+
+/*
+ * git.status's "auth": how davit authenticates to GitHub (never a token):
+ * {"mode":"app","app_id","installation","token_expires_at"},
+ * {"mode":"token","expires_at"} or {"mode":"none"}, with "error" and
+ * "error_at", the client's last failure.  A change publishes git.state.
+ */
+void	 github_auth_gen(yajl_gen g);
+/*
+ * GitHub's github-authentication-token-expiration value ("2031-01-02
+ * 03:04:05 UTC", or with a "+0100"-style offset) as seconds since the epoch,
+ * or -1 (pure; unit-tested)
+ */
+time_t	 github_parse_expiration(const char *s);
+/* a GitHub App is configured (git's messages say so instead of the token) */
+int	 github_is_app(void);
 
 /*
  * git: 1 when an App's token must be fetched first: cb(arg, NULL) runs from

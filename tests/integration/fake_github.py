@@ -30,7 +30,10 @@ Test controls (no auth, loopback only):
                          token_ttl), date_offset (s, added to Date:),
                          expiration_header (str: github-authentication-
                          token-expiration on every reply), fail (list of
-                         {"method","path" (regex),"status","headers","times"})
+                         {"method","path" (regex),"status","headers","times"}),
+                         git_accept (bool, default true; false: the git
+                         server takes no token at all, as when the App lacks
+                         Contents: read)
 """
 import argparse
 import base64
@@ -63,7 +66,8 @@ with open(ARGS.public_key, "rb") as f:
 
 LOCK = threading.RLock()
 CONFIG = {"installed": True, "token_ttl": 3600, "reported_ttl": None,
-          "date_offset": 0, "expiration_header": None, "fail": []}
+          "date_offset": 0, "expiration_header": None, "fail": [],
+          "git_accept": True}
 TOKENS = {}        # token -> {"expires": epoch, "permissions", "repositories"}
 ISSUED = []        # what /_test/tokens shows (no token values)
 STATUSES = []
@@ -79,7 +83,9 @@ def write_userfile():
     than GitHub, which only matters if davit used a token it had replaced."""
     now = time.time()
     valid = [t for t, v in TOKENS.items() if v["expires"] > now]
-    if valid:
+    if not CONFIG["git_accept"]:
+        line = secrets.token_hex(20)
+    elif valid:
         line = valid[-1]        # dicts keep insertion order: the newest
     elif ARGS.personal_token:
         line = ARGS.personal_token
@@ -243,6 +249,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if self.path == "/_test/config":
             with LOCK:
                 CONFIG.update(body or {})
+                write_userfile()
             return self.reply(200, CONFIG)
         if self.path == "/_test/expire":
             with LOCK:

@@ -1,9 +1,10 @@
 /*
  * The Repository panel: the checkout's and origin's commits, the incoming
- * commits, local changes, when origin was fetched and checked; Fetch, Pull.
+ * commits, local changes, when origin was fetched and checked; how davit
+ * authenticates to GitHub (git.status's auth: never a token); Fetch, Pull.
  */
 import { S } from '../state.js';
-import { $, el, str, shortId, fmtDuration, timeSpan, badge } from '../util.js';
+import { $, el, str, shortId, fmtDuration, parseTime, timeSpan, badge } from '../util.js';
 import { GIT_VERB, queuedText } from '../ops.js';
 import { runJob } from '../actions.js';
 import { updateButtons } from './status.js';
@@ -26,6 +27,66 @@ function commitNode(c, withAuthor) {
 	return d;
 }
 
+const EXPIRY_WARN_MS = 7 * 24 * 3600 * 1000;	/* the backend notifies then too */
+
+/* "Jan 2, 2031, 03:04 (in 5 days)", or '' */
+function whenText(iso) {
+	const t = parseTime(iso);
+	if (!Number.isFinite(t))
+		return '';
+	const d = t - Date.now();
+	return new Date(t).toLocaleString([], { dateStyle: 'medium', timeStyle: 'short' }) +
+	    (d >= 0 ? ' (in ' + fmtDuration(d) + ')' : ' (' + fmtDuration(-d) + ' ago)');
+}
+
+/* the auth line under the repository's name, made once (index.html has none) */
+function authNodes() {
+	let line = $('git-auth');
+	if (!line) {
+		line = el('p', 'muted git-auth');
+		line.id = 'git-auth';
+		const err = el('p', 'inline-error git-auth-error');
+		err.id = 'git-auth-error';
+		err.hidden = true;
+		$('git-where').after(line, err);
+	}
+	return [line, $('git-auth-error')];
+}
+
+/*
+ * git.status's auth: {mode: app|token|none, ..., error}; its error is not
+ * repeated when git's own error (gitError) already says it
+ */
+export function renderAuth(a, gitError) {
+	const [line, err] = authNodes();
+	line.replaceChildren();
+	line.classList.remove('git-auth-warn');
+	if (!a || typeof a !== 'object') {
+		line.hidden = true;
+		err.hidden = true;
+		return;
+	}
+	if (a.mode === 'app') {
+		line.append('GitHub App ' + str(a.app_id) + ', installation ' +
+		    (typeof a.installation === 'number' ? String(a.installation) : 'not known yet'));
+		const until = whenText(a.token_expires_at);
+		line.append(until ? ', token valid until ' + until : ', no token yet');
+	} else if (a.mode === 'token') {
+		line.append('Personal token (DAVIT_GITHUB_TOKEN)');
+		const until = whenText(a.expires_at);
+		if (until) {
+			line.append(', expires ' + until);
+			const left = parseTime(a.expires_at) - Date.now();
+			line.classList.toggle('git-auth-warn', left < EXPIRY_WARN_MS);
+		}
+	} else
+		line.append('No GitHub credentials');
+	line.hidden = false;
+	const shown = a.error && !str(gitError).includes(str(a.error));
+	err.textContent = shown ? 'GitHub: ' + str(a.error) : '';
+	err.hidden = !shown;
+}
+
 export function renderGit() {
 	renderDeployLive();
 	const g = S.git;
@@ -44,6 +105,7 @@ export function renderGit() {
 	$('git-where').textContent = where.join(' · ');
 	$('git-where').hidden = where.length === 0;
 
+	renderAuth(g ? g.auth : null, g ? g.error : null);
 	const gb = $('git-badge');
 	$('git-none').hidden = !!g;
 	$('git-commits').hidden = !g;
