@@ -134,6 +134,7 @@ char	*backend_result_json(const struct proto_reply *r, size_t *len);
 void	 http_init(int fd);
 void	 http_shutdown(void);
 int	 http_conn_count(void);
+size_t	 http_conn_unsent(struct evhttp_connection *evcon);
 /* adds the security headers (and Cache-Control: no-store for the API) */
 void	 http_security_headers(struct evhttp_request *req, int api);
 void	 http_reply(struct evhttp_request *req, int status, const char *ctype,
@@ -161,6 +162,8 @@ int	 http_request_line(const char *line, size_t len, const char **method,
 int	 http_is_hex(const char *s, size_t len);
 void	 http_hex(const unsigned char *in, size_t len, char *out);
 ssize_t	 http_head_scan(int *state, const char *p, size_t n);
+int	 http_head_body(const char *head, size_t len, long long *clen,
+	    int *chunked);
 
 /* session.c: the session store */
 struct session {

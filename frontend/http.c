@@ -38,6 +38,10 @@
  * callbacks of api.c and webhook_http.c answer exactly once, and the
  * shutdown answers them (backend_shutdown) before http_shutdown.
  */
+#include <sys/socket.h>
+
+#include <errno.h>
+#include <netdb.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -57,22 +61,38 @@
 
 #define CSP	"default-src 'self'; frame-ancestors 'none'; base-uri 'none'; " \
 		"form-action 'self'"
+#define FE_REFUSED_LINGER	2	/* seconds a refused client may read */
+#define FE_READ_AHEAD		(2 * FE_MAX_HEADERS)	/* held from evhttp */
+
+enum head_phase {
+	PH_HEAD,	/* holding a request's head until it is all in */
+	PH_BODY,	/* passing its Content-Length bytes */
+	PH_WAIT,	/* holding what follows until evhttp has the request */
+	PH_PASS,	/* passing everything: a chunked body, an oversized head */
+};
 
 struct fe_conn {
 	TAILQ_ENTRY(fe_conn)		 entry;
-	struct bufferevent		*bev;	/* until adopted */
-	struct evhttp_connection	*evcon;	/* once adopted */
-	struct evbuffer_cb_entry	*incb;	/* http_input on the socket's input */
+	struct bufferevent		*bev;	/* the filter evhttp reads */
+	struct evhttp_connection	*evcon;	/* once a request came */
 	void				*sse;	/* its event stream, if any */
-	int				 line_pending;	/* the next bytes start a request */
 	int				 webhook_rx;	/* holds a large webhook body slot */
 	char				 key[FE_ADDR_MAX];	/* client_key of the peer */
+	int				 adopted;	/* peer known, counted */
 	int				 counted;	/* in its address's count */
-	int				 kill;		/* over the per-address cap */
+	int				 kill;		/* to be closed */
+	int				 refused;	/* our own error sent: drop input */
 	struct event			*deadline;	/* http_deadline */
+	struct event			*flush;		/* http_out_flush */
+	struct event			*writable;	/* http_out_flush */
+	int				 write_failed;
+	struct evbuffer_cb_entry	*outcb;		/* http_out_added */
+	enum head_phase			 phase;
 	int				 reading;	/* a request is coming in */
 	int				 head_state;	/* http_head_scan */
-	int				 head_done;
+	size_t				 head_scanned;	/* bytes of it scanned */
+	long long			 body_left;	/* PH_BODY */
+	size_t				 raw_limit;	/* PH_PASS of a first request */
 	time_t				 started;	/* its first byte, or its body's */
 	size_t				 body_bytes;
 };
@@ -81,12 +101,14 @@ TAILQ_HEAD(fe_conn_list, fe_conn);
 static struct evhttp		*http;
 static struct evconnlistener	*http_listener;
 static struct event		*http_adopt_ev;
-static struct fe_conn_list	 http_fresh = TAILQ_HEAD_INITIALIZER(http_fresh);
 static struct fe_conn_list	 http_conns = TAILQ_HEAD_INITIALIZER(http_conns);
 static int			 http_nconns;
 static int			 http_paused;
 static int			 http_webhook_rx;	/* large webhook bodies coming in */
 static time_t			 http_cap_logged;	/* the last "too many" log line */
+
+static void	http_feed(struct fe_conn *, struct evbuffer *, struct evbuffer *);
+static void	http_out_flush(evutil_socket_t, short, void *);
 
 int
 http_conn_count(void)
@@ -103,13 +125,21 @@ http_webhook_rx_end(struct fe_conn *fc)
 	}
 }
 
+/* the filter bufferevent is being freed: the connection is gone */
 static void
-http_conn_gone(struct fe_conn *fc, struct fe_conn_list *list)
+http_conn_gone(void *arg)
 {
+	struct fe_conn	*fc = arg;
+
+	if (fc->sse != NULL)
+		sse_closed(fc->sse);
 	http_webhook_rx_end(fc);
-	TAILQ_REMOVE(list, fc, entry);
-	if (fc->deadline != NULL)
-		event_free(fc->deadline);
+	TAILQ_REMOVE(&http_conns, fc, entry);
+	evbuffer_remove_cb_entry(bufferevent_get_output(fc->bev), fc->outcb);
+	event_free(fc->flush);
+	if (fc->writable != NULL)
+		event_free(fc->writable);
+	event_free(fc->deadline);
 	free(fc);
 	http_nconns--;
 	if (http_paused && http_nconns < FE_MAX_CONNS && http_listener != NULL) {
@@ -119,29 +149,34 @@ http_conn_gone(struct fe_conn *fc, struct fe_conn_list *list)
 	}
 }
 
+/* evhttp frees a connection it knew us to hold (http_conn_of) */
 static void
 http_conn_closed(struct evhttp_connection *evcon, void *arg)
 {
-	struct fe_conn		*fc = arg;
-	struct bufferevent	*bev = evhttp_connection_get_bufferevent(evcon);
+	struct fe_conn	*fc = arg;
 
 	if (fc->sse != NULL)
 		sse_closed(fc->sse);
 	fc->sse = NULL;
-	if (bev != NULL && fc->incb != NULL)
-		evbuffer_remove_cb_entry(bufferevent_get_input(bev), fc->incb);
-	fc->incb = NULL;
-	http_conn_gone(fc, &http_conns);
+	fc->evcon = NULL;
+	fc->kill = 1;
+	evtimer_del(fc->deadline);
 }
 
 static void
 http_close(struct fe_conn *fc)
 {
-	/* calls http_conn_closed, which frees fc */
-	evhttp_connection_free(fc->evcon);
+	if (fc->evcon != NULL) {
+		/* calls http_conn_closed; the bufferevent goes later */
+		evhttp_connection_free(fc->evcon);
+		return;
+	}
+	/* no request yet: as if the client had closed it */
+	bufferevent_trigger_event(fc->bev, BEV_EVENT_EOF | BEV_EVENT_READING,
+	    0);
 }
 
-/* a request too slow to come in, or a connection over its address's cap */
+/* a request too slow to come in, or a connection to be closed */
 static void
 http_deadline(evutil_socket_t fd, short ev, void *arg)
 {
@@ -155,7 +190,7 @@ http_deadline(evutil_socket_t fd, short ev, void *arg)
 	}
 	if (!fc->reading)
 		return;
-	if (!fc->head_done) {
+	if (fc->phase == PH_HEAD) {
 		log_warnx("client %s: request line and headers not in within "
 		    "%d s: connection closed", fc->key, FE_HEAD_TIMEOUT);
 		http_close(fc);
@@ -181,150 +216,90 @@ http_reading(struct fe_conn *fc)
 	struct timeval	tv = { FE_HEAD_TIMEOUT, 0 };
 
 	fc->reading = 1;
-	fc->head_state = 0;
-	fc->head_done = 0;
 	fc->body_bytes = 0;
 	fc->started = fe_now();
 	evtimer_add(fc->deadline, &tv);
 }
 
-/* bytes of the current request: where its head ends, what its body does */
+/* close fc soon, from the loop: we may be inside its own callbacks */
 static void
-http_account(struct fe_conn *fc, struct evbuffer *in, size_t added)
+http_kill_soon(struct fe_conn *fc, int secs)
 {
-	struct evbuffer_ptr	 ptr;
-	struct evbuffer_iovec	 v[4];
-	size_t			 total = evbuffer_get_length(in), from, i, len;
-	ssize_t			 end;
-	int			 n;
+	struct timeval	tv = { secs, 0 };
 
-	if (fc->head_done) {
-		fc->body_bytes += added;
-		return;
-	}
-	if (added > total)
-		added = total;
-	from = total - added;
-	while (added > 0 && !fc->head_done) {
-		if (evbuffer_ptr_set(in, &ptr, from, EVBUFFER_PTR_SET) == -1 ||
-		    (n = evbuffer_peek(in, added, &ptr, v, 4)) <= 0)
-			return;
-		for (i = 0; i < (size_t)n && i < 4 && added > 0; i++) {
-			len = v[i].iov_len < added ? v[i].iov_len : added;
-			end = http_head_scan(&fc->head_state, v[i].iov_base, len);
-			if (end >= 0) {
-				fc->head_done = 1;
-				fc->started = fe_now();
-				fc->body_bytes = added - (size_t)end;
-				return;
-			}
-			from += len;
-			added -= len;
-		}
-	}
-}
-
-/* the connections evhttp made since the last time */
-static void
-http_adopt(evutil_socket_t fd, short ev, void *arg)
-{
-	struct fe_conn		*fc, *c;
-	struct timeval		 now0 = { 0, 0 };
-	bufferevent_data_cb	 readcb;
-	void			*cbarg;
-	char			*peer = NULL;
-	ev_uint16_t		 port;
-	int			 same;
-	time_t			 now;
-
-	while ((fc = TAILQ_FIRST(&http_fresh)) != NULL) {
-		bufferevent_getcb(fc->bev, &readcb, NULL, NULL, &cbarg);
-		if (readcb == NULL || cbarg == NULL) {
-			evbuffer_remove_cb_entry(bufferevent_get_input(fc->bev),
-			    fc->incb);
-			fc->incb = NULL;
-		}
-		bufferevent_decref(fc->bev);
-		fc->bev = NULL;
-		if (readcb == NULL || cbarg == NULL) {
-			/* freed by evhttp already */
-			http_conn_gone(fc, &http_fresh);
-			continue;
-		}
-		TAILQ_REMOVE(&http_fresh, fc, entry);
-		fc->evcon = cbarg;
-		evhttp_connection_set_closecb(fc->evcon, http_conn_closed, fc);
-		if ((fc->deadline = evtimer_new(fenv->base, http_deadline,
-		    fc)) == NULL)
-			fatalx("%s: evtimer_new", __func__);
-		evhttp_connection_get_peer(fc->evcon, &peer, &port);
-		client_key(peer, fc->key, sizeof(fc->key));
-		fc->counted = !client_addr_trusted(&fenv->cfg.proxies, peer);
-		same = 0;
-		if (fc->counted)
-			TAILQ_FOREACH(c, &http_conns, entry)
-				if (c->counted && !c->kill &&
-				    strcmp(c->key, fc->key) == 0)
-					same++;
-		TAILQ_INSERT_TAIL(&http_conns, fc, entry);
-		if (same >= FE_MAX_CONNS_PER_ADDR) {
-			/* closed from the loop: we may be in its own callback */
-			fc->kill = 1;
-			bufferevent_disable(evhttp_connection_get_bufferevent(
-			    fc->evcon), EV_READ);
-			evtimer_add(fc->deadline, &now0);
-			if ((now = fe_now()) != http_cap_logged) {
-				http_cap_logged = now;
-				log_warnx("client %s: %d connections already: "
-				    "closing new ones", fc->key,
-				    FE_MAX_CONNS_PER_ADDR);
-			}
-		}
-	}
+	fc->kill = 1;
+	fc->reading = 0;
+	evtimer_add(fc->deadline, &tv);
 }
 
 /*
- * The request line of fc's next request, once it is all in: the body limit
- * of its route.  Anything unexpected gets FE_MAX_API_BODY, which is safe.
+ * Refuse fc's first request ourselves (evhttp has no connection for us to
+ * set a limit on yet): the reply written straight to the socket, the rest
+ * of its input dropped, the connection closed once the client had time to
+ * read it.
  */
 static void
-http_sniff(struct fe_conn *fc, struct evbuffer *in)
+http_refuse(struct fe_conn *fc, int status, const char *reason,
+    const char *code, const char *msg)
 {
-	struct evbuffer_ptr	 eol;
-	struct evhttp_uri	*uri;
-	const char		*path, *method, *target;
-	char			*line = NULL;
-	size_t			 eollen, len, mlen, tlen;
-	int			 webhook = 0;
+	char		 body[256], head[1024];
+	int		 blen, hlen;
+	evutil_socket_t	 fd = bufferevent_getfd(fc->bev);
 
-	if (!fc->line_pending || fc->evcon == NULL)
-		return;
-	eol = evbuffer_search_eol(in, NULL, &eollen, EVBUFFER_EOL_CRLF);
-	if (eol.pos == -1) {
-		if (evbuffer_get_length(in) <= FE_MAX_HEADERS)
-			return;		/* not all in yet */
-		goto decide;		/* evhttp refuses it */
+	blen = snprintf(body, sizeof(body),
+	    "{\"error\":{\"code\":\"%s\",\"message\":\"%s\"}}", code, msg);
+	hlen = snprintf(head, sizeof(head), "HTTP/1.1 %d %s\r\n"
+	    "Content-Type: application/json\r\nContent-Length: %d\r\n"
+	    "Connection: close\r\nContent-Security-Policy: " CSP "\r\n"
+	    "X-Content-Type-Options: nosniff\r\nReferrer-Policy: no-referrer\r\n"
+	    "X-Frame-Options: DENY\r\nCache-Control: no-store\r\n\r\n",
+	    status, reason, blen);
+	log_warnx("client %s: %d %s", fc->key, status, msg);
+	fc->refused = 1;
+	http_webhook_rx_end(fc);
+	if (fd != -1 && blen > 0 && hlen > 0 && (size_t)blen < sizeof(body) &&
+	    (size_t)hlen < sizeof(head)) {
+		/* a fresh connection's send buffer holds this much */
+		if (send(fd, head, (size_t)hlen, MSG_NOSIGNAL) == hlen)
+			(void)send(fd, body, (size_t)blen, MSG_NOSIGNAL);
+		(void)shutdown(fd, SHUT_WR);
 	}
-	len = (size_t)eol.pos;
-	if (webhook_route == NULL || len > FE_MAX_HEADERS)
-		goto decide;
-	if ((line = malloc(len + 1)) == NULL)
-		fatal("%s", __func__);
-	if (evbuffer_copyout(in, line, len) != (ev_ssize_t)len ||
-	    http_request_line(line, len, &method, &mlen, &target, &tlen) == -1 ||
-	    mlen != 4 || memcmp(method, "POST", 4) != 0)
-		goto decide;
-	/* the target's path as http_request sees it */
-	line[target - line + tlen] = '\0';
-	if ((uri = evhttp_uri_parse_with_flags(target,
-	    EVHTTP_URI_NONCONFORMANT)) != NULL) {
-		path = evhttp_uri_get_path(uri);
-		webhook = path != NULL && strcmp(path, "/hooks/github") == 0;
-		evhttp_uri_free(uri);
+	http_kill_soon(fc, FE_REFUSED_LINGER);
+}
+
+/*
+ * A request's head is all in (head[0..len)): its route's body limit, set
+ * on evhttp's connection when we know it, else (a connection's first
+ * request) kept by us.  0 to pass it on, -1 when refused.
+ */
+static int
+http_decide(struct fe_conn *fc, const char *head, size_t len)
+{
+	struct evhttp_uri	*uri;
+	const char		*path, *method, *target, *eol;
+	char			 tgt[FE_MAX_HEADERS + 1], msg[128];
+	size_t			 llen, mlen, tlen;
+	long long		 clen, limit;
+	int			 webhook = 0, chunked;
+
+	eol = memchr(head, '\n', len);
+	llen = eol != NULL ? (size_t)(eol - head) : len;
+	if (llen > 0 && head[llen - 1] == '\r')
+		llen--;
+	if (webhook_route != NULL && http_request_line(head, llen, &method,
+	    &mlen, &target, &tlen) == 0 && mlen == 4 &&
+	    memcmp(method, "POST", 4) == 0) {
+		/* the target's path as http_request sees it */
+		memcpy(tgt, target, tlen);
+		tgt[tlen] = '\0';
+		if ((uri = evhttp_uri_parse_with_flags(tgt,
+		    EVHTTP_URI_NONCONFORMANT)) != NULL) {
+			path = evhttp_uri_get_path(uri);
+			webhook = path != NULL &&
+			    strcmp(path, "/hooks/github") == 0;
+			evhttp_uri_free(uri);
+		}
 	}
- decide:
-	free(line);
-	fc->line_pending = 0;
 	if (webhook && http_webhook_rx >= FE_WEBHOOK_MAX_RECEIVING) {
 		log_warnx("%s: %d webhook bodies coming in already: this one "
 		    "may have %d bytes", __func__, http_webhook_rx,
@@ -335,34 +310,154 @@ http_sniff(struct fe_conn *fc, struct evbuffer *in)
 		fc->webhook_rx = 1;
 		http_webhook_rx++;
 	}
-	evhttp_connection_set_max_body_size(fc->evcon, webhook ?
-	    FE_MAX_WEBHOOK_BODY : FE_MAX_API_BODY);
+	limit = webhook ? FE_MAX_WEBHOOK_BODY : FE_MAX_API_BODY;
+	if (http_head_body(head, len, &clen, &chunked) == -1) {
+		if (fc->evcon == NULL) {
+			http_refuse(fc, 400, "Bad Request", "bad_request",
+			    "bad Content-Length or Transfer-Encoding");
+			return -1;
+		}
+		clen = -1;	/* evhttp's to judge */
+		chunked = 1;
+	}
+	if (fc->evcon != NULL)
+		evhttp_connection_set_max_body_size(fc->evcon, limit);
+	else if (clen > limit) {
+		snprintf(msg, sizeof(msg), "request body larger than %lld "
+		    "bytes", limit);
+		http_refuse(fc, 413, "Payload Too Large", "too_large", msg);
+		return -1;
+	}
+	fc->raw_limit = (size_t)limit;
+	if (chunked)
+		fc->phase = PH_PASS;
+	else if (clen > 0) {
+		fc->phase = PH_BODY;
+		fc->body_left = clen;
+	} else
+		fc->phase = PH_WAIT;
+	return 0;
 }
 
-/* bytes came in on a connection: the first of a request? */
+/*
+ * Move what evhttp may see from src (the socket's input) to dst (evhttp's):
+ * a request's head only once it is all in and its limit set, its body as
+ * it comes, and nothing of the next request until evhttp has this one.
+ */
 static void
-http_input(struct evbuffer *in, const struct evbuffer_cb_info *info, void *arg)
+http_feed(struct fe_conn *fc, struct evbuffer *src, struct evbuffer *dst)
 {
-	struct fe_conn	*fc = arg, *c;
+	size_t		 n, k;
+	ssize_t		 end;
+	unsigned char	*p;
 
-	if (info->n_added == 0)
-		return;
-	if (fc->evcon == NULL) {
-		/* evhttp read before http_adopt ran (it should not) */
-		http_adopt(-1, 0, NULL);
-		TAILQ_FOREACH(c, &http_conns, entry)
-			if (c == fc)
+	while ((n = evbuffer_get_length(src)) > 0) {
+		if (fc->refused || fc->kill) {
+			evbuffer_drain(src, n);
+			return;
+		}
+		switch (fc->phase) {
+		case PH_HEAD:
+			if (!fc->reading)
+				http_reading(fc);
+			k = n > FE_MAX_HEADERS + 1 ? FE_MAX_HEADERS + 1 : n;
+			if ((p = evbuffer_pullup(src, (ev_ssize_t)k)) == NULL)
+				fatalx("%s: evbuffer_pullup", __func__);
+			end = http_head_scan(&fc->head_state,
+			    (char *)p + fc->head_scanned, k - fc->head_scanned);
+			if (end < 0) {
+				fc->head_scanned = k;
+				if (k <= FE_MAX_HEADERS)
+					return;		/* not all in yet */
+				/* evhttp refuses it */
+				fc->phase = PH_PASS;
+				fc->raw_limit = FE_MAX_API_BODY;
+				if (fc->evcon != NULL)
+					evhttp_connection_set_max_body_size(
+					    fc->evcon, FE_MAX_API_BODY);
 				break;
-		if (c == NULL)
-			return;		/* fc was freed: not a live connection */
+			}
+			end += (ssize_t)fc->head_scanned;
+			fc->head_state = 0;
+			fc->head_scanned = 0;
+			if (http_decide(fc, (char *)p, (size_t)end) == -1)
+				break;
+			fc->started = fe_now();
+			evbuffer_remove_buffer(src, dst, (size_t)end);
+			break;
+		case PH_BODY:
+			k = (long long)n < fc->body_left ? n :
+			    (size_t)fc->body_left;
+			evbuffer_remove_buffer(src, dst, k);
+			fc->body_bytes += k;
+			if ((fc->body_left -= (long long)k) == 0)
+				fc->phase = PH_WAIT;
+			break;
+		case PH_WAIT:
+			return;
+		case PH_PASS:
+			evbuffer_remove_buffer(src, dst, n);
+			fc->body_bytes += n;
+			if (fc->evcon == NULL && fc->body_bytes > fc->raw_limit)
+				http_refuse(fc, 413, "Payload Too Large",
+				    "too_large", "request body too large");
+			break;
+		}
 	}
-	if (fc->kill)
-		return;
-	if (!fc->reading)
-		http_reading(fc);
-	http_account(fc, in, info->n_added);
-	if (fc->line_pending)
-		http_sniff(fc, in);
+}
+
+/* BEV_OK only when it moved something: libevent calls again until not */
+static enum bufferevent_filter_result
+http_filter_in(struct evbuffer *src, struct evbuffer *dst, ev_ssize_t limit,
+    enum bufferevent_flush_mode mode, void *arg)
+{
+	size_t	before = evbuffer_get_length(dst);
+
+	http_feed(arg, src, dst);
+	return evbuffer_get_length(dst) > before ? BEV_OK : BEV_NEED_MORE;
+}
+
+/* the connections evhttp made since the last time: who their peers are */
+static void
+http_adopt(evutil_socket_t fd, short ev, void *arg)
+{
+	struct fe_conn		*fc, *c;
+	struct sockaddr_storage	 ss;
+	socklen_t		 sslen;
+	char			 peer[NI_MAXHOST];
+	evutil_socket_t		 s;
+	int			 same;
+	time_t			 now;
+
+	TAILQ_FOREACH(fc, &http_conns, entry) {
+		if (fc->adopted)
+			continue;
+		fc->adopted = 1;
+		sslen = sizeof(ss);
+		if ((s = bufferevent_getfd(fc->bev)) == -1 ||
+		    getpeername(s, (struct sockaddr *)&ss, &sslen) == -1 ||
+		    getnameinfo((struct sockaddr *)&ss, sslen, peer,
+		    sizeof(peer), NULL, 0, NI_NUMERICHOST) != 0)
+			snprintf(peer, sizeof(peer), "?");
+		client_key(peer, fc->key, sizeof(fc->key));
+		fc->counted = !client_addr_trusted(&fenv->cfg.proxies, peer);
+		same = 0;
+		if (fc->counted)
+			TAILQ_FOREACH(c, &http_conns, entry)
+				if (c != fc && c->adopted && c->counted &&
+				    !c->kill && strcmp(c->key, fc->key) == 0)
+					same++;
+		if (same >= FE_MAX_CONNS_PER_ADDR) {
+			bufferevent_disable(fc->bev, EV_READ);
+			http_kill_soon(fc, 0);
+			if ((now = fe_now()) != http_cap_logged) {
+				http_cap_logged = now;
+				log_warnx("client %s: %d connections already: "
+				    "closing new ones", fc->key,
+				    FE_MAX_CONNS_PER_ADDR);
+			}
+		}
+	}
 }
 
 /* the connection a request came on; NULL if it has gone */
@@ -370,33 +465,127 @@ static struct fe_conn *
 http_conn_of(struct evhttp_request *req)
 {
 	struct evhttp_connection	*evcon = evhttp_request_get_connection(req);
+	struct bufferevent		*bev;
 	struct fe_conn			*fc;
 
 	if (evcon == NULL)
 		return NULL;
-	http_adopt(-1, 0, NULL);
+	bev = evhttp_connection_get_bufferevent(evcon);
 	TAILQ_FOREACH(fc, &http_conns, entry)
-		if (fc->evcon == evcon)
-			return fc;
-	return NULL;
+		if (fc->bev == bev)
+			break;
+	if (fc == NULL)
+		return NULL;
+	if (fc->evcon == NULL && !fc->kill) {
+		fc->evcon = evcon;
+		evhttp_connection_set_closecb(evcon, http_conn_closed, fc);
+	}
+	return fc->evcon == evcon ? fc : NULL;
 }
 
+/*
+ * What evhttp writes goes straight to the socket: evhttp takes the
+ * filter's write callback (no more to write) to mean the client has it,
+ * and may then shut the socket down, so nothing may wait in between.
+ * BEV_OK once all is written; else the socket's writability calls again.
+ */
+static enum bufferevent_filter_result
+http_filter_out(struct evbuffer *src, struct evbuffer *dst, ev_ssize_t limit,
+    enum bufferevent_flush_mode mode, void *arg)
+{
+	struct fe_conn	*fc = arg;
+	evutil_socket_t	 fd = bufferevent_getfd(fc->bev);
+	int		 n;
+
+	while (evbuffer_get_length(src) > 0 && !fc->write_failed) {
+		if ((n = evbuffer_write(src, fd)) > 0)
+			continue;
+		if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK ||
+		    errno == EINTR)) {
+			if (fc->writable == NULL && (fc->writable = event_new(
+			    bufferevent_get_base(fc->bev), fd, EV_WRITE,
+			    http_out_flush, fc)) == NULL)
+				fatalx("%s: event_new", __func__);
+			event_add(fc->writable, NULL);
+			return BEV_NEED_MORE;
+		}
+		/* the client is gone: evhttp hears of it from the loop */
+		fc->write_failed = 1;
+		event_active(fc->flush, EV_TIMEOUT, 0);
+	}
+	evbuffer_drain(src, evbuffer_get_length(src));
+	return BEV_OK;
+}
+
+/*
+ * libevent 2.1's filter passes on what evhttp writes only if evhttp's
+ * writing is enabled when the bytes are added; evhttp adds them first and
+ * enables it right after.  So whatever is added is passed on from the
+ * loop, once evhttp is done, and again when the socket takes more.
+ */
+static void
+http_out_flush(evutil_socket_t fd, short ev, void *arg)
+{
+	struct fe_conn	*fc = arg;
+
+	if (fc->write_failed == 1) {
+		fc->write_failed = 2;
+		bufferevent_trigger_event(fc->bev,
+		    BEV_EVENT_ERROR | BEV_EVENT_WRITING, 0);
+		return;
+	}
+	bufferevent_flush(fc->bev, EV_WRITE, BEV_NORMAL);
+}
+
+static void
+http_out_added(struct evbuffer *out, const struct evbuffer_cb_info *info,
+    void *arg)
+{
+	struct fe_conn	*fc = arg;
+
+	if (info->n_added > 0)
+		event_active(fc->flush, EV_TIMEOUT, 0);
+}
+
+/* the bytes written to fc and not sent yet */
+size_t
+http_conn_unsent(struct evhttp_connection *evcon)
+{
+	struct bufferevent	*bev = evhttp_connection_get_bufferevent(evcon);
+	struct bufferevent	*sock = bufferevent_get_underlying(bev);
+
+	return evbuffer_get_length(bufferevent_get_output(bev)) +
+	    (sock != NULL ? evbuffer_get_length(bufferevent_get_output(sock)) :
+	    0);
+}
+
+/*
+ * evhttp's new connection: a socket bufferevent under a filter of ours,
+ * through which evhttp reads (http_filter_in).  evhttp sets its socket.
+ */
 static struct bufferevent *
 http_newconn(struct event_base *base, void *arg)
 {
-	struct fe_conn	*fc;
+	struct fe_conn		*fc;
+	struct bufferevent	*sock;
 
 	if ((fc = calloc(1, sizeof(*fc))) == NULL)
 		fatal("%s", __func__);
-	if ((fc->bev = bufferevent_socket_new(base, -1,
-	    BEV_OPT_CLOSE_ON_FREE)) == NULL)
-		fatalx("%s: bufferevent_socket_new", __func__);
-	bufferevent_incref(fc->bev);
-	fc->line_pending = 1;
-	if ((fc->incb = evbuffer_add_cb(bufferevent_get_input(fc->bev),
-	    http_input, fc)) == NULL)
+	if ((sock = bufferevent_socket_new(base, -1,
+	    BEV_OPT_CLOSE_ON_FREE)) == NULL ||
+	    (fc->bev = bufferevent_filter_new(sock, http_filter_in, http_filter_out,
+	    BEV_OPT_CLOSE_ON_FREE, http_conn_gone, fc)) == NULL)
+		fatalx("%s: bufferevent", __func__);
+	/* what the filter holds back (the next request) is bounded */
+	bufferevent_setwatermark(sock, EV_READ, 0, FE_READ_AHEAD);
+	if ((fc->deadline = evtimer_new(base, http_deadline, fc)) == NULL ||
+	    (fc->flush = event_new(base, -1, 0, http_out_flush, fc)) == NULL)
+		fatalx("%s: event_new", __func__);
+	if ((fc->outcb = evbuffer_add_cb(bufferevent_get_output(fc->bev),
+	    http_out_added, fc)) == NULL)
 		fatalx("%s: evbuffer_add_cb", __func__);
-	TAILQ_INSERT_TAIL(&http_fresh, fc, entry);
+	fc->phase = PH_HEAD;
+	TAILQ_INSERT_TAIL(&http_conns, fc, entry);
 	event_active(http_adopt_ev, EV_TIMEOUT, 0);
 	if (++http_nconns >= FE_MAX_CONNS && !http_paused) {
 		evconnlistener_disable(http_listener);
@@ -624,18 +813,17 @@ http_request(struct evhttp_request *req, void *arg)
 		http_webhook_rx_end(fc);
 		fc->reading = 0;
 		evtimer_del(fc->deadline);
-		if (evbuffer_get_length(bufferevent_get_input(
-		    evhttp_connection_get_bufferevent(fc->evcon))) > 0) {
-			/* pipelined: the next one has begun */
-			http_reading(fc);
-			http_account(fc, bufferevent_get_input(
-			    evhttp_connection_get_bufferevent(fc->evcon)),
-			    evbuffer_get_length(bufferevent_get_input(
-			    evhttp_connection_get_bufferevent(fc->evcon))));
+		if (fc->phase == PH_PASS)
+			/* where its chunked body ended is evhttp's to know */
+			evhttp_add_header(evhttp_request_get_output_headers(req),
+			    "Connection", "close");
+		else {
+			fc->phase = PH_HEAD;
+			/* pipelined: the next one may have begun */
+			http_feed(fc, bufferevent_get_input(
+			    bufferevent_get_underlying(fc->bev)),
+			    bufferevent_get_input(fc->bev));
 		}
-		fc->line_pending = 1;
-		http_sniff(fc, bufferevent_get_input(
-		    evhttp_connection_get_bufferevent(fc->evcon)));
 	}
 
 	if (uri == NULL || (path = evhttp_uri_get_path(uri)) == NULL ||
@@ -689,8 +877,8 @@ http_init(int fd)
 	evhttp_set_gencb(http, http_request, NULL);
 	evhttp_set_timeout(http, FE_HTTP_TIMEOUT);
 	evhttp_set_max_headers_size(http, FE_MAX_HEADERS);
-	/* raised for a webhook request by http_sniff */
-	evhttp_set_max_body_size(http, FE_MAX_API_BODY);
+	/* the largest; each request's own is set by http_decide */
+	evhttp_set_max_body_size(http, FE_MAX_WEBHOOK_BODY);
 	evhttp_set_allowed_methods(http, EVHTTP_REQ_GET | EVHTTP_REQ_POST |
 	    EVHTTP_REQ_HEAD | EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE |
 	    EVHTTP_REQ_OPTIONS | EVHTTP_REQ_PATCH);
@@ -702,16 +890,16 @@ http_init(int fd)
 void
 http_shutdown(void)
 {
-	struct fe_conn	*fc;
-
 	if (http == NULL)
 		return;
-	http_adopt(-1, 0, NULL);
 	http_listener = NULL;
-	evhttp_free(http);	/* calls http_conn_closed for each connection */
+	/*
+	 * Calls http_conn_closed for each connection with a request; the
+	 * bufferevents, and with them the connections' records, go when the
+	 * loop next runs, if it does.
+	 */
+	evhttp_free(http);
 	http = NULL;
-	while ((fc = TAILQ_FIRST(&http_conns)) != NULL)
-		http_conn_gone(fc, &http_conns);
 	event_free(http_adopt_ev);
 	http_adopt_ev = NULL;
 }
