@@ -340,6 +340,20 @@ http_decide(struct fe_conn *fc, const char *head, size_t len)
 }
 
 /*
+ * Bytes came that evhttp does not see yet: its idle timeout must not take
+ * them for silence (the head's own is http_deadline's).  An event stream
+ * keeps its own.
+ */
+static void
+http_held(struct fe_conn *fc)
+{
+	struct timeval	tv = { FE_HTTP_TIMEOUT, 0 };
+
+	if (fc->sse == NULL)
+		bufferevent_set_timeouts(fc->bev, &tv, &tv);
+}
+
+/*
  * Move what evhttp may see from src (the socket's input) to dst (evhttp's):
  * a request's head only once it is all in and its limit set, its body as
  * it comes, and nothing of the next request until evhttp has this one.
@@ -367,8 +381,11 @@ http_feed(struct fe_conn *fc, struct evbuffer *src, struct evbuffer *dst)
 			    (char *)p + fc->head_scanned, k - fc->head_scanned);
 			if (end < 0) {
 				fc->head_scanned = k;
-				if (k <= FE_MAX_HEADERS)
-					return;		/* not all in yet */
+				if (k <= FE_MAX_HEADERS) {
+					/* not all in yet */
+					http_held(fc);
+					return;
+				}
 				/* evhttp refuses it */
 				fc->phase = PH_PASS;
 				fc->raw_limit = FE_MAX_API_BODY;
