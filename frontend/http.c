@@ -1,33 +1,47 @@
 /*
- * The HTTP server (libevent's evhttp): limits, the connection count, the
- * route table and the reply helpers that put the security headers on every
- * answer davit writes.
+ * The HTTP server (libevent's evhttp, through its public API only): limits,
+ * the connection count, the route table and the reply helpers that put the
+ * security headers on every answer davit writes.  The design is in
+ * HTTP.md, "The HTTP edge".
  *
- * Bounding connections with evhttp 2.1: it creates each connection's
- * bufferevent through our callback (counted there, a reference held), and a
- * high-priority event right after takes the evhttp_connection from the
- * bufferevent's callback argument to register a close callback (uncounted
- * there).  At FE_MAX_CONNS the listener stops accepting: further clients
- * wait in the kernel's backlog.  One client address (its client_key: IPv6
- * by /64) may hold FE_MAX_CONNS_PER_ADDR of them; further ones are closed
- * as soon as they are adopted.  A trusted proxy's connections are not
- * counted per address (its clients' are all its own).
+ * Each connection evhttp accepts reads through a filter bufferevent of
+ * ours (http_newconn, evhttp_set_bevcb) over the socket's.  The filter
+ * (http_feed) holds a request's head back from evhttp until it is all in
+ * (FE_MAX_HEADERS at most, else evhttp refuses it), reads the request line
+ * and the body's framing (http_head_body), and only then lets evhttp see
+ * it, after setting the route's body limit (http_decide): FE_MAX_WEBHOOK_BODY
+ * for POST /hooks/github, FE_MAX_API_BODY for everything else.  The bytes
+ * of the next request are held until evhttp has handed us this one
+ * (http_request): one request at a time, and at most FE_READ_AHEAD bytes
+ * read ahead.
+ *
+ * evhttp_connection of a connection: libevent 2.1 shows it only with a
+ * request, so the limit of a connection's first request cannot be set on
+ * it.  evhttp's own limit is the largest (FE_MAX_WEBHOOK_BODY) and a first
+ * request over its route's limit is refused by us (http_refuse: 413 written
+ * to the socket, the connection closed); later ones get their limit set on
+ * the connection and evhttp's own 413.  A chunked body of a first request
+ * is cut when its bytes on the wire pass the limit.  At most
+ * FE_WEBHOOK_MAX_RECEIVING webhook bodies may be that large at once: their
+ * senders are not known yet.
+ *
+ * Connections: counted when evhttp makes them (http_newconn) and uncounted
+ * when it frees their filter (http_conn_gone, the filter's free callback).
+ * At FE_MAX_CONNS the listener stops accepting: further clients wait in the
+ * kernel's backlog.  One client address (its client_key: IPv6 by /64) may
+ * hold FE_MAX_CONNS_PER_ADDR of them; further ones are closed at once
+ * (http_adopt, from the loop, reads the peer with getpeername).  A trusted
+ * proxy's connections are not counted per address.
  *
  * Slow clients: from the first byte of a request, its request line and
  * headers must be in within FE_HEAD_TIMEOUT seconds; then its body must
  * keep up FE_BODY_MIN_RATE bytes a second on average (after the same
- * grace).  A connection that does not is closed (http_deadline).  The
- * head's end is found by http_head_scan over the bytes as they come in.
- * Between requests evhttp's own timeout (FE_HTTP_TIMEOUT) applies.
+ * grace).  A connection that does not is closed (http_deadline).  Between
+ * requests evhttp's own timeout (FE_HTTP_TIMEOUT) applies.
  *
- * Bodies: evhttp reads a whole body before the route is known, so each
- * connection's input is watched for the request line of its next request
- * (http_sniff), and the connection's body limit set from it before evhttp
- * reads the headers: FE_MAX_WEBHOOK_BODY for POST /hooks/github, and
- * FE_MAX_API_BODY for everything else.  evhttp then refuses a larger body
- * (413) from its Content-Length, or as soon as a chunked one grows past
- * it, without reading the rest.  At most FE_WEBHOOK_MAX_RECEIVING webhook
- * bodies may be that large at once: their senders are not known yet.
+ * Writing: the filter writes what evhttp gives it straight to the socket
+ * (http_filter_out): evhttp takes "nothing more to write" to mean the
+ * client has it, and may shut the socket down right after.
  *
  * Replies that come later (after a backend reply): evhttp 2.1 does not read
  * from a connection while its request is with us, so a client that goes
