@@ -136,6 +136,8 @@ void	 http_shutdown(void);
 int	 http_conn_count(void);
 size_t	 http_conn_unsent(struct evhttp_connection *evcon);
 /* adds the security headers (and Cache-Control: no-store for the API) */
+const char *http_header(struct evhttp_request *req, const char *name);
+int	 http_backend_status(const char *code);
 void	 http_security_headers(struct evhttp_request *req, int api);
 void	 http_reply(struct evhttp_request *req, int status, const char *ctype,
 	    struct evbuffer *body);

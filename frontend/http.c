@@ -661,6 +661,41 @@ http_reason(int status)
 	return "Error";
 }
 
+/* a request header's value, NULL if it has none */
+const char *
+http_header(struct evhttp_request *req, const char *name)
+{
+	return evhttp_find_header(evhttp_request_get_input_headers(req), name);
+}
+
+/*
+ * The HTTP status of a backend error code (PROTOCOL.md's codes), 0 for a
+ * code that should not come (internal, or unknown): a bad gateway.
+ */
+int
+http_backend_status(const char *code)
+{
+	static const struct {
+		const char	*code;
+		int		 status;
+	} map[] = {
+		{ "bad_request", 400 },
+		{ "unauthorized", 401 },
+		{ "not_allowed", 403 },
+		{ "not_found", 404 },
+		{ "conflict", 409 },
+		{ "too_large", 413 },
+		{ "busy", 503 },
+		{ "unavailable", 503 },
+	};
+	size_t	i;
+
+	for (i = 0; i < sizeof(map) / sizeof(map[0]); i++)
+		if (strcmp(code, map[i].code) == 0)
+			return map[i].status;
+	return 0;
+}
+
 void
 http_security_headers(struct evhttp_request *req, int api)
 {
