@@ -112,7 +112,7 @@ int	 fe_config_parse(yajl_val result, struct fe_config *cfg, char *err,
 void	 fe_config_free(struct fe_config *cfg);
 time_t	 fe_now(void);		/* monotonic seconds */
 
-/* backend.c: the one persistent connection to davit-backend */
+/* link.c: the one persistent connection to davit-backend */
 /* r is NULL when the backend went away or did not answer in time */
 typedef void (*fe_reply_cb)(void *arg, const struct proto_reply *r);
 int	 backend_connect_sync(const char *path, uid_t uid, gid_t gid);

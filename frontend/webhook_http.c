@@ -24,7 +24,7 @@
  *
  * Lifetimes: the request is answered exactly once, by webhook_reply or by
  * the deadline, whichever comes first; call->req is NULL from then on.  The
- * call itself lives until the backend's callback (which backend.c always
+ * call itself lives until the backend's callback (which link.c always
  * makes: a reply, or NULL when the link drops or at shutdown).
  */
 #include <stdio.h>
