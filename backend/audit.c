@@ -36,7 +36,7 @@
 /* ops that change nothing: counted, not written a line each */
 static const char *const audit_quiet_ops[] = {
 	"hello", "project.get", "services.list", "git.status", "job.get",
-	"jobs.list", "deploys.list", "subscribe",
+	"jobs.list", "deploys.list", "subscribe", "state.get",
 };
 #define AUDIT_NQUIET	(sizeof(audit_quiet_ops) / sizeof(audit_quiet_ops[0]))
 

@@ -75,6 +75,7 @@ ctl_handler_for(enum proto_op_id op)
 	case OP_GIT_PULL:		return op_git_job;
 	case OP_DEPLOY:			return op_deploy;
 	case OP_DEPLOYS_LIST:		return op_deploys_list;
+	case OP_STATE_GET:		return op_state_get;
 	case OP_WEBHOOK_PUSH:		return op_webhook_push;
 	case OP_WEBHOOK_REJECTED:	return op_webhook_rejected;
 	case OP__COUNT:

@@ -83,6 +83,8 @@ const struct proto_op proto_ops[OP__COUNT] = {
 		{ "client", PF_STRING, 0, PC_TEXT, 1, 64, 0 },
 		F_END },
 	    "reports a webhook delivery with a bad signature" },
+	{ OP_STATE_GET, "state.get", PROTO_CALLER_ANY, 0, { F_END },
+	    "project, git, services, jobs and deploys at once" },
 };
 
 static const char *const proto_errcodes[PE__COUNT] = {

@@ -7,7 +7,8 @@ request: floods, garbage, errors. Usage: fake_backend.py SOCKET LISTEN
 Ops and what they do here:
   hello, frontend.config, subscribe, auth.login (password "pw")
   project.get, jobs.list: small results; git.status, deploys.list:
-  "unavailable"; services.list: {"engine":{...},"services":[]}
+  "unavailable"; services.list: {"engine":{...},"services":[]}; state.get:
+  those five at once, git and deploys null
   git.fetch: {"job":1} and a job.state event
   git.pull: FLOOD job.log events (n=1..FLOOD), then {"job":2}
   deploy: a backend "missed" event and a "secret.internal" event, then {"job":3}
@@ -112,6 +113,11 @@ async def handle(reader, writer):
                 writer.write(ok(rid, []))
             elif op == "services.list":
                 writer.write(ok(rid, {"engine": engine, "services": []}))
+            elif op == "state.get":     # the parts above, the unavailable ones null
+                writer.write(ok(rid, {"project": {"services": ["web"], "branch": "main"},
+                                      "git": None,
+                                      "services": {"engine": engine, "services": []},
+                                      "jobs": [], "deploys": None}))
             elif op in ("git.status", "deploys.list"):
                 writer.write(err(rid, "unavailable", "not in the fake"))
             elif op == "git.fetch":
