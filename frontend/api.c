@@ -693,7 +693,7 @@ api_event(const struct proto_reply *r)
 		/* Docker reachable or not: services.list's "engine" */
 		{ "engine.state", STATE_SERVICES },
 	};
-	const char	*st;
+	const char	*st, *raw;
 	char		*json;
 	size_t		 i, len;
 	yajl_gen	 g;
@@ -725,6 +725,11 @@ api_event(const struct proto_reply *r)
 			state_invalidate(STATE_ALL);
 		else
 			state_invalidate(events[i].parts);
+	}
+	/* as the backend wrote it: we have no need to look inside */
+	if ((raw = backend_raw(r, &len)) != NULL) {
+		sse_broadcast(events[i].name, raw, len);
+		return;
 	}
 	g = json_gen_new();
 	json_tree(g, r->data);

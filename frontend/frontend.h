@@ -115,6 +115,7 @@ time_t	 fe_now(void);		/* monotonic seconds */
 /* link.c: the one persistent connection to davit-backend */
 /* r is NULL when the backend went away or did not answer in time */
 typedef void (*fe_reply_cb)(void *arg, const struct proto_reply *r);
+const char *backend_raw(const struct proto_reply *r, size_t *len);
 int	 backend_connect_sync(const char *path, uid_t uid, gid_t gid);
 int	 backend_config_sync(int fd, struct fe_config *cfg, char *err, size_t errlen);
 void	 backend_start(int fd);
@@ -166,6 +167,10 @@ void	 http_hex(const unsigned char *in, size_t len, char *out);
 ssize_t	 http_head_scan(int *state, const char *p, size_t n);
 int	 http_head_body(const char *head, size_t len, long long *clen,
 	    int *chunked);
+
+/* rawjson.c: a member's bytes in a JSON object, to pass them on as they are */
+int	 json_raw_member(const char *s, size_t len, const char *key,
+	    const char **val, size_t *vlen);
 
 /* session.c: the session store */
 struct session {

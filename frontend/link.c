@@ -165,12 +165,42 @@ backend_request(struct proto_request *req, fe_reply_cb cb, void *arg,
 	return link_send(req, cb, arg, err);
 }
 
+/* the line being dispatched, and its decoded form: backend_raw's source */
+static const char		*link_line;
+static size_t			 link_linelen;
+static const struct proto_reply	*link_reply;
+
+/*
+ * The bytes of r's result (a reply) or data (an event) as the backend sent
+ * them, while r is the line being dispatched; NULL otherwise.
+ */
+const char *
+backend_raw(const struct proto_reply *r, size_t *len)
+{
+	const char	*v;
+
+	if (r == NULL || r != link_reply || json_raw_member(link_line,
+	    link_linelen, r->is_event ? "data" : "result", &v, len) == -1)
+		return NULL;
+	return v;
+}
+
+/* r's result as JSON text (malloc'd): the backend's own bytes if we have them */
 char *
 backend_result_json(const struct proto_reply *r, size_t *len)
 {
-	yajl_gen	 g = json_gen_new();
+	yajl_gen	 g;
+	const char	*raw;
 	char		*out;
 
+	if ((raw = backend_raw(r, len)) != NULL) {
+		if ((out = malloc(*len + 1)) == NULL)
+			fatal("%s", __func__);
+		memcpy(out, raw, *len);
+		out[*len] = '\0';
+		return out;
+	}
+	g = json_gen_new();
 	json_tree(g, r->result);
 	out = json_gen_take(g, len);
 	yajl_gen_free(g);
@@ -188,18 +218,19 @@ link_dispatch(const char *line, size_t len)
 		    "an event");
 		return;
 	}
+	link_line = line;
+	link_linelen = len;
+	link_reply = &r;
 	if (r.is_event) {
 		if (bk.state == LINK_UP)
 			api_event(&r);
-		proto_reply_free(&r);
-		return;
+		goto done;
 	}
 	if (r.id == -1) {
 		log_warnx("%s: the backend could not read a request: %s: %s",
 		    __func__, r.error_code, r.error_message);
-		proto_reply_free(&r);
 		link_disconnect("out of step with the backend");
-		return;
+		goto done;
 	}
 	TAILQ_FOREACH(p, &bk.inflight, entry)
 		if (p->id == r.id)
@@ -207,8 +238,7 @@ link_dispatch(const char *line, size_t len)
 	if (p == NULL) {
 		log_warnx("%s: a reply to request %lld, which is not waiting",
 		    __func__, r.id);
-		proto_reply_free(&r);
-		return;
+		goto done;
 	}
 	TAILQ_REMOVE(&bk.inflight, p, entry);
 	bk.ninflight--;
@@ -217,8 +247,11 @@ link_dispatch(const char *line, size_t len)
 		log_debug("%s: %s: %s: %s", __func__, p->op, r.error_code,
 		    r.error_message);
 	p->cb(p->arg, &r);
-	proto_reply_free(&r);
 	pending_free(p);
+ done:
+	link_line = NULL;
+	link_reply = NULL;
+	proto_reply_free(&r);
 }
 
 static void
@@ -306,6 +339,9 @@ link_disconnect(const char *why)
 	bufferevent_free(bk.bev);
 	bk.bev = NULL;
 	bk.state = LINK_DOWN;
+	/* the line being dispatched was in the buffer just freed */
+	link_line = NULL;
+	link_reply = NULL;
 	/* collect first: the callbacks may ask again (and be refused) */
 	while ((p = TAILQ_FIRST(&bk.inflight)) != NULL) {
 		TAILQ_REMOVE(&bk.inflight, p, entry);

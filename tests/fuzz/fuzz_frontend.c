@@ -129,6 +129,27 @@ check_forwarded(char *s)
 	(void)client_listen_is_loopback(xff);
 }
 
+/* a member's bytes: within the input, and found again at the same place */
+static void
+check_raw(const char *p, size_t len)
+{
+	char		*copy;
+	const char	*v, *v2;
+	size_t		 vlen, vlen2;
+
+	if ((copy = malloc(len ? len : 1)) == NULL)
+		abort();
+	memcpy(copy, p, len);
+	if (json_raw_member(copy, len, "data", &v, &vlen) == 0) {
+		if (v < copy || vlen == 0 || v + vlen > copy + len)
+			abort();
+		if (json_raw_member(copy, len, "data", &v2, &vlen2) != 0 ||
+		    v2 != v || vlen2 != vlen)
+			abort();
+	}
+	free(copy);
+}
+
 /* the body's framing read from a head of hostile bytes (no NUL needed) */
 static void
 check_body(const char *p, size_t len)
@@ -158,6 +179,7 @@ check_head(const char *p, size_t len)
 	if (end != -1 && (end < 1 || (size_t)end > len))
 		abort();
 	check_body(p, len);
+	check_raw(p, len);
 	/* in two pieces, the same end */
 	if (http_head_scan(&st2, p, half) >= 0)
 		return;

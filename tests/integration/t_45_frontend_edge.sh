@@ -6,7 +6,8 @@
 # security headers, before the body is read, and the connection closed; a
 # chunked first body is cut once its bytes pass the limit; a Content-Length
 # davit and evhttp could read differently is 400. A head that comes in
-# pieces, and pipelined requests, are answered as usual.
+# pieces, and pipelined requests, are answered as usual. The backend's
+# results and event data reach the browser as the backend wrote them.
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR
 . "$(dirname "$0")/lib.sh"
@@ -95,6 +96,18 @@ r=$(raw pieces)
 assert_contains "$r" "HTTP/1.1 200 " "a login whose head came in three pieces"
 assert_contains "$r" "davit_session=" "its cookie"
 pass "a head in pieces, held until it is all in, then answered"
+
+# ------------------------------------------- the backend's bytes, passed on --
+curl -s -c "$T/jar" -X POST -H 'Content-Type: application/json' \
+	--data-binary '{"password":"pw"}' "$URL/api/login" >"$T/login.json"
+start_bg events curl -sN --max-time 30 -b "$T/jar" "$URL/api/events"
+wait_for -t 10 grep -q '^event: backend' "$T/events.log" || fail "the event stream did not start"
+curl -s -b "$T/jar" -o "$T/job.json" "$URL/api/jobs/4403"
+# the fake writes "caf\u00e9" (json.dumps); rebuilt by yajl it would be UTF-8
+assert_eq "$(cat "$T/job.json")" '{"id":4403,"line":"caf\u00e9"}' "a job as the backend wrote it"
+wait_for -t 10 grep -q '"job":4403' "$T/events.log" || fail "the job.log event did not come"
+assert_file_contains "$T/events.log" 'data: {"job":4403,"n":1,"line":"caf\u00e9"}'
+pass "a reply and an event are passed on as the backend wrote them"
 
 up || fail "frontend not answering"
 stop_pid "$FE_PID"
