@@ -929,11 +929,27 @@ http_request(struct evhttp_request *req, void *arg)
 	static_serve(req, path);
 }
 
+/*
+ * libevent's own messages, in davit's log.  One is expected: libevent 2.1's
+ * filter warns that it holds too few references to the socket's
+ * bufferevent when it frees it with itself (BEV_OPT_CLOSE_ON_FREE), and
+ * then frees it all the same; that one goes to the debug level.
+ */
+static void
+http_libevent_log(int severity, const char *msg)
+{
+	if (severity < EVENT_LOG_WARN || strstr(msg, "too few references") != NULL)
+		log_debug("libevent: %s", msg);
+	else
+		log_warnx("libevent: %s", msg);
+}
+
 void
 http_init(int fd)
 {
 	struct evhttp_bound_socket	*bound;
 
+	event_set_log_callback(http_libevent_log);
 	if ((http = evhttp_new(fenv->base)) == NULL)
 		fatalx("%s: evhttp_new", __func__);
 	if ((http_adopt_ev = event_new(fenv->base, -1, 0, http_adopt,
