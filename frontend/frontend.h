@@ -20,6 +20,8 @@
 #include "proto/proto.h"
 
 /* limits, all in one place */
+#define FE_CSP	"default-src 'self'; frame-ancestors 'none'; base-uri 'none'; " \
+		"form-action 'self'"		/* every reply's Content-Security-Policy */
 #define FE_MAX_HEADERS		(16 * 1024)	/* request line and headers */
 #define FE_MAX_API_BODY		(64 * 1024)	/* every route but the webhook */
 #define FE_MAX_WEBHOOK_BODY	(25 * 1024 * 1024)	/* GitHub's own cap */
@@ -134,6 +136,11 @@ char	*backend_result_json(const struct proto_reply *r, size_t *len);
 /* http.c: the server, the route table, replies */
 void	 http_init(int fd);
 void	 http_shutdown(void);
+/* conn.c: the connections under evhttp (HTTP.md, "The HTTP edge") */
+void	 conn_init(struct evhttp *http);
+void	 conn_listener(struct evconnlistener *listener);
+void	 conn_request_in(struct evhttp_request *req);
+void	 conn_shutdown(void);
 int	 http_conn_count(void);
 size_t	 http_conn_unsent(struct evhttp_connection *evcon);
 /* adds the security headers (and Cache-Control: no-store for the API) */
