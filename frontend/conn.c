@@ -85,6 +85,7 @@ struct fe_conn {
 	struct event			*flush;		/* http_out_flush */
 	struct event			*writable;	/* http_out_flush */
 	int				 write_failed;
+	int				 closed;	/* evhttp closed the socket */
 	struct evbuffer_cb_entry	*outcb;		/* http_out_added */
 	enum head_phase			 phase;
 	int				 reading;	/* a request is coming in */
@@ -158,7 +159,11 @@ http_conn_closed(struct evhttp_connection *evcon, void *arg)
 	fc->sse = NULL;
 	fc->evcon = NULL;
 	fc->kill = 1;
+	fc->closed = 1;
 	evtimer_del(fc->deadline);
+	/* evhttp closes the socket now: nothing may wait on it */
+	if (fc->writable != NULL)
+		event_del(fc->writable);
 }
 
 static void
@@ -512,7 +517,8 @@ http_filter_out(struct evbuffer *src, struct evbuffer *dst, ev_ssize_t limit,
 	evutil_socket_t	 fd = bufferevent_getfd(fc->bev);
 	int		 n;
 
-	while (evbuffer_get_length(src) > 0 && !fc->write_failed) {
+	while (evbuffer_get_length(src) > 0 && !fc->write_failed &&
+	    !fc->closed) {
 		if ((n = evbuffer_write(src, fd)) > 0)
 			continue;
 		if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK ||
@@ -543,6 +549,8 @@ http_out_flush(evutil_socket_t fd, short ev, void *arg)
 {
 	struct fe_conn	*fc = arg;
 
+	if (fc->closed)
+		return;		/* its socket, or its number, is another's now */
 	if (fc->write_failed == 1) {
 		fc->write_failed = 2;
 		bufferevent_trigger_event(fc->bev,
