@@ -224,6 +224,7 @@ void	 deploys_list_gen(yajl_gen g);
 /* project.c: hello, project.get */
 int	 op_hello(struct ctl_request *, yajl_gen, struct proto_error *);
 int	 op_project_get(struct ctl_request *, yajl_gen, struct proto_error *);
+int	 op_state_get(struct ctl_request *, yajl_gen, struct proto_error *);
 void	 project_gen(yajl_gen g);
 
 #endif

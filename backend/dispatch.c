@@ -38,6 +38,7 @@
 	X(GIT_PULL,		op_git_job,		0)		\
 	X(DEPLOY,		op_deploy,		C)		\
 	X(DEPLOYS_LIST,		op_deploys_list,	0)		\
+	X(STATE_GET,		op_state_get,		0)		\
 	X(WEBHOOK_PUSH,		op_webhook_push,	0)		\
 	X(WEBHOOK_REJECTED,	op_webhook_rejected,	0)
 

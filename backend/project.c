@@ -2,6 +2,8 @@
  * hello and project.get: what any peer may know about this davit.
  */
 #include "backend/backend.h"
+#include "backend/docker.h"
+#include "backend/git.h"
 #include "common/json.h"
 
 int
@@ -43,5 +45,24 @@ int
 op_project_get(struct ctl_request *cr, yajl_gen g, struct proto_error *err)
 {
 	project_gen(g);
+	return CTL_DONE;
+}
+
+/* the dashboard's whole state in one reply: each part as its own op has it */
+int
+op_state_get(struct ctl_request *cr, yajl_gen g, struct proto_error *err)
+{
+	yajl_gen_map_open(g);
+	json_key(g, "project");
+	project_gen(g);
+	json_key(g, "git");
+	git_status_gen(g);
+	json_key(g, "services");
+	docker_services_gen(g);
+	json_key(g, "jobs");
+	jobs_list_gen(g);
+	json_key(g, "deploys");
+	deploys_list_gen(g);
+	yajl_gen_map_close(g);
 	return CTL_DONE;
 }

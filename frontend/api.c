@@ -84,12 +84,6 @@ static const struct api_route	api_routes[] = {
 	{ "/api/jobs/", EVHTTP_REQ_GET, API_SESSION | API_PREFIX, api_job },
 };
 
-static const char *
-header(struct evhttp_request *req, const char *name)
-{
-	return evhttp_find_header(evhttp_request_get_input_headers(req), name);
-}
-
 /* the live session named by the request's cookie, if any */
 static struct session *
 api_find_session(struct evhttp_request *req)
@@ -135,7 +129,7 @@ api_post_checks(struct evhttp_request *req)
 	size_t		 len;
 
 	len = evbuffer_get_length(evhttp_request_get_input_buffer(req));
-	if ((ctype = header(req, "Content-Type")) != NULL) {
+	if ((ctype = http_header(req, "Content-Type")) != NULL) {
 		if (http_media_type(ctype, media, sizeof(media)) == -1 ||
 		    http_media_is_form(media) ||
 		    (strcmp(media, "application/json") != 0 && len > 0)) {
@@ -207,9 +201,9 @@ api_route(struct evhttp_request *req, const char *path)
 		    r->method == EVHTTP_REQ_GET ? "GET" : "POST");
 		return;
 	}
-	if (cmd == EVHTTP_REQ_POST && header(req, "Origin") != NULL &&
-	    !http_origin_ok(header(req, "Origin"), header(req, "Host"))) {
-		log_warnx("refused a POST from origin %.100s", header(req, "Origin"));
+	if (cmd == EVHTTP_REQ_POST && http_header(req, "Origin") != NULL &&
+	    !http_origin_ok(http_header(req, "Origin"), http_header(req, "Host"))) {
+		log_warnx("refused a POST from origin %.100s", http_header(req, "Origin"));
 		http_reply_error(req, 403, "forbidden", "cross-origin request refused");
 		return;
 	}
@@ -220,7 +214,7 @@ api_route(struct evhttp_request *req, const char *path)
 			return;
 		}
 		if (cmd == EVHTTP_REQ_POST &&
-		    !session_csrf_ok(s, header(req, FE_CSRF_HEADER))) {
+		    !session_csrf_ok(s, http_header(req, FE_CSRF_HEADER))) {
 			http_reply_error(req, 403, "forbidden",
 			    "missing or wrong " FE_CSRF_HEADER " header");
 			return;
@@ -253,33 +247,18 @@ static void
 api_backend_error(struct evhttp_request *req, const struct proto_reply *r,
     int service)
 {
-	static const struct {
-		const char	*code;
-		int		 status;
-	} map[] = {
-		{ "bad_request", 400 },
-		{ "not_allowed", 403 },
-		{ "not_found", 404 },
-		{ "conflict", 409 },
-		{ "too_large", 413 },
-		{ "unauthorized", 401 },
-		{ "busy", 503 },
-		{ "unavailable", 503 },
-	};
-	size_t	i;
+	int	status;
 
 	if (r == NULL) {
 		http_reply_error(req, 503, "unavailable",
 		    "the davit backend went away before answering; try again");
 		return;
 	}
-	for (i = 0; i < sizeof(map) / sizeof(map[0]); i++)
-		if (strcmp(r->error_code, map[i].code) == 0) {
-			http_reply_error(req, service && map[i].status == 403 ?
-			    404 : map[i].status, map[i].code, "%s",
-			    r->error_message);
-			return;
-		}
+	if ((status = http_backend_status(r->error_code)) != 0) {
+		http_reply_error(req, service && status == 403 ? 404 : status,
+		    r->error_code, "%s", r->error_message);
+		return;
+	}
 	log_warnx("backend error %.32s: %.200s", r->error_code, r->error_message);
 	http_reply_error(req, 502, "bad_gateway", "the davit backend failed: %s",
 	    r->error_message);
@@ -703,6 +682,7 @@ void
 api_event(const struct proto_reply *r)
 {
 	const struct proto_event	*ev;
+	const char			*raw;
 	char				*json;
 	size_t				 len;
 	unsigned			 stale;
@@ -728,6 +708,11 @@ api_event(const struct proto_reply *r)
 	}
 	if (!(ev->flags & PROTO_EV_BROWSER))
 		return;
+	/* as the backend wrote it: we have no need to look inside */
+	if ((raw = backend_raw(r, &len)) != NULL) {
+		sse_broadcast(ev->name, raw, len);
+		return;
+	}
 	g = json_gen_new();
 	json_tree(g, r->data);
 	json = json_gen_take(g, &len);

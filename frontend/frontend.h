@@ -20,6 +20,8 @@
 #include "proto/proto.h"
 
 /* limits, all in one place; those the backend shares are in proto/limits.h */
+#define FE_CSP	"default-src 'self'; frame-ancestors 'none'; base-uri 'none'; " \
+		"form-action 'self'"		/* every reply's Content-Security-Policy */
 #define FE_MAX_HEADERS		(16 * 1024)	/* request line and headers */
 #define FE_MAX_API_BODY		(64 * 1024)	/* every route but the webhook */
 #define FE_MAX_WEBHOOK_BODY	(25 * 1024 * 1024)	/* GitHub's own cap */
@@ -112,9 +114,10 @@ int	 fe_config_parse(yajl_val result, struct fe_config *cfg, char *err,
 void	 fe_config_free(struct fe_config *cfg);
 time_t	 fe_now(void);		/* monotonic seconds */
 
-/* backend.c: the one persistent connection to davit-backend */
+/* link.c: the one persistent connection to davit-backend */
 /* r is NULL when the backend went away or did not answer in time */
 typedef void (*fe_reply_cb)(void *arg, const struct proto_reply *r);
+const char *backend_raw(const struct proto_reply *r, size_t *len);
 int	 backend_connect_sync(const char *path, uid_t uid, gid_t gid);
 int	 backend_config_sync(int fd, struct fe_config *cfg, char *err, size_t errlen);
 void	 backend_start(int fd);
@@ -133,8 +136,16 @@ char	*backend_result_json(const struct proto_reply *r, size_t *len);
 /* http.c: the server, the route table, replies */
 void	 http_init(int fd);
 void	 http_shutdown(void);
+/* conn.c: the connections under evhttp (HTTP.md, "The HTTP edge") */
+void	 conn_init(struct evhttp *http);
+void	 conn_listener(struct evconnlistener *listener);
+void	 conn_request_in(struct evhttp_request *req);
+void	 conn_shutdown(void);
 int	 http_conn_count(void);
+size_t	 http_conn_unsent(struct evhttp_connection *evcon);
 /* adds the security headers (and Cache-Control: no-store for the API) */
+const char *http_header(struct evhttp_request *req, const char *name);
+int	 http_backend_status(const char *code);
 void	 http_security_headers(struct evhttp_request *req, int api);
 void	 http_reply(struct evhttp_request *req, int status, const char *ctype,
 	    struct evbuffer *body);
@@ -161,6 +172,12 @@ int	 http_request_line(const char *line, size_t len, const char **method,
 int	 http_is_hex(const char *s, size_t len);
 void	 http_hex(const unsigned char *in, size_t len, char *out);
 ssize_t	 http_head_scan(int *state, const char *p, size_t n);
+int	 http_head_body(const char *head, size_t len, long long *clen,
+	    int *chunked);
+
+/* rawjson.c: a member's bytes in a JSON object, to pass them on as they are */
+int	 json_raw_member(const char *s, size_t len, const char *key,
+	    const char **val, size_t *vlen);
 
 /* session.c: the session store */
 struct session {

@@ -263,3 +263,56 @@ http_head_scan(int *state, const char *p, size_t n)
 	}
 	return -1;
 }
+
+/*
+ * How the body of a request follows its head (head[0..len), the request
+ * line included): *clen its Content-Length (-1 when none), *chunked when
+ * Transfer-Encoding names chunked.  -1 when that cannot be trusted: a
+ * Content-Length that is not all digits, over 18 of them, or two that
+ * differ; both headers at once.
+ */
+int
+http_head_body(const char *head, size_t len, long long *clen, int *chunked)
+{
+	const char	*p = head, *end = head + len, *eol, *colon, *v, *ve;
+	long long	 n;
+	size_t		 nlen;
+
+	*clen = -1;
+	*chunked = 0;
+	if ((eol = memchr(p, '\n', len)) == NULL)
+		return -1;
+	for (p = eol + 1; p < end; p = eol + 1) {
+		if ((eol = memchr(p, '\n', (size_t)(end - p))) == NULL)
+			eol = end;
+		if ((colon = memchr(p, ':', (size_t)(eol - p))) == NULL)
+			continue;
+		nlen = (size_t)(colon - p);
+		for (v = colon + 1; v < eol && (*v == ' ' || *v == '\t'); v++)
+			;
+		for (ve = eol; ve > v && (ve[-1] == '\r' || ve[-1] == ' ' ||
+		    ve[-1] == '\t'); ve--)
+			;
+		if (nlen == 14 && strncasecmp(p, "Content-Length", 14) == 0) {
+			if (ve == v || ve - v > 18)
+				return -1;
+			for (n = 0; v < ve; v++) {
+				if (*v < '0' || *v > '9')
+					return -1;
+				n = n * 10 + (*v - '0');
+			}
+			if (*clen != -1 && *clen != n)
+				return -1;
+			*clen = n;
+		} else if (nlen == 17 &&
+		    strncasecmp(p, "Transfer-Encoding", 17) == 0) {
+			if (ve - v >= 7 && strncasecmp(ve - 7, "chunked", 7) == 0)
+				*chunked = 1;
+		}
+		if (eol == end)
+			break;
+	}
+	if (*chunked && *clen != -1)
+		return -1;
+	return 0;
+}

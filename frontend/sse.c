@@ -45,9 +45,7 @@ sse_count(void)
 static size_t
 sse_unsent(const struct sse_client *c)
 {
-	struct bufferevent	*bev = evhttp_connection_get_bufferevent(c->evcon);
-
-	return evbuffer_get_length(bufferevent_get_output(bev));
+	return http_conn_unsent(c->evcon);
 }
 
 static void

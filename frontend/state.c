@@ -1,12 +1,10 @@
 /*
- * GET /api/state: project.get, git.status, services.list, jobs.list and
- * deploys.list in one document.  Each part is kept as JSON text and is
- * fresh until an event says it changed (job.state, git.state, ...) or
- * FE_STATE_TTL_MS passed; the document is answered from memory while every
- * part is fresh.  Otherwise the stale parts are asked for, in parallel over
- * the backend connection, at most one request per part however many
- * browsers wait; the waiters are answered when the last reply is in.  A
- * part whose op fails (Docker or git unavailable) is null.
+ * GET /api/state: the backend's state.get (project, git, services, jobs
+ * and deploys in one reply) plus "backend":"up".  The document is kept as
+ * JSON text and is fresh until an event says the state changed (job.state,
+ * git.state, ...) or FE_STATE_TTL_MS passed; it is answered from memory
+ * while fresh.  Otherwise state.get is asked once, however many browsers
+ * wait; the waiters are answered when its reply is in.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,36 +14,23 @@
 #include "common/log.h"
 #include "frontend/frontend.h"
 
-struct part {
-	enum proto_op_id	 op;
-	char			*json;		/* NULL until fetched */
-	size_t			 len;
-	unsigned		 gen;		/* bumped by invalidation */
-	unsigned		 fetched_gen;	/* gen when the request went out */
-	long long		 fetched_ms;
-	int			 inflight;
-};
-
 struct waiter {
 	TAILQ_ENTRY(waiter)	 entry;
 	state_cb		 cb;
 	void			*arg;
 };
 
-/* indexed by enum proto_part: its name (proto_parts[]) is the member's */
-static struct part	parts[PART__COUNT] = {
-	[PART_PROJECT] = { .op = OP_PROJECT_GET },
-	[PART_GIT] = { .op = OP_GIT_STATUS },
-	[PART_SERVICES] = { .op = OP_SERVICES_LIST },
-	[PART_JOBS] = { .op = OP_JOBS_LIST },
-	[PART_DEPLOYS] = { .op = OP_DEPLOYS_LIST },
-};
-#define NPARTS	PART__COUNT
+static struct {
+	char		*doc;		/* the document; NULL until fetched */
+	size_t		 len;
+	unsigned	 gen;		/* bumped by invalidation */
+	unsigned	 fetched_gen;	/* gen when the request went out */
+	long long	 fetched_ms;
+	int		 inflight;
+} st;
 
 static TAILQ_HEAD(, waiter)	 waiters = TAILQ_HEAD_INITIALIZER(waiters);
 static int			 nwaiters;
-static char			*doc;		/* the assembled document */
-static size_t			 doclen;
 
 static long long
 now_ms(void)
@@ -57,39 +42,10 @@ now_ms(void)
 }
 
 static int
-part_fresh(const struct part *p, long long now)
+state_fresh(long long now)
 {
-	return p->json != NULL && !p->inflight && p->fetched_gen == p->gen &&
-	    now - p->fetched_ms < FE_STATE_TTL_MS;
-}
-
-static void
-doc_build(void)
-{
-	size_t	i, len = 0, off = 0;
-	int	n;
-
-	free(doc);
-	doc = NULL;
-	for (i = 0; i < NPARTS; i++) {
-		if (parts[i].json == NULL)
-			return;
-		len += strlen(proto_parts[i]) + parts[i].len + 4;
-	}
-	len += sizeof("{,\"backend\":\"up\"}");
-	if ((doc = malloc(len + 1)) == NULL)
-		fatal("%s", __func__);
-	doc[off++] = '{';
-	for (i = 0; i < NPARTS; i++) {
-		n = snprintf(doc + off, len + 1 - off, "\"%s\":", proto_parts[i]);
-		off += (size_t)n;
-		memcpy(doc + off, parts[i].json, parts[i].len);
-		off += parts[i].len;
-		doc[off++] = ',';
-	}
-	n = snprintf(doc + off, len + 1 - off, "\"backend\":\"up\"}");
-	off += (size_t)n;
-	doclen = off;
+	return st.doc != NULL && !st.inflight && st.fetched_gen == st.gen &&
+	    now - st.fetched_ms < FE_STATE_TTL_MS;
 }
 
 static void
@@ -103,8 +59,8 @@ waiters_answer(const char *errmsg)
 	nwaiters = 0;
 	while ((w = TAILQ_FIRST(&list)) != NULL) {
 		TAILQ_REMOVE(&list, w, entry);
-		if (errmsg == NULL && doc != NULL)
-			w->cb(w->arg, doc, doclen, NULL);
+		if (errmsg == NULL && st.doc != NULL)
+			w->cb(w->arg, st.doc, st.len, NULL);
 		else
 			w->cb(w->arg, NULL, 0, errmsg != NULL ? errmsg :
 			    "the state is not available");
@@ -112,59 +68,62 @@ waiters_answer(const char *errmsg)
 	}
 }
 
+/* state.get's result {...} with "backend":"up" as its last member */
 static void
-parts_done(void)
+doc_take(const struct proto_reply *r)
 {
-	size_t	i;
+	static const char	 up[] = "\"backend\":\"up\"}";
+	char			*json;
+	size_t			 len, off;
 
-	for (i = 0; i < NPARTS; i++)
-		if (parts[i].inflight || parts[i].json == NULL)
-			return;
-	doc_build();
-	waiters_answer(NULL);
+	free(st.doc);
+	st.doc = NULL;
+	json = backend_result_json(r, &len);
+	if (len < 2 || json[0] != '{' || json[len - 1] != '}') {
+		log_warnx("state: state.get did not answer an object");
+		free(json);
+		return;
+	}
+	if ((st.doc = realloc(json, len + sizeof(up))) == NULL)
+		fatal("%s", __func__);
+	off = len - 1;			/* over the closing brace */
+	if (len > 2)
+		st.doc[off++] = ',';
+	memcpy(st.doc + off, up, sizeof(up));
+	st.len = off + sizeof(up) - 1;
 }
 
 static void
-part_reply(void *arg, const struct proto_reply *r)
+state_reply(void *arg, const struct proto_reply *r)
 {
-	struct part	*p = arg;
-
-	p->inflight = 0;
+	st.inflight = 0;
 	if (r == NULL) {
 		/* the backend went away: state_backend_down answered the waiters */
 		waiters_answer("the davit backend is not running");
 		return;
 	}
-	free(p->json);
 	if (r->ok)
-		p->json = backend_result_json(r, &p->len);
-	else {
-		log_debug("state: %s: %s: %s", proto_op_by_id(p->op)->name,
-		    r->error_code, r->error_message);
-		if ((p->json = strdup("null")) == NULL)
-			fatal("%s", __func__);
-		p->len = 4;
-	}
-	p->fetched_ms = now_ms();
-	parts_done();
+		doc_take(r);
+	else
+		log_warnx("state: state.get: %s: %s", r->error_code,
+		    r->error_message);
+	st.fetched_ms = now_ms();
+	waiters_answer(r->ok ? NULL : "the state is not available");
 }
 
-/* asks for every part that is not fresh; -1 with err if one could not go */
+/* asks for the state unless it is on its way; -1 with err if it could not go */
 static int
-parts_fetch(long long now, struct proto_error *err)
+state_fetch(struct proto_error *err)
 {
 	struct proto_request	req;
-	size_t			i;
 
-	for (i = 0; i < NPARTS; i++) {
-		if (parts[i].inflight || part_fresh(&parts[i], now))
-			continue;
-		proto_request_init(&req, parts[i].op, 0);
-		if (backend_request(&req, part_reply, &parts[i], err) == -1)
-			return -1;
-		parts[i].inflight = 1;
-		parts[i].fetched_gen = parts[i].gen;
-	}
+	if (st.inflight)
+		return 0;
+	proto_request_init(&req, OP_STATE_GET, 0);
+	if (backend_request(&req, state_reply, NULL, err) == -1)
+		return -1;
+	st.inflight = 1;
+	st.fetched_gen = st.gen;
 	return 0;
 }
 
@@ -173,14 +132,9 @@ state_get(state_cb cb, void *arg)
 {
 	struct proto_error	 err;
 	struct waiter		*w;
-	long long		 now = now_ms();
-	size_t			 i;
 
-	for (i = 0; i < NPARTS; i++)
-		if (!part_fresh(&parts[i], now))
-			break;
-	if (i == NPARTS && doc != NULL) {
-		cb(arg, doc, doclen, NULL);
+	if (state_fresh(now_ms())) {
+		cb(arg, st.doc, st.len, NULL);
 		return 0;
 	}
 	if (!backend_up()) {
@@ -197,40 +151,29 @@ state_get(state_cb cb, void *arg)
 	w->arg = arg;
 	TAILQ_INSERT_TAIL(&waiters, w, entry);
 	nwaiters++;
-	if (parts_fetch(now, &err) == -1) {
+	if (state_fetch(&err) == -1)
 		waiters_answer(err.message);
-		return 0;
-	}
-	parts_done();	/* everything may have been in memory already */
 	return 0;
 }
 
+/*
+ * An event about some parts of the state (STATE_* bits, for the day the
+ * backend answers them apart): the whole document is stale.
+ */
 void
-state_invalidate(unsigned mask)
+state_invalidate(unsigned parts)
 {
-	struct proto_error	err;
-	size_t			i;
-
-	for (i = 0; i < NPARTS; i++)
-		if (mask & PROTO_PART_BIT(i))
-			parts[i].gen++;
-	/* browsers waiting now get what the event announced */
-	if (nwaiters > 0 && backend_up() && parts_fetch(now_ms(), &err) == -1)
-		waiters_answer(err.message);
+	if (parts == 0)
+		return;
+	st.gen++;
 }
 
 void
 state_backend_down(void)
 {
-	size_t	i;
-
-	for (i = 0; i < NPARTS; i++) {
-		free(parts[i].json);
-		parts[i].json = NULL;
-		parts[i].gen++;
-	}
-	free(doc);
-	doc = NULL;
+	free(st.doc);
+	st.doc = NULL;
+	st.gen++;
 	waiters_answer("the davit backend is not running");
 }
 

@@ -24,7 +24,7 @@
  *
  * Lifetimes: the request is answered exactly once, by webhook_reply or by
  * the deadline, whichever comes first; call->req is NULL from then on.  The
- * call itself lives until the backend's callback (which backend.c always
+ * call itself lives until the backend's callback (which link.c always
  * makes: a reply, or NULL when the link drops or at shutdown).
  */
 #include <stdio.h>
@@ -57,12 +57,6 @@ static time_t		 webhook_last_report;
 static unsigned		 webhook_unreported;
 static char		 webhook_held_reason[64], webhook_held_addr[FE_ADDR_MAX];
 static struct event	*webhook_report_ev;	/* reports what the interval held */
-
-static const char *
-header(struct evhttp_request *req, const char *name)
-{
-	return evhttp_find_header(evhttp_request_get_input_headers(req), name);
-}
 
 static void
 webhook_report_done(void *arg, const struct proto_reply *r)
@@ -178,8 +172,9 @@ webhook_reply(void *arg, const struct proto_reply *r)
 	else if (!r->ok) {
 		log_warnx("webhook delivery %s: backend: %.32s: %.200s",
 		    call->delivery, r->error_code, r->error_message);
-		http_reply_error(call->req, strcmp(r->error_code, "busy") == 0 ||
-		    strcmp(r->error_code, "unavailable") == 0 ? 503 : 400,
+		/* GitHub is told "later" (503) or "not this" (400) only */
+		http_reply_error(call->req,
+		    http_backend_status(r->error_code) == 503 ? 503 : 400,
 		    r->error_code, "%s", r->error_message);
 	} else {
 		json = backend_result_json(r, &len);
@@ -216,7 +211,7 @@ webhook_push(struct evhttp_request *req, const char *delivery,
 	size_t			 jsonlen, i;
 	int			 unsupported;
 
-	if (webhook_payload(header(req, "Content-Type"), body, len, &json,
+	if (webhook_payload(http_header(req, "Content-Type"), body, len, &json,
 	    &jsonlen, &unsupported, msg, sizeof(msg)) == -1) {
 		log_warnx("webhook delivery %s: %s", delivery, msg);
 		http_reply_error(req, unsupported ? 415 : 400,
@@ -309,7 +304,7 @@ webhook_route(struct evhttp_request *req)
 		return;
 	}
 	body = len > 0 ? (const char *)evbuffer_pullup(in, -1) : "";
-	sig = header(req, "X-Hub-Signature-256");
+	sig = http_header(req, "X-Hub-Signature-256");
 	if (!webhook_signature_ok((const unsigned char *)fenv->cfg.webhook_secret,
 	    fenv->cfg.webhook_secret_len, body, len, sig)) {
 		webhook_rejected(req, sig == NULL ? "no X-Hub-Signature-256" :
@@ -319,8 +314,8 @@ webhook_route(struct evhttp_request *req)
 	}
 	throttle_success(THROTTLE_WEBHOOK, addr);
 	/* from here on the body is GitHub's (or the secret leaked) */
-	event = header(req, "X-GitHub-Event");
-	delivery = header(req, "X-GitHub-Delivery");
+	event = http_header(req, "X-GitHub-Event");
+	delivery = http_header(req, "X-GitHub-Delivery");
 	printable(event, shown, sizeof(shown));
 	if (!webhook_delivery_ok(delivery)) {
 		log_warnx("signed webhook (event %s) without a valid X-GitHub-Delivery",

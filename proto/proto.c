@@ -71,6 +71,7 @@ const struct proto_op proto_ops[OP__COUNT] = {
 		{ "reason", PF_STRING, PF_REQUIRED, PC_TEXT, 1, 128, 0 },
 		F_CLIENT,
 		F_END } },
+	{ OP_STATE_GET, "state.get", ANY, RO, { F_END } },
 };
 
 #define P(part)		PROTO_PART_BIT(PART_##part)

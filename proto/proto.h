@@ -97,6 +97,7 @@ enum proto_op_id {
 	OP_DEPLOYS_LIST,
 	OP_WEBHOOK_PUSH,
 	OP_WEBHOOK_REJECTED,
+	OP_STATE_GET,
 	OP__COUNT
 };
 

@@ -129,6 +129,45 @@ check_forwarded(char *s)
 	(void)client_listen_is_loopback(xff);
 }
 
+/* a member's bytes: within the input, and found again at the same place */
+static void
+check_raw(const char *p, size_t len)
+{
+	char		*copy;
+	const char	*v, *v2;
+	size_t		 vlen, vlen2;
+
+	if ((copy = malloc(len ? len : 1)) == NULL)
+		abort();
+	memcpy(copy, p, len);
+	if (json_raw_member(copy, len, "data", &v, &vlen) == 0) {
+		if (v < copy || vlen == 0 || v + vlen > copy + len)
+			abort();
+		if (json_raw_member(copy, len, "data", &v2, &vlen2) != 0 ||
+		    v2 != v || vlen2 != vlen)
+			abort();
+	}
+	free(copy);
+}
+
+/* the body's framing read from a head of hostile bytes (no NUL needed) */
+static void
+check_body(const char *p, size_t len)
+{
+	char		*copy;
+	long long	 clen;
+	int		 chunked;
+
+	/* an exact-size copy: ASan sees any read past the head */
+	if ((copy = malloc(len ? len : 1)) == NULL)
+		abort();
+	memcpy(copy, p, len);
+	if (http_head_body(copy, len, &clen, &chunked) == 0 &&
+	    (clen < -1 || (chunked && clen != -1)))
+		abort();
+	free(copy);
+}
+
 static void
 check_head(const char *p, size_t len)
 {
@@ -139,6 +178,8 @@ check_head(const char *p, size_t len)
 	end = http_head_scan(&st, p, len);
 	if (end != -1 && (end < 1 || (size_t)end > len))
 		abort();
+	check_body(p, len);
+	check_raw(p, len);
 	/* in two pieces, the same end */
 	if (http_head_scan(&st2, p, half) >= 0)
 		return;

@@ -7,7 +7,8 @@ request: floods, garbage, errors. Usage: fake_backend.py SOCKET LISTEN
 Ops and what they do here:
   hello, frontend.config, subscribe, auth.login (password "pw")
   project.get, jobs.list: small results; git.status, deploys.list:
-  "unavailable"; services.list: {"engine":{...},"services":[]}
+  "unavailable"; services.list: {"engine":{...},"services":[]}; state.get:
+  those five at once, git and deploys null
   git.fetch: {"job":1} and a job.state event
   git.pull: FLOOD job.log events (n=1..FLOOD), then {"job":2}
   deploy: a backend "missed" event and a "secret.internal" event, then {"job":3}
@@ -20,6 +21,8 @@ Ops and what they do here:
   whose id starts with "late"; webhook.rejected: {}
   job.get 4401 / 4402: an engine.state event (Docker unreachable / reachable
   again) then not_found; services.list's engine follows
+  job.get 4403: a job.log event, then the job, both with "caf\u00e9" (json.dumps
+  escapes it: the frontend passes those bytes on as they are)
 frontend.config's webhook_secret is $WEBHOOK_SECRET (none when unset), its
 trusted_proxies $TRUSTED_PROXIES (none when unset).
 Every request line is appended to SOCKET.requests for the test to read.
@@ -112,6 +115,11 @@ async def handle(reader, writer):
                 writer.write(ok(rid, []))
             elif op == "services.list":
                 writer.write(ok(rid, {"engine": engine, "services": []}))
+            elif op == "state.get":     # the parts above, the unavailable ones null
+                writer.write(ok(rid, {"project": {"services": ["web"], "branch": "main"},
+                                      "git": None,
+                                      "services": {"engine": engine, "services": []},
+                                      "jobs": [], "deploys": None}))
             elif op in ("git.status", "deploys.list"):
                 writer.write(err(rid, "unavailable", "not in the fake"))
             elif op == "git.fetch":
@@ -143,6 +151,9 @@ async def handle(reader, writer):
                                   stale_ms=0 if job == 4402 else 5000)
                     broadcast(event("engine.state", engine))
                     writer.write(err(rid, "not_found", "no job %s" % job))
+                elif job == 4403:         # a result and an event with an escape:
+                    broadcast(event("job.log", {"job": 4403, "n": 1, "line": "caf\u00e9"}))
+                    writer.write(ok(rid, {"id": 4403, "line": "caf\u00e9"}))
                 elif job == 777:
                     writer.write(ok(rid + 1000, {"stray": True}))
                     writer.write(ok(rid, {"id": 777}))

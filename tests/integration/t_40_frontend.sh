@@ -247,6 +247,11 @@ assert_eq "$(body | jq -r 'keys_unsorted | join(",")')" "project,git,services,jo
 assert_eq "$(body | jq -c .project.services)" '["web","worker"]' "state.project.services"
 assert_eq "$(body | jq -r .backend)" up "state.backend"
 assert_eq "$(body | jq -r '.jobs | type')" array "state.jobs"
+# /api/state is the backend's state.get (one request for all of it)
+st=$(proto '{"id":9,"op":"state.get"}')
+assert_eq "$(jq -r '.result | keys_unsorted | join(",")' <<<"$st")" "project,git,services,jobs,deploys" \
+	"state.get's parts"
+assert_eq "$(jq -c .result.project <<<"$st")" "$(body | jq -c .project)" "/api/state's project is state.get's"
 # a second cookie of the same name that is not a session does not hide ours
 req -H "Cookie: davit_session=$(printf '%064d' 1); davit_session=$SID" "$URL/api/state"; code=$CODE
 assert_eq "$code" 200 "the valid one of two session cookies"

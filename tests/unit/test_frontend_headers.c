@@ -369,6 +369,57 @@ test_head_scan(void **state)
 	assert_int_equal(http_head_scan(&st, "", 0), -1);
 }
 
+/* how a request's body follows its head: Content-Length, chunked, or neither */
+static int
+body(const char *head, long long *clen, int *chunked)
+{
+	return http_head_body(head, strlen(head), clen, chunked);
+}
+
+static void
+test_head_body(void **state)
+{
+	long long	clen;
+	int		chunked;
+	char		nul[] = "POST / HTTP/1.1\r\nContent-Length: 1\0 2\r\n\r\n";
+
+	assert_int_equal(body("GET / HTTP/1.1\r\nHost: x\r\n\r\n", &clen,
+	    &chunked), 0);
+	assert_int_equal(clen, -1);
+	assert_int_equal(chunked, 0);
+	assert_int_equal(body("POST / HTTP/1.1\r\ncontent-length:  70000 \r\n"
+	    "\r\n", &clen, &chunked), 0);
+	assert_int_equal(clen, 70000);
+	assert_int_equal(body("POST / HTTP/1.1\nContent-Length: 5\nContent-Length:"
+	    " 5\n\n", &clen, &chunked), 0);
+	assert_int_equal(clen, 5);
+	assert_int_equal(body("POST / HTTP/1.1\r\nTransfer-Encoding: gzip, Chunked"
+	    "\r\n\r\n", &clen, &chunked), 0);
+	assert_int_equal(chunked, 1);
+	assert_int_equal(clen, -1);
+	/* the request line is not a header */
+	assert_int_equal(body("POST /Content-Length:9 HTTP/1.1\r\n\r\n", &clen,
+	    &chunked), 0);
+	assert_int_equal(clen, -1);
+	/* refused: what evhttp and we could read differently */
+	assert_int_equal(body("POST / HTTP/1.1\r\nContent-Length: 5\r\n"
+	    "Content-Length: 6\r\n\r\n", &clen, &chunked), -1);
+	assert_int_equal(body("POST / HTTP/1.1\r\nContent-Length: +5\r\n\r\n",
+	    &clen, &chunked), -1);
+	assert_int_equal(body("POST / HTTP/1.1\r\nContent-Length: 5 5\r\n\r\n",
+	    &clen, &chunked), -1);
+	assert_int_equal(body("POST / HTTP/1.1\r\nContent-Length:\r\n\r\n",
+	    &clen, &chunked), -1);
+	assert_int_equal(body("POST / HTTP/1.1\r\nContent-Length: "
+	    "1234567890123456789\r\n\r\n", &clen, &chunked), -1);
+	assert_int_equal(body("POST / HTTP/1.1\r\nContent-Length: 5\r\n"
+	    "Transfer-Encoding: chunked\r\n\r\n", &clen, &chunked), -1);
+	assert_int_equal(http_head_body(nul, sizeof(nul) - 1, &clen, &chunked),
+	    -1);
+	/* no line at all */
+	assert_int_equal(http_head_body("GET /", 5, &clen, &chunked), -1);
+}
+
 int
 main(void)
 {
@@ -385,6 +436,7 @@ main(void)
 		cmocka_unit_test(test_hex),
 		cmocka_unit_test(test_request_line),
 		cmocka_unit_test(test_head_scan),
+		cmocka_unit_test(test_head_body),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,5 +1,5 @@
 /*
- * The frontend's one connection to davit-backend.  Requests are encoded
+ * The link: the frontend's one connection to davit-backend.  Requests are encoded
  * against the op table (proto_request_encode), pipelined and matched to
  * their replies by id; at most FE_BACKEND_MAX_INFLIGHT are in flight (the
  * backend's per-peer bound), the rest wait in a bounded queue.  The same
@@ -8,6 +8,11 @@
  * sends a line that is not a reply or an event) every waiting request is
  * answered with NULL, the browsers are told, and the frontend reconnects
  * with backoff, as DAVIT_USER.
+ *
+ * The handshake (hello, frontend.config, subscribe) is one table,
+ * handshake[], each step's reply checked by its function: run blocking at
+ * start (backend_config_sync: the frontend cannot listen before it knows
+ * DAVIT_LISTEN) and from the loop on every reconnect (link_handshake).
  */
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -16,6 +21,8 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <poll.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -66,6 +73,7 @@ static struct {
 
 static void	link_disconnect(const char *why);
 static void	link_handshake(void);
+static void	link_up(void);
 
 int
 backend_up(void)
@@ -157,12 +165,42 @@ backend_request(struct proto_request *req, fe_reply_cb cb, void *arg,
 	return link_send(req, cb, arg, err);
 }
 
+/* the line being dispatched, and its decoded form: backend_raw's source */
+static const char		*link_line;
+static size_t			 link_linelen;
+static const struct proto_reply	*link_reply;
+
+/*
+ * The bytes of r's result (a reply) or data (an event) as the backend sent
+ * them, while r is the line being dispatched; NULL otherwise.
+ */
+const char *
+backend_raw(const struct proto_reply *r, size_t *len)
+{
+	const char	*v;
+
+	if (r == NULL || r != link_reply || json_raw_member(link_line,
+	    link_linelen, r->is_event ? "data" : "result", &v, len) == -1)
+		return NULL;
+	return v;
+}
+
+/* r's result as JSON text (malloc'd): the backend's own bytes if we have them */
 char *
 backend_result_json(const struct proto_reply *r, size_t *len)
 {
-	yajl_gen	 g = json_gen_new();
+	yajl_gen	 g;
+	const char	*raw;
 	char		*out;
 
+	if ((raw = backend_raw(r, len)) != NULL) {
+		if ((out = malloc(*len + 1)) == NULL)
+			fatal("%s", __func__);
+		memcpy(out, raw, *len);
+		out[*len] = '\0';
+		return out;
+	}
+	g = json_gen_new();
 	json_tree(g, r->result);
 	out = json_gen_take(g, len);
 	yajl_gen_free(g);
@@ -180,18 +218,19 @@ link_dispatch(const char *line, size_t len)
 		    "an event");
 		return;
 	}
+	link_line = line;
+	link_linelen = len;
+	link_reply = &r;
 	if (r.is_event) {
 		if (bk.state == LINK_UP)
 			api_event(&r);
-		proto_reply_free(&r);
-		return;
+		goto done;
 	}
 	if (r.id == -1) {
 		log_warnx("%s: the backend could not read a request: %s: %s",
 		    __func__, r.error_code, r.error_message);
-		proto_reply_free(&r);
 		link_disconnect("out of step with the backend");
-		return;
+		goto done;
 	}
 	TAILQ_FOREACH(p, &bk.inflight, entry)
 		if (p->id == r.id)
@@ -199,8 +238,7 @@ link_dispatch(const char *line, size_t len)
 	if (p == NULL) {
 		log_warnx("%s: a reply to request %lld, which is not waiting",
 		    __func__, r.id);
-		proto_reply_free(&r);
-		return;
+		goto done;
 	}
 	TAILQ_REMOVE(&bk.inflight, p, entry);
 	bk.ninflight--;
@@ -209,8 +247,11 @@ link_dispatch(const char *line, size_t len)
 		log_debug("%s: %s: %s: %s", __func__, p->op, r.error_code,
 		    r.error_message);
 	p->cb(p->arg, &r);
-	proto_reply_free(&r);
 	pending_free(p);
+ done:
+	link_line = NULL;
+	link_reply = NULL;
+	proto_reply_free(&r);
 }
 
 static void
@@ -298,6 +339,9 @@ link_disconnect(const char *why)
 	bufferevent_free(bk.bev);
 	bk.bev = NULL;
 	bk.state = LINK_DOWN;
+	/* the line being dispatched was in the buffer just freed */
+	link_line = NULL;
+	link_reply = NULL;
 	/* collect first: the callbacks may ask again (and be refused) */
 	while ((p = TAILQ_FIRST(&bk.inflight)) != NULL) {
 		TAILQ_REMOVE(&bk.inflight, p, entry);
@@ -341,7 +385,7 @@ peer_is_root(int fd, const char *path)
 }
 
 static void
-link_attach(int fd)
+link_attach(int fd, int handshaken)
 {
 	if ((bk.bev = bufferevent_socket_new(fenv->base, fd,
 	    BEV_OPT_CLOSE_ON_FREE)) == NULL)
@@ -350,6 +394,10 @@ link_attach(int fd)
 	bufferevent_setwatermark(bk.bev, EV_READ, 0, FE_BACKEND_MAX_LINE + 2);
 	bufferevent_setcb(bk.bev, link_read, NULL, link_event, NULL);
 	bufferevent_enable(bk.bev, EV_READ | EV_WRITE);
+	if (handshaken) {
+		link_up();
+		return;
+	}
 	bk.state = LINK_HANDSHAKE;
 	link_handshake();
 }
@@ -387,7 +435,7 @@ link_retry(evutil_socket_t fd0, short ev, void *arg)
 		link_schedule();
 		return;
 	}
-	link_attach(fd);
+	link_attach(fd, 0);
 }
 
 /* a request unanswered for too long: the backend is stuck, start over */
@@ -404,67 +452,69 @@ link_tick(evutil_socket_t fd, short ev, void *arg)
 	}
 }
 
-static void
-handshake_hello(void *arg, const struct proto_reply *r)
+/* hello: the backend speaks our protocol */
+static int
+hs_hello(const struct proto_reply *r, struct fe_config *cfg, char *err,
+    size_t errlen)
 {
-	yajl_val	v;
+	yajl_val	v = json_get(r->result, "protocol");
 
-	if (r == NULL)
-		return;
-	if (!r->ok) {
-		link_disconnect("hello failed");
-		return;
-	}
-	v = json_get(r->result, "protocol");
 	if (v == NULL || !YAJL_IS_INTEGER(v) || v->u.number.i != PROTO_VERSION) {
-		log_warnx("backend: protocol version mismatch (this frontend "
-		    "speaks %d)", PROTO_VERSION);
-		link_disconnect("protocol version mismatch");
+		snprintf(err, errlen, "the backend does not speak protocol %d",
+		    PROTO_VERSION);
+		return -1;
 	}
+	return 0;
 }
 
-static void
-handshake_config(void *arg, const struct proto_reply *r)
+/* frontend.config: the settings, into cfg */
+static int
+hs_config(const struct proto_reply *r, struct fe_config *cfg, char *err,
+    size_t errlen)
 {
-	struct fe_config	cfg;
-	char			err[256];
+	char	perr[256];
 
-	if (r == NULL)
-		return;
+	if (fe_config_parse(r->result, cfg, perr, sizeof(perr)) == -1) {
+		snprintf(err, errlen, "frontend.config: %s", perr);
+		return -1;
+	}
+	return 0;
+}
+
+static const struct handshake_step {
+	enum proto_op_id	 op;
+	int			(*check)(const struct proto_reply *,
+				    struct fe_config *, char *, size_t);
+} handshake[] = {
+	{ OP_HELLO,		hs_hello },
+	{ OP_FRONTEND_CONFIG,	hs_config },
+	{ OP_SUBSCRIBE,		NULL },		/* events from now on */
+};
+#define HANDSHAKE_STEPS	(sizeof(handshake) / sizeof(handshake[0]))
+
+/* step i's reply: 0 when it is what the handshake needs */
+static int
+handshake_check(size_t i, const struct proto_reply *r, struct fe_config *cfg,
+    char *err, size_t errlen)
+{
+	if (r->is_event) {
+		snprintf(err, errlen, "an event before the handshake's end");
+		return -1;
+	}
 	if (!r->ok) {
-		log_warnx("backend: frontend.config: %s: %s", r->error_code,
+		snprintf(err, errlen, "%s: %s: %s",
+		    proto_op_by_id(handshake[i].op)->name, r->error_code,
 		    r->error_message);
-		link_disconnect("frontend.config refused");
-		return;
+		return -1;
 	}
-	memset(&cfg, 0, sizeof(cfg));
-	if (fe_config_parse(r->result, &cfg, err, sizeof(err)) == -1) {
-		log_warnx("backend: frontend.config: %s", err);
-		fe_config_free(&cfg);
-		link_disconnect("a bad frontend.config reply");
-		return;
-	}
-	if (fenv->cfg.listen != NULL && strcmp(cfg.listen, fenv->cfg.listen) != 0)
-		log_warnx("DAVIT_LISTEN is now %s; restart davit-frontend to "
-		    "listen there (still on %s)", cfg.listen, fenv->cfg.listen);
-	/* keep the address we listen on; take the rest */
-	free(cfg.listen);
-	cfg.listen = fenv->cfg.listen;
-	fenv->cfg.listen = NULL;
-	fe_config_free(&fenv->cfg);
-	fenv->cfg = cfg;
-	session_limits(cfg.session_idle, cfg.session_max);
+	return handshake[i].check != NULL ?
+	    handshake[i].check(r, cfg, err, errlen) : 0;
 }
 
+/* the link is up: the handshake's last reply came */
 static void
-handshake_subscribe(void *arg, const struct proto_reply *r)
+link_up(void)
 {
-	if (r == NULL)
-		return;
-	if (!r->ok) {
-		link_disconnect("subscribe failed");
-		return;
-	}
 	bk.state = LINK_UP;
 	bk.retry_ms = FE_BACKEND_RETRY_MIN_MS;
 	if (bk.failures > 0)
@@ -475,22 +525,56 @@ handshake_subscribe(void *arg, const struct proto_reply *r)
 	api_backend_changed(1);
 }
 
-/* replies come in order: subscribe's ends the handshake */
+/* a handshake reply on a reconnect (the step's index in arg) */
+static void
+handshake_reply(void *arg, const struct proto_reply *r)
+{
+	struct fe_config	cfg;
+	size_t			i = (size_t)(uintptr_t)arg;
+	char			err[256];
+
+	if (r == NULL)
+		return;
+	memset(&cfg, 0, sizeof(cfg));
+	if (handshake_check(i, r, &cfg, err, sizeof(err)) == -1) {
+		log_warnx("backend: %s", err);
+		fe_config_free(&cfg);
+		link_disconnect("handshake failed");
+		return;
+	}
+	if (handshake[i].op == OP_FRONTEND_CONFIG) {
+		if (fenv->cfg.listen != NULL &&
+		    strcmp(cfg.listen, fenv->cfg.listen) != 0)
+			log_warnx("DAVIT_LISTEN is now %s; restart davit-frontend "
+			    "to listen there (still on %s)", cfg.listen,
+			    fenv->cfg.listen);
+		/* keep the address we listen on; take the rest */
+		free(cfg.listen);
+		cfg.listen = fenv->cfg.listen;
+		fenv->cfg.listen = NULL;
+		fe_config_free(&fenv->cfg);
+		fenv->cfg = cfg;
+		session_limits(cfg.session_idle, cfg.session_max);
+	}
+	if (i == HANDSHAKE_STEPS - 1)
+		link_up();
+}
+
+/* replies come in order: the last step's ends the handshake */
 static void
 link_handshake(void)
 {
 	struct proto_request	req;
 	struct proto_error	err;
+	size_t			i;
 
-	proto_request_init(&req, OP_HELLO, 0);
-	if (link_send(&req, handshake_hello, NULL, &err) == -1)
-		fatalx("%s: hello: %s", __func__, err.message);
-	proto_request_init(&req, OP_FRONTEND_CONFIG, 0);
-	if (link_send(&req, handshake_config, NULL, &err) == -1)
-		fatalx("%s: frontend.config: %s", __func__, err.message);
-	proto_request_init(&req, OP_SUBSCRIBE, 0);
-	if (link_send(&req, handshake_subscribe, NULL, &err) == -1)
-		fatalx("%s: subscribe: %s", __func__, err.message);
+	for (i = 0; i < HANDSHAKE_STEPS; i++) {
+		proto_request_init(&req, handshake[i].op, 0);
+		if (link_send(&req, handshake_reply, (void *)(uintptr_t)i,
+		    &err) == -1)
+			fatalx("%s: %s: %s", __func__,
+			    proto_op_by_id(handshake[i].op)->name, err.message);
+	}
 }
 
 void
@@ -505,7 +589,8 @@ backend_start(int fd)
 		fatalx("%s: event_new", __func__);
 	evtimer_add(bk.tick, &tv);
 	evutil_make_socket_nonblocking(fd);
-	link_attach(fd);
+	/* backend_config_sync made the handshake on it */
+	link_attach(fd, 1);
 }
 
 void
@@ -616,7 +701,7 @@ sync_readline(int fd, char **buf, size_t *len, time_t deadline)
 	return -1;
 }
 
-/* hello, then frontend.config, on a blocking connection */
+/* the handshake on a blocking connection, at start: cfg is all of it */
 int
 backend_config_sync(int fd, struct fe_config *cfg, char *err, size_t errlen)
 {
@@ -624,14 +709,12 @@ backend_config_sync(int fd, struct fe_config *cfg, char *err, size_t errlen)
 	struct proto_error	 perr;
 	struct proto_reply	 r;
 	char			*out, *line;
-	size_t			 outlen, len;
+	size_t			 outlen, len, i;
 	time_t			 deadline = fe_now() + FE_BOOT_TIMEOUT;
-	yajl_val		 v;
-	int			 i, rv = -1;
+	int			 rv;
 
-	for (i = 0; i < 2; i++) {
-		proto_request_init(&req, i == 0 ? OP_HELLO : OP_FRONTEND_CONFIG,
-		    bk.next_id++);
+	for (i = 0; i < HANDSHAKE_STEPS; i++) {
+		proto_request_init(&req, handshake[i].op, bk.next_id++);
 		if (proto_request_encode(&req, &out, &outlen, &perr) == -1)
 			fatalx("%s: %s", __func__, perr.message);
 		if (write(fd, out, outlen) != (ssize_t)outlen) {
@@ -650,35 +733,20 @@ backend_config_sync(int fd, struct fe_config *cfg, char *err, size_t errlen)
 				    strerror(errno));
 			return -1;
 		}
-		if (proto_reply_decode(line, len, &r) == -1) {
+		rv = proto_reply_decode(line, len, &r);
+		free(line);
+		if (rv == -1) {
 			snprintf(err, errlen, "not a reply to request %lld", req.id);
-			free(line);
 			return -1;
 		}
-		free(line);
-		if (r.is_event || r.id != req.id) {
+		if (!r.is_event && r.id != req.id) {
 			snprintf(err, errlen, "not a reply to request %lld", req.id);
-			goto done;
-		}
-		if (!r.ok) {
-			snprintf(err, errlen, "%s: %s: %s", req.op->name,
-			    r.error_code, r.error_message);
-			goto done;
-		}
-		if (i == 0) {
-			v = json_get(r.result, "protocol");
-			if (v == NULL || !YAJL_IS_INTEGER(v) ||
-			    v->u.number.i != PROTO_VERSION) {
-				snprintf(err, errlen, "the backend does not speak "
-				    "protocol %d", PROTO_VERSION);
-				goto done;
-			}
-		} else if (fe_config_parse(r.result, cfg, err, errlen) == -1)
-			goto done;
+			rv = -1;
+		} else
+			rv = handshake_check(i, &r, cfg, err, errlen);
 		proto_reply_free(&r);
+		if (rv == -1)
+			return -1;
 	}
 	return 0;
- done:
-	proto_reply_free(&r);
-	return rv;
 }

@@ -1,0 +1,698 @@
+/*
+ * The HTTP connections under evhttp, through libevent's public API only:
+ * the request-head reader, the body limit of each request's route, the
+ * connection counts, slow clients.  The design is in HTTP.md, "The HTTP
+ * edge"; http.c is the server above (routes, replies).
+ *
+ * Each connection evhttp accepts reads through a filter bufferevent of
+ * ours (http_newconn, evhttp_set_bevcb) over the socket's.  The filter
+ * (http_feed) holds a request's head back from evhttp until it is all in
+ * (FE_MAX_HEADERS at most, else evhttp refuses it), reads the request line
+ * and the body's framing (http_head_body), and only then lets evhttp see
+ * it, after setting the route's body limit (http_decide): FE_MAX_WEBHOOK_BODY
+ * for POST /hooks/github, FE_MAX_API_BODY for everything else.  The bytes
+ * of the next request are held until evhttp has handed us this one
+ * (conn_request_in): one request at a time, and at most FE_READ_AHEAD bytes
+ * read ahead.
+ *
+ * evhttp_connection of a connection: libevent 2.1 shows it only with a
+ * request, so the limit of a connection's first request cannot be set on
+ * it.  evhttp's own limit is the largest (FE_MAX_WEBHOOK_BODY) and a first
+ * request over its route's limit is refused by us (http_refuse: 413 written
+ * to the socket, the connection closed); later ones get their limit set on
+ * the connection and evhttp's own 413.  A chunked body of a first request
+ * is cut when its bytes on the wire pass the limit.  At most
+ * FE_WEBHOOK_MAX_RECEIVING webhook bodies may be that large at once: their
+ * senders are not known yet.
+ *
+ * Connections: counted when evhttp makes them (http_newconn) and uncounted
+ * when it frees their filter (http_conn_gone, the filter's free callback).
+ * At FE_MAX_CONNS the listener stops accepting: further clients wait in the
+ * kernel's backlog.  One client address (its client_key: IPv6 by /64) may
+ * hold FE_MAX_CONNS_PER_ADDR of them; further ones are closed at once
+ * (http_adopt, from the loop, reads the peer with getpeername).  A trusted
+ * proxy's connections are not counted per address.
+ *
+ * Slow clients: from the first byte of a request, its request line and
+ * headers must be in within FE_HEAD_TIMEOUT seconds; then its body must
+ * keep up FE_BODY_MIN_RATE bytes a second on average (after the same
+ * grace).  A connection that does not is closed (http_deadline).  Between
+ * requests evhttp's own timeout (FE_HTTP_TIMEOUT) applies.
+ *
+ * Writing: the filter writes what evhttp gives it straight to the socket
+ * (http_filter_out): evhttp takes "nothing more to write" to mean the
+ * client has it, and may shut the socket down right after.
+ */
+#include <sys/socket.h>
+
+#include <errno.h>
+#include <netdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <event2/listener.h>
+
+#include "common/log.h"
+#include "frontend/frontend.h"
+
+#define FE_REFUSED_LINGER	2	/* seconds a refused client may read */
+#define FE_READ_AHEAD		(2 * FE_MAX_HEADERS)	/* held from evhttp */
+
+enum head_phase {
+	PH_HEAD,	/* holding a request's head until it is all in */
+	PH_BODY,	/* passing its Content-Length bytes */
+	PH_WAIT,	/* holding what follows until evhttp has the request */
+	PH_PASS,	/* passing everything: a chunked body, an oversized head */
+};
+
+struct fe_conn {
+	TAILQ_ENTRY(fe_conn)		 entry;
+	struct bufferevent		*bev;	/* the filter evhttp reads */
+	struct evhttp_connection	*evcon;	/* once a request came */
+	void				*sse;	/* its event stream, if any */
+	int				 webhook_rx;	/* holds a large webhook body slot */
+	char				 key[FE_ADDR_MAX];	/* client_key of the peer */
+	int				 adopted;	/* peer known, counted */
+	int				 counted;	/* in its address's count */
+	int				 kill;		/* to be closed */
+	int				 refused;	/* our own error sent: drop input */
+	struct event			*deadline;	/* http_deadline */
+	struct event			*flush;		/* http_out_flush */
+	struct event			*writable;	/* http_out_flush */
+	int				 write_failed;
+	int				 closed;	/* evhttp closed the socket */
+	struct evbuffer_cb_entry	*outcb;		/* http_out_added */
+	enum head_phase			 phase;
+	int				 reading;	/* a request is coming in */
+	int				 head_state;	/* http_head_scan */
+	size_t				 head_scanned;	/* bytes of it scanned */
+	long long			 body_left;	/* PH_BODY */
+	size_t				 raw_limit;	/* PH_PASS of a first request */
+	time_t				 started;	/* its first byte, or its body's */
+	size_t				 body_bytes;
+};
+TAILQ_HEAD(fe_conn_list, fe_conn);
+
+static struct evconnlistener	*http_listener;
+static struct event		*http_adopt_ev;
+static struct fe_conn_list	 http_conns = TAILQ_HEAD_INITIALIZER(http_conns);
+static int			 http_nconns;
+static int			 http_paused;
+static int			 http_webhook_rx;	/* large webhook bodies coming in */
+static time_t			 http_cap_logged;	/* the last "too many" log line */
+
+static void	http_feed(struct fe_conn *, struct evbuffer *, struct evbuffer *);
+static void	http_out_flush(evutil_socket_t, short, void *);
+
+int
+http_conn_count(void)
+{
+	return http_nconns;
+}
+
+static void
+http_webhook_rx_end(struct fe_conn *fc)
+{
+	if (fc->webhook_rx) {
+		fc->webhook_rx = 0;
+		http_webhook_rx--;
+	}
+}
+
+/* the filter bufferevent is being freed: the connection is gone */
+static void
+http_conn_gone(void *arg)
+{
+	struct fe_conn	*fc = arg;
+
+	if (fc->sse != NULL)
+		sse_closed(fc->sse);
+	http_webhook_rx_end(fc);
+	TAILQ_REMOVE(&http_conns, fc, entry);
+	evbuffer_remove_cb_entry(bufferevent_get_output(fc->bev), fc->outcb);
+	event_free(fc->flush);
+	if (fc->writable != NULL)
+		event_free(fc->writable);
+	event_free(fc->deadline);
+	free(fc);
+	http_nconns--;
+	if (http_paused && http_nconns < FE_MAX_CONNS && http_listener != NULL) {
+		evconnlistener_enable(http_listener);
+		http_paused = 0;
+		log_info("%s: accepting connections again", __func__);
+	}
+}
+
+/* evhttp frees a connection it knew us to hold (http_conn_of) */
+static void
+http_conn_closed(struct evhttp_connection *evcon, void *arg)
+{
+	struct fe_conn	*fc = arg;
+
+	if (fc->sse != NULL)
+		sse_closed(fc->sse);
+	fc->sse = NULL;
+	fc->evcon = NULL;
+	fc->kill = 1;
+	fc->closed = 1;
+	evtimer_del(fc->deadline);
+	/* evhttp closes the socket now: nothing may wait on it */
+	if (fc->writable != NULL)
+		event_del(fc->writable);
+}
+
+static void
+http_close(struct fe_conn *fc)
+{
+	if (fc->evcon != NULL) {
+		/* calls http_conn_closed; the bufferevent goes later */
+		evhttp_connection_free(fc->evcon);
+		return;
+	}
+	/* no request yet: as if the client had closed it */
+	bufferevent_trigger_event(fc->bev, BEV_EVENT_EOF | BEV_EVENT_READING,
+	    0);
+}
+
+/* a request too slow to come in, or a connection to be closed */
+static void
+http_deadline(evutil_socket_t fd, short ev, void *arg)
+{
+	struct fe_conn	*fc = arg;
+	struct timeval	 tv = { 0, 0 };
+	time_t		 now = fe_now(), allowed;
+
+	if (fc->kill) {
+		http_close(fc);
+		return;
+	}
+	if (!fc->reading)
+		return;
+	if (fc->phase == PH_HEAD) {
+		log_warnx("client %s: request line and headers not in within "
+		    "%d s: connection closed", fc->key, FE_HEAD_TIMEOUT);
+		http_close(fc);
+		return;
+	}
+	allowed = fc->started + FE_HEAD_TIMEOUT +
+	    (time_t)(fc->body_bytes / FE_BODY_MIN_RATE);
+	if (now >= allowed) {
+		log_warnx("client %s: body slower than %d bytes/s (%zu bytes "
+		    "in %lld s): connection closed", fc->key, FE_BODY_MIN_RATE,
+		    fc->body_bytes, (long long)(now - fc->started));
+		http_close(fc);
+		return;
+	}
+	tv.tv_sec = allowed - now;
+	evtimer_add(fc->deadline, &tv);
+}
+
+/* the first bytes of a request came: its clock starts */
+static void
+http_reading(struct fe_conn *fc)
+{
+	struct timeval	tv = { FE_HEAD_TIMEOUT, 0 };
+
+	fc->reading = 1;
+	fc->body_bytes = 0;
+	fc->started = fe_now();
+	evtimer_add(fc->deadline, &tv);
+}
+
+/* close fc soon, from the loop: we may be inside its own callbacks */
+static void
+http_kill_soon(struct fe_conn *fc, int secs)
+{
+	struct timeval	tv = { secs, 0 };
+
+	fc->kill = 1;
+	fc->reading = 0;
+	evtimer_add(fc->deadline, &tv);
+}
+
+/*
+ * Refuse fc's first request ourselves (evhttp has no connection for us to
+ * set a limit on yet): the reply written straight to the socket, the rest
+ * of its input dropped, the connection closed once the client had time to
+ * read it.
+ */
+static void
+http_refuse(struct fe_conn *fc, int status, const char *reason,
+    const char *code, const char *msg)
+{
+	char		 body[256], head[1024];
+	int		 blen, hlen;
+	evutil_socket_t	 fd = bufferevent_getfd(fc->bev);
+
+	blen = snprintf(body, sizeof(body),
+	    "{\"error\":{\"code\":\"%s\",\"message\":\"%s\"}}", code, msg);
+	hlen = snprintf(head, sizeof(head), "HTTP/1.1 %d %s\r\n"
+	    "Content-Type: application/json\r\nContent-Length: %d\r\n"
+	    "Connection: close\r\nContent-Security-Policy: " FE_CSP "\r\n"
+	    "X-Content-Type-Options: nosniff\r\nReferrer-Policy: no-referrer\r\n"
+	    "X-Frame-Options: DENY\r\nCache-Control: no-store\r\n\r\n",
+	    status, reason, blen);
+	log_warnx("client %s: %d %s", fc->key, status, msg);
+	fc->refused = 1;
+	http_webhook_rx_end(fc);
+	if (fd != -1 && blen > 0 && hlen > 0 && (size_t)blen < sizeof(body) &&
+	    (size_t)hlen < sizeof(head)) {
+		/* a fresh connection's send buffer holds this much */
+		if (send(fd, head, (size_t)hlen, MSG_NOSIGNAL) == hlen)
+			(void)send(fd, body, (size_t)blen, MSG_NOSIGNAL);
+		(void)shutdown(fd, SHUT_WR);
+	}
+	http_kill_soon(fc, FE_REFUSED_LINGER);
+}
+
+/*
+ * A request's head is all in (head[0..len)): its route's body limit, set
+ * on evhttp's connection when we know it, else (a connection's first
+ * request) kept by us.  0 to pass it on, -1 when refused.
+ */
+static int
+http_decide(struct fe_conn *fc, const char *head, size_t len)
+{
+	struct evhttp_uri	*uri;
+	const char		*path, *method, *target, *eol;
+	char			 tgt[FE_MAX_HEADERS + 1], msg[128];
+	size_t			 llen, mlen, tlen;
+	long long		 clen, limit;
+	int			 webhook = 0, chunked;
+
+	eol = memchr(head, '\n', len);
+	llen = eol != NULL ? (size_t)(eol - head) : len;
+	if (llen > 0 && head[llen - 1] == '\r')
+		llen--;
+	if (webhook_route != NULL && http_request_line(head, llen, &method,
+	    &mlen, &target, &tlen) == 0 && mlen == 4 &&
+	    memcmp(method, "POST", 4) == 0) {
+		/* the target's path as http_request sees it */
+		memcpy(tgt, target, tlen);
+		tgt[tlen] = '\0';
+		if ((uri = evhttp_uri_parse_with_flags(tgt,
+		    EVHTTP_URI_NONCONFORMANT)) != NULL) {
+			path = evhttp_uri_get_path(uri);
+			webhook = path != NULL &&
+			    strcmp(path, "/hooks/github") == 0;
+			evhttp_uri_free(uri);
+		}
+	}
+	if (webhook && http_webhook_rx >= FE_WEBHOOK_MAX_RECEIVING) {
+		log_warnx("%s: %d webhook bodies coming in already: this one "
+		    "may have %d bytes", __func__, http_webhook_rx,
+		    FE_MAX_API_BODY);
+		webhook = 0;
+	}
+	if (webhook) {
+		fc->webhook_rx = 1;
+		http_webhook_rx++;
+	}
+	limit = webhook ? FE_MAX_WEBHOOK_BODY : FE_MAX_API_BODY;
+	if (http_head_body(head, len, &clen, &chunked) == -1) {
+		if (fc->evcon == NULL) {
+			http_refuse(fc, 400, "Bad Request", "bad_request",
+			    "bad Content-Length or Transfer-Encoding");
+			return -1;
+		}
+		clen = -1;	/* evhttp's to judge */
+		chunked = 1;
+	}
+	if (fc->evcon != NULL)
+		evhttp_connection_set_max_body_size(fc->evcon, limit);
+	else if (clen > limit) {
+		snprintf(msg, sizeof(msg), "request body larger than %lld "
+		    "bytes", limit);
+		http_refuse(fc, 413, "Payload Too Large", "too_large", msg);
+		return -1;
+	}
+	fc->raw_limit = (size_t)limit;
+	if (chunked)
+		fc->phase = PH_PASS;
+	else if (clen > 0) {
+		fc->phase = PH_BODY;
+		fc->body_left = clen;
+	} else
+		fc->phase = PH_WAIT;
+	return 0;
+}
+
+/*
+ * Bytes came that evhttp does not see yet: its idle timeout must not take
+ * them for silence (the head's own is http_deadline's).  An event stream
+ * keeps its own.
+ */
+static void
+http_held(struct fe_conn *fc)
+{
+	struct timeval	tv = { FE_HTTP_TIMEOUT, 0 };
+
+	if (fc->sse == NULL)
+		bufferevent_set_timeouts(fc->bev, &tv, &tv);
+}
+
+/*
+ * Move what evhttp may see from src (the socket's input) to dst (evhttp's):
+ * a request's head only once it is all in and its limit set, its body as
+ * it comes, and nothing of the next request until evhttp has this one.
+ */
+static void
+http_feed(struct fe_conn *fc, struct evbuffer *src, struct evbuffer *dst)
+{
+	size_t		 n, k;
+	ssize_t		 end;
+	unsigned char	*p;
+
+	while ((n = evbuffer_get_length(src)) > 0) {
+		if (fc->refused || fc->kill) {
+			evbuffer_drain(src, n);
+			return;
+		}
+		switch (fc->phase) {
+		case PH_HEAD:
+			if (!fc->reading)
+				http_reading(fc);
+			k = n > FE_MAX_HEADERS + 1 ? FE_MAX_HEADERS + 1 : n;
+			if ((p = evbuffer_pullup(src, (ev_ssize_t)k)) == NULL)
+				fatalx("%s: evbuffer_pullup", __func__);
+			end = http_head_scan(&fc->head_state,
+			    (char *)p + fc->head_scanned, k - fc->head_scanned);
+			if (end < 0) {
+				fc->head_scanned = k;
+				if (k <= FE_MAX_HEADERS) {
+					/* not all in yet */
+					http_held(fc);
+					return;
+				}
+				/* evhttp refuses it */
+				fc->phase = PH_PASS;
+				fc->raw_limit = FE_MAX_API_BODY;
+				if (fc->evcon != NULL)
+					evhttp_connection_set_max_body_size(
+					    fc->evcon, FE_MAX_API_BODY);
+				break;
+			}
+			end += (ssize_t)fc->head_scanned;
+			fc->head_state = 0;
+			fc->head_scanned = 0;
+			if (http_decide(fc, (char *)p, (size_t)end) == -1)
+				break;
+			fc->started = fe_now();
+			evbuffer_remove_buffer(src, dst, (size_t)end);
+			break;
+		case PH_BODY:
+			k = (long long)n < fc->body_left ? n :
+			    (size_t)fc->body_left;
+			evbuffer_remove_buffer(src, dst, k);
+			fc->body_bytes += k;
+			if ((fc->body_left -= (long long)k) == 0)
+				fc->phase = PH_WAIT;
+			break;
+		case PH_WAIT:
+			return;
+		case PH_PASS:
+			evbuffer_remove_buffer(src, dst, n);
+			fc->body_bytes += n;
+			if (fc->evcon == NULL && fc->body_bytes > fc->raw_limit)
+				http_refuse(fc, 413, "Payload Too Large",
+				    "too_large", "request body too large");
+			break;
+		}
+	}
+}
+
+/* BEV_OK only when it moved something: libevent calls again until not */
+static enum bufferevent_filter_result
+http_filter_in(struct evbuffer *src, struct evbuffer *dst, ev_ssize_t limit,
+    enum bufferevent_flush_mode mode, void *arg)
+{
+	size_t	before = evbuffer_get_length(dst);
+
+	http_feed(arg, src, dst);
+	return evbuffer_get_length(dst) > before ? BEV_OK : BEV_NEED_MORE;
+}
+
+/* the connections evhttp made since the last time: who their peers are */
+static void
+http_adopt(evutil_socket_t fd, short ev, void *arg)
+{
+	struct fe_conn		*fc, *c;
+	struct sockaddr_storage	 ss;
+	socklen_t		 sslen;
+	char			 peer[NI_MAXHOST];
+	evutil_socket_t		 s;
+	int			 same;
+	time_t			 now;
+
+	TAILQ_FOREACH(fc, &http_conns, entry) {
+		if (fc->adopted)
+			continue;
+		fc->adopted = 1;
+		sslen = sizeof(ss);
+		if ((s = bufferevent_getfd(fc->bev)) == -1 ||
+		    getpeername(s, (struct sockaddr *)&ss, &sslen) == -1 ||
+		    getnameinfo((struct sockaddr *)&ss, sslen, peer,
+		    sizeof(peer), NULL, 0, NI_NUMERICHOST) != 0)
+			snprintf(peer, sizeof(peer), "?");
+		client_key(peer, fc->key, sizeof(fc->key));
+		fc->counted = !client_addr_trusted(&fenv->cfg.proxies, peer);
+		same = 0;
+		if (fc->counted)
+			TAILQ_FOREACH(c, &http_conns, entry)
+				if (c != fc && c->adopted && c->counted &&
+				    !c->kill && strcmp(c->key, fc->key) == 0)
+					same++;
+		if (same >= FE_MAX_CONNS_PER_ADDR) {
+			bufferevent_disable(fc->bev, EV_READ);
+			http_kill_soon(fc, 0);
+			if ((now = fe_now()) != http_cap_logged) {
+				http_cap_logged = now;
+				log_warnx("client %s: %d connections already: "
+				    "closing new ones", fc->key,
+				    FE_MAX_CONNS_PER_ADDR);
+			}
+		}
+	}
+}
+
+/* the connection a request came on; NULL if it has gone */
+static struct fe_conn *
+http_conn_of(struct evhttp_request *req)
+{
+	struct evhttp_connection	*evcon = evhttp_request_get_connection(req);
+	struct bufferevent		*bev;
+	struct fe_conn			*fc;
+
+	if (evcon == NULL)
+		return NULL;
+	bev = evhttp_connection_get_bufferevent(evcon);
+	TAILQ_FOREACH(fc, &http_conns, entry)
+		if (fc->bev == bev)
+			break;
+	if (fc == NULL)
+		return NULL;
+	if (fc->evcon == NULL && !fc->kill) {
+		fc->evcon = evcon;
+		evhttp_connection_set_closecb(evcon, http_conn_closed, fc);
+	}
+	return fc->evcon == evcon ? fc : NULL;
+}
+
+/*
+ * What evhttp writes goes straight to the socket: evhttp takes the
+ * filter's write callback (no more to write) to mean the client has it,
+ * and may then shut the socket down, so nothing may wait in between.
+ * BEV_OK once all is written; else the socket's writability calls again.
+ */
+static enum bufferevent_filter_result
+http_filter_out(struct evbuffer *src, struct evbuffer *dst, ev_ssize_t limit,
+    enum bufferevent_flush_mode mode, void *arg)
+{
+	struct fe_conn	*fc = arg;
+	evutil_socket_t	 fd = bufferevent_getfd(fc->bev);
+	int		 n;
+
+	while (evbuffer_get_length(src) > 0 && !fc->write_failed &&
+	    !fc->closed) {
+		if ((n = evbuffer_write(src, fd)) > 0)
+			continue;
+		if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK ||
+		    errno == EINTR)) {
+			if (fc->writable == NULL && (fc->writable = event_new(
+			    bufferevent_get_base(fc->bev), fd, EV_WRITE,
+			    http_out_flush, fc)) == NULL)
+				fatalx("%s: event_new", __func__);
+			event_add(fc->writable, NULL);
+			return BEV_NEED_MORE;
+		}
+		/* the client is gone: evhttp hears of it from the loop */
+		fc->write_failed = 1;
+		event_active(fc->flush, EV_TIMEOUT, 0);
+	}
+	evbuffer_drain(src, evbuffer_get_length(src));
+	return BEV_OK;
+}
+
+/*
+ * libevent 2.1's filter passes on what evhttp writes only if evhttp's
+ * writing is enabled when the bytes are added; evhttp adds them first and
+ * enables it right after.  So whatever is added is passed on from the
+ * loop, once evhttp is done, and again when the socket takes more.
+ */
+static void
+http_out_flush(evutil_socket_t fd, short ev, void *arg)
+{
+	struct fe_conn	*fc = arg;
+
+	if (fc->closed)
+		return;		/* its socket, or its number, is another's now */
+	if (fc->write_failed == 1) {
+		fc->write_failed = 2;
+		bufferevent_trigger_event(fc->bev,
+		    BEV_EVENT_ERROR | BEV_EVENT_WRITING, 0);
+		return;
+	}
+	bufferevent_flush(fc->bev, EV_WRITE, BEV_NORMAL);
+}
+
+static void
+http_out_added(struct evbuffer *out, const struct evbuffer_cb_info *info,
+    void *arg)
+{
+	struct fe_conn	*fc = arg;
+
+	if (info->n_added > 0)
+		event_active(fc->flush, EV_TIMEOUT, 0);
+}
+
+/* the bytes written to fc and not sent yet */
+size_t
+http_conn_unsent(struct evhttp_connection *evcon)
+{
+	struct bufferevent	*bev = evhttp_connection_get_bufferevent(evcon);
+	struct bufferevent	*sock = bufferevent_get_underlying(bev);
+
+	return evbuffer_get_length(bufferevent_get_output(bev)) +
+	    (sock != NULL ? evbuffer_get_length(bufferevent_get_output(sock)) :
+	    0);
+}
+
+/*
+ * evhttp's new connection: a socket bufferevent under a filter of ours,
+ * through which evhttp reads (http_filter_in).  evhttp sets its socket.
+ */
+static struct bufferevent *
+http_newconn(struct event_base *base, void *arg)
+{
+	struct fe_conn		*fc;
+	struct bufferevent	*sock;
+
+	if ((fc = calloc(1, sizeof(*fc))) == NULL)
+		fatal("%s", __func__);
+	if ((sock = bufferevent_socket_new(base, -1,
+	    BEV_OPT_CLOSE_ON_FREE)) == NULL ||
+	    (fc->bev = bufferevent_filter_new(sock, http_filter_in, http_filter_out,
+	    BEV_OPT_CLOSE_ON_FREE, http_conn_gone, fc)) == NULL)
+		fatalx("%s: bufferevent", __func__);
+	/* what the filter holds back (the next request) is bounded */
+	bufferevent_setwatermark(sock, EV_READ, 0, FE_READ_AHEAD);
+	if ((fc->deadline = evtimer_new(base, http_deadline, fc)) == NULL ||
+	    (fc->flush = event_new(base, -1, 0, http_out_flush, fc)) == NULL)
+		fatalx("%s: event_new", __func__);
+	if ((fc->outcb = evbuffer_add_cb(bufferevent_get_output(fc->bev),
+	    http_out_added, fc)) == NULL)
+		fatalx("%s: evbuffer_add_cb", __func__);
+	fc->phase = PH_HEAD;
+	TAILQ_INSERT_TAIL(&http_conns, fc, entry);
+	event_active(http_adopt_ev, EV_TIMEOUT, 0);
+	if (++http_nconns >= FE_MAX_CONNS && !http_paused) {
+		evconnlistener_disable(http_listener);
+		http_paused = 1;
+		log_warnx("%s: %d connections: not accepting more for now",
+		    __func__, http_nconns);
+	}
+	return fc->bev;
+}
+
+int
+http_conn_set_sse(struct evhttp_request *req, void *client)
+{
+	struct fe_conn	*fc;
+
+	if ((fc = http_conn_of(req)) == NULL)
+		return -1;
+	fc->sse = client;
+	return 0;
+}
+
+/* a request's body is in: what follows on its connection is the next request */
+void
+conn_request_in(struct evhttp_request *req)
+{
+	struct fe_conn	*fc;
+
+	if ((fc = http_conn_of(req)) != NULL) {
+		http_webhook_rx_end(fc);
+		fc->reading = 0;
+		evtimer_del(fc->deadline);
+		if (fc->phase == PH_PASS)
+			/* where its chunked body ended is evhttp's to know */
+			evhttp_add_header(evhttp_request_get_output_headers(req),
+			    "Connection", "close");
+		else {
+			fc->phase = PH_HEAD;
+			/* pipelined: the next one may have begun */
+			http_feed(fc, bufferevent_get_input(
+			    bufferevent_get_underlying(fc->bev)),
+			    bufferevent_get_input(fc->bev));
+		}
+	}
+}
+
+/*
+ * libevent's own messages, in davit's log.  One is expected: libevent 2.1's
+ * filter warns that it holds too few references to the socket's
+ * bufferevent when it frees it with itself (BEV_OPT_CLOSE_ON_FREE), and
+ * then frees it all the same; that one goes to the debug level.
+ */
+static void
+http_libevent_log(int severity, const char *msg)
+{
+	if (severity < EVENT_LOG_WARN || strstr(msg, "too few references") != NULL)
+		log_debug("libevent: %s", msg);
+	else
+		log_warnx("libevent: %s", msg);
+}
+
+/* evhttp's connections come through http_newconn */
+void
+conn_init(struct evhttp *http)
+{
+	event_set_log_callback(http_libevent_log);
+	if ((http_adopt_ev = event_new(fenv->base, -1, 0, http_adopt,
+	    NULL)) == NULL || event_priority_set(http_adopt_ev, 0) == -1)
+		fatalx("%s: event_new", __func__);
+	evhttp_set_bevcb(http, http_newconn, NULL);
+}
+
+/* the listener to pause at FE_MAX_CONNS */
+void
+conn_listener(struct evconnlistener *listener)
+{
+	http_listener = listener;
+}
+
+/* after evhttp_free: the connections' records go with their bufferevents */
+void
+conn_shutdown(void)
+{
+	http_listener = NULL;
+	if (http_adopt_ev != NULL)
+		event_free(http_adopt_ev);
+	http_adopt_ev = NULL;
+}

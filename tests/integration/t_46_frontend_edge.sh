@@ -1,0 +1,115 @@
+#!/usr/bin/env bash
+# The HTTP edge (frontend/http.c, HTTP.md "The HTTP edge"), against the fake
+# backend: a request's head is held back from evhttp until it is all in,
+# then its route's body limit applies. A connection's first request over
+# its limit is refused by davit itself: 413 too_large as JSON with the
+# security headers, before the body is read, and the connection closed; a
+# chunked first body is cut once its bytes pass the limit; a Content-Length
+# davit and evhttp could read differently is 400. A head that comes in
+# pieces, and pipelined requests, are answered as usual. The backend's
+# results and event data reach the browser as the backend wrote them.
+set -euo pipefail
+# shellcheck source-path=SCRIPTDIR
+. "$(dirname "$0")/lib.sh"
+
+FE_BIN=$DAVIT_BUILD/frontend/davit-frontend
+[ -x "$FE_BIN" ] || fail "$FE_BIN not built (DAVIT_BUILD=$DAVIT_BUILD)"
+command -v python3 >/dev/null || fail "python3 is needed"
+getent passwd davit >/dev/null || fail "no user davit (scripts/setup.sh)"
+
+export FLOOD=10 SLOW=1 LATE=9 WEBHOOK_SECRET="edge secret $RANDOM"
+PORT=$(unused_port)
+URL=http://127.0.0.1:$PORT
+mkdir -p "$T/run"
+chmod 0755 "$T/run"
+FAKE=$T/run/fake.sock
+start_bg fake python3 "$(dirname "$0")/fake_backend.py" "$FAKE" "127.0.0.1:$PORT"
+wait_for -t 10 test -S "$FAKE" || fail "the fake backend did not start: $(cat "$T/fake.log")"
+_SAN_LOGS+=("$T/frontend.log")
+start_bg frontend "$FE_BIN" --socket "$FAKE" --user davit -v
+FE_PID=$BG_PID
+up() { [ "$(curl -s --max-time 5 "$URL/healthz")" = '{"backend":"up"}' ]; }
+wait_for -t 20 up || fail "frontend not up: $(tail -n 20 "$T/frontend.log")"
+
+cat >"$T/raw.py" <<'PY'
+import socket, sys, time
+port, what = int(sys.argv[1]), sys.argv[2]
+s = socket.create_connection(("127.0.0.1", port))
+s.settimeout(5)
+head = "POST /api/login HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nContent-Type: application/json\r\n" % port
+if what == "big":          # a first request whose Content-Length is over 64 KiB
+    s.sendall((head + "Content-Length: 70000\r\n\r\n").encode())
+elif what == "twolengths":
+    s.sendall((head + "Content-Length: 5\r\nContent-Length: 6\r\n\r\n").encode())
+elif what == "chunked":    # a first chunked body past 64 KiB, in 4 KiB chunks
+    s.sendall((head + "Transfer-Encoding: chunked\r\n\r\n").encode())
+    try:
+        for i in range(40):
+            s.sendall(b"1000\r\n" + b"x" * 4096 + b"\r\n")
+    except OSError:
+        pass
+elif what == "pieces":     # a head in three pieces, 0.3 s apart
+    body = b'{"password":"pw"}'
+    whole = (head + "Content-Length: %d\r\n\r\n" % len(body)).encode() + body
+    for a, b in ((0, 10), (10, 60), (60, len(whole))):
+        s.sendall(whole[a:b])
+        time.sleep(0.3)
+data = b""
+try:
+    while True:
+        d = s.recv(65536)
+        if not d:
+            break
+        data += d
+        if what == "pieces" and b"\r\n\r\n" in data:
+            break
+except (socket.timeout, ConnectionError):
+    pass
+sys.stdout.write(data.decode("latin-1"))
+PY
+raw() { python3 "$T/raw.py" "$PORT" "$1"; }
+sec_ok() { # sec_ok REPLY: the security headers are there
+	assert_contains "$1" "Content-Security-Policy: default-src 'self'" "CSP in: $1"
+	assert_contains "$1" "X-Content-Type-Options: nosniff" "nosniff in: $1"
+	assert_contains "$1" "X-Frame-Options: DENY" "X-Frame-Options in: $1"
+}
+
+r=$(raw big)
+assert_contains "$r" "HTTP/1.1 413 " "a 70 kB login body on a first request"
+assert_contains "$r" '"code":"too_large"' "413 as davit's JSON error"
+assert_contains "$r" "Connection: close" "the refused connection is closed"
+sec_ok "$r"
+assert_file_contains "$T/frontend.log" "client 127.0.0.1: 413 request body larger than 65536 bytes"
+pass "a first request over its limit: davit's 413 too_large with the security headers, from the head"
+
+r=$(raw chunked)
+assert_contains "$r" "HTTP/1.1 413 " "a chunked first body past 64 KiB"
+sec_ok "$r"
+pass "a chunked first body cut once past the limit"
+
+r=$(raw twolengths)
+assert_contains "$r" "HTTP/1.1 400 " "two Content-Lengths that differ"
+assert_contains "$r" '"code":"bad_request"' "400 as davit's JSON error"
+pass "two Content-Lengths: 400 bad_request"
+
+r=$(raw pieces)
+assert_contains "$r" "HTTP/1.1 200 " "a login whose head came in three pieces"
+assert_contains "$r" "davit_session=" "its cookie"
+pass "a head in pieces, held until it is all in, then answered"
+
+# ------------------------------------------- the backend's bytes, passed on --
+curl -s -c "$T/jar" -X POST -H 'Content-Type: application/json' \
+	--data-binary '{"password":"pw"}' "$URL/api/login" >"$T/login.json"
+start_bg events curl -sN --max-time 30 -b "$T/jar" "$URL/api/events"
+wait_for -t 10 grep -q '^event: backend' "$T/events.log" || fail "the event stream did not start"
+curl -s -b "$T/jar" -o "$T/job.json" "$URL/api/jobs/4403"
+# the fake writes "caf\u00e9" (json.dumps); rebuilt by yajl it would be UTF-8
+assert_eq "$(cat "$T/job.json")" '{"id":4403,"line":"caf\u00e9"}' "a job as the backend wrote it"
+wait_for -t 10 grep -q '"job":4403' "$T/events.log" || fail "the job.log event did not come"
+assert_file_contains "$T/events.log" 'data: {"job":4403,"n":1,"line":"caf\u00e9"}'
+pass "a reply and an event are passed on as the backend wrote them"
+
+up || fail "frontend not answering"
+stop_pid "$FE_PID"
+assert_eq "$STOP_STATUS" 0 "frontend exit status"
+check_sanitizer_logs
