@@ -145,6 +145,8 @@ sse_open(struct evhttp_request *req, const struct session *s)
 	sse_nclients++;
 	evhttp_add_header(h, "Content-Type", "text/event-stream");
 	evhttp_add_header(h, "X-Accel-Buffering", "no");
+	/* a stream ends its connection: nothing follows it on the same one */
+	evhttp_add_header(h, "Connection", "close");
 	http_security_headers(req, 1);
 	evhttp_send_reply_start(req, 200, "OK");
 	/* the stream is quiet between events: pings keep it within this */

@@ -109,6 +109,40 @@ wait_for -t 10 grep -q '"job":4403' "$T/events.log" || fail "the job.log event d
 assert_file_contains "$T/events.log" 'data: {"job":4403,"n":1,"line":"caf\u00e9"}'
 pass "a reply and an event are passed on as the backend wrote them"
 
+# An event stream says Connection: close, so that no client sends another
+# request after it on the same connection: one sent so was held until the
+# 10 s body rule closed it, which hung a page reload after logout in the
+# browser.
+python3 - "${URL#http://}" "$(jq -r .csrf "$T/login.json")" "$(awk '$6 == "davit_session" { print $7 }' "$T/jar")" <<'PY' >"$T/stream-end.log" 2>&1 ||
+import socket, subprocess, sys, time
+host, port = sys.argv[1].rsplit(":", 1)
+csrf, sid = sys.argv[2], sys.argv[3]
+s = socket.create_connection((host, int(port)), timeout=5)
+s.sendall(("GET /api/events HTTP/1.1\r\nHost: x\r\nCookie: davit_session=%s\r\n\r\n" % sid).encode())
+head = b""
+while b"\r\n\r\n" not in head:
+	head += s.recv(4096)
+if b"connection: close" not in head.lower():
+	sys.exit("no Connection: close on the event stream: %r" % head[:400])
+out = subprocess.run(["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "-X", "POST",
+	"-H", "Cookie: davit_session=" + sid, "-H", "X-Davit-CSRF: " + csrf,
+	"http://%s:%s/api/logout" % (host, port)], capture_output=True, text=True).stdout
+if out != "200":
+	sys.exit("logout: %s" % out)
+t, rest = time.time(), head
+while not rest.endswith(b"\r\n0\r\n\r\n"):
+	try:
+		b = s.recv(4096)
+	except socket.timeout:
+		sys.exit("the stream did not end %.1f s after logout: %r" % (time.time() - t, rest[-300:]))
+	if not b:
+		break
+	rest += b
+print("ended %.2f s after logout" % (time.time() - t))
+PY
+	fail "an ended event stream: $(cat "$T/stream-end.log")"
+pass "an event stream says Connection: close and ends at logout: nothing is sent behind it"
+
 up || fail "frontend not answering"
 stop_pid "$FE_PID"
 assert_eq "$STOP_STATUS" 0 "frontend exit status"
