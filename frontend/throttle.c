@@ -132,41 +132,36 @@ throttle_check(enum throttle_kind kind, const char *addr, time_t now,
 	return 0;
 }
 
+/* addr's entry as it stands (forgotten or not), NULL if none */
+static struct throttle_entry *
+entry_of(struct throttle_table *t, const char *addr)
+{
+	char	key[FE_ADDR_MAX];
+	size_t	i;
+
+	client_key(addr, key, sizeof(key));
+	for (i = 0; i < FE_THROTTLE_ADDRS; i++)
+		if (t->e[i].key[0] != '\0' && strcmp(t->e[i].key, key) == 0)
+			return &t->e[i];
+	return NULL;
+}
+
 void
 throttle_success(enum throttle_kind kind, const char *addr)
 {
-	struct throttle_table	*t = table(kind);
 	struct throttle_entry	*e;
-	char			 key[FE_ADDR_MAX];
-	size_t			 i;
 
-	client_key(addr, key, sizeof(key));
-	for (i = 0; i < FE_THROTTLE_ADDRS; i++) {
-		e = &t->e[i];
-		if (e->key[0] != '\0' && strcmp(e->key, key) == 0) {
-			memset(e, 0, sizeof(*e));
-			break;
-		}
-	}
+	if ((e = entry_of(table(kind), addr)) != NULL)
+		memset(e, 0, sizeof(*e));
 }
 
 void
 throttle_cancel(enum throttle_kind kind, const char *addr)
 {
-	struct throttle_table	*t = table(kind);
 	struct throttle_entry	*e;
-	char			 key[FE_ADDR_MAX];
-	size_t			 i;
 
-	client_key(addr, key, sizeof(key));
-	for (i = 0; i < FE_THROTTLE_ADDRS; i++) {
-		e = &t->e[i];
-		if (e->key[0] != '\0' && strcmp(e->key, key) == 0) {
-			if (e->fails > 0)
-				e->fails--;
-			break;
-		}
-	}
+	if ((e = entry_of(table(kind), addr)) != NULL && e->fails > 0)
+		e->fails--;
 }
 
 void
