@@ -16,6 +16,7 @@
  *               their credentials
  *   status.c    opening the checkout and reporting its state
  *   pull.c      the fast-forward pull
+ *   local.c     the fetch from a file:// origin, object by object
  *   wire.c, wire_decode.c, url.c   shared with the backend (wire.h, url.h)
  */
 #ifndef DAVIT_GITCHILD_H
@@ -116,6 +117,11 @@ int		 gc_origin_only(void);
 int		 gc_known_host_match(char *hosts, const char *name);
 int		 gc_certificate_check(git_cert *cert, int valid, const char *host,
 		    void *payload);
+
+/* local.c: 1 copied, 0 left to libgit2's transport, -1 failed */
+int		 gc_local_download(const git_oid *tip, unsigned *objects,
+		    size_t *bytes);
+int		 gc_local_tips(const git_oid *tip, const char *rname);
 
 /* remote.c */
 int		 gc_do_lsremote(void);
