@@ -124,6 +124,8 @@ int		 gc_local_download(const git_oid *tip, unsigned *objects,
 int		 gc_local_tips(const git_oid *tip, const char *rname);
 
 /* remote.c */
+/* transfer progress: a log line per 10% or second; re-arms the stall alarm */
+int		 gc_progress(const git_indexer_progress *p, void *payload);
 int		 gc_do_lsremote(void);
 int		 gc_do_fetch(void);
 int		 gc_do_clone(void);

@@ -26,7 +26,7 @@ gc_human_bytes(size_t n, char *buf, size_t size)
 }
 
 /* at most one line per 10% or per second, and one when all is in */
-static int
+int
 gc_progress(const git_indexer_progress *p, void *payload)
 {
 	long long	 now = gc_now_ms();

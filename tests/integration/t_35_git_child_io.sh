@@ -8,8 +8,8 @@
 #   untouched;
 # - file_fetch_pack: a file:// fetch brings the new commits as one pack of
 #   whole objects (no delta search: gitchild/local.c), origin/main and
-#   FETCH_HEAD as libgit2's fetch wrote them, git fsck clean; a fetch with
-#   nothing new writes no pack.
+#   FETCH_HEAD as libgit2's fetch wrote them, progress lines, git fsck clean;
+#   a fetch with nothing new writes no pack.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -83,6 +83,7 @@ if scenario file_fetch_pack; then
 	assert_contains "$out" '"ok":true' "fetch: $(cat "$T/child.err")"
 	assert_contains "$out" "\"fetched\":\"$TIP\"" "fetched origin's tip"
 	assert_contains "$out" '"behind":20' "20 commits behind"
+	assert_contains "$(cat "$T/child.out")" '"received ' "the progress lines, as for a network fetch"
 	assert_eq "$(git -C "$T/fe" rev-parse refs/remotes/origin/main)" "$TIP" "origin/main at the tip"
 	assert_eq "$(cat "$T/fe/.git/FETCH_HEAD")" "$(printf '%s\t\tbranch %s of %s' "$TIP" "'main'" "file://$T/origin.git")" "FETCH_HEAD"
 	assert_contains "$(git -C "$T/fe" reflog show --format=%gs refs/remotes/origin/main | head -n 1)" "davit: fetch" "the reflog says who"
