@@ -9,9 +9,10 @@
 # a static binary that appends CLOCK_REALTIME (ns) and its argv to a file and
 # exits 0 at once, so the figures are davit's own latency, not Docker's: the
 # deploy still fetches and fast-forwards the real checkout (file:// origin),
-# runs build, down and up -d (faked), and verifies against the real running
-# containers. Measured from just before the client opens the connection
-# (python, same machine, same clock): the 202 reply, the job's started_at,
+# runs the rebuild (config --services, build, stop, rm, up -d: faked), and
+# verifies against the real running containers. Measured from just before
+# the client opens the connection (python, same machine, same clock): the
+# 202 reply, the job's started_at,
 # the job.state "running" event on a subscribed connection, the fake
 # compose's first exec. Prints n, median, p90 and max of each; raw samples in
 # $T/samples.txt (KEEP=1 keeps $T).

@@ -16,6 +16,7 @@
  *               their credentials
  *   status.c    opening the checkout and reporting its state
  *   pull.c      the fast-forward pull
+ *   local.c     the fetch from a file:// origin, object by object
  *   wire.c, wire_decode.c, url.c   shared with the backend (wire.h, url.h)
  */
 #ifndef DAVIT_GITCHILD_H
@@ -117,7 +118,14 @@ int		 gc_known_host_match(char *hosts, const char *name);
 int		 gc_certificate_check(git_cert *cert, int valid, const char *host,
 		    void *payload);
 
+/* local.c: 1 copied, 0 left to libgit2's transport, -1 failed */
+int		 gc_local_download(const git_oid *tip, unsigned *objects,
+		    size_t *bytes);
+int		 gc_local_tips(const git_oid *tip, const char *rname);
+
 /* remote.c */
+/* transfer progress: a log line per 10% or second; re-arms the stall alarm */
+int		 gc_progress(const git_indexer_progress *p, void *payload);
 int		 gc_do_lsremote(void);
 int		 gc_do_fetch(void);
 int		 gc_do_clone(void);

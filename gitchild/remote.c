@@ -26,7 +26,7 @@ gc_human_bytes(size_t n, char *buf, size_t size)
 }
 
 /* at most one line per 10% or per second, and one when all is in */
-static int
+int
 gc_progress(const git_indexer_progress *p, void *payload)
 {
 	long long	 now = gc_now_ms();
@@ -292,27 +292,42 @@ gc_do_fetch(void)
 		    gc.req.branch);
 		goto fail;
 	}
-	snprintf(spec, sizeof(spec), "+refs/heads/%s:%s", gc.req.branch, rname);
-	specs.strings = &specp;
-	specs.count = 1;
-	git_fetch_options_init(&fo, GIT_FETCH_OPTIONS_VERSION);
-	fo.callbacks = cb;
-	fo.prune = GIT_FETCH_NO_PRUNE;
-	fo.update_fetchhead = 1;
-	fo.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_NONE;
-	fo.follow_redirects = GIT_REMOTE_REDIRECT_NONE;
-	gc_alarm(1, GC_STALL_TIMEOUT);
-	if ((rc = git_remote_download(remote, &specs, &fo)) < 0) {
-		gc_fail_git(rc, "fetch failed");
-		goto fail;
+	/* file://: the objects copied as they are, not packed again */
+	memset(&stats, 0, sizeof(stats));
+	rc = 0;
+	if (gc_prefix(gc.req.url, "file://")) {
+		gc_alarm(1, GC_STALL_TIMEOUT);
+		if ((rc = gc_local_download(&oid, &stats.received_objects,
+		    &stats.received_bytes)) == -1)
+			goto fail;
+		alarm(0);
+		if (rc == 1 && gc_local_tips(&oid, rname) == -1)
+			goto fail;
 	}
-	alarm(0);
-	if ((rc = git_remote_update_tips(remote, &cb, 1,
-	    GIT_REMOTE_DOWNLOAD_TAGS_NONE, "davit: fetch")) < 0) {
-		gc_fail_git(rc, "cannot update origin's branch");
-		goto fail;
+	if (rc == 0) {
+		snprintf(spec, sizeof(spec), "+refs/heads/%s:%s", gc.req.branch,
+		    rname);
+		specs.strings = &specp;
+		specs.count = 1;
+		git_fetch_options_init(&fo, GIT_FETCH_OPTIONS_VERSION);
+		fo.callbacks = cb;
+		fo.prune = GIT_FETCH_NO_PRUNE;
+		fo.update_fetchhead = 1;
+		fo.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_NONE;
+		fo.follow_redirects = GIT_REMOTE_REDIRECT_NONE;
+		gc_alarm(1, GC_STALL_TIMEOUT);
+		if ((rc = git_remote_download(remote, &specs, &fo)) < 0) {
+			gc_fail_git(rc, "fetch failed");
+			goto fail;
+		}
+		alarm(0);
+		if ((rc = git_remote_update_tips(remote, &cb, 1,
+		    GIT_REMOTE_DOWNLOAD_TAGS_NONE, "davit: fetch")) < 0) {
+			gc_fail_git(rc, "cannot update origin's branch");
+			goto fail;
+		}
+		stats = *git_remote_stats(remote);
 	}
-	stats = *git_remote_stats(remote);
 	git_remote_disconnect(remote);
 	gc_local_origin(0);
 	git_remote_free(remote);
