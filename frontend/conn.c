@@ -42,11 +42,24 @@
  * Writing: the filter writes what evhttp gives it straight to the socket
  * (http_filter_out): evhttp takes "nothing more to write" to mean the
  * client has it, and may shut the socket down right after.
+ *
+ * HTTPS (tls.c has a context): the bufferevent under the filter is an
+ * OpenSSL one (libevent's bufferevent_openssl) that does the handshake
+ * and decrypts what the filter reads; the filter writes with SSL_write on
+ * the connection's SSL, straight to the socket as above.  Before the
+ * handshake reads anything, http_peek looks at the first byte: a TLS
+ * ClientHello starts with 0x16; anything else is a client speaking plain
+ * HTTP, which gets a plain-text 400 on a duplicate of the socket (so that
+ * the connection's own closing does not reset it before the client reads
+ * it), drained and closed after FE_REFUSED_LINGER seconds.
  */
 #include <sys/socket.h>
 
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <netdb.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,13 +68,19 @@
 #include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <event2/http.h>
+#include <event2/bufferevent_ssl.h>
 #include <event2/listener.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 
 #include "common/log.h"
 #include "frontend/frontend.h"
 
 #define FE_REFUSED_LINGER	2	/* seconds a refused client may read */
 #define FE_READ_AHEAD		(2 * FE_MAX_HEADERS)	/* held from evhttp */
+#define FE_TLS_RECORD_HANDSHAKE	0x16	/* a ClientHello's first byte */
+#define FE_PLAIN_MAX		64	/* plain-HTTP refusals lingering at once */
+#define FE_DRAIN_BUF		4096
 
 enum head_phase {
 	PH_HEAD,	/* holding a request's head until it is all in */
@@ -87,6 +106,9 @@ struct fe_conn {
 	int				 write_failed;
 	int				 closed;	/* evhttp closed the socket */
 	struct evbuffer_cb_entry	*outcb;		/* http_out_added */
+	SSL				*ssl;		/* HTTPS: its SSL, else NULL */
+	struct bufferevent		*sock;		/* the bufferevent under the filter */
+	struct event			*peek;		/* HTTPS: http_peek */
 	enum head_phase			 phase;
 	int				 reading;	/* a request is coming in */
 	int				 head_state;	/* http_head_scan */
@@ -105,6 +127,7 @@ static int			 http_nconns;
 static int			 http_paused;
 static int			 http_webhook_rx;	/* large webhook bodies coming in */
 static time_t			 http_cap_logged;	/* the last "too many" log line */
+static int			 http_plain;	/* plain-HTTP refusals lingering */
 
 static void	http_feed(struct fe_conn *, struct evbuffer *, struct evbuffer *);
 static void	http_out_flush(evutil_socket_t, short, void *);
@@ -139,6 +162,8 @@ http_conn_gone(void *arg)
 	if (fc->writable != NULL)
 		event_free(fc->writable);
 	event_free(fc->deadline);
+	if (fc->peek != NULL)
+		event_free(fc->peek);
 	free(fc);
 	http_nconns--;
 	if (http_paused && http_nconns < FE_MAX_CONNS && http_listener != NULL) {
@@ -164,6 +189,30 @@ http_conn_closed(struct evhttp_connection *evcon, void *arg)
 	/* evhttp closes the socket now: nothing may wait on it */
 	if (fc->writable != NULL)
 		event_del(fc->writable);
+	if (fc->peek != NULL)
+		event_del(fc->peek);
+	if (fc->ssl != NULL && SSL_is_init_finished(fc->ssl) &&
+	    !fc->write_failed) {
+		(void)SSL_shutdown(fc->ssl);	/* close_notify, best effort */
+		ERR_clear_error();
+	}
+}
+
+/* a reply of our own to the socket: through TLS on an HTTPS connection */
+static int
+http_raw_send(struct fe_conn *fc, evutil_socket_t fd, const char *buf,
+    size_t len)
+{
+	int	n;
+
+	if (fc->ssl == NULL)
+		return (int)send(fd, buf, len, MSG_NOSIGNAL);
+	ERR_clear_error();
+	if ((n = SSL_write(fc->ssl, buf, (int)len)) <= 0) {
+		ERR_clear_error();
+		return -1;
+	}
+	return n;
 }
 
 static void
@@ -263,9 +312,10 @@ http_refuse(struct fe_conn *fc, int status, const char *reason,
 	if (fd != -1 && blen > 0 && hlen > 0 && (size_t)blen < sizeof(body) &&
 	    (size_t)hlen < sizeof(head)) {
 		/* a fresh connection's send buffer holds this much */
-		if (send(fd, head, (size_t)hlen, MSG_NOSIGNAL) == hlen)
-			(void)send(fd, body, (size_t)blen, MSG_NOSIGNAL);
-		(void)shutdown(fd, SHUT_WR);
+		if (http_raw_send(fc, fd, head, (size_t)hlen) == hlen)
+			(void)http_raw_send(fc, fd, body, (size_t)blen);
+		if (fc->ssl == NULL)
+			(void)shutdown(fd, SHUT_WR);
 	}
 	http_kill_soon(fc, FE_REFUSED_LINGER);
 }
@@ -437,6 +487,100 @@ http_filter_in(struct evbuffer *src, struct evbuffer *dst, ev_ssize_t limit,
 	return evbuffer_get_length(dst) > before ? BEV_OK : BEV_NEED_MORE;
 }
 
+struct fe_plain {
+	evutil_socket_t	 fd;	/* our duplicate of the socket */
+	struct event	*ev;	/* its input, drained */
+	struct event	*done;	/* FE_REFUSED_LINGER */
+};
+
+static void
+http_plain_end(evutil_socket_t fd, short ev, void *arg)
+{
+	struct fe_plain	*pl = arg;
+
+	event_free(pl->ev);
+	event_free(pl->done);
+	close(pl->fd);
+	free(pl);
+	http_plain--;
+}
+
+static void
+http_plain_drain(evutil_socket_t fd, short ev, void *arg)
+{
+	struct fe_plain	*pl = arg;
+	char		 buf[FE_DRAIN_BUF];
+	ssize_t		 n;
+
+	if ((n = read(fd, buf, sizeof(buf))) == 0 || (n == -1 &&
+	    errno != EAGAIN && errno != EINTR))
+		event_active(pl->done, EV_TIMEOUT, 0);
+}
+
+/*
+ * A client spoke plain HTTP to the HTTPS port: a plain-text 400 on a
+ * duplicate of its socket, which stays open (its input drained) for
+ * FE_REFUSED_LINGER seconds whatever becomes of the connection.
+ */
+static void
+http_refuse_plain(struct fe_conn *fc, evutil_socket_t fd)
+{
+	static const char	 body[] = FE_TLS_PLAIN_MSG "\n";
+	char			 head[256];
+	struct fe_plain		*pl;
+	struct timeval		 tv = { FE_REFUSED_LINGER, 0 };
+	int			 hlen;
+
+	bufferevent_disable(fc->sock, EV_READ);
+	fc->refused = 1;
+	http_kill_soon(fc, 0);
+	log_warnx("client %s: 400 plain HTTP on the HTTPS port", fc->key);
+	if (http_plain >= FE_PLAIN_MAX)
+		return;
+	if ((pl = calloc(1, sizeof(*pl))) == NULL)
+		fatal("%s", __func__);
+	if ((pl->fd = fcntl(fd, F_DUPFD_CLOEXEC, 0)) == -1) {
+		log_warn("%s: fcntl", __func__);
+		free(pl);
+		return;
+	}
+	hlen = snprintf(head, sizeof(head), "HTTP/1.1 400 Bad Request\r\n"
+	    "Content-Type: text/plain; charset=utf-8\r\n"
+	    "Content-Length: %zu\r\nConnection: close\r\n"
+	    "X-Content-Type-Options: nosniff\r\nCache-Control: no-store\r\n"
+	    "\r\n", sizeof(body) - 1);
+	if (send(pl->fd, head, (size_t)hlen, MSG_NOSIGNAL) == hlen)
+		(void)send(pl->fd, body, sizeof(body) - 1, MSG_NOSIGNAL);
+	(void)shutdown(pl->fd, SHUT_WR);
+	if ((pl->ev = event_new(fenv->base, pl->fd, EV_READ | EV_PERSIST,
+	    http_plain_drain, pl)) == NULL || (pl->done = evtimer_new(
+	    fenv->base, http_plain_end, pl)) == NULL)
+		fatalx("%s: event_new", __func__);
+	event_add(pl->ev, NULL);
+	evtimer_add(pl->done, &tv);
+	http_plain++;
+}
+
+/* HTTPS: the first byte, before the handshake reads it */
+static void
+http_peek(evutil_socket_t fd, short ev, void *arg)
+{
+	struct fe_conn	*fc = arg;
+	unsigned char	 b;
+	ssize_t		 n;
+
+	if (fc->closed || fc->kill)
+		return;
+	if ((n = recv(fd, &b, 1, MSG_PEEK | MSG_DONTWAIT)) == -1 &&
+	    (errno == EAGAIN || errno == EINTR)) {
+		event_add(fc->peek, NULL);
+		return;
+	}
+	if (n == 1 && b != FE_TLS_RECORD_HANDSHAKE)
+		http_refuse_plain(fc, fd);
+	/* else TLS, or the end: the handshake's to see */
+}
+
 /* the connections evhttp made since the last time: who their peers are */
 static void
 http_adopt(evutil_socket_t fd, short ev, void *arg)
@@ -460,6 +604,14 @@ http_adopt(evutil_socket_t fd, short ev, void *arg)
 		    sizeof(peer), NULL, 0, NI_NUMERICHOST) != 0)
 			snprintf(peer, sizeof(peer), "?");
 		client_key(peer, fc->key, sizeof(fc->key));
+		if (fc->ssl != NULL && s != -1) {
+			/* before the handshake's first read (priority 0) */
+			if ((fc->peek = event_new(fenv->base, s, EV_READ,
+			    http_peek, fc)) == NULL ||
+			    event_priority_set(fc->peek, 0) == -1 ||
+			    event_add(fc->peek, NULL) == -1)
+				fatalx("%s: event_new", __func__);
+		}
 		fc->counted = !client_addr_trusted(&fenv->cfg.proxies, peer);
 		same = 0;
 		if (fc->counted)
@@ -504,6 +656,33 @@ http_conn_of(struct evhttp_request *req)
 }
 
 /*
+ * HTTPS: the first contiguous part of src through SSL_write (partial
+ * writes on, the buffer may move between tries); as evbuffer_write does:
+ * the bytes written, or -1 with errno EAGAIN to wait for the socket.
+ */
+static int
+http_ssl_write(struct fe_conn *fc, struct evbuffer *src)
+{
+	struct evbuffer_iovec	 v;
+	int			 n, e;
+
+	if (evbuffer_peek(src, -1, NULL, &v, 1) < 1 || v.iov_len == 0)
+		return 0;
+	if (v.iov_len > INT_MAX)
+		v.iov_len = INT_MAX;
+	ERR_clear_error();
+	if ((n = SSL_write(fc->ssl, v.iov_base, (int)v.iov_len)) > 0) {
+		evbuffer_drain(src, (size_t)n);
+		return n;
+	}
+	e = SSL_get_error(fc->ssl, n);
+	ERR_clear_error();
+	errno = e == SSL_ERROR_WANT_WRITE || e == SSL_ERROR_WANT_READ ?
+	    EAGAIN : EPIPE;
+	return -1;
+}
+
+/*
  * What evhttp writes goes straight to the socket: evhttp takes the
  * filter's write callback (no more to write) to mean the client has it,
  * and may then shut the socket down, so nothing may wait in between.
@@ -519,7 +698,11 @@ http_filter_out(struct evbuffer *src, struct evbuffer *dst, ev_ssize_t limit,
 
 	while (evbuffer_get_length(src) > 0 && !fc->write_failed &&
 	    !fc->closed) {
-		if ((n = evbuffer_write(src, fd)) > 0)
+		if (fc->ssl != NULL)
+			n = http_ssl_write(fc, src);
+		else
+			n = evbuffer_write(src, fd);
+		if (n > 0)
 			continue;
 		if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK ||
 		    errno == EINTR)) {
@@ -594,9 +777,19 @@ http_newconn(struct event_base *base, void *arg)
 
 	if ((fc = calloc(1, sizeof(*fc))) == NULL)
 		fatal("%s", __func__);
-	if ((sock = bufferevent_socket_new(base, -1,
-	    BEV_OPT_CLOSE_ON_FREE)) == NULL ||
-	    (fc->bev = bufferevent_filter_new(sock, http_filter_in, http_filter_out,
+	if (tls_ctx() != NULL) {
+		/* evhttp sets the socket; the handshake starts then */
+		if ((fc->ssl = SSL_new(tls_ctx())) == NULL ||
+		    (sock = bufferevent_openssl_socket_new(base, -1, fc->ssl,
+		    BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE)) == NULL)
+			fatalx("%s: TLS bufferevent", __func__);
+		bufferevent_openssl_set_allow_dirty_shutdown(sock, 1);
+	} else if ((sock = bufferevent_socket_new(base, -1,
+	    BEV_OPT_CLOSE_ON_FREE)) == NULL)
+		fatalx("%s: bufferevent", __func__);
+	fc->sock = sock;
+	if (
+(fc->bev = bufferevent_filter_new(sock, http_filter_in, http_filter_out,
 	    BEV_OPT_CLOSE_ON_FREE, http_conn_gone, fc)) == NULL)
 		fatalx("%s: bufferevent", __func__);
 	/* what the filter holds back (the next request) is bounded */
