@@ -49,17 +49,12 @@
  * the connection's SSL, straight to the socket as above.  Before the
  * handshake reads anything, http_peek looks at the first byte: a TLS
  * ClientHello starts with 0x16; anything else is a client speaking plain
- * HTTP, which gets a plain-text 400 on a duplicate of the socket (so that
- * the connection's own closing does not reset it before the client reads
- * it), drained and closed after FE_REFUSED_LINGER seconds.
+ * HTTP, which gets a plain-text 400 (tls_refuse_plain) and is closed.
  */
 #include <sys/socket.h>
 
 #include <errno.h>
-#include <fcntl.h>
-#include <limits.h>
 #include <netdb.h>
-#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -79,8 +74,6 @@
 #define FE_REFUSED_LINGER	2	/* seconds a refused client may read */
 #define FE_READ_AHEAD		(2 * FE_MAX_HEADERS)	/* held from evhttp */
 #define FE_TLS_RECORD_HANDSHAKE	0x16	/* a ClientHello's first byte */
-#define FE_PLAIN_MAX		64	/* plain-HTTP refusals lingering at once */
-#define FE_DRAIN_BUF		4096
 
 enum head_phase {
 	PH_HEAD,	/* holding a request's head until it is all in */
@@ -127,7 +120,6 @@ static int			 http_nconns;
 static int			 http_paused;
 static int			 http_webhook_rx;	/* large webhook bodies coming in */
 static time_t			 http_cap_logged;	/* the last "too many" log line */
-static int			 http_plain;	/* plain-HTTP refusals lingering */
 
 static void	http_feed(struct fe_conn *, struct evbuffer *, struct evbuffer *);
 static void	http_out_flush(evutil_socket_t, short, void *);
@@ -487,80 +479,6 @@ http_filter_in(struct evbuffer *src, struct evbuffer *dst, ev_ssize_t limit,
 	return evbuffer_get_length(dst) > before ? BEV_OK : BEV_NEED_MORE;
 }
 
-struct fe_plain {
-	evutil_socket_t	 fd;	/* our duplicate of the socket */
-	struct event	*ev;	/* its input, drained */
-	struct event	*done;	/* FE_REFUSED_LINGER */
-};
-
-static void
-http_plain_end(evutil_socket_t fd, short ev, void *arg)
-{
-	struct fe_plain	*pl = arg;
-
-	event_free(pl->ev);
-	event_free(pl->done);
-	close(pl->fd);
-	free(pl);
-	http_plain--;
-}
-
-static void
-http_plain_drain(evutil_socket_t fd, short ev, void *arg)
-{
-	struct fe_plain	*pl = arg;
-	char		 buf[FE_DRAIN_BUF];
-	ssize_t		 n;
-
-	if ((n = read(fd, buf, sizeof(buf))) == 0 || (n == -1 &&
-	    errno != EAGAIN && errno != EINTR))
-		event_active(pl->done, EV_TIMEOUT, 0);
-}
-
-/*
- * A client spoke plain HTTP to the HTTPS port: a plain-text 400 on a
- * duplicate of its socket, which stays open (its input drained) for
- * FE_REFUSED_LINGER seconds whatever becomes of the connection.
- */
-static void
-http_refuse_plain(struct fe_conn *fc, evutil_socket_t fd)
-{
-	static const char	 body[] = FE_TLS_PLAIN_MSG "\n";
-	char			 head[256];
-	struct fe_plain		*pl;
-	struct timeval		 tv = { FE_REFUSED_LINGER, 0 };
-	int			 hlen;
-
-	bufferevent_disable(fc->sock, EV_READ);
-	fc->refused = 1;
-	http_kill_soon(fc, 0);
-	log_warnx("client %s: 400 plain HTTP on the HTTPS port", fc->key);
-	if (http_plain >= FE_PLAIN_MAX)
-		return;
-	if ((pl = calloc(1, sizeof(*pl))) == NULL)
-		fatal("%s", __func__);
-	if ((pl->fd = fcntl(fd, F_DUPFD_CLOEXEC, 0)) == -1) {
-		log_warn("%s: fcntl", __func__);
-		free(pl);
-		return;
-	}
-	hlen = snprintf(head, sizeof(head), "HTTP/1.1 400 Bad Request\r\n"
-	    "Content-Type: text/plain; charset=utf-8\r\n"
-	    "Content-Length: %zu\r\nConnection: close\r\n"
-	    "X-Content-Type-Options: nosniff\r\nCache-Control: no-store\r\n"
-	    "\r\n", sizeof(body) - 1);
-	if (send(pl->fd, head, (size_t)hlen, MSG_NOSIGNAL) == hlen)
-		(void)send(pl->fd, body, sizeof(body) - 1, MSG_NOSIGNAL);
-	(void)shutdown(pl->fd, SHUT_WR);
-	if ((pl->ev = event_new(fenv->base, pl->fd, EV_READ | EV_PERSIST,
-	    http_plain_drain, pl)) == NULL || (pl->done = evtimer_new(
-	    fenv->base, http_plain_end, pl)) == NULL)
-		fatalx("%s: event_new", __func__);
-	event_add(pl->ev, NULL);
-	evtimer_add(pl->done, &tv);
-	http_plain++;
-}
-
 /* HTTPS: the first byte, before the handshake reads it */
 static void
 http_peek(evutil_socket_t fd, short ev, void *arg)
@@ -576,8 +494,13 @@ http_peek(evutil_socket_t fd, short ev, void *arg)
 		event_add(fc->peek, NULL);
 		return;
 	}
-	if (n == 1 && b != FE_TLS_RECORD_HANDSHAKE)
-		http_refuse_plain(fc, fd);
+	if (n == 1 && b != FE_TLS_RECORD_HANDSHAKE) {
+		bufferevent_disable(fc->sock, EV_READ);
+		fc->refused = 1;
+		http_kill_soon(fc, 0);
+		log_warnx("client %s: 400 plain HTTP on the HTTPS port", fc->key);
+		tls_refuse_plain(fd);
+	}
 	/* else TLS, or the end: the handshake's to see */
 }
 
@@ -656,33 +579,6 @@ http_conn_of(struct evhttp_request *req)
 }
 
 /*
- * HTTPS: the first contiguous part of src through SSL_write (partial
- * writes on, the buffer may move between tries); as evbuffer_write does:
- * the bytes written, or -1 with errno EAGAIN to wait for the socket.
- */
-static int
-http_ssl_write(struct fe_conn *fc, struct evbuffer *src)
-{
-	struct evbuffer_iovec	 v;
-	int			 n, e;
-
-	if (evbuffer_peek(src, -1, NULL, &v, 1) < 1 || v.iov_len == 0)
-		return 0;
-	if (v.iov_len > INT_MAX)
-		v.iov_len = INT_MAX;
-	ERR_clear_error();
-	if ((n = SSL_write(fc->ssl, v.iov_base, (int)v.iov_len)) > 0) {
-		evbuffer_drain(src, (size_t)n);
-		return n;
-	}
-	e = SSL_get_error(fc->ssl, n);
-	ERR_clear_error();
-	errno = e == SSL_ERROR_WANT_WRITE || e == SSL_ERROR_WANT_READ ?
-	    EAGAIN : EPIPE;
-	return -1;
-}
-
-/*
  * What evhttp writes goes straight to the socket: evhttp takes the
  * filter's write callback (no more to write) to mean the client has it,
  * and may then shut the socket down, so nothing may wait in between.
@@ -699,7 +595,7 @@ http_filter_out(struct evbuffer *src, struct evbuffer *dst, ev_ssize_t limit,
 	while (evbuffer_get_length(src) > 0 && !fc->write_failed &&
 	    !fc->closed) {
 		if (fc->ssl != NULL)
-			n = http_ssl_write(fc, src);
+			n = tls_write(fc->ssl, src);
 		else
 			n = evbuffer_write(src, fd);
 		if (n > 0)

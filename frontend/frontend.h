@@ -171,6 +171,10 @@ void	 tls_start_stdin(void);
 void	 tls_start_credentials(void);
 void	 tls_watch(struct event_base *base);
 struct ssl_ctx_st *tls_ctx(void);	/* NULL: plain HTTP */
+struct ssl_st;
+struct evbuffer;
+int	 tls_write(struct ssl_st *ssl, struct evbuffer *src);
+void	 tls_refuse_plain(evutil_socket_t fd);
 void	 tls_shutdown(void);
 /* the SSE stream of req is tied to its connection: closed with it */
 int	 http_conn_set_sse(struct evhttp_request *req, void *client);

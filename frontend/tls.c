@@ -14,8 +14,11 @@
  * reference to the context it began with, so renewing drops nothing.
  * TLS 1.2 and 1.3 only, no renegotiation, no compression, no session
  * tickets; OpenSSL's TLS 1.3 suites, ECDHE with AES-GCM or ChaCha20 for
- * 1.2.  The key's bytes are wiped once parsed and never logged.
+ * 1.2.  The key's bytes are wiped once parsed and never logged.  Also
+ * here: conn.c's writes through SSL (tls_write) and the plain-text 400 for
+ * a client speaking plain HTTP to the port (tls_refuse_plain).
  */
+#include <sys/socket.h>
 #include <sys/stat.h>
 
 #include <errno.h>
@@ -26,6 +29,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <event2/buffer.h>
 #include <event2/event.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
@@ -38,12 +42,16 @@
 #define FE_TLS_HEAD_MAX		64	/* "davit-tls CERTLEN KEYLEN\n" */
 #define FE_TLS_BUNDLE_MAX	(FE_TLS_HEAD_MAX + FE_TLS_CERT_MAX + FE_TLS_KEY_MAX)
 #define FE_TLS12_CIPHERS	"ECDHE+AESGCM:ECDHE+CHACHA20"
+#define FE_TLS_PLAIN_MAX	64	/* plain-HTTP refusals lingering at once */
+#define FE_TLS_PLAIN_LINGER	2	/* seconds a refused client may read */
+#define FE_TLS_DRAIN_BUF	4096
 
 static SSL_CTX		*tls_cur;	/* for new connections; NULL: plain HTTP */
 static int		 tls_in = -1;	/* the backend's socket (stdin) */
 static struct event	*tls_ev;
 static char		*tls_buf;	/* a bundle coming in */
 static size_t		 tls_len;
+static int		 tls_plain;	/* plain-HTTP refusals lingering */
 
 /*
  * Pure: a bundle in buf[0..len)?  Its total length (the header's length,
@@ -345,6 +353,105 @@ tls_watch(struct event_base *base)
 	    (tls_ev = event_new(base, tls_in, EV_READ | EV_PERSIST, tls_read,
 	    NULL)) == NULL || event_add(tls_ev, NULL) == -1)
 		fatalx("%s: event", __func__);
+}
+
+/*
+ * conn.c's filter, HTTPS: the first contiguous part of src through SSL_write (partial
+ * writes on, the buffer may move between tries); as evbuffer_write does:
+ * the bytes written, or -1 with errno EAGAIN to wait for the socket.
+ */
+int
+tls_write(SSL *ssl, struct evbuffer *src)
+{
+	struct evbuffer_iovec	 v;
+	int			 n, e;
+
+	if (evbuffer_peek(src, -1, NULL, &v, 1) < 1 || v.iov_len == 0)
+		return 0;
+	if (v.iov_len > INT_MAX)
+		v.iov_len = INT_MAX;
+	ERR_clear_error();
+	if ((n = SSL_write(ssl, v.iov_base, (int)v.iov_len)) > 0) {
+		evbuffer_drain(src, (size_t)n);
+		return n;
+	}
+	e = SSL_get_error(ssl, n);
+	ERR_clear_error();
+	errno = e == SSL_ERROR_WANT_WRITE || e == SSL_ERROR_WANT_READ ?
+	    EAGAIN : EPIPE;
+	return -1;
+}
+
+struct fe_plain {
+	evutil_socket_t	 fd;	/* our duplicate of the socket */
+	struct event	*ev;	/* its input, drained */
+	struct event	*done;	/* FE_REFUSED_LINGER */
+};
+
+static void
+tls_plain_end(evutil_socket_t fd, short ev, void *arg)
+{
+	struct fe_plain	*pl = arg;
+
+	event_free(pl->ev);
+	event_free(pl->done);
+	close(pl->fd);
+	free(pl);
+	tls_plain--;
+}
+
+static void
+tls_plain_drain(evutil_socket_t fd, short ev, void *arg)
+{
+	struct fe_plain	*pl = arg;
+	char		 buf[FE_TLS_DRAIN_BUF];
+	ssize_t		 n;
+
+	if ((n = read(fd, buf, sizeof(buf))) == 0 || (n == -1 &&
+	    errno != EAGAIN && errno != EINTR))
+		event_active(pl->done, EV_TIMEOUT, 0);
+}
+
+/*
+ * A client spoke plain HTTP to the HTTPS port (conn.c's http_peek): a
+ * plain-text 400 on a duplicate of its socket, which stays open (its input
+ * drained) for FE_TLS_PLAIN_LINGER seconds whatever becomes of the
+ * connection, so that its closing does not reset it before the client
+ * has read the answer.
+ */
+void
+tls_refuse_plain(evutil_socket_t fd)
+{
+	static const char	 body[] = FE_TLS_PLAIN_MSG "\n";
+	char			 head[256];
+	struct fe_plain		*pl;
+	struct timeval		 tv = { FE_TLS_PLAIN_LINGER, 0 };
+	int			 hlen;
+
+	if (tls_plain >= FE_TLS_PLAIN_MAX)
+		return;
+	if ((pl = calloc(1, sizeof(*pl))) == NULL)
+		fatal("%s", __func__);
+	if ((pl->fd = fcntl(fd, F_DUPFD_CLOEXEC, 0)) == -1) {
+		log_warn("%s: fcntl", __func__);
+		free(pl);
+		return;
+	}
+	hlen = snprintf(head, sizeof(head), "HTTP/1.1 400 Bad Request\r\n"
+	    "Content-Type: text/plain; charset=utf-8\r\n"
+	    "Content-Length: %zu\r\nConnection: close\r\n"
+	    "X-Content-Type-Options: nosniff\r\nCache-Control: no-store\r\n"
+	    "\r\n", sizeof(body) - 1);
+	if (send(pl->fd, head, (size_t)hlen, MSG_NOSIGNAL) == hlen)
+		(void)send(pl->fd, body, sizeof(body) - 1, MSG_NOSIGNAL);
+	(void)shutdown(pl->fd, SHUT_WR);
+	if ((pl->ev = event_new(fenv->base, pl->fd, EV_READ | EV_PERSIST,
+	    tls_plain_drain, pl)) == NULL || (pl->done = evtimer_new(
+	    fenv->base, tls_plain_end, pl)) == NULL)
+		fatalx("%s: event_new", __func__);
+	event_add(pl->ev, NULL);
+	evtimer_add(pl->done, &tv);
+	tls_plain++;
 }
 
 SSL_CTX *
