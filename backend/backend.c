@@ -298,6 +298,8 @@ check_config(const char *path)
 	if (cfg.github_app_key != NULL &&
 	    github_check_config(&cfg, err, sizeof(err)) == -1)
 		check_report(&n, err);
+	if (supervise_tls_check(&cfg, err, sizeof(err)) == -1)
+		check_report(&n, err);
 
 	config_print_sources(&cfg, path, stdout);
 	config_free(&cfg);
@@ -365,7 +367,7 @@ main(int argc, char *argv[])
 		{ NULL, 0, NULL, 0 }
 	};
 	struct event	*ev_term, *ev_int, *ev_chld;
-	char		 exe[PATH_MAX];
+	char		 exe[PATH_MAX], err[CHECK_ERR_LEN];
 	ssize_t		 n;
 	int		 ch, verbose = 0, check = 0;
 
@@ -421,6 +423,8 @@ main(int argc, char *argv[])
 	load_config();
 	config_protect(&benv->cfg);
 	resolve_user();
+	if (supervise_tls_check(&benv->cfg, err, sizeof(err)) == -1)
+		fatalx("%s: not started", err);
 	check_audit_dir(benv->cfg.audit_log);
 	if ((n = readlink("/proc/self/exe", exe, sizeof(exe) - 1)) == -1)
 		fatal("readlink /proc/self/exe");

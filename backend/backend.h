@@ -110,6 +110,7 @@ struct proc_spec {
 	const void		*input;		/* written to stdin, then closed (a token) */
 	size_t			 inputlen;
 	int			 inherit_output;	/* stdout/stderr to ours, no on_line */
+	int			 stdin_fd;	/* > 0: the child's stdin (not input) */
 	int			 timeout;	/* seconds, 0: none */
 	void			(*on_line)(void *arg, const char *line, size_t len);
 	void			(*on_exit)(void *arg, int status, int timed_out);
@@ -199,6 +200,8 @@ void	 notify_init(void);
 void	 notify_shutdown(void);
 void	 supervise_init(void);
 void	 supervise_shutdown(void);
+/* DAVIT_TLS_CERT/KEY: root's, 0600, PEM, bounded; 0 or -1 with err */
+int	 supervise_tls_check(const struct davit_config *, char *err, size_t errlen);
 
 /*
  * The op handlers, defined by the concern that owns each; ctl_ops[] in

@@ -316,7 +316,8 @@ proc_start(const struct proc_spec *spec, char *err, size_t errlen)
 	if ((pid = fork()) == -1)
 		goto syserr;
 	if (pid == 0)
-		proc_child(spec, inp[0], outp[1]);
+		proc_child(spec, spec->stdin_fd > 0 ? spec->stdin_fd : inp[0],
+		    outp[1]);
 
 	/* the parent: also set the group here, to win the race with killpg */
 	setpgid(pid, pid);

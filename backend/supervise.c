@@ -6,11 +6,20 @@
  * is started again after a backoff (SUPERVISE_BACKOFF_MIN doubling to
  * SUPERVISE_BACKOFF_MAX, back to the minimum once it ran for
  * SUPERVISE_STABLE seconds).  At shutdown it gets SIGTERM, then SIGKILL.
+ *
+ * HTTPS (DAVIT_TLS_CERT, DAVIT_TLS_KEY): the frontend never opens the key.
+ * Its stdin is one end of a socketpair; we read both files (root's, no
+ * group or other access, bounded) and write them there as one bundle,
+ * "davit-tls CERTLEN KEYLEN\n" then the bytes, at each start and again at
+ * each SIGHUP (systemctl reload): the frontend builds a new TLS context
+ * for new connections from it.  A file refused at SIGHUP keeps the old one.
  */
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <libgen.h>
 #include <limits.h>
 #include <signal.h>
@@ -20,6 +29,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <sodium.h>
+
 #include "backend/backend.h"
 #include "common/log.h"
 
@@ -27,6 +38,9 @@
 #define SUPERVISE_BACKOFF_MAX	30
 #define SUPERVISE_STABLE	60	/* seconds of uptime that reset the backoff */
 #define SUPERVISE_STOP_WAIT	5	/* seconds between SIGTERM and SIGKILL */
+#define SUPERVISE_TLS_CERT_MAX	(64 * 1024)	/* frontend/tls.c's FE_TLS_CERT_MAX */
+#define SUPERVISE_TLS_KEY_MAX	(16 * 1024)	/* frontend/tls.c's FE_TLS_KEY_MAX */
+#define SUPERVISE_TLS_HEAD	64	/* "davit-tls CERTLEN KEYLEN\n" */
 
 static struct {
 	struct proc	*proc;
@@ -36,7 +50,10 @@ static struct {
 	time_t		 started;
 	int		 backoff;
 	struct event	*restart;
-} sv;
+	struct event	*hup;
+	int		 tls_fd;	/* our end of the frontend's stdin, or -1 */
+	int		 tls_child;	/* its end, given at each start */
+} sv = { .tls_fd = -1, .tls_child = -1 };
 
 static time_t
 mono_now(void)
@@ -73,6 +90,159 @@ first_existing(const char *dir, const char *const *suffixes, size_t n,
 }
 
 static void	supervise_start(evutil_socket_t, short, void *);
+
+/* one file of the pair into buf (max bytes); 0, or -1 with why */
+static int
+tls_file_read(const char *key, const char *path, char *buf, size_t max,
+    size_t *len, char *err, size_t errlen)
+{
+	struct stat	st;
+	ssize_t		n;
+	size_t		got = 0;
+	int		fd;
+
+	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1) {
+		snprintf(err, errlen, "%s %s: %s", key, path, strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
+		snprintf(err, errlen, "%s %s: not a regular file", key, path);
+		goto fail;
+	}
+	if (st.st_uid != 0 || (st.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
+		snprintf(err, errlen, "%s %s: must be root's with no group or "
+		    "other access (chown root:root, chmod 600)", key, path);
+		goto fail;
+	}
+	if (st.st_size <= 0 || (size_t)st.st_size > max) {
+		snprintf(err, errlen, "%s %s: empty or larger than %zu bytes",
+		    key, path, max);
+		goto fail;
+	}
+	while (got < max && (n = read(fd, buf + got, max - got)) != 0) {
+		if (n == -1) {
+			if (errno == EINTR)
+				continue;
+			snprintf(err, errlen, "%s %s: %s", key, path,
+			    strerror(errno));
+			goto fail;
+		}
+		got += (size_t)n;
+	}
+	close(fd);
+	*len = got;
+	return 0;
+ fail:
+	close(fd);
+	return -1;
+}
+
+/*
+ * The bundle for the frontend, in sodium_malloc'd memory (*out, *outlen:
+ * sodium_free it); 0, or -1 with err (never the files' bytes).
+ */
+static int
+tls_bundle(const struct davit_config *cfg, char **out, size_t *outlen,
+    char *err, size_t errlen)
+{
+	size_t	 max = SUPERVISE_TLS_HEAD + SUPERVISE_TLS_CERT_MAX +
+		    SUPERVISE_TLS_KEY_MAX;
+	size_t	 clen, klen;
+	char	*b, head[SUPERVISE_TLS_HEAD];
+	int	 h;
+
+	if ((b = sodium_malloc(max)) == NULL)
+		fatal("%s: sodium_malloc", __func__);
+	if (tls_file_read("DAVIT_TLS_CERT", cfg->tls_cert, b + SUPERVISE_TLS_HEAD,
+	    SUPERVISE_TLS_CERT_MAX, &clen, err, errlen) == -1 ||
+	    tls_file_read("DAVIT_TLS_KEY", cfg->tls_key,
+	    b + SUPERVISE_TLS_HEAD + clen, SUPERVISE_TLS_KEY_MAX, &klen, err,
+	    errlen) == -1) {
+		sodium_free(b);
+		return -1;
+	}
+	h = snprintf(head, sizeof(head), "davit-tls %zu %zu\n", clen, klen);
+	/* the header goes right before the bytes */
+	memmove(b + h, b + SUPERVISE_TLS_HEAD, clen + klen);
+	memcpy(b, head, (size_t)h);
+	*out = b;
+	*outlen = (size_t)h + clen + klen;
+	return 0;
+}
+
+int
+supervise_tls_check(const struct davit_config *cfg, char *err, size_t errlen)
+{
+	char	*b;
+	size_t	 len;
+
+	if (cfg->tls_cert == NULL || cfg->tls_key == NULL)
+		return 0;
+	if (tls_bundle(cfg, &b, &len, err, errlen) == -1)
+		return -1;
+	sodium_free(b);
+	return 0;
+}
+
+/* the files to the frontend; at most two bundles wait in the socket */
+static void
+tls_send(const char *why)
+{
+	char	*b, err[512];
+	size_t	 len, off = 0;
+	ssize_t	 n;
+
+	if (sv.tls_fd == -1)
+		return;
+	if (tls_bundle(&benv->cfg, &b, &len, err, sizeof(err)) == -1) {
+		log_warnx("%s: %s: the frontend keeps its certificate", why, err);
+		return;
+	}
+	while (off < len) {
+		if ((n = send(sv.tls_fd, b + off, len - off,
+		    MSG_NOSIGNAL | MSG_DONTWAIT)) == -1) {
+			if (errno == EINTR)
+				continue;
+			log_warn("%s: handing the certificate to the frontend",
+			    why);
+			break;
+		}
+		off += (size_t)n;
+	}
+	sodium_free(b);
+	if (off == len)
+		log_info("%s: certificate and key handed to the frontend", why);
+}
+
+/* SIGHUP: the renewed files to the running frontend */
+static void
+supervise_hup(evutil_socket_t sig, short ev, void *arg)
+{
+	tls_send("SIGHUP");
+}
+
+/* a new pair for a new frontend: what an old one left unread goes with it */
+static int
+tls_pair(void)
+{
+	int	sp[2];
+
+	if (benv->cfg.tls_cert == NULL)
+		return 0;
+	if (sv.tls_fd != -1)
+		close(sv.tls_fd);
+	if (sv.tls_child != -1)
+		close(sv.tls_child);
+	sv.tls_fd = sv.tls_child = -1;
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) == -1) {
+		log_warn("%s: socketpair", __func__);
+		return -1;
+	}
+	sv.tls_fd = sp[0];
+	sv.tls_child = sp[1];
+	(void)shutdown(sv.tls_fd, SHUT_RD);
+	return 0;
+}
 
 static void
 supervise_exited(void *arg, int status, int timed_out)
@@ -123,13 +293,21 @@ supervise_start(evutil_socket_t fd, short ev, void *arg)
 	}
 	if (log_getverbose() > 0)
 		argv[n++] = "-v";
+	if (benv->cfg.tls_cert != NULL)
+		argv[n++] = "--tls-stdin";
 	argv[n] = NULL;
 	memset(&spec, 0, sizeof(spec));
+	if (tls_pair() == -1) {
+		snprintf(err, sizeof(err), "no socket for the certificate");
+		goto retry;
+	}
+	spec.stdin_fd = sv.tls_child > 0 ? sv.tls_child : 0;
 	spec.argv = argv;
 	spec.inherit_output = 1;
 	spec.on_exit = supervise_exited;
 	sv.started = mono_now();
 	if ((sv.proc = proc_start(&spec, err, sizeof(err))) == NULL) {
+ retry:
 		log_warnx("%s: %s; trying again in %d s", __func__, err, sv.backoff);
 		tv.tv_sec = sv.backoff;
 		tv.tv_usec = 0;
@@ -140,6 +318,11 @@ supervise_start(evutil_socket_t fd, short ev, void *arg)
 	}
 	sv.pid = proc_pid(sv.proc);
 	log_info("started davit-frontend (pid %d)", (int)sv.pid);
+	if (sv.tls_child != -1) {
+		close(sv.tls_child);
+		sv.tls_child = -1;
+		tls_send("start");
+	}
 }
 
 void
@@ -175,6 +358,10 @@ supervise_init(void)
 		    "the dashboard will have no files", benv->self_exe);
 	if ((sv.restart = evtimer_new(benv->base, supervise_start, NULL)) == NULL)
 		fatalx("%s: evtimer_new", __func__);
+	if (benv->cfg.tls_cert != NULL && ((sv.hup = evsignal_new(benv->base,
+	    SIGHUP, supervise_hup, NULL)) == NULL || evsignal_add(sv.hup,
+	    NULL) == -1))
+		fatalx("%s: SIGHUP", __func__);
 	supervise_start(-1, 0, NULL);
 }
 
@@ -187,6 +374,14 @@ supervise_shutdown(void)
 	if (sv.restart != NULL)
 		event_free(sv.restart);
 	sv.restart = NULL;
+	if (sv.hup != NULL)
+		event_free(sv.hup);
+	sv.hup = NULL;
+	if (sv.tls_fd != -1)
+		close(sv.tls_fd);
+	if (sv.tls_child != -1)
+		close(sv.tls_child);
+	sv.tls_fd = sv.tls_child = -1;
 	if (sv.proc != NULL && pid > 0) {
 		/* the loop is over: wait here, and reap it ourselves */
 		proc_forget(sv.proc);

@@ -210,6 +210,11 @@ static const struct config_key config_keys[] = {
 	    "0", 0, 0, 0 },
 	{ "DAVIT_TRUSTED_PROXIES", CT_CIDRS, OFF(trusted_proxies),
 	    NULL, 0, 0, 0 },
+	/* HTTPS: both or neither; root's files, checked by the backend */
+	{ "DAVIT_TLS_CERT", CT_ABSPATH, OFF(tls_cert),
+	    NULL, 0, 0, 0 },
+	{ "DAVIT_TLS_KEY", CT_ABSPATH, OFF(tls_key),
+	    NULL, 0, 0, 0 },
 };
 
 #define CONFIG_NKEYS	nitems(config_keys)
@@ -1421,6 +1426,9 @@ config_github(struct config_ctx *ctx)
 		config_adderr(errs, ctx->path, 0, NULL, "DAVIT_GITHUB_TOKEN and "
 		    "DAVIT_GITHUB_APP_ID are both set: use a personal token or "
 		    "a GitHub App, not both");
+	if ((cfg->tls_cert != NULL) != (cfg->tls_key != NULL))
+		config_adderr(errs, ctx->path, 0, NULL, "HTTPS needs both "
+		    "DAVIT_TLS_CERT and DAVIT_TLS_KEY, or neither");
 	if ((cfg->github_app_id != NULL) != (cfg->github_app_key != NULL))
 		config_adderr(errs, ctx->path, 0, NULL, "a GitHub App needs "
 		    "both DAVIT_GITHUB_APP_ID and DAVIT_GITHUB_APP_KEY");

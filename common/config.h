@@ -66,6 +66,8 @@ struct davit_config {
 	int	 session_max;		/* DAVIT_SESSION_MAX seconds, default 43200, 60..2592000 */
 	int	 cookie_secure;		/* DAVIT_COOKIE_SECURE 0/1, default 0 */
 	char	*trusted_proxies;	/* DAVIT_TRUSTED_PROXIES addresses/CIDRs, NULL if none */
+	char	*tls_cert;		/* DAVIT_TLS_CERT: PEM certificate (chain), root's, 0600; NULL: plain HTTP */
+	char	*tls_key;		/* DAVIT_TLS_KEY: PEM private key, root's, 0600; read by the backend only */
 
 	/* where each key's value came from, by row of the key table */
 	int	 key_src[CONFIG_MAX_KEYS];	/* CONFIG_SRC_DEFAULT, CONFIG_SRC_ENV or a line */

@@ -42,6 +42,14 @@
  * Writing: the filter writes what evhttp gives it straight to the socket
  * (http_filter_out): evhttp takes "nothing more to write" to mean the
  * client has it, and may shut the socket down right after.
+ *
+ * HTTPS (tls.c has a context): the bufferevent under the filter is an
+ * OpenSSL one (libevent's bufferevent_openssl) that does the handshake
+ * and decrypts what the filter reads; the filter writes with SSL_write on
+ * the connection's SSL, straight to the socket as above.  Before the
+ * handshake reads anything, http_peek looks at the first byte: a TLS
+ * ClientHello starts with 0x16; anything else is a client speaking plain
+ * HTTP, which gets a plain-text 400 (tls_refuse_plain) and is closed.
  */
 #include <sys/socket.h>
 
@@ -55,13 +63,17 @@
 #include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <event2/http.h>
+#include <event2/bufferevent_ssl.h>
 #include <event2/listener.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 
 #include "common/log.h"
 #include "frontend/frontend.h"
 
 #define FE_REFUSED_LINGER	2	/* seconds a refused client may read */
 #define FE_READ_AHEAD		(2 * FE_MAX_HEADERS)	/* held from evhttp */
+#define FE_TLS_RECORD_HANDSHAKE	0x16	/* a ClientHello's first byte */
 
 enum head_phase {
 	PH_HEAD,	/* holding a request's head until it is all in */
@@ -87,6 +99,9 @@ struct fe_conn {
 	int				 write_failed;
 	int				 closed;	/* evhttp closed the socket */
 	struct evbuffer_cb_entry	*outcb;		/* http_out_added */
+	SSL				*ssl;		/* HTTPS: its SSL, else NULL */
+	struct bufferevent		*sock;		/* the bufferevent under the filter */
+	struct event			*peek;		/* HTTPS: http_peek */
 	enum head_phase			 phase;
 	int				 reading;	/* a request is coming in */
 	int				 head_state;	/* http_head_scan */
@@ -139,6 +154,8 @@ http_conn_gone(void *arg)
 	if (fc->writable != NULL)
 		event_free(fc->writable);
 	event_free(fc->deadline);
+	if (fc->peek != NULL)
+		event_free(fc->peek);
 	free(fc);
 	http_nconns--;
 	if (http_paused && http_nconns < FE_MAX_CONNS && http_listener != NULL) {
@@ -164,6 +181,30 @@ http_conn_closed(struct evhttp_connection *evcon, void *arg)
 	/* evhttp closes the socket now: nothing may wait on it */
 	if (fc->writable != NULL)
 		event_del(fc->writable);
+	if (fc->peek != NULL)
+		event_del(fc->peek);
+	if (fc->ssl != NULL && SSL_is_init_finished(fc->ssl) &&
+	    !fc->write_failed) {
+		(void)SSL_shutdown(fc->ssl);	/* close_notify, best effort */
+		ERR_clear_error();
+	}
+}
+
+/* a reply of our own to the socket: through TLS on an HTTPS connection */
+static int
+http_raw_send(struct fe_conn *fc, evutil_socket_t fd, const char *buf,
+    size_t len)
+{
+	int	n;
+
+	if (fc->ssl == NULL)
+		return (int)send(fd, buf, len, MSG_NOSIGNAL);
+	ERR_clear_error();
+	if ((n = SSL_write(fc->ssl, buf, (int)len)) <= 0) {
+		ERR_clear_error();
+		return -1;
+	}
+	return n;
 }
 
 static void
@@ -263,9 +304,10 @@ http_refuse(struct fe_conn *fc, int status, const char *reason,
 	if (fd != -1 && blen > 0 && hlen > 0 && (size_t)blen < sizeof(body) &&
 	    (size_t)hlen < sizeof(head)) {
 		/* a fresh connection's send buffer holds this much */
-		if (send(fd, head, (size_t)hlen, MSG_NOSIGNAL) == hlen)
-			(void)send(fd, body, (size_t)blen, MSG_NOSIGNAL);
-		(void)shutdown(fd, SHUT_WR);
+		if (http_raw_send(fc, fd, head, (size_t)hlen) == hlen)
+			(void)http_raw_send(fc, fd, body, (size_t)blen);
+		if (fc->ssl == NULL)
+			(void)shutdown(fd, SHUT_WR);
 	}
 	http_kill_soon(fc, FE_REFUSED_LINGER);
 }
@@ -437,6 +479,31 @@ http_filter_in(struct evbuffer *src, struct evbuffer *dst, ev_ssize_t limit,
 	return evbuffer_get_length(dst) > before ? BEV_OK : BEV_NEED_MORE;
 }
 
+/* HTTPS: the first byte, before the handshake reads it */
+static void
+http_peek(evutil_socket_t fd, short ev, void *arg)
+{
+	struct fe_conn	*fc = arg;
+	unsigned char	 b;
+	ssize_t		 n;
+
+	if (fc->closed || fc->kill)
+		return;
+	if ((n = recv(fd, &b, 1, MSG_PEEK | MSG_DONTWAIT)) == -1 &&
+	    (errno == EAGAIN || errno == EINTR)) {
+		event_add(fc->peek, NULL);
+		return;
+	}
+	if (n == 1 && b != FE_TLS_RECORD_HANDSHAKE) {
+		bufferevent_disable(fc->sock, EV_READ);
+		fc->refused = 1;
+		http_kill_soon(fc, 0);
+		log_warnx("client %s: 400 plain HTTP on the HTTPS port", fc->key);
+		tls_refuse_plain(fd);
+	}
+	/* else TLS, or the end: the handshake's to see */
+}
+
 /* the connections evhttp made since the last time: who their peers are */
 static void
 http_adopt(evutil_socket_t fd, short ev, void *arg)
@@ -460,6 +527,14 @@ http_adopt(evutil_socket_t fd, short ev, void *arg)
 		    sizeof(peer), NULL, 0, NI_NUMERICHOST) != 0)
 			snprintf(peer, sizeof(peer), "?");
 		client_key(peer, fc->key, sizeof(fc->key));
+		if (fc->ssl != NULL && s != -1) {
+			/* before the handshake's first read (priority 0) */
+			if ((fc->peek = event_new(fenv->base, s, EV_READ,
+			    http_peek, fc)) == NULL ||
+			    event_priority_set(fc->peek, 0) == -1 ||
+			    event_add(fc->peek, NULL) == -1)
+				fatalx("%s: event_new", __func__);
+		}
 		fc->counted = !client_addr_trusted(&fenv->cfg.proxies, peer);
 		same = 0;
 		if (fc->counted)
@@ -519,7 +594,11 @@ http_filter_out(struct evbuffer *src, struct evbuffer *dst, ev_ssize_t limit,
 
 	while (evbuffer_get_length(src) > 0 && !fc->write_failed &&
 	    !fc->closed) {
-		if ((n = evbuffer_write(src, fd)) > 0)
+		if (fc->ssl != NULL)
+			n = tls_write(fc->ssl, src);
+		else
+			n = evbuffer_write(src, fd);
+		if (n > 0)
 			continue;
 		if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK ||
 		    errno == EINTR)) {
@@ -594,9 +673,19 @@ http_newconn(struct event_base *base, void *arg)
 
 	if ((fc = calloc(1, sizeof(*fc))) == NULL)
 		fatal("%s", __func__);
-	if ((sock = bufferevent_socket_new(base, -1,
-	    BEV_OPT_CLOSE_ON_FREE)) == NULL ||
-	    (fc->bev = bufferevent_filter_new(sock, http_filter_in, http_filter_out,
+	if (tls_ctx() != NULL) {
+		/* evhttp sets the socket; the handshake starts then */
+		if ((fc->ssl = SSL_new(tls_ctx())) == NULL ||
+		    (sock = bufferevent_openssl_socket_new(base, -1, fc->ssl,
+		    BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE)) == NULL)
+			fatalx("%s: TLS bufferevent", __func__);
+		bufferevent_openssl_set_allow_dirty_shutdown(sock, 1);
+	} else if ((sock = bufferevent_socket_new(base, -1,
+	    BEV_OPT_CLOSE_ON_FREE)) == NULL)
+		fatalx("%s: bufferevent", __func__);
+	fc->sock = sock;
+	if (
+(fc->bev = bufferevent_filter_new(sock, http_filter_in, http_filter_out,
 	    BEV_OPT_CLOSE_ON_FREE, http_conn_gone, fc)) == NULL)
 		fatalx("%s: bufferevent", __func__);
 	/* what the filter holds back (the next request) is bounded */

@@ -7,7 +7,9 @@
  * the one systemd passed, listenfd.c); then it drops to DAVIT_USER for good
  * (setgroups, setresgid, setresuid, checked with getresuid, no way back to
  * root) and sets no_new_privs.  Started as root and unable to drop, it
- * refuses to run.  Spawned by the backend, it dies with it (pdeath.c).  It
+ * refuses to run.  HTTPS: the certificate and key are handed to it before
+ * the drop, never opened by it (tls.c: --tls-stdin from the backend, or
+ * systemd's credentials).  Spawned by the backend, it dies with it (pdeath.c).  It
  * never reads .env.
  */
 #include <sys/prctl.h>
@@ -48,7 +50,7 @@ usage(int status)
 {
 	fprintf(status == 0 ? stdout : stderr,
 	    "usage: davit-frontend [-v] [--socket PATH] "
-	    "[--user NAME] [--www DIR]\n");
+	    "[--user NAME] [--www DIR] [--tls-stdin]\n");
 	exit(status);
 }
 
@@ -213,6 +215,7 @@ main(int argc, char *argv[])
 		{ "socket", required_argument, NULL, 's' },
 		{ "user", required_argument, NULL, 'u' },
 		{ "www", required_argument, NULL, 'w' },
+		{ "tls-stdin", no_argument, NULL, 'T' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
@@ -221,7 +224,7 @@ main(int argc, char *argv[])
 	struct passwd	*pw;
 	const char	*www = NULL;
 	uid_t		 ru, eu, su;
-	int		 ch, verbose = 0, root, backend_fd;
+	int		 ch, verbose = 0, root, backend_fd, tls_stdin = 0;
 
 	log_init("davit-frontend", 0);
 	pdeath_save();		/* the drop clears it: pdeath_rearm below */
@@ -237,6 +240,9 @@ main(int argc, char *argv[])
 			break;
 		case 'w':
 			www = optarg;
+			break;
+		case 'T':
+			tls_stdin = 1;
 			break;
 		case 'v':
 			verbose++;
@@ -279,6 +285,12 @@ main(int argc, char *argv[])
 	fenv->www_fd = www_open(www);
 	if ((fenv->listen_fd = listenfd_take()) == -1)	/* systemd's socket */
 		fenv->listen_fd = listen_open(fenv->cfg.listen);
+	if (tls_stdin)
+		tls_start_stdin();		/* the backend's hand-over */
+	else
+		tls_start_credentials();	/* systemd's LoadCredential= */
+	if (tls_ctx() != NULL)
+		fenv->cfg.cookie_secure = 1;
 	if (root)
 		drop_privileges(fenv->uid, fenv->gid);
 	pdeath_rearm();		/* spawned: die with the backend */
@@ -301,11 +313,12 @@ main(int argc, char *argv[])
 	session_limits(fenv->cfg.session_idle, fenv->cfg.session_max);
 	sse_init();
 	http_init(fenv->listen_fd);
+	tls_watch(fenv->base);
 	backend_start(backend_fd);
-	log_info("davit %s frontend: listening on %s as uid %u, backend %s",
-	    DAVIT_VERSION, fenv->cfg.listen, (unsigned)getuid(),
-	    fenv->socket_path);
-	if (!client_listen_is_loopback(fenv->cfg.listen) &&
+	log_info("davit %s frontend: listening on %s (%s) as uid %u, backend %s",
+	    DAVIT_VERSION, fenv->cfg.listen, tls_ctx() != NULL ? "HTTPS" :
+	    "HTTP", (unsigned)getuid(), fenv->socket_path);
+	if (tls_ctx() == NULL && !client_listen_is_loopback(fenv->cfg.listen) &&
 	    !fenv->cfg.cookie_secure && fenv->cfg.proxies.n == 0)
 		log_warnx("listening on %s, not a loopback address, without "
 		    "TLS: the session cookie and the password cross the "
@@ -323,6 +336,7 @@ main(int argc, char *argv[])
 	api_shutdown();		/* the logins still held back */
 	backend_shutdown();	/* answers what still waits for the backend */
 	http_shutdown();
+	tls_shutdown();
 	state_shutdown();
 	session_clear();
 	throttle_reset();

@@ -138,6 +138,8 @@ void	 http_init(int fd);
 void	 http_shutdown(void);
 /* conn.c: the connections under evhttp (HTTP.md, "The HTTP edge") */
 void	 conn_init(struct evhttp *http);
+/* the TLS port's answer to a client speaking plain HTTP to it */
+#define FE_TLS_PLAIN_MSG	"this port speaks HTTPS: use https://"
 void	 conn_listener(struct evconnlistener *listener);
 void	 conn_request_in(struct evhttp_request *req);
 void	 conn_shutdown(void);
@@ -157,6 +159,23 @@ void	 http_reply_error(struct evhttp_request *req, int status, const char *code,
 void	 http_client_addr(struct evhttp_request *req, char *out, size_t outlen);
 /* over TLS, or a trusted proxy says X-Forwarded-Proto: https */
 int	 http_request_secure(struct evhttp_request *req);
+
+/* tls.c: HTTPS, from a certificate and key handed over (never opened) */
+#define FE_TLS_CERT_MAX		(64 * 1024)	/* backend/supervise.c's SUPERVISE_TLS_CERT_MAX */
+#define FE_TLS_KEY_MAX		(16 * 1024)	/* backend/supervise.c's SUPERVISE_TLS_KEY_MAX */
+#define FE_HSTS			"max-age=31536000"
+struct ssl_ctx_st;
+ssize_t	 tls_bundle_parse(const char *buf, size_t len, size_t *hlen,
+	    size_t *clen, size_t *klen);
+void	 tls_start_stdin(void);
+void	 tls_start_credentials(void);
+void	 tls_watch(struct event_base *base);
+struct ssl_ctx_st *tls_ctx(void);	/* NULL: plain HTTP */
+struct ssl_st;
+struct evbuffer;
+int	 tls_write(struct ssl_st *ssl, struct evbuffer *src);
+void	 tls_refuse_plain(evutil_socket_t fd);
+void	 tls_shutdown(void);
 /* the SSE stream of req is tied to its connection: closed with it */
 int	 http_conn_set_sse(struct evhttp_request *req, void *client);
 

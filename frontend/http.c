@@ -98,6 +98,8 @@ http_security_headers(struct evhttp_request *req, int api)
 	evhttp_add_header(h, "X-Content-Type-Options", "nosniff");
 	evhttp_add_header(h, "Referrer-Policy", "no-referrer");
 	evhttp_add_header(h, "X-Frame-Options", "DENY");
+	if (tls_ctx() != NULL)
+		evhttp_add_header(h, "Strict-Transport-Security", FE_HSTS);
 	if (api)
 		evhttp_add_header(h, "Cache-Control", "no-store");
 }
@@ -241,6 +243,8 @@ http_request_secure(struct evhttp_request *req)
 	const char	*v = NULL, *e;
 	size_t		 len;
 
+	if (tls_ctx() != NULL)
+		return 1;	/* our own HTTPS */
 	if (!client_addr_trusted(&fenv->cfg.proxies, http_peer(req)))
 		return 0;
 	TAILQ_FOREACH(kv, evhttp_request_get_input_headers(req), next)

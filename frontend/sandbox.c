@@ -76,6 +76,7 @@ static const int sandbox_allowed[] = {
 	SCMP_SYS(lseek),	/* libc, once, measured under the systemd unit */
 	SCMP_SYS(writev), SCMP_SYS(setsockopt),
 	SCMP_SYS(sendto),	/* conn.c's own 413, send(MSG_NOSIGNAL) */
+	SCMP_SYS(recvfrom),	/* conn.c's http_peek: recv(MSG_PEEK), HTTPS */
 	SCMP_SYS(getsockopt), SCMP_SYS(getsockname), SCMP_SYS(getpeername),
 	/* static files: openat below, fstat of what it opened */
 	SCMP_SYS(fstat), SCMP_SYS(newfstatat),
@@ -172,6 +173,9 @@ seccomp_enter(void)
 	seccomp_add(ctx, SCMP_SYS(socket), 1, &cmp);
 	cmp = arg_cmp(1, SCMP_CMP_EQ, FIONREAD, 0);
 	seccomp_add(ctx, SCMP_SYS(ioctl), 1, &cmp);
+	/* conn.c's plain-HTTP refusal on the HTTPS port: a duplicate socket */
+	cmp = arg_cmp(1, SCMP_CMP_EQ, F_DUPFD_CLOEXEC, 0);
+	seccomp_add(ctx, SCMP_SYS(fcntl), 1, &cmp);
 	cmp = arg_cmp(2, SCMP_CMP_MASKED_EQ, O_ACCMODE | O_CREAT, O_RDONLY);
 	seccomp_add(ctx, SCMP_SYS(openat), 1, &cmp);
 	cmp = arg_cmp(0, SCMP_CMP_EQ, (scmp_datum_t)getpid(), 0);

@@ -5,10 +5,12 @@
 # (sharing the host's network: loopback only; the host's Docker socket bound
 # in), on a copy-on-write overlay of the cache, so every run starts clean.
 # scripts/install.sh --destdir installs the build into it.  Checks: both units
-# active; a login over HTTP through the socket-activated frontend; kill -9 of
+# active; a login over HTTPS (DAVIT_TLS_CERT, LoadCredential=) through the
+# socket-activated frontend, HSTS, a Secure cookie, plain HTTP's 400; kill -9 of
 # the backend -> systemd restarts it and the frontend reconnects; SIGSTOP of
-# the backend -> the watchdog restarts it; as DAVIT_USER the config, the
-# Docker socket and the backend's /proc cannot be opened; the frontend's own
+# the backend -> the watchdog restarts it; as DAVIT_USER the config, the TLS
+# key, the Docker socket and the backend's /proc cannot be opened; a renewed
+# certificate served after a restart of the frontend's service; the frontend's own
 # seccomp filter and Landlock hold under its unit; the journal has
 # both daemons' lines; systemd-analyze security against the goals (frontend
 # <= 1.0, backend <= 3.5).
@@ -31,7 +33,7 @@ WATCHDOG_TEST_SEC=6	# the test's drop-in; the unit ships 30 s
 
 # What davit needs at run time, and the image recipe's version: a change to
 # either makes a new cache entry.
-ROOT_PACKAGES=systemd,systemd-sysv,dbus,libevent-2.1-7,libevent-pthreads-2.1-7,libgit2-1.5,libyajl2,libsodium23,libcurl4,ca-certificates,docker.io,docker-compose
+ROOT_PACKAGES=systemd,systemd-sysv,dbus,libevent-2.1-7,libevent-pthreads-2.1-7,libevent-openssl-2.1-7,libgit2-1.5,libyajl2,libsodium23,libcurl4,ca-certificates,docker.io,docker-compose
 RECIPE_VERSION=1
 
 skip() {
@@ -97,7 +99,20 @@ PASSWORD="system test $RANDOM"
 APP_PORT=$(unused_port)
 PORT=$APP_PORT make_demo_app "$ROOTFS/srv/app" "$PROJECT" >"$T/demo.log" 2>&1 ||
 	fail "make_demo_app: $(tail -n 5 "$T/demo.log")"
+# HTTPS: a self-signed certificate for 127.0.0.1, root's, 0600
+mkcert() { # mkcert SERIAL: /etc/davit/tls.crt and tls.key in the root
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+		-keyout "$ROOTFS/etc/davit/tls.key" -out "$ROOTFS/etc/davit/tls.crt" \
+		-days 2 -set_serial "$1" -subj "/CN=127.0.0.1" \
+		-addext "subjectAltName=IP:127.0.0.1" 2>/dev/null
+	chown root:root "$ROOTFS/etc/davit/tls.key" "$ROOTFS/etc/davit/tls.crt"
+	chmod 0600 "$ROOTFS/etc/davit/tls.key" "$ROOTFS/etc/davit/tls.crt"
+	cp "$ROOTFS/etc/davit/tls.crt" "$T/ca.crt"
+}
+mkcert 4801
 cat >"$ROOTFS/etc/davit/davit.env" <<ENV
+DAVIT_TLS_CERT=/etc/davit/tls.crt
+DAVIT_TLS_KEY=/etc/davit/tls.key
 DAVIT_PASSWORD="$PASSWORD"
 DAVIT_WORKDIR=/srv/app
 DAVIT_REPO_URL=file:///srv/app.origin.git
@@ -119,6 +134,14 @@ printf '[Socket]\nListenStream=\nListenStream=127.0.0.1:%s\n' "$PORT" \
 	>"$ROOTFS/etc/systemd/system/davit-frontend.socket.d/test.conf"
 printf '[Service]\nWatchdogSec=%s\n' "$WATCHDOG_TEST_SEC" \
 	>"$ROOTFS/etc/systemd/system/davit-backend.service.d/test.conf"
+# HTTPS: the unit's commented LoadCredential= lines, given in a drop-in
+unit=$(find "$ROOTFS" -path "$ROOTFS/etc" -prune -o -name davit-frontend.service -path '*/systemd/system/*' -print | head -n 1)
+[ -n "$unit" ] || fail "no davit-frontend.service installed in the root"
+mkdir -p "$ROOTFS/etc/systemd/system/davit-frontend.service.d"
+{ echo '[Service]'; sed -n 's/^#\(LoadCredential=tls\.\)/\1/p' "$unit"; } \
+	>"$ROOTFS/etc/systemd/system/davit-frontend.service.d/tls.conf"
+assert_eq "$(grep -c '^LoadCredential=tls\.' "$ROOTFS/etc/systemd/system/davit-frontend.service.d/tls.conf")" 2 \
+	"davit-frontend.service's two commented LoadCredential= lines"
 
 # --------------------------------------------------------------- boot --
 MACHINE=davit-systest-$$
@@ -191,11 +214,12 @@ assert_eq "$(cx stat -c '%a %U %G' /run/davit)" "750 root davit" "/run/davit fro
 pass "$ENABLE_CMD: davit-backend.service and davit-frontend.socket active"
 
 # ---------------------------------------------------------------- HTTP --
-URL=http://127.0.0.1:$PORT
+URL=https://127.0.0.1:$PORT
 JAR=$T/cookies
 CODE=
-req() { # req CURL_ARGS...: CODE, body in $T/body
-	CODE=$(curl -s -o "$T/body" -w '%{http_code}' --max-time 20 "$@") || CODE=000
+req() { # req CURL_ARGS...: CODE, body in $T/body, headers in $T/head
+	CODE=$(curl -s --cacert "$T/ca.crt" -D "$T/head" -o "$T/body" -w '%{http_code}' \
+		--max-time 20 "$@") || CODE=000
 }
 login() {
 	req -c "$JAR" -X POST -H 'Content-Type: application/json' \
@@ -212,7 +236,12 @@ wait_for login_ok || fail "login through the socket-activated frontend: $CODE $(
 assert_eq "$(cx systemctl is-active davit-frontend.service)" active "davit-frontend.service, started by its socket"
 wait_for state_up || fail "GET /api/state: $CODE $(cat "$T/body")"
 FE_PID=$(cx systemctl show -p MainPID --value davit-frontend.service)
-pass "login and /api/state over HTTP through davit-frontend.socket (frontend pid $FE_PID in the container)"
+login_ok || fail "login again: $CODE"
+assert_contains "$(tr -d '\r' <"$T/head")" "Strict-Transport-Security: max-age=31536000" "HSTS through the units"
+assert_contains "$(grep -i '^set-cookie:' "$T/head")" "; Secure" "a Secure cookie through the units"
+assert_contains "$(curl -s -i --max-time 10 "http://127.0.0.1:$PORT/" 2>&1 || true)" "this port speaks HTTPS" \
+	"plain HTTP to the socket's port"
+pass "login and /api/state over HTTPS through davit-frontend.socket (frontend pid $FE_PID in the container)"
 
 fe_status=$(cx cat "/proc/$FE_PID/status")
 assert_contains "$fe_status" "NoNewPrivs:	1" "frontend no_new_privs"
@@ -300,7 +329,11 @@ assert_file_contains "$T/as-davit.log" "permission denied"
 if as_davit cat "/proc/$BE_PID/environ" >"$T/as-davit.log" 2>&1; then
 	fail "davit can read the backend's /proc/$BE_PID/environ"
 fi
-pass "as davit: davit.env, docker.sock and the backend's /proc/PID/environ cannot be opened"
+if as_davit cat /etc/davit/tls.key >"$T/as-davit.log" 2>&1; then
+	fail "davit can read the TLS key"
+fi
+assert_file_contains "$T/as-davit.log" "Permission denied"
+pass "as davit: davit.env, the TLS key, docker.sock and the backend's /proc/PID/environ cannot be opened"
 
 # ------------------------------------------------------------- reload --
 # ExecReload checks the config first: a broken one fails the reload and the
@@ -322,6 +355,21 @@ assert_file_contains "$T/journal-backend.log" "DAVIT_STOP_TIMEOUT: must be an in
 assert_file_contains "$T/journal-backend.log" "DAVIT_LISTEN: must be host:port"
 cp -p "$T/davit.env.good" "$ROOTFS/etc/davit/davit.env"
 pass "systemctl reload: checked first; a broken config fails it, the backend ($BE_PID) runs on"
+
+# ------------------------------------------------- a renewed certificate --
+# LoadCredential= copies the files at the frontend's start: renewal under the
+# units restarts the frontend's service (its socket keeps the port)
+serial_of() {
+	openssl s_client -connect "127.0.0.1:$PORT" -servername 127.0.0.1 </dev/null 2>/dev/null |
+		openssl x509 -noout -serial | sed 's/^serial=//'
+}
+assert_eq "$(serial_of)" 12C1 "the first certificate's serial (4801)"
+mkcert 4802
+cx systemctl restart davit-frontend.service >"$T/restart.log" 2>&1 ||
+	fail "systemctl restart davit-frontend: $(cat "$T/restart.log")"
+wait_for login_ok || fail "login after the renewal: $CODE $(cat "$T/body")"
+assert_eq "$(serial_of)" 12C2 "the renewed certificate's serial (4802)"
+pass "a renewed certificate: systemctl restart davit-frontend serves it (serial 12C2)"
 
 # ------------------------------------------------------------ journal --
 cx journalctl -u davit-backend.service --no-pager -o cat >"$T/journal-backend.log"
