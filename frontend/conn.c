@@ -489,6 +489,14 @@ http_peek(evutil_socket_t fd, short ev, void *arg)
 
 	if (fc->closed || fc->kill)
 		return;
+	/*
+	 * Only while OpenSSL has read nothing: once it has (this event may
+	 * come late, under load), the byte at the socket's head is a later
+	 * record's (0x17, application data), not the connection's first.
+	 */
+	if (fc->ssl != NULL && SSL_get_rbio(fc->ssl) != NULL &&
+	    BIO_number_read(SSL_get_rbio(fc->ssl)) > 0)
+		return;
 	if ((n = recv(fd, &b, 1, MSG_PEEK | MSG_DONTWAIT)) == -1 &&
 	    (errno == EAGAIN || errno == EINTR)) {
 		event_add(fc->peek, NULL);
