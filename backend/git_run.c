@@ -674,7 +674,12 @@ run_apply_view(struct git_run *r)
 		git_view_clear(&git_gs.view);
 		git_gs.view = r->view;
 		memset(&r->view, 0, sizeof(r->view));
-		git_gs.status_seq = r->seq;
+		/*
+		 * A fetch's or a pull's view is as new as its end: a status
+		 * refresh that started while it ran may have read the refs
+		 * before it moved them, and must not undo it when it ends.
+		 */
+		git_gs.status_seq = r->kind == RUN_BG ? r->seq : ++git_gs.seq;
 	}
 }
 
