@@ -38,7 +38,8 @@ write_davit_env "$ENV" \
 	"DAVIT_WEBHOOK_SECRET=\"$SECRET\"" \
 	"DAVIT_NOTIFY_URL=http://127.0.0.1:$NOTIFYPORT/hook" \
 	"DAVIT_DEPLOY_VERIFY=30"
-davit_start_backend "$ENV"
+# -v: the debug log names each davit-git run ("git fetch: child N as uid U")
+davit_start_backend "$ENV" -v
 URL=http://$LISTEN
 wait_for -t 30 curl -fsS "$URL/healthz" || fail "frontend does not answer"
 wait_for -t 30 sh -c "curl -fsS '$URL/healthz' | grep -q '\"up\"'" || fail "frontend not linked to the backend"
@@ -163,6 +164,8 @@ fi
 if scenario deploy; then
 new=$(push_commit "$ORIGIN" "Release v2" VERSION v2)
 push_body "$T/push-v2.json" refs/heads/main "$new"
+nfetch=$(grep -c 'git fetch: child' "$T/backend.log" || true)
+npull=$(grep -c 'git pull: child' "$T/backend.log" || true)
 r=$(deliver push d-v2 "$T/push-v2.json")
 assert_eq "${r%% *}" 202 "signed push"
 job=$(jq -r '.job' <<<"${r#* }")
@@ -181,6 +184,10 @@ assert_eq "$(jq -r '.result[0].trigger' <<<"$hist")" webhook "history: trigger"
 assert_eq "$(jq -r '.result[0].deliveries[0]' <<<"$hist")" d-v2 "history: delivery"
 assert_contains "$(jq -c '.result[0].files' <<<"$hist")" VERSION "history: changed files"
 assert_eq "$(jq -r '[.result[0].steps[].name]|join(",")' <<<"$hist")" "fetch,pull,rebuild,verify" "history: steps"
+# fetch and pull in one davit-git run (op fetch_pull), each still its own step
+assert_eq "$(grep -c 'git fetch: child' "$T/backend.log")" "$((nfetch + 1))" "one davit-git for the deploy's fetch"
+assert_eq "$(grep -c 'git pull: child' "$T/backend.log" || true)" "$npull" "no second davit-git for its pull"
+assert_eq "$(jq -r '[.result[0].steps[] | select(.ok)] | length' <<<"$hist")" 4 "history: every step ok"
 
 # a replay of a deployed delivery is ignored
 r=$(deliver push d-v2 "$T/push-v2.json")
