@@ -200,6 +200,29 @@ assert_contains "$r" '"ignored":true' "a deployed body under a new delivery id i
 assert_contains "$r" 'replay' "its reason"
 fi
 
+# --- local changes in the checkout: the pull is refused, as its own step ----
+if scenario pull_refused deploy; then
+notes=$(push_commit "$ORIGIN" "Notes" NOTES 'notes')
+push_body "$T/push-notes.json" refs/heads/main "$notes"
+cp -p "$T/app/VERSION" "$T/VERSION.saved"
+echo local >>"$T/app/VERSION"
+nfetch=$(grep -c 'git fetch: child' "$T/backend.log" || true)
+r=$(deliver push d-notes "$T/push-notes.json")
+job=$(jq -r '.job' <<<"${r#* }")
+[[ $job =~ ^[0-9]+$ ]] || fail "no job in the webhook reply: $r"
+assert_eq "$(job_state "$job" 300)" failed "a deploy over local changes fails"
+log=$(proto "{\"id\":1,\"op\":\"job.get\",\"args\":{\"job\":$job}}")
+assert_contains "$log" "deploy: fetch done" "the fetch is its own step"
+assert_contains "$log" "pull refused or failed (conflict)" "the pull's refusal is named"
+hist=$(proto '{"id":1,"op":"deploys.list"}')
+assert_eq "$(jq -c --argjson j "$job" '[.result[] | select(.job == $j) | .steps[] | [.name, .ok]] | .[0:2]' <<<"$hist")" '[["fetch",true],["pull",false]]' "history: fetch ok, pull refused"
+assert_eq "$(grep -c 'git fetch: child' "$T/backend.log")" "$((nfetch + 1))" "one davit-git for fetch and refused pull"
+assert_eq "$(git -C "$T/app" rev-parse HEAD)" "$new" "the checkout did not move"
+assert_eq "$(curl -fsS "http://127.0.0.1:$APPPORT/")" "v2" "the app keeps serving"
+cat "$T/VERSION.saved" >"$T/app/VERSION"
+pass "a pull refused for local changes: reported as its own step, in the same davit-git run"
+fi
+
 # --- a broken build: the old version keeps serving -------------------------
 if scenario broken_build deploy; then
 broken=$(push_commit "$ORIGIN" "Broken build" web/Dockerfile 'FROM scratch
