@@ -281,7 +281,8 @@ deploy_step_start(struct job *j, enum deploy_step step)
 	job_log(j, "deploy: %s", deploy_step_names[step]);
 	switch (step) {
 	case STEP_FETCH:
-		git_fetch_step(j, deploy_after_fetch);
+		/* the pull step takes the same child's pull (one exec, not two) */
+		git_fetch_pull_step(j, deploy_after_fetch);
 		break;
 	case STEP_PULL:
 		git_pull_step(j, deploy_after_pull);

@@ -186,10 +186,22 @@ git_fetch_step(struct job *j, git_step_done done)
 }
 
 void
+git_fetch_pull_step(struct job *j, git_step_done done)
+{
+	struct git_run	*r;
+
+	r = git_run_new(git_needs_clone() ? GC_CLONE : GC_FETCH_PULL, RUN_FETCH, j);
+	r->done = done;
+	git_run_try(r);
+}
+
+void
 git_pull_step(struct job *j, git_step_done done)
 {
 	struct git_run	*r;
 
+	if (git_run_adopt_pull(j, done))
+		return;		/* fetch_pull's child pulls already */
 	r = git_run_new(GC_PULL, RUN_PULL, j);
 	r->done = done;
 	git_run_try(r);

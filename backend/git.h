@@ -45,6 +45,13 @@ typedef void (*git_step_done)(struct job *j, const struct git_step_result *r);
  * into a missing or empty DAVIT_WORKDIR), retrying transient failures.
  */
 void	 git_fetch_step(struct job *j, git_step_done done);
+/*
+ * The same, in a run of davit-git that goes on with the pull when the fetch
+ * succeeds (op fetch_pull): done is the fetch's, and a git_pull_step called
+ * from inside it takes that pull instead of starting a run.  A clone stays
+ * on its own, as in git_fetch_step.
+ */
+void	 git_fetch_pull_step(struct job *j, git_step_done done);
 /* Fast-forwards the checkout to origin/DAVIT_BRANCH.  Audited as "git.pull". */
 void	 git_pull_step(struct job *j, git_step_done done);
 

@@ -32,6 +32,7 @@
 #include "common/text.h"
 
 static void	run_finish(struct git_run *);
+static void	run_apply(struct git_run *);
 
 /* ------------------------------------------------------------ the owner -- */
 
@@ -131,6 +132,7 @@ run_what(const struct git_run *r)
 {
 	switch (r->op) {
 	case GC_FETCH:
+	case GC_FETCH_PULL:
 		return "fetch";
 	case GC_CLONE:
 		return "clone";
@@ -172,7 +174,8 @@ git_run_new(enum gc_op op, enum git_run_kind kind, struct job *j)
 	r->op = op;
 	r->kind = kind;
 	r->job = j;
-	r->tries = (op == GC_FETCH || op == GC_CLONE) ? GIT_TRIES : 1;
+	r->tries = (op == GC_FETCH || op == GC_FETCH_PULL || op == GC_CLONE) ?
+	    GIT_TRIES : 1;
 	LIST_INSERT_HEAD(&git_gs.runs, r, entry);
 	return r;
 }
@@ -266,6 +269,61 @@ view_from_status(struct git_view *v, const struct gc_status *st)
 	v->dirty_total = st->dirty_total;
 }
 
+/*
+ * fetch_pull's step line: the fetch step ends here as a fetch run would
+ * (its result applied, its callback called), and the rest of the run is a
+ * pull's: one try, its own sequence, and the callback that git_pull_step
+ * gives it (git_run_adopt_pull), called from inside the fetch's.
+ */
+static void
+run_step_fetched(struct git_run *r, const struct gc_line *l)
+{
+	git_step_done		 done = r->done;
+	struct git_step_result	 res;
+
+	view_from_status(&r->view, &l->status);
+	if ((r->has_fetched = l->has_fetched) && l->fetched != NULL)
+		snprintf(r->fetched, sizeof(r->fetched), "%s", l->fetched);
+	if ((r->has_origin = l->has_origin) && l->origin != NULL)
+		snprintf(r->origin, sizeof(r->origin), "%s", l->origin);
+	run_apply(r);
+	if (r->seq >= git_gs.error_seq) {
+		git_gs.error_seq = r->seq;
+		git_set_error(NULL);
+	}
+	run_reset(r);
+	r->op = GC_PULL;
+	r->kind = RUN_PULL;
+	r->tries = r->attempt = 1;
+	r->done = NULL;
+	r->adoptable = 1;
+	r->seq = ++git_gs.seq;
+	git_publish();
+	memset(&res, 0, sizeof(res));
+	res.ok = 1;
+	res.message = "";
+	if (done != NULL)
+		done(r->job, &res);
+	r->adoptable = 0;
+}
+
+int
+git_run_adopt_pull(struct job *j, git_step_done done)
+{
+	struct git_run	*r;
+
+	LIST_FOREACH(r, &git_gs.runs, entry)
+		if (r->job == j && r->adoptable)
+			break;
+	if (r == NULL)
+		return 0;
+	r->adoptable = 0;
+	r->done = done;
+	run_log(r, "fast-forwarding %s in %s to origin/%s", benv->cfg.branch,
+	    benv->cfg.workdir, benv->cfg.branch);
+	return 1;
+}
+
 /* one line from the child: validated, never trusted beyond its bounds */
 static void
 run_line(void *arg, const char *line, size_t len)
@@ -345,6 +403,14 @@ run_line(void *arg, const char *line, size_t len)
 	case GL_FAIL:
 		run_fail(r, l.code, l.retry, "%s", l.text);
 		view_from_status(&r->view, &l.status);
+		break;
+	case GL_STEP:
+		if (r->op != GC_FETCH_PULL) {
+			log_warnx("%s: git child: a fetch step's result in a %s",
+			    __func__, run_what(r));
+			break;
+		}
+		run_step_fetched(r, &l);
 		break;
 	}
  done:
@@ -494,7 +560,8 @@ run_spawn(struct git_run *r, char *err, size_t errlen)
 
 	if (git_owner(&uid, &gid, err, errlen) == -1)
 		return -1;
-	net = r->op == GC_FETCH || r->op == GC_CLONE || r->op == GC_LSREMOTE;
+	net = r->op == GC_FETCH || r->op == GC_FETCH_PULL || r->op == GC_CLONE ||
+	    r->op == GC_LSREMOTE;
 	memset(&req, 0, sizeof(req));
 	req.op = r->op;
 	req.workdir = cfg->workdir;
@@ -570,6 +637,7 @@ git_run_try(struct git_run *r)
 	config_repo_display(&benv->cfg, repo, sizeof(repo));
 	switch (r->op) {
 	case GC_FETCH:
+	case GC_FETCH_PULL:
 		run_log(r, "fetching %s from %s (try %d of %d)", benv->cfg.branch,
 		    repo, r->attempt, r->tries);
 		break;
@@ -584,8 +652,8 @@ git_run_try(struct git_run *r)
 	default:
 		break;
 	}
-	if ((r->op == GC_FETCH || r->op == GC_CLONE || r->op == GC_LSREMOTE) &&
-	    github_token_wait(run_token_ready, r))
+	if ((r->op == GC_FETCH || r->op == GC_FETCH_PULL || r->op == GC_CLONE ||
+	    r->op == GC_LSREMOTE) && github_token_wait(run_token_ready, r))
 		return;		/* a GitHub App's token first */
 	if (run_spawn(r, err, sizeof(err)) == -1) {
 		run_fail(r, "unavailable", 0, "%s", err);

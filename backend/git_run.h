@@ -41,7 +41,7 @@ struct git_view {
 
 enum git_run_kind {
 	RUN_BG,		/* status refresh or poll, outside the job queue */
-	RUN_FETCH,	/* git_fetch_step */
+	RUN_FETCH,	/* git_fetch_step, git_fetch_pull_step until the fetch ends */
 	RUN_PULL,	/* git_pull_step */
 };
 
@@ -56,6 +56,7 @@ struct git_run {
 	int			 ending;	/* the timer ends the run */
 	int			 attempt, tries;
 	int			 app_refused;	/* an App's token was refused once */
+	int			 adoptable;	/* fetch_pull's pull, awaiting its step */
 	void			(*prev_cancel)(struct job *);
 	int			 cancel_set;
 	git_step_done		 done;		/* a step's (RUN_FETCH, RUN_PULL) */
@@ -115,5 +116,10 @@ struct git_run	*git_run_new(enum gc_op op, enum git_run_kind kind, struct job *j
 /* starts its next try; the run ends with run_finish, which frees it */
 void		 git_run_try(struct git_run *r);
 void		 git_run_free(struct git_run *r);
+/*
+ * git_pull_step inside the fetch step's callback of a fetch_pull run: the
+ * running child's pull becomes the step (1), or there is none (0).
+ */
+int		 git_run_adopt_pull(struct job *j, git_step_done done);
 
 #endif

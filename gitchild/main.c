@@ -133,6 +133,29 @@ gc_libgit2_setup(void)
 	return 0;
 }
 
+/*
+ * A deploy's fetch and pull in one run: the fetch's result goes out as the
+ * step line, then the pull starts afresh (its own open of the checkout,
+ * whose refs the fetch moved, and its own status).
+ */
+static int
+gc_do_fetch_pull(void)
+{
+	size_t	len;
+
+	if (gc_do_fetch() == -1)
+		return -1;
+	alarm(0);
+	gc_write(gc_fmt_step_fetch(&gc.st, gc.has_fetched, gc.fetched,
+	    gc.has_origin, gc.has_origin && gc.origin[0] ? gc.origin : NULL, &len));
+	memset(&gc.st, 0, sizeof(gc.st));
+	gc.has_fetched = gc.has_origin = 0;
+	if (gc.repo != NULL)
+		git_repository_free(gc.repo);
+	gc.repo = NULL;
+	return gc_do_pull();
+}
+
 /* the operation; a refusal or failure still refreshes the parent's memory */
 static int
 gc_run(void)
@@ -148,6 +171,9 @@ gc_run(void)
 		break;
 	case GC_PULL:
 		rv = gc_do_pull();
+		break;
+	case GC_FETCH_PULL:
+		rv = gc_do_fetch_pull();
 		break;
 	case GC_CLONE:
 		rv = gc_do_clone();

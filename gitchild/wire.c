@@ -20,6 +20,7 @@ static const char *const gc_op_names[GC__OPS] = {
 	[GC_STATUS] = "status",
 	[GC_FETCH] = "fetch",
 	[GC_PULL] = "pull",
+	[GC_FETCH_PULL] = "fetch_pull",
 	[GC_CLONE] = "clone",
 	[GC_LSREMOTE] = "ls-remote",
 };
@@ -111,8 +112,8 @@ gc_request_check(const char *const *vals, int op, char *err, size_t errlen)
 		    "or file URL of at most %d bytes", GC_MAX_URL);
 		return -1;
 	}
-	if (vals[2] == NULL && (op == GC_FETCH || op == GC_CLONE ||
-	    op == GC_LSREMOTE)) {
+	if (vals[2] == NULL && (op == GC_FETCH || op == GC_FETCH_PULL ||
+	    op == GC_CLONE || op == GC_LSREMOTE)) {
 		snprintf(err, errlen, "request: op %s needs a \"url\"",
 		    gc_op_names[op]);
 		return -1;
@@ -448,14 +449,18 @@ gc_kid(yajl_gen g, const char *key, const char *id)
 		json_knull(g, key);
 }
 
-char *
-gc_fmt_ok(const struct gc_status *st, int has_fetched, const char *fetched,
-    int has_origin, const char *origin, const struct gc_pull *pull, size_t *len)
+static char *
+gc_fmt_result(const char *step, const struct gc_status *st, int has_fetched,
+    const char *fetched, int has_origin, const char *origin,
+    const struct gc_pull *pull, size_t *len)
 {
 	yajl_gen	g = json_gen_new();
 
 	yajl_gen_map_open(g);
-	json_kbool(g, "ok", 1);
+	if (step != NULL)
+		json_kstr(g, "step", step);
+	else
+		json_kbool(g, "ok", 1);
 	json_key(g, "result");
 	yajl_gen_map_open(g);
 	if (st != NULL && st->present)
@@ -476,6 +481,22 @@ gc_fmt_ok(const struct gc_status *st, int has_fetched, const char *fetched,
 	}
 	yajl_gen_map_close(g);
 	return gc_line_take(g, len);
+}
+
+char *
+gc_fmt_ok(const struct gc_status *st, int has_fetched, const char *fetched,
+    int has_origin, const char *origin, const struct gc_pull *pull, size_t *len)
+{
+	return gc_fmt_result(NULL, st, has_fetched, fetched, has_origin, origin,
+	    pull, len);
+}
+
+char *
+gc_fmt_step_fetch(const struct gc_status *st, int has_fetched,
+    const char *fetched, int has_origin, const char *origin, size_t *len)
+{
+	return gc_fmt_result("fetch", st, has_fetched, fetched, has_origin,
+	    origin, NULL, len);
 }
 
 int

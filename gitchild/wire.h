@@ -11,8 +11,12 @@
  * Request (one line, stdin, then EOF):
  *   {"op":"fetch","workdir":"/srv/app","url":"https://...","branch":"main",
  *    "token":"..."}
- *   op: status | fetch | pull | clone | ls-remote.  url is required by
- *   fetch, clone and ls-remote; token only when DAVIT_GITHUB_TOKEN is set.
+ *   op: status | fetch | pull | fetch_pull | clone | ls-remote.  url is
+ *   required by fetch, fetch_pull, clone and ls-remote; token only when
+ *   DAVIT_GITHUB_TOKEN is set.  fetch_pull is a deploy's fetch and then its
+ *   fast-forward pull in one run: the fetch's result is the step line
+ *   below, then the pull goes on as a pull would (a failed fetch ends the
+ *   run with its final line, and no pull).
  *
  * Reply (lines on stdout, each at most GC_MAX_LINE bytes):
  *   {"log":"text"}                                      progress
@@ -21,6 +25,8 @@
  *   {"item":"dirty","path":"..."}                       a modified tracked file
  *   {"item":"file","status":"added|modified|deleted|renamed","path":"...",
  *    "old_path":"..."}                                  changed by a pull
+ *   {"step":"fetch","result":{"status":S,"fetched":ID,"origin":ID}}
+ *                                   fetch_pull only: the fetch succeeded
  *   then exactly one final line:
  *   {"ok":true,"result":{"status":S,"fetched":ID,"origin":ID,"pull":P}}
  *   {"ok":false,"code":"conflict|unavailable|unauthorized|not_found|internal",
@@ -63,6 +69,7 @@ enum gc_op {
 	GC_STATUS,
 	GC_FETCH,
 	GC_PULL,
+	GC_FETCH_PULL,		/* fetch, then pull, in one run */
 	GC_CLONE,
 	GC_LSREMOTE,
 	GC__OPS
@@ -122,6 +129,7 @@ enum gc_line_type {
 	GL_FILE,
 	GL_OK,
 	GL_FAIL,
+	GL_STEP,	/* fetch_pull: the fetch's result, the pull follows */
 };
 enum gc_commit_kind {
 	GC_COMMIT_LOCAL,
@@ -155,7 +163,7 @@ struct gc_line {
 	/* GL_FAIL */
 	const char		*code;
 	int			 retry;
-	/* GL_OK */
+	/* GL_OK, GL_STEP (no pull there) */
 	struct gc_status	 status;
 	int			 has_fetched, has_origin;
 	const char		*fetched, *origin;	/* may be NULL when has_ */
@@ -172,5 +180,9 @@ int		 gc_oid_valid(const char *s);
 char		*gc_fmt_ok(const struct gc_status *st, int has_fetched,
 		    const char *fetched, int has_origin, const char *origin,
 		    const struct gc_pull *pull, size_t *len);
+/* fetch_pull's step line: the fetch's result before the pull */
+char		*gc_fmt_step_fetch(const struct gc_status *st, int has_fetched,
+		    const char *fetched, int has_origin, const char *origin,
+		    size_t *len);
 
 #endif

@@ -121,25 +121,29 @@ gc_decode_status(yajl_val s, struct gc_status *st, char *err, size_t errlen)
 	return 0;
 }
 
+/* a final success, or (step) fetch_pull's fetch result, which has no pull */
 static int
-gc_decode_ok(yajl_val tree, struct gc_line *out, char *err, size_t errlen)
+gc_decode_ok(yajl_val tree, int step, struct gc_line *out, char *err,
+    size_t errlen)
 {
 	static const char *const top[] = { "ok", "result" };
+	static const char *const stop[] = { "step", "result" };
 	static const char *const res[] = { "status", "fetched", "origin", "pull" };
 	static const char *const pk[] = { "from", "to", "commits", "files_total",
 	    "up_to_date" };
 	yajl_val	 r, s, p;
 
-	if (gc_members_known(tree, top, 2, err, errlen) == -1)
+	if (gc_members_known(tree, step ? stop : top, 2, err, errlen) == -1)
 		return -1;
 	r = json_get(tree, "result");
 	if (r == NULL || r->type != yajl_t_object) {
 		snprintf(err, errlen, "\"result\" must be an object");
 		return -1;
 	}
-	if (gc_members_known(r, res, 4, err, errlen) == -1)
+	/* "pull" is the last of res: a step's result has none */
+	if (gc_members_known(r, res, step ? 3 : 4, err, errlen) == -1)
 		return -1;
-	out->type = GL_OK;
+	out->type = step ? GL_STEP : GL_OK;
 	if ((s = json_get(r, "status")) != NULL &&
 	    gc_decode_status(s, &out->status, err, errlen) == -1)
 		return -1;
@@ -314,7 +318,7 @@ gc_line_decode(const char *line, size_t len, struct gc_line *out, char *err,
 	}
 	if ((v = json_get(tree, "ok")) != NULL) {
 		if (v->type == yajl_t_true) {
-			if (gc_decode_ok(tree, out, err, errlen) == -1)
+			if (gc_decode_ok(tree, 0, out, err, errlen) == -1)
 				goto fail;
 			return 0;
 		}
@@ -324,7 +328,16 @@ gc_line_decode(const char *line, size_t len, struct gc_line *out, char *err,
 			return 0;
 		}
 	}
-	snprintf(err, errlen, "neither a log, an item nor a result");
+	if ((v = json_get(tree, "step")) != NULL) {
+		if (v->type != yajl_t_string || strcmp(v->u.string, "fetch") != 0) {
+			snprintf(err, errlen, "\"step\" must be \"fetch\"");
+			goto fail;
+		}
+		if (gc_decode_ok(tree, 1, out, err, errlen) == -1)
+			goto fail;
+		return 0;
+	}
+	snprintf(err, errlen, "neither a log, an item, a step nor a result");
  fail:
 	gc_line_free(out);
 	return -1;

@@ -38,7 +38,8 @@ write_davit_env "$ENV" \
 	"DAVIT_WEBHOOK_SECRET=\"$SECRET\"" \
 	"DAVIT_NOTIFY_URL=http://127.0.0.1:$NOTIFYPORT/hook" \
 	"DAVIT_DEPLOY_VERIFY=30"
-davit_start_backend "$ENV"
+# -v: the debug log names each davit-git run ("git fetch: child N as uid U")
+davit_start_backend "$ENV" -v
 URL=http://$LISTEN
 wait_for -t 30 curl -fsS "$URL/healthz" || fail "frontend does not answer"
 wait_for -t 30 sh -c "curl -fsS '$URL/healthz' | grep -q '\"up\"'" || fail "frontend not linked to the backend"
@@ -163,6 +164,8 @@ fi
 if scenario deploy; then
 new=$(push_commit "$ORIGIN" "Release v2" VERSION v2)
 push_body "$T/push-v2.json" refs/heads/main "$new"
+nfetch=$(grep -c 'git fetch: child' "$T/backend.log" || true)
+npull=$(grep -c 'git pull: child' "$T/backend.log" || true)
 r=$(deliver push d-v2 "$T/push-v2.json")
 assert_eq "${r%% *}" 202 "signed push"
 job=$(jq -r '.job' <<<"${r#* }")
@@ -181,6 +184,10 @@ assert_eq "$(jq -r '.result[0].trigger' <<<"$hist")" webhook "history: trigger"
 assert_eq "$(jq -r '.result[0].deliveries[0]' <<<"$hist")" d-v2 "history: delivery"
 assert_contains "$(jq -c '.result[0].files' <<<"$hist")" VERSION "history: changed files"
 assert_eq "$(jq -r '[.result[0].steps[].name]|join(",")' <<<"$hist")" "fetch,pull,rebuild,verify" "history: steps"
+# fetch and pull in one davit-git run (op fetch_pull), each still its own step
+assert_eq "$(grep -c 'git fetch: child' "$T/backend.log")" "$((nfetch + 1))" "one davit-git for the deploy's fetch"
+assert_eq "$(grep -c 'git pull: child' "$T/backend.log" || true)" "$npull" "no second davit-git for its pull"
+assert_eq "$(jq -r '[.result[0].steps[] | select(.ok)] | length' <<<"$hist")" 4 "history: every step ok"
 
 # a replay of a deployed delivery is ignored
 r=$(deliver push d-v2 "$T/push-v2.json")
@@ -191,6 +198,29 @@ assert_contains "$r" 'replay' "replay reason"
 r=$(deliver push d-v2-forged "$T/push-v2.json")
 assert_contains "$r" '"ignored":true' "a deployed body under a new delivery id is ignored"
 assert_contains "$r" 'replay' "its reason"
+fi
+
+# --- local changes in the checkout: the pull is refused, as its own step ----
+if scenario pull_refused deploy; then
+notes=$(push_commit "$ORIGIN" "Notes" NOTES 'notes')
+push_body "$T/push-notes.json" refs/heads/main "$notes"
+cp -p "$T/app/VERSION" "$T/VERSION.saved"
+echo local >>"$T/app/VERSION"
+nfetch=$(grep -c 'git fetch: child' "$T/backend.log" || true)
+r=$(deliver push d-notes "$T/push-notes.json")
+job=$(jq -r '.job' <<<"${r#* }")
+[[ $job =~ ^[0-9]+$ ]] || fail "no job in the webhook reply: $r"
+assert_eq "$(job_state "$job" 300)" failed "a deploy over local changes fails"
+log=$(proto "{\"id\":1,\"op\":\"job.get\",\"args\":{\"job\":$job}}")
+assert_contains "$log" "deploy: fetch done" "the fetch is its own step"
+assert_contains "$log" "pull refused or failed (conflict)" "the pull's refusal is named"
+hist=$(proto '{"id":1,"op":"deploys.list"}')
+assert_eq "$(jq -c --argjson j "$job" '[.result[] | select(.job == $j) | .steps[] | [.name, .ok]] | .[0:2]' <<<"$hist")" '[["fetch",true],["pull",false]]' "history: fetch ok, pull refused"
+assert_eq "$(grep -c 'git fetch: child' "$T/backend.log")" "$((nfetch + 1))" "one davit-git for fetch and refused pull"
+assert_eq "$(git -C "$T/app" rev-parse HEAD)" "$new" "the checkout did not move"
+assert_eq "$(curl -fsS "http://127.0.0.1:$APPPORT/")" "v2" "the app keeps serving"
+cat "$T/VERSION.saved" >"$T/app/VERSION"
+pass "a pull refused for local changes: reported as its own step, in the same davit-git run"
 fi
 
 # --- a broken build: the old version keeps serving -------------------------

@@ -704,6 +704,58 @@ test_reply_hostile(void **state)
 	free(big);
 }
 
+/* fetch_pull: a request that needs a url; its step line, and no other */
+static void
+test_fetch_pull(void **state)
+{
+	struct gc_status st = { 1, "main", 0, 0, 0, 2, 0 };
+	struct gc_request req, back;
+	struct gc_line	 l;
+	char		 err[256], *line;
+	size_t		 len;
+
+	assert_int_equal(parse("{\"op\":\"fetch_pull\",\"workdir\":\"/srv/app\","
+	    "\"url\":\"file:///srv/origin.git\",\"branch\":\"main\"}", &req,
+	    err, sizeof(err)), 0);
+	assert_int_equal(req.op, GC_FETCH_PULL);
+	assert_string_equal(gc_op_name(req.op), "fetch_pull");
+	line = gc_request_encode(&req, &len);
+	assert_int_equal(gc_request_parse(line, len - 1, &back, err,
+	    sizeof(err)), 0);
+	assert_int_equal(back.op, GC_FETCH_PULL);
+	free(line);
+	gc_request_free(&back);
+	gc_request_free(&req);
+	assert_int_equal(parse("{\"op\":\"fetch_pull\",\"workdir\":\"/a\","
+	    "\"branch\":\"main\"}", &req, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "needs"));
+
+	/* the fetch's result, as the child writes it */
+	line = gc_fmt_step_fetch(&st, 1, "0123456789abcdef0123456789abcdef01234567",
+	    1, NULL, &len);
+	assert_non_null(strstr(line, "\"step\":\"fetch\""));
+	decode_ok(line, len, &l);
+	assert_int_equal(l.type, GL_STEP);
+	assert_true(l.status.present);
+	assert_int_equal(l.status.behind, 2);
+	assert_true(l.has_fetched);
+	assert_string_equal(l.fetched, "0123456789abcdef0123456789abcdef01234567");
+	assert_true(l.has_origin);
+	assert_null(l.origin);
+	assert_false(l.pull.present);
+	gc_line_free(&l);
+	free(line);
+
+	decode_bad("{\"step\":\"pull\",\"result\":{}}");
+	decode_bad("{\"step\":1,\"result\":{}}");
+	decode_bad("{\"step\":\"fetch\"}");
+	decode_bad("{\"step\":\"fetch\",\"ok\":true,\"result\":{}}");
+	decode_bad("{\"step\":\"fetch\",\"result\":{\"pull\":{\"from\":null,"
+	    "\"to\":\"89abcdef0123456789abcdef0123456789abcdef\",\"commits\":0,"
+	    "\"files_total\":0,\"up_to_date\":true}}}");
+	decode_bad("{\"step\":\"fetch\",\"result\":{\"fetched\":\"abc\"}}");
+}
+
 int
 main(void)
 {
@@ -723,6 +775,7 @@ main(void)
 		cmocka_unit_test(test_reply_items),
 		cmocka_unit_test(test_reply_final),
 		cmocka_unit_test(test_reply_hostile),
+		cmocka_unit_test(test_fetch_pull),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
