@@ -489,6 +489,13 @@ http_peek(evutil_socket_t fd, short ev, void *arg)
 
 	if (fc->closed || fc->kill)
 		return;
+	/*
+	 * http_adopt may add us after the handshake read the ClientHello:
+	 * then OpenSSL judged the first byte, and the next is a record's.
+	 */
+	if (fc->ssl != NULL && SSL_get_rbio(fc->ssl) != NULL &&
+	    BIO_number_read(SSL_get_rbio(fc->ssl)) > 0)
+		return;
 	if ((n = recv(fd, &b, 1, MSG_PEEK | MSG_DONTWAIT)) == -1 &&
 	    (errno == EAGAIN || errno == EINTR)) {
 		event_add(fc->peek, NULL);
