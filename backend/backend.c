@@ -458,6 +458,7 @@ main(int argc, char *argv[])
 	docker_init();
 	git_init();
 	deploy_init();
+	supervise_tls_init();	/* both layouts: SIGHUP, tls.reload */
 	if (!benv->no_frontend)
 		supervise_init();
 	log_info("davit %s ready: project %s, %zu services", DAVIT_VERSION,

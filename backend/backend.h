@@ -200,6 +200,7 @@ void	 notify_init(void);
 void	 notify_shutdown(void);
 void	 supervise_init(void);
 void	 supervise_shutdown(void);
+void	 supervise_tls_init(void);	/* SIGHUP: tls.reload */
 /* DAVIT_TLS_CERT/KEY: root's, 0600, PEM, bounded; 0 or -1 with err */
 int	 supervise_tls_check(const struct davit_config *, char *err, size_t errlen);
 
@@ -210,6 +211,7 @@ int	 supervise_tls_check(const struct davit_config *, char *err, size_t errlen);
  */
 int	 op_frontend_config(struct ctl_request *, yajl_gen, struct proto_error *);	/* auth.c */
 int	 op_auth_login(struct ctl_request *, yajl_gen, struct proto_error *);
+int	 op_tls_get(struct ctl_request *, yajl_gen, struct proto_error *);	/* supervise.c */
 int	 op_services_list(struct ctl_request *, yajl_gen, struct proto_error *);	/* docker.c */
 int	 op_service_action(struct ctl_request *, yajl_gen, struct proto_error *);
 int	 op_stack_action(struct ctl_request *, yajl_gen, struct proto_error *);

@@ -7,12 +7,16 @@
  * SUPERVISE_BACKOFF_MAX, back to the minimum once it ran for
  * SUPERVISE_STABLE seconds).  At shutdown it gets SIGTERM, then SIGKILL.
  *
- * HTTPS (DAVIT_TLS_CERT, DAVIT_TLS_KEY): the frontend never opens the key.
- * Its stdin is one end of a socketpair; we read both files (root's, no
- * group or other access, bounded) and write them there as one bundle,
- * "davit-tls CERTLEN KEYLEN\n" then the bytes, at each start and again at
- * each SIGHUP (systemctl reload): the frontend builds a new TLS context
- * for new connections from it.  A file refused at SIGHUP keeps the old one.
+ * HTTPS (DAVIT_TLS_CERT, DAVIT_TLS_KEY), in both layouts (spawned or
+ * --no-frontend): the frontend never opens the key.  It asks for it with
+ * tls.get (its uid only: proto_ops[]), in its handshake; we read both
+ * files (root's, no group or other access, bounded) and answer one bundle,
+ * "davit-tls CERTLEN KEYLEN\n" then the bytes.  At each SIGHUP (systemctl
+ * reload) whose reading of the files succeeds we publish tls.reload and
+ * the frontend asks again: it builds a new TLS context for new connections.
+ * A file refused at SIGHUP keeps the old one.  tls.get is not a read-only
+ * op, so the audit log writes it a line: its result is "ok", never the
+ * reply.
  */
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -32,6 +36,7 @@
 #include <sodium.h>
 
 #include "backend/backend.h"
+#include "common/json.h"
 #include "common/log.h"
 
 #define SUPERVISE_BACKOFF_MIN	1	/* seconds */
@@ -51,9 +56,7 @@ static struct {
 	int		 backoff;
 	struct event	*restart;
 	struct event	*hup;
-	int		 tls_fd;	/* our end of the frontend's stdin, or -1 */
-	int		 tls_child;	/* its end, given at each start */
-} sv = { .tls_fd = -1, .tls_child = -1 };
+} sv;
 
 static time_t
 mono_now(void)
@@ -184,64 +187,68 @@ supervise_tls_check(const struct davit_config *cfg, char *err, size_t errlen)
 	return 0;
 }
 
-/* the files to the frontend; at most two bundles wait in the socket */
-static void
-tls_send(const char *why)
-{
-	char	*b, err[512];
-	size_t	 len, off = 0;
-	ssize_t	 n;
-
-	if (sv.tls_fd == -1)
-		return;
-	if (tls_bundle(&benv->cfg, &b, &len, err, sizeof(err)) == -1) {
-		log_warnx("%s: %s: the frontend keeps its certificate", why, err);
-		return;
-	}
-	while (off < len) {
-		if ((n = send(sv.tls_fd, b + off, len - off,
-		    MSG_NOSIGNAL | MSG_DONTWAIT)) == -1) {
-			if (errno == EINTR)
-				continue;
-			log_warn("%s: handing the certificate to the frontend",
-			    why);
-			break;
-		}
-		off += (size_t)n;
-	}
-	sodium_free(b);
-	if (off == len)
-		log_info("%s: certificate and key handed to the frontend", why);
-}
-
-/* SIGHUP: the renewed files to the running frontend */
+/* SIGHUP: the frontend is told to ask again, if the files are fine */
 static void
 supervise_hup(evutil_socket_t sig, short ev, void *arg)
 {
-	tls_send("SIGHUP");
+	char		*b, err[512];
+	size_t		 len;
+	yajl_gen	 g;
+
+	if (tls_bundle(&benv->cfg, &b, &len, err, sizeof(err)) == -1) {
+		log_warnx("SIGHUP: %s: the frontend keeps its certificate", err);
+		return;
+	}
+	sodium_free(b);
+	g = events_begin(EV_TLS_RELOAD);
+	yajl_gen_map_open(g);	/* {}: the frontend asks with tls.get */
+	yajl_gen_map_close(g);
+	events_publish(g);
+	log_info("SIGHUP: the frontend is told to take the renewed certificate");
 }
 
-/* a new pair for a new frontend: what an old one left unread goes with it */
-static int
-tls_pair(void)
+/* with DAVIT_TLS_CERT, in both layouts: SIGHUP re-reads the files */
+void
+supervise_tls_init(void)
 {
-	int	sp[2];
+	if (benv->cfg.tls_cert != NULL && ((sv.hup = evsignal_new(benv->base,
+	    SIGHUP, supervise_hup, NULL)) == NULL || evsignal_add(sv.hup,
+	    NULL) == -1))
+		fatalx("%s: SIGHUP", __func__);
+}
 
-	if (benv->cfg.tls_cert == NULL)
-		return 0;
-	if (sv.tls_fd != -1)
-		close(sv.tls_fd);
-	if (sv.tls_child != -1)
-		close(sv.tls_child);
-	sv.tls_fd = sv.tls_child = -1;
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) == -1) {
-		log_warn("%s: socketpair", __func__);
-		return -1;
+/*
+ * tls.get: {"bundle": the bundle, or null without DAVIT_TLS_CERT}.  The
+ * table allows the frontend's uid only; checked again, it holds the key.
+ */
+int
+op_tls_get(struct ctl_request *cr, yajl_gen g, struct proto_error *err)
+{
+	char	*b, why[512];
+	size_t	 len;
+
+	if (cr->caller != PROTO_CALLER_FRONTEND) {
+		proto_seterr(err, PE_NOT_ALLOWED, "tls.get is for %s only",
+		    benv->cfg.user);
+		return CTL_FAIL;
 	}
-	sv.tls_fd = sp[0];
-	sv.tls_child = sp[1];
-	(void)shutdown(sv.tls_fd, SHUT_RD);
-	return 0;
+	yajl_gen_map_open(g);
+	json_key(g, "bundle");
+	if (benv->cfg.tls_cert == NULL || benv->cfg.tls_key == NULL) {
+		yajl_gen_null(g);
+		yajl_gen_map_close(g);
+		return CTL_DONE;
+	}
+	if (tls_bundle(&benv->cfg, &b, &len, why, sizeof(why)) == -1) {
+		log_warnx("tls.get: %s", why);
+		proto_seterr(err, PE_UNAVAILABLE, "the certificate or key file "
+		    "cannot be read (see the backend's log)");
+		return CTL_FAIL;
+	}
+	yajl_gen_string(g, (const unsigned char *)b, len);
+	sodium_free(b);
+	yajl_gen_map_close(g);
+	return CTL_DONE;
 }
 
 static void
@@ -293,21 +300,13 @@ supervise_start(evutil_socket_t fd, short ev, void *arg)
 	}
 	if (log_getverbose() > 0)
 		argv[n++] = "-v";
-	if (benv->cfg.tls_cert != NULL)
-		argv[n++] = "--tls-stdin";
 	argv[n] = NULL;
 	memset(&spec, 0, sizeof(spec));
-	if (tls_pair() == -1) {
-		snprintf(err, sizeof(err), "no socket for the certificate");
-		goto retry;
-	}
-	spec.stdin_fd = sv.tls_child > 0 ? sv.tls_child : 0;
 	spec.argv = argv;
 	spec.inherit_output = 1;
 	spec.on_exit = supervise_exited;
 	sv.started = mono_now();
 	if ((sv.proc = proc_start(&spec, err, sizeof(err))) == NULL) {
- retry:
 		log_warnx("%s: %s; trying again in %d s", __func__, err, sv.backoff);
 		tv.tv_sec = sv.backoff;
 		tv.tv_usec = 0;
@@ -318,11 +317,6 @@ supervise_start(evutil_socket_t fd, short ev, void *arg)
 	}
 	sv.pid = proc_pid(sv.proc);
 	log_info("started davit-frontend (pid %d)", (int)sv.pid);
-	if (sv.tls_child != -1) {
-		close(sv.tls_child);
-		sv.tls_child = -1;
-		tls_send("start");
-	}
 }
 
 void
@@ -358,10 +352,6 @@ supervise_init(void)
 		    "the dashboard will have no files", benv->self_exe);
 	if ((sv.restart = evtimer_new(benv->base, supervise_start, NULL)) == NULL)
 		fatalx("%s: evtimer_new", __func__);
-	if (benv->cfg.tls_cert != NULL && ((sv.hup = evsignal_new(benv->base,
-	    SIGHUP, supervise_hup, NULL)) == NULL || evsignal_add(sv.hup,
-	    NULL) == -1))
-		fatalx("%s: SIGHUP", __func__);
 	supervise_start(-1, 0, NULL);
 }
 
@@ -377,11 +367,6 @@ supervise_shutdown(void)
 	if (sv.hup != NULL)
 		event_free(sv.hup);
 	sv.hup = NULL;
-	if (sv.tls_fd != -1)
-		close(sv.tls_fd);
-	if (sv.tls_child != -1)
-		close(sv.tls_child);
-	sv.tls_fd = sv.tls_child = -1;
 	if (sv.proc != NULL && pid > 0) {
 		/* the loop is over: wait here, and reap it ourselves */
 		proc_forget(sv.proc);

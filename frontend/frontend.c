@@ -8,8 +8,8 @@
  * (setgroups, setresgid, setresuid, checked with getresuid, no way back to
  * root) and sets no_new_privs.  Started as root and unable to drop, it
  * refuses to run.  HTTPS: the certificate and key are handed to it before
- * the drop, never opened by it (tls.c: --tls-stdin from the backend, or
- * systemd's credentials).  Spawned by the backend, it dies with it (pdeath.c).  It
+ * the drop, never opened by it (tls.c: the backend's reply to tls.get in
+ * the handshake, again at each tls.reload).  Spawned by the backend, it dies with it (pdeath.c).  It
  * never reads .env.
  */
 #include <sys/prctl.h>
@@ -50,7 +50,7 @@ usage(int status)
 {
 	fprintf(status == 0 ? stdout : stderr,
 	    "usage: davit-frontend [-v] [--socket PATH] "
-	    "[--user NAME] [--www DIR] [--tls-stdin]\n");
+	    "[--user NAME] [--www DIR]\n");
 	exit(status);
 }
 
@@ -215,7 +215,6 @@ main(int argc, char *argv[])
 		{ "socket", required_argument, NULL, 's' },
 		{ "user", required_argument, NULL, 'u' },
 		{ "www", required_argument, NULL, 'w' },
-		{ "tls-stdin", no_argument, NULL, 'T' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
@@ -224,7 +223,7 @@ main(int argc, char *argv[])
 	struct passwd	*pw;
 	const char	*www = NULL;
 	uid_t		 ru, eu, su;
-	int		 ch, verbose = 0, root, backend_fd, tls_stdin = 0;
+	int		 ch, verbose = 0, root, backend_fd;
 
 	log_init("davit-frontend", 0);
 	pdeath_save();		/* the drop clears it: pdeath_rearm below */
@@ -240,9 +239,6 @@ main(int argc, char *argv[])
 			break;
 		case 'w':
 			www = optarg;
-			break;
-		case 'T':
-			tls_stdin = 1;
 			break;
 		case 'v':
 			verbose++;
@@ -285,11 +281,7 @@ main(int argc, char *argv[])
 	fenv->www_fd = www_open(www);
 	if ((fenv->listen_fd = listenfd_take()) == -1)	/* systemd's socket */
 		fenv->listen_fd = listen_open(fenv->cfg.listen);
-	if (tls_stdin)
-		tls_start_stdin();		/* the backend's hand-over */
-	else
-		tls_start_credentials();	/* systemd's LoadCredential= */
-	if (tls_ctx() != NULL)
+	if (tls_ctx() != NULL)	/* from the handshake's tls.get */
 		fenv->cfg.cookie_secure = 1;
 	if (root)
 		drop_privileges(fenv->uid, fenv->gid);
@@ -313,7 +305,6 @@ main(int argc, char *argv[])
 	session_limits(fenv->cfg.session_idle, fenv->cfg.session_max);
 	sse_init();
 	http_init(fenv->listen_fd);
-	tls_watch(fenv->base);
 	backend_start(backend_fd);
 	log_info("davit %s frontend: listening on %s (%s) as uid %u, backend %s",
 	    DAVIT_VERSION, fenv->cfg.listen, tls_ctx() != NULL ? "HTTPS" :

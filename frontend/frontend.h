@@ -167,9 +167,8 @@ int	 http_request_secure(struct evhttp_request *req);
 struct ssl_ctx_st;
 ssize_t	 tls_bundle_parse(const char *buf, size_t len, size_t *hlen,
 	    size_t *clen, size_t *klen);
-void	 tls_start_stdin(void);
-void	 tls_start_credentials(void);
-void	 tls_watch(struct event_base *base);
+int	 tls_from_reply(yajl_val result, char *why, size_t whylen);
+void	 tls_reload(void);	/* the tls.reload event */
 struct ssl_ctx_st *tls_ctx(void);	/* NULL: plain HTTP */
 struct ssl_st;
 struct evbuffer;

@@ -9,7 +9,7 @@
  * answered with NULL, the browsers are told, and the frontend reconnects
  * with backoff, as DAVIT_USER.
  *
- * The handshake (hello, frontend.config, subscribe) is one table,
+ * The handshake (hello, frontend.config, tls.get, subscribe) is one table,
  * handshake[], each step's reply checked by its function: run blocking at
  * start (backend_config_sync: the frontend cannot listen before it knows
  * DAVIT_LISTEN) and from the loop on every reconnect (link_handshake).
@@ -222,7 +222,10 @@ link_dispatch(const char *line, size_t len)
 	link_linelen = len;
 	link_reply = &r;
 	if (r.is_event) {
-		if (bk.state == LINK_UP)
+		if (bk.state == LINK_UP && strcmp(r.event,
+		    proto_event_by_id(EV_TLS_RELOAD)->name) == 0)
+			tls_reload();
+		else if (bk.state == LINK_UP)
 			api_event(&r);
 		goto done;
 	}
@@ -481,6 +484,26 @@ hs_config(const struct proto_reply *r, struct fe_config *cfg, char *err,
 	return 0;
 }
 
+/*
+ * tls.get: the certificate and key, or null.  At start a bad bundle fails
+ * the handshake (tried again); on a reconnect the context in use is kept.
+ */
+static int
+hs_tls(const struct proto_reply *r, struct fe_config *cfg, char *err,
+    size_t errlen)
+{
+	char	why[256];
+
+	if (tls_from_reply(r->result, why, sizeof(why)) == 0)
+		return 0;
+	if (tls_ctx() == NULL) {
+		snprintf(err, errlen, "%s", why);
+		return -1;
+	}
+	log_warnx("backend: %s: the certificate in use is kept", why);
+	return 0;
+}
+
 static const struct handshake_step {
 	enum proto_op_id	 op;
 	int			(*check)(const struct proto_reply *,
@@ -488,6 +511,7 @@ static const struct handshake_step {
 } handshake[] = {
 	{ OP_HELLO,		hs_hello },
 	{ OP_FRONTEND_CONFIG,	hs_config },
+	{ OP_TLS_GET,		hs_tls },
 	{ OP_SUBSCRIBE,		NULL },		/* events from now on */
 };
 #define HANDSHAKE_STEPS	(sizeof(handshake) / sizeof(handshake[0]))
@@ -553,6 +577,8 @@ handshake_reply(void *arg, const struct proto_reply *r)
 		cfg.listen = fenv->cfg.listen;
 		fenv->cfg.listen = NULL;
 		fe_config_free(&fenv->cfg);
+		if (tls_ctx() != NULL)
+			cfg.cookie_secure = 1;
 		fenv->cfg = cfg;
 		session_limits(cfg.session_idle, cfg.session_max);
 	}

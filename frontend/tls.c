@@ -1,14 +1,12 @@
 /*
  * HTTPS: the frontend's TLS contexts, built from a certificate and key it
- * is handed, never from files it opens.  Two ways in:
- *
- * - spawned by davit-backend (--tls-stdin): stdin is a socket on which the
- *   backend writes a bundle, "davit-tls CERTLEN KEYLEN\n" then the PEM
- *   bytes of the certificate (chain) and of the key, at start and again at
- *   each SIGHUP it gets.  The first is read before the drop; later ones
- *   are read from the loop (tls_watch) and make a new context;
- * - under systemd (davit-frontend.service): LoadCredential= puts tls.crt
- *   and tls.key in $CREDENTIALS_DIRECTORY, read once before the sandbox.
+ * is handed, never from files it opens.  One way in, spawned or under
+ * systemd: the backend's reply to tls.get (link.c's handshake, and again
+ * at each tls.reload event, which the backend publishes after a SIGHUP
+ * that re-read the files) holds a bundle, "davit-tls CERTLEN KEYLEN\n"
+ * then the PEM bytes of the certificate (chain) and of the key, or null
+ * (plain HTTP).  The first comes before the listener serves; a later one
+ * makes a new context, and a bad one leaves the one in use.
  *
  * A new context serves new connections; each connection's SSL holds a
  * reference to the context it began with, so renewing drops nothing.
@@ -40,17 +38,12 @@
 #include "frontend/frontend.h"
 
 #define FE_TLS_HEAD_MAX		64	/* "davit-tls CERTLEN KEYLEN\n" */
-#define FE_TLS_BUNDLE_MAX	(FE_TLS_HEAD_MAX + FE_TLS_CERT_MAX + FE_TLS_KEY_MAX)
 #define FE_TLS12_CIPHERS	"ECDHE+AESGCM:ECDHE+CHACHA20"
 #define FE_TLS_PLAIN_MAX	64	/* plain-HTTP refusals lingering at once */
 #define FE_TLS_PLAIN_LINGER	2	/* seconds a refused client may read */
 #define FE_TLS_DRAIN_BUF	4096
 
 static SSL_CTX		*tls_cur;	/* for new connections; NULL: plain HTTP */
-static int		 tls_in = -1;	/* the backend's socket (stdin) */
-static struct event	*tls_ev;
-static char		*tls_buf;	/* a bundle coming in */
-static size_t		 tls_len;
 static int		 tls_plain;	/* plain-HTTP refusals lingering */
 
 /*
@@ -209,150 +202,69 @@ tls_take(const char *b, size_t hlen, size_t clen, size_t klen, char *why,
 	return 0;
 }
 
-/* --tls-stdin, before the drop: the first bundle, or fatal */
-void
-tls_start_stdin(void)
-{
-	size_t	hlen, clen, klen;
-	ssize_t	n, total;
-	char	why[256];
-
-	if ((tls_buf = malloc(FE_TLS_BUNDLE_MAX)) == NULL)
-		fatal("%s", __func__);
-	tls_in = STDIN_FILENO;
-	for (;;) {
-		if ((total = tls_bundle_parse(tls_buf, tls_len, &hlen, &clen,
-		    &klen)) == -1)
-			fatalx("--tls-stdin: not a certificate bundle");
-		if (total > 0)
-			break;
-		if ((n = read(tls_in, tls_buf + tls_len,
-		    FE_TLS_BUNDLE_MAX - tls_len)) == -1) {
-			if (errno == EINTR)
-				continue;
-			fatal("--tls-stdin: read");
-		}
-		if (n == 0)
-			fatalx("--tls-stdin: no certificate from the backend");
-		tls_len += (size_t)n;
-	}
-	if (tls_take(tls_buf, hlen, clen, klen, why, sizeof(why)) == -1)
-		fatalx("TLS: %s", why);
-	OPENSSL_cleanse(tls_buf, tls_len);
-	tls_len -= (size_t)total;
-	memmove(tls_buf, tls_buf + total, tls_len);
-}
-
-/* one credential of $CREDENTIALS_DIRECTORY into buf; its length, or -1 */
-static ssize_t
-tls_credential(const char *dir, const char *name, char *buf, size_t max)
-{
-	char	path[PATH_MAX];
-	size_t	got = 0;
-	ssize_t	n = 0;
-	int	fd;
-
-	if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, name) >=
-	    sizeof(path))
-		fatalx("CREDENTIALS_DIRECTORY too long");
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1) {
-		if (errno == ENOENT)
-			return -1;
-		fatal("credential %s", path);
-	}
-	while (got < max && (n = read(fd, buf + got, max - got)) > 0)
-		got += (size_t)n;
-	if (got == max || n == -1)
-		fatalx("credential %s: unreadable or over %zu bytes", path,
-		    max - 1);
-	close(fd);
-	return (ssize_t)got;
-}
-
 /*
- * Under systemd: tls.crt and tls.key from LoadCredential=, both or neither
- * (neither: plain HTTP).  Read before the sandbox, once.
+ * tls.get's result: {"bundle": the bundle or null}.  0 (a new context, or
+ * null: nothing to do), or -1 with why (the context in use is kept).  The
+ * key's bytes in the reply's tree are wiped.
  */
-void
-tls_start_credentials(void)
+int
+tls_from_reply(yajl_val result, char *why, size_t whylen)
 {
-	const char	*dir = getenv("CREDENTIALS_DIRECTORY");
-	char		*b, why[256];
-	ssize_t		 c, k;
+	const char	*path[] = { "bundle", NULL };
+	yajl_val	 v = yajl_tree_get(result, path, yajl_t_any);
+	size_t		 hlen, clen, klen, len;
+	ssize_t		 total;
+	int		 rv = -1;
 
-	if (dir == NULL || dir[0] != '/')
-		return;
-	if ((b = malloc(FE_TLS_CERT_MAX + FE_TLS_KEY_MAX + 2)) == NULL)
-		fatal("%s", __func__);
-	c = tls_credential(dir, "tls.crt", b, FE_TLS_CERT_MAX + 1);
-	k = tls_credential(dir, "tls.key", b + (c > 0 ? c : 0),
-	    FE_TLS_KEY_MAX + 1);
-	if (c == -1 && k == -1) {
-		free(b);
-		return;
+	if (v == NULL || YAJL_IS_NULL(v)) {
+		if (tls_cur != NULL)
+			log_warnx("TLS: the backend has no certificate now; "
+			    "HTTPS goes on with the one in use until a "
+			    "restart");
+		return 0;
 	}
-	if (c <= 0 || k <= 0)
-		fatalx("credentials tls.crt and tls.key: give both "
-		    "(LoadCredential=) or neither");
-	if (tls_take(b, 0, (size_t)c, (size_t)k, why, sizeof(why)) == -1)
-		fatalx("TLS (credentials): %s", why);
-	OPENSSL_cleanse(b, (size_t)(c + k));
-	free(b);
-	log_info("TLS: certificate and key from the service's credentials");
+	if (!YAJL_IS_STRING(v)) {
+		snprintf(why, whylen, "tls.get: no bundle");
+		return -1;
+	}
+	len = strlen(v->u.string);
+	if ((total = tls_bundle_parse(v->u.string, len, &hlen, &clen,
+	    &klen)) <= 0 || (size_t)total != len)
+		snprintf(why, whylen, "tls.get: not a certificate bundle");
+	else
+		rv = tls_take(v->u.string, hlen, clen, klen, why, whylen);
+	OPENSSL_cleanse(v->u.string, len);
+	return rv;
 }
 
-/* later bundles, from the backend's SIGHUP */
 static void
-tls_read(evutil_socket_t fd, short ev, void *arg)
+tls_reply(void *arg, const struct proto_reply *r)
 {
-	size_t	hlen, clen, klen;
-	ssize_t	n, total;
 	char	why[256];
 
-	if ((n = read(fd, tls_buf + tls_len, FE_TLS_BUNDLE_MAX - tls_len)) ==
-	    -1) {
-		if (errno == EAGAIN || errno == EINTR)
-			return;
-		log_warn("%s: the backend's certificate socket", __func__);
-		n = 0;
-	}
-	if (n == 0) {
-		/* the backend is gone: pdeath ends us soon */
-		event_del(tls_ev);
-		return;
-	}
-	tls_len += (size_t)n;
-	while ((total = tls_bundle_parse(tls_buf, tls_len, &hlen, &clen,
-	    &klen)) != 0) {
-		if (total == -1) {
-			log_warnx("%s: not a certificate bundle: dropped",
-			    __func__);
-			OPENSSL_cleanse(tls_buf, tls_len);
-			tls_len = 0;
-			return;
-		}
-		if (tls_take(tls_buf, hlen, clen, klen, why, sizeof(why)) == -1)
-			log_warnx("TLS reload: %s: the certificate in use is "
-			    "kept", why);
-		else
-			log_info("TLS reload: new connections use the new "
-			    "certificate");
-		OPENSSL_cleanse(tls_buf, (size_t)total);
-		tls_len -= (size_t)total;
-		memmove(tls_buf, tls_buf + total, tls_len);
-	}
+	if (r == NULL)
+		return;		/* the link is gone: its handshake asks again */
+	if (!r->ok)
+		log_warnx("TLS reload: tls.get: %s: the certificate in use "
+		    "is kept", r->error_code);
+	else if (tls_from_reply(r->result, why, sizeof(why)) == -1)
+		log_warnx("TLS reload: %s: the certificate in use is kept",
+		    why);
+	else
+		log_info("TLS reload: new connections use the new "
+		    "certificate");
 }
 
-/* from the loop: renewed bundles (spawned layout only) */
+/* the tls.reload event: ask the backend for the renewed files */
 void
-tls_watch(struct event_base *base)
+tls_reload(void)
 {
-	if (tls_in == -1)
-		return;
-	if (evutil_make_socket_nonblocking(tls_in) == -1 ||
-	    (tls_ev = event_new(base, tls_in, EV_READ | EV_PERSIST, tls_read,
-	    NULL)) == NULL || event_add(tls_ev, NULL) == -1)
-		fatalx("%s: event", __func__);
+	struct proto_request	req;
+	struct proto_error	err;
+
+	proto_request_init(&req, OP_TLS_GET, 0);
+	if (backend_request(&req, tls_reply, NULL, &err) == -1)
+		log_warnx("TLS reload: %s", err.message);
 }
 
 /*
@@ -463,15 +375,6 @@ tls_ctx(void)
 void
 tls_shutdown(void)
 {
-	if (tls_ev != NULL)
-		event_free(tls_ev);
-	tls_ev = NULL;
 	SSL_CTX_free(tls_cur);
 	tls_cur = NULL;
-	if (tls_buf != NULL) {
-		OPENSSL_cleanse(tls_buf, FE_TLS_BUNDLE_MAX);
-		free(tls_buf);
-	}
-	tls_buf = NULL;
-	tls_len = 0;
 }

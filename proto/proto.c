@@ -72,6 +72,8 @@ const struct proto_op proto_ops[OP__COUNT] = {
 		F_CLIENT,
 		F_END } },
 	{ OP_STATE_GET, "state.get", ANY, RO, { F_END } },
+	/* the TLS certificate and key: the frontend's uid only, never audited */
+	{ OP_TLS_GET, "tls.get", PROTO_CALLER_FRONTEND, 0, { F_END } },
 };
 
 #define P(part)		PROTO_PART_BIT(PART_##part)
@@ -110,6 +112,8 @@ const struct proto_event proto_events[EV__COUNT] = {
 	    "{count}: events dropped while the peer was slow" },
 	{ EV_BACKEND, "backend", BR, PROTO_PARTS_ALL,
 	    "{up}: the frontend's link to the backend (SSE only)" },
+	{ EV_TLS_RELOAD, "tls.reload", BK, 0,
+	    "{}: SIGHUP re-read DAVIT_TLS_CERT/KEY: call tls.get again" },
 };
 
 static const char *const proto_errcodes[PE__COUNT] = {

@@ -98,6 +98,7 @@ enum proto_op_id {
 	OP_WEBHOOK_PUSH,
 	OP_WEBHOOK_REJECTED,
 	OP_STATE_GET,
+	OP_TLS_GET,
 	OP__COUNT
 };
 
@@ -133,6 +134,7 @@ enum proto_event_id {
 	EV_ENGINE_STATE,
 	EV_MISSED,
 	EV_BACKEND,
+	EV_TLS_RELOAD,
 	EV__COUNT
 };
 

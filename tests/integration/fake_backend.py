@@ -5,7 +5,8 @@ Speaks the backend protocol on a Unix socket (one JSON line per message),
 answers the frontend's handshake and the ops the API uses, and misbehaves on
 request: floods, garbage, errors. Usage: fake_backend.py SOCKET LISTEN
 Ops and what they do here:
-  hello, frontend.config, subscribe, auth.login (password "pw")
+  hello, frontend.config, tls.get ({"bundle": null}: plain HTTP), subscribe,
+  auth.login (password "pw")
   project.get, jobs.list: small results; git.status, deploys.list:
   "unavailable"; services.list: {"engine":{...},"services":[]}; state.get:
   those five at once, git and deploys null
@@ -97,6 +98,8 @@ async def handle(reader, writer):
                                       "cookie_secure": False, "github_repo": None,
                                       "trusted_proxies": os.environ.get("TRUSTED_PROXIES"),
                                       "branch": "main", "www_dir": None}))
+            elif op == "tls.get":
+                writer.write(ok(rid, {"bundle": None}))
             elif op == "subscribe":
                 subscribers.add(writer)
                 writer.write(ok(rid, {"subscribed": True}))

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # HTTPS of davit's own (frontend/tls.c, frontend/conn.c, backend/supervise.c),
-# in the spawned layout, with a self-signed certificate made here:
+# in the spawned layout and in the units' layout (backend --no-frontend, a
+# frontend started apart), with self-signed certificates made here:
 # - a key file that is not root's 0600 is refused at start and by
 #   --check-config, and so is one key without the other;
 # - login and /api/state over https (curl --cacert), HSTS and a Secure
@@ -10,7 +11,10 @@
 # - SIGHUP to the backend with a renewed certificate: a connection opened
 #   before keeps working (an open event stream), a new connection sees the
 #   new certificate's serial;
-# - no byte of the key in any log.
+# - the units' layout: the frontend gets the certificate and key by tls.get
+#   (root's connection is refused it), serves HTTPS, and SIGHUP to the
+#   backend (systemctl reload) renews it as above, without a restart;
+# - no byte of the keys in any log or in the audit log.
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR
 . "$(dirname "$0")/lib.sh"
@@ -162,12 +166,54 @@ pass "a bad certificate at SIGHUP: the one in use is kept"
 kill "$EV_PID" 2>/dev/null || true
 davit_stop_backend
 assert_eq "$DAVIT_BACKEND_STATUS" 0 "backend exit status"
-# no byte of the keys in any log
-for k in "$T/tls/tls.key" "$T/tls2/tls.key"; do
+
+# ------------------------------------------------------ the units' layout --
+# backend --no-frontend, the frontend started apart (as davit-frontend.service
+# does): the same tls.get in its handshake, the same reload on SIGHUP
+FE_BIN=$DAVIT_BUILD/frontend/davit-frontend
+mkcert "$T/tls3" 4703
+mkcert "$T/tls4" 4704
+mkdir -p "$T/live"
+cp -p "$T/tls3/tls.crt" "$T/tls3/tls.key" "$T/live/"
+write_davit_env "$ENV" "${base[@]}" "DAVIT_TLS_CERT=$T/live/tls.crt" "DAVIT_TLS_KEY=$T/live/tls.key"
+davit_start_backend "$ENV" --no-frontend
+_SAN_LOGS+=("$T/frontend.log")
+start_bg frontend "$FE_BIN" --socket "$SOCK" --user davit
+FE2_PID=$BG_PID
+wait_for port_open "$PORT" || fail "the frontend apart never listened on $PORT: $(tail -n 20 "$T/frontend.log")"
+assert_file_contains "$T/frontend.log" "(HTTPS)"
+assert_eq "$(serial_of "$PORT")" "125F" "the units' layout: the certificate's serial (4703)"
+out=$(echo '{"id":1,"op":"tls.get"}' | socat -t 5 - "UNIX-CONNECT:$SOCK")
+assert_contains "$out" '"not_allowed"' "tls.get asked by root"
+assert_not_contains "$out" "PRIVATE" "root's refused tls.get"
+pass "the units' layout: HTTPS from tls.get; root's tls.get is refused"
+
+start_bg keepalive2 python3 "$T/keepalive.py" "$PORT" "$T/tls3/tls.crt" "$T/go2"
+wait_for -t 10 grep -q '^before' "$T/keepalive2.log" || fail "keep-alive: $(cat "$T/keepalive2.log")"
+cp "$T/tls4/tls.crt" "$T/live/tls.crt"
+cp "$T/tls4/tls.key" "$T/live/tls.key"
+kill -HUP "$DAVIT_BACKEND_PID"
+wait_for -t 10 grep -q "TLS reload: new connections use the new certificate" "$T/frontend.log" ||
+	fail "no reload in the frontend's log: $(tail -n 10 "$T/frontend.log")"
+assert_eq "$(serial_of "$PORT")" "1260" "the units' layout: a new connection's serial after SIGHUP (4704)"
+touch "$T/go2"
+wait_for -t 10 grep -q '^after' "$T/keepalive2.log" || fail "keep-alive after the reload: $(cat "$T/keepalive2.log")"
+assert_file_contains "$T/keepalive2.log" "after ('HTTP/1.1 200 OK', '{\"backend\":\"up\"}') 125F"
+assert_eq "$(kill -0 "$FE2_PID" && echo alive)" alive "the same frontend process"
+pass "the units' layout, SIGHUP: new connections get serial 1260, one opened before keeps 125F and is answered"
+
+stop_pid "$FE2_PID"
+davit_stop_backend
+assert_eq "$DAVIT_BACKEND_STATUS" 0 "backend exit status"
+# no byte of the keys in any log, nor in the audit log (tls.get is in it: "ok")
+assert_file_contains "$T/audit.jsonl" '"tls.get"'
+for k in "$T/tls/tls.key" "$T/tls2/tls.key" "$T/tls3/tls.key" "$T/tls4/tls.key"; do
 	line=$(sed -n 2p "$k")
-	for f in "$T"/*.log; do
+	for f in "$T"/*.log "$T/audit.jsonl"; do
 		assert_file_not_contains "$f" "$line"
 	done
 done
-assert_file_not_contains "$LOG" "PRIVATE KEY"
-pass "no key bytes in any log"
+for f in "$LOG" "$T/frontend.log" "$T/audit.jsonl"; do
+	assert_file_not_contains "$f" "PRIVATE KEY"
+done
+pass "no key bytes in any log or in the audit log"

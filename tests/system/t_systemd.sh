@@ -5,12 +5,13 @@
 # (sharing the host's network: loopback only; the host's Docker socket bound
 # in), on a copy-on-write overlay of the cache, so every run starts clean.
 # scripts/install.sh --destdir installs the build into it.  Checks: both units
-# active; a login over HTTPS (DAVIT_TLS_CERT, LoadCredential=) through the
+# active; a login over HTTPS (DAVIT_TLS_CERT, the key by tls.get) through the
 # socket-activated frontend, HSTS, a Secure cookie, plain HTTP's 400; kill -9 of
 # the backend -> systemd restarts it and the frontend reconnects; SIGSTOP of
 # the backend -> the watchdog restarts it; as DAVIT_USER the config, the TLS
 # key, the Docker socket and the backend's /proc cannot be opened; a renewed
-# certificate served after a restart of the frontend's service; the frontend's own
+# certificate served after `systemctl reload davit-backend`, the frontend not
+# restarted; the frontend's own
 # seccomp filter and Landlock hold under its unit; the journal has
 # both daemons' lines; systemd-analyze security against the goals (frontend
 # <= 1.0, backend <= 3.5).
@@ -134,14 +135,7 @@ printf '[Socket]\nListenStream=\nListenStream=127.0.0.1:%s\n' "$PORT" \
 	>"$ROOTFS/etc/systemd/system/davit-frontend.socket.d/test.conf"
 printf '[Service]\nWatchdogSec=%s\n' "$WATCHDOG_TEST_SEC" \
 	>"$ROOTFS/etc/systemd/system/davit-backend.service.d/test.conf"
-# HTTPS: the unit's commented LoadCredential= lines, given in a drop-in
-unit=$(find "$ROOTFS" -path "$ROOTFS/etc" -prune -o -name davit-frontend.service -path '*/systemd/system/*' -print | head -n 1)
-[ -n "$unit" ] || fail "no davit-frontend.service installed in the root"
-mkdir -p "$ROOTFS/etc/systemd/system/davit-frontend.service.d"
-{ echo '[Service]'; sed -n 's/^#\(LoadCredential=tls\.\)/\1/p' "$unit"; } \
-	>"$ROOTFS/etc/systemd/system/davit-frontend.service.d/tls.conf"
-assert_eq "$(grep -c '^LoadCredential=tls\.' "$ROOTFS/etc/systemd/system/davit-frontend.service.d/tls.conf")" 2 \
-	"davit-frontend.service's two commented LoadCredential= lines"
+# HTTPS: nothing in the frontend's unit; it asks the backend (tls.get)
 
 # --------------------------------------------------------------- boot --
 MACHINE=davit-systest-$$
@@ -357,19 +351,24 @@ cp -p "$T/davit.env.good" "$ROOTFS/etc/davit/davit.env"
 pass "systemctl reload: checked first; a broken config fails it, the backend ($BE_PID) runs on"
 
 # ------------------------------------------------- a renewed certificate --
-# LoadCredential= copies the files at the frontend's start: renewal under the
-# units restarts the frontend's service (its socket keeps the port)
+# the backend's reload (--check-config, then SIGHUP) re-reads the files and
+# the frontend asks for them again (tls.reload, tls.get): no restart
 serial_of() {
 	openssl s_client -connect "127.0.0.1:$PORT" -servername 127.0.0.1 </dev/null 2>/dev/null |
 		openssl x509 -noout -serial | sed 's/^serial=//'
 }
 assert_eq "$(serial_of)" 12C1 "the first certificate's serial (4801)"
+FE_MAIN=$(cx systemctl show -p MainPID --value davit-frontend.service)
 mkcert 4802
-cx systemctl restart davit-frontend.service >"$T/restart.log" 2>&1 ||
-	fail "systemctl restart davit-frontend: $(cat "$T/restart.log")"
-wait_for login_ok || fail "login after the renewal: $CODE $(cat "$T/body")"
+cx systemctl reload davit-backend.service >"$T/reload.log" 2>&1 ||
+	fail "systemctl reload davit-backend: $(cat "$T/reload.log")"
+serial_is() { [ "$(serial_of)" = "$1" ]; }
+wait_for -t 20 serial_is 12C2 || fail "no new certificate after the reload: $(serial_of)"
 assert_eq "$(serial_of)" 12C2 "the renewed certificate's serial (4802)"
-pass "a renewed certificate: systemctl restart davit-frontend serves it (serial 12C2)"
+wait_for login_ok || fail "login after the renewal: $CODE $(cat "$T/body")"
+assert_eq "$(cx systemctl show -p MainPID --value davit-frontend.service)" "$FE_MAIN" \
+	"the same frontend process after the reload"
+pass "a renewed certificate: systemctl reload davit-backend serves it (serial 12C2), the frontend ($FE_MAIN) not restarted"
 
 # ------------------------------------------------------------ journal --
 cx journalctl -u davit-backend.service --no-pager -o cat >"$T/journal-backend.log"
