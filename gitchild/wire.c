@@ -13,6 +13,7 @@
 
 #include "common/json.h"
 #include "common/log.h"
+#include "common/text.h"
 #include "gitchild/url.h"
 #include "gitchild/wire.h"
 
@@ -502,10 +503,6 @@ gc_fmt_step_fetch(const struct gc_status *st, int has_fetched,
 int
 gc_oid_valid(const char *s)
 {
-	size_t	i;
-
-	for (i = 0; i < GC_OID_HEX; i++)
-		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
-			return 0;
-	return s[GC_OID_HEX] == '\0';
+	/* common/text.c's check; the wire carries SHA-1 ids only */
+	return strlen(s) == GC_OID_HEX && is_commit_id(s);
 }
