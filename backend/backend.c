@@ -29,6 +29,7 @@
 #include <sodium.h>
 
 #include "backend/backend.h"
+#include "backend/project.h"
 #include "backend/github_api.h"
 #include "backend/sdnotify.h"
 #include "common/log.h"
@@ -450,6 +451,7 @@ main(int argc, char *argv[])
 	/* once, before any thread: notify.c's worker and docker_engine.c use it */
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
 		fatalx("curl_global_init failed");
+	projects_init();
 	jobs_init();
 	control_init();
 	notify_init();
@@ -479,6 +481,7 @@ main(int argc, char *argv[])
 	notify_shutdown();
 	proc_killall();
 	jobs_shutdown();
+	projects_shutdown();
 	curl_global_cleanup();
 	audit_close();
 	event_free(ev_term);

@@ -49,6 +49,7 @@ extern struct backend_env	*benv;
 
 /* control.c: the Unix socket, peers, dispatch */
 struct ctl_conn;
+struct project;
 struct ctl_request {
 	struct ctl_conn		*conn;		/* NULL once the peer went away */
 	struct proto_request	 req;
@@ -56,6 +57,7 @@ struct ctl_request {
 	uid_t			 uid;
 	pid_t			 pid;
 	long long		 started_ms;
+	struct project		*project;	/* a PROTO_OP_PROJECT op's, resolved */
 	TAILQ_ENTRY(ctl_request) entry;
 };
 /*
@@ -135,6 +137,7 @@ enum job_state {
 struct job {
 	TAILQ_ENTRY(job)	 entry;
 	long long		 id;
+	struct project		*project;	/* whose job it is */
 	enum proto_op_id	 op;
 	char			*args_json;	/* canonical, redacted */
 	char			*service;	/* "service" argument, or NULL */
@@ -162,12 +165,13 @@ void	 jobs_shutdown(void);
  * (same op and args) already queued is returned instead of a new one.
  * Returns CTL_DONE or CTL_FAIL (busy).
  */
-int	 jobs_submit(const struct proto_request *req, void (*start)(struct job *),
-	    void *arg, void (*arg_free)(void *), yajl_gen g, struct proto_error *err);
+int	 jobs_submit(struct project *p, const struct proto_request *req,
+	    void (*start)(struct job *), void *arg, void (*arg_free)(void *),
+	    yajl_gen g, struct proto_error *err);
 /* the same without a request, for internal triggers (webhook deploys, polls) */
-struct job *jobs_submit_internal(enum proto_op_id op, const char *args_json,
-	    const char *by, void (*start)(struct job *), void *arg,
-	    void (*arg_free)(void *), struct proto_error *err);
+struct job *jobs_submit_internal(struct project *p, enum proto_op_id op,
+	    const char *args_json, const char *by, void (*start)(struct job *),
+	    void *arg, void (*arg_free)(void *), struct proto_error *err);
 struct job *job_find(long long id);
 struct job *job_running(void);
 void	 job_log(struct job *j, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -230,6 +234,7 @@ void	 deploys_list_gen(yajl_gen g);
 int	 op_hello(struct ctl_request *, yajl_gen, struct proto_error *);
 int	 op_project_get(struct ctl_request *, yajl_gen, struct proto_error *);
 int	 op_state_get(struct ctl_request *, yajl_gen, struct proto_error *);
+int	 op_projects_list(struct ctl_request *, yajl_gen, struct proto_error *);
 void	 project_gen(yajl_gen g);
 
 #endif

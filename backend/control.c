@@ -22,6 +22,7 @@
 #include <event2/listener.h>
 
 #include "backend/backend.h"
+#include "backend/project.h"
 #include "common/config.h"
 #include "common/json.h"
 #include "common/log.h"
@@ -113,6 +114,33 @@ ctl_request_complete(struct ctl_request *cr, yajl_gen g, const struct proto_erro
 	free(cr);
 }
 
+/*
+ * The project a PROTO_OP_PROJECT request is about: its "project", or the
+ * only one when it names none.  An unknown name is not_allowed, as an
+ * unknown service is: the op table's bounds, not a lookup, decide.
+ */
+static int
+ctl_resolve_project(struct ctl_request *cr, struct proto_error *err)
+{
+	const char	*name = proto_arg_str(&cr->req, "project");
+	size_t		 n;
+
+	if (name == NULL) {
+		if ((cr->project = project_only()) != NULL)
+			return 0;
+		n = projects_count();
+		proto_seterr(err, n == 0 ? PE_UNAVAILABLE : PE_BAD_REQUEST,
+		    n == 0 ? "no project is configured" :
+		    "project: required (%zu projects)", n);
+		return -1;
+	}
+	if ((cr->project = project_find(name)) == NULL) {
+		proto_seterr(err, PE_NOT_ALLOWED, "no such project");
+		return -1;
+	}
+	return 0;
+}
+
 static void
 ctl_dispatch(struct ctl_conn *c, const char *line, size_t len)
 {
@@ -147,6 +175,11 @@ ctl_dispatch(struct ctl_conn *c, const char *line, size_t len)
 	}
 	if (c->npending > CTL_MAX_PENDING) {
 		proto_seterr(&err, PE_BUSY, "too many requests in flight");
+		ctl_request_complete(cr, NULL, &err);
+		return;
+	}
+	if ((cr->req.op->flags & PROTO_OP_PROJECT) &&
+	    ctl_resolve_project(cr, &err) == -1) {
 		ctl_request_complete(cr, NULL, &err);
 		return;
 	}

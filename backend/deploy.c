@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "backend/backend.h"
+#include "backend/project.h"
 #include "backend/deploy.h"
 #include "backend/docker.h"
 #include "backend/git.h"
@@ -360,7 +361,7 @@ deploy_submit(const char *trigger, const char *by, const char *delivery,
 	d->rec.id = deploy_next_id;
 	/* its own arguments: the job queue never takes it for another one */
 	snprintf(args, sizeof(args), "{\"deploy\":%lld}", d->rec.id);
-	if ((j = jobs_submit_internal(OP_DEPLOY, args, by, deploy_start, d,
+	if ((j = jobs_submit_internal(project_only(), OP_DEPLOY, args, by, deploy_start, d,
 	    deploy_free, err)) == NULL)
 		return NULL;	/* d freed by jobs_submit_internal */
 	deploy_next_id++;

@@ -41,7 +41,8 @@
 	X(STATE_GET,		op_state_get,		0)		\
 	X(WEBHOOK_PUSH,		op_webhook_push,	0)		\
 	X(WEBHOOK_REJECTED,	op_webhook_rejected,	0)		\
-	X(TLS_GET,		op_tls_get,		0)
+	X(TLS_GET,		op_tls_get,		0)		\
+	X(PROJECTS_LIST,	op_projects_list,	0)
 
 /* one enumerator per row: their count is the number of rows */
 enum {

@@ -50,7 +50,7 @@ op_service_action(struct ctl_request *cr, yajl_gen g, struct proto_error *err)
 	}
 	if (op_available(cr->req.op->id, err) == -1)
 		return CTL_FAIL;
-	return jobs_submit(&cr->req, docker_job_start, NULL, NULL, g, err);
+	return jobs_submit(cr->project, &cr->req, docker_job_start, NULL, NULL, g, err);
 }
 
 int
@@ -58,7 +58,7 @@ op_stack_action(struct ctl_request *cr, yajl_gen g, struct proto_error *err)
 {
 	if (op_available(cr->req.op->id, err) == -1)
 		return CTL_FAIL;
-	return jobs_submit(&cr->req, docker_job_start, NULL, NULL, g, err);
+	return jobs_submit(cr->project, &cr->req, docker_job_start, NULL, NULL, g, err);
 }
 
 /* --------------------------------------------------------- lifecycle -- */

@@ -23,6 +23,7 @@
 #include <event2/event.h>
 
 #include "backend/backend.h"
+#include "backend/project.h"
 #include "backend/git.h"
 #include "backend/git_run.h"
 #include "backend/github_api.h"
@@ -250,9 +251,9 @@ op_git_job(struct ctl_request *cr, yajl_gen g, struct proto_error *err)
 			    "there is nothing to fetch from");
 			return CTL_FAIL;
 		}
-		return jobs_submit(&cr->req, git_job_fetch, NULL, NULL, g, err);
+		return jobs_submit(cr->project, &cr->req, git_job_fetch, NULL, NULL, g, err);
 	case OP_GIT_PULL:
-		return jobs_submit(&cr->req, git_job_pull, NULL, NULL, g, err);
+		return jobs_submit(cr->project, &cr->req, git_job_pull, NULL, NULL, g, err);
 	default:
 		proto_seterr(err, PE_INTERNAL, "op %s is not a git job",
 		    cr->req.op->name);
@@ -305,7 +306,7 @@ git_init(void)
 			config_repo_display(cfg, repo, sizeof(repo));
 			log_info("DAVIT_WORKDIR %s is missing or empty: cloning %s",
 			    cfg->workdir, repo);
-			if (jobs_submit_internal(OP_GIT_FETCH, "{}", "davit:clone",
+			if (jobs_submit_internal(project_only(), OP_GIT_FETCH, "{}", "davit:clone",
 			    git_job_fetch, NULL, NULL, &err) == NULL)
 				log_warnx("%s: cannot queue the clone: %s", __func__,
 				    err.message);

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "backend/backend.h"
+#include "backend/project.h"
 #include "backend/notify.h"
 #include "common/json.h"
 #include "common/log.h"
@@ -76,6 +77,7 @@ job_gen(yajl_gen g, const struct job *j, int with_log)
 
 	yajl_gen_map_open(g);
 	json_kint(g, "id", j->id);
+	json_kstr(g, "project", j->project != NULL ? j->project->name : NULL);
 	json_kstr(g, "op", job_op_name(j));
 	json_key(g, "args");
 	json_raw(g, j->args_json);	/* proto_args_json's, or the deploy's */
@@ -309,14 +311,15 @@ job_done(struct job *j, int exit, const char *errfmt, ...)
 }
 
 struct job *
-jobs_submit_internal(enum proto_op_id op, const char *args_json, const char *by,
-    void (*start)(struct job *), void *arg, void (*arg_free)(void *),
-    struct proto_error *err)
+jobs_submit_internal(struct project *p, enum proto_op_id op,
+    const char *args_json, const char *by, void (*start)(struct job *),
+    void *arg, void (*arg_free)(void *), struct proto_error *err)
 {
 	struct job	*j;
 
 	TAILQ_FOREACH(j, &jobs_queued, entry)
-		if (j->op == op && strcmp(j->args_json, args_json) == 0) {
+		if (j->project == p && j->op == op &&
+		    strcmp(j->args_json, args_json) == 0) {
 			log_debug("job %lld: identical %s already queued", j->id,
 			    proto_op_by_id(op)->name);
 			if (arg_free != NULL)
@@ -333,6 +336,7 @@ jobs_submit_internal(enum proto_op_id op, const char *args_json, const char *by,
 	if ((j = calloc(1, sizeof(*j))) == NULL)
 		fatal("%s", __func__);
 	j->id = jobs_next_id++;
+	j->project = p;
 	j->op = op;
 	if ((j->args_json = strdup(args_json)) == NULL ||
 	    (by != NULL && (j->by = strdup(by)) == NULL))
@@ -352,8 +356,9 @@ jobs_submit_internal(enum proto_op_id op, const char *args_json, const char *by,
 }
 
 int
-jobs_submit(const struct proto_request *req, void (*start)(struct job *),
-    void *arg, void (*arg_free)(void *), yajl_gen g, struct proto_error *err)
+jobs_submit(struct project *p, const struct proto_request *req,
+    void (*start)(struct job *), void *arg, void (*arg_free)(void *),
+    yajl_gen g, struct proto_error *err)
 {
 	struct job	*j;
 	char		*args;
@@ -364,7 +369,8 @@ jobs_submit(const struct proto_request *req, void (*start)(struct job *),
 	if (proto_field_index(req->op, "by") != -1)
 		by = proto_arg_str(req, "by");
 	args = proto_args_json(req, 1);
-	j = jobs_submit_internal(req->op->id, args, by, start, arg, arg_free, err);
+	j = jobs_submit_internal(p, req->op->id, args, by, start, arg, arg_free,
+	    err);
 	free(args);
 	if (j == NULL)
 		return CTL_FAIL;

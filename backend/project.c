@@ -1,10 +1,135 @@
 /*
- * hello and project.get: what any peer may know about this davit.
+ * The project list (project.h) and the ops about projects: hello,
+ * project.get, state.get, projects.list.
  */
+#include <stdlib.h>
+#include <string.h>
+
 #include "backend/backend.h"
 #include "backend/docker.h"
 #include "backend/git.h"
+#include "backend/project.h"
 #include "common/json.h"
+#include "common/log.h"
+
+struct project_list	 projects = TAILQ_HEAD_INITIALIZER(projects);
+
+int
+project_name_valid(const char *name)
+{
+	size_t	i, len = strlen(name);
+
+	if (len < 1 || len > PROTO_PROJECT_NAME_MAX)
+		return 0;
+	for (i = 0; i < len; i++) {
+		if ((name[i] >= 'a' && name[i] <= 'z') ||
+		    (name[i] >= '0' && name[i] <= '9'))
+			continue;
+		if (i > 0 && name[i] == '-')
+			continue;
+		return 0;
+	}
+	return 1;
+}
+
+int
+project_name_from_workdir(const char *workdir, char *out, size_t outlen)
+{
+	const char	*base, *end;
+	size_t		 n = 0;
+	char		 c;
+
+	if (outlen < PROTO_PROJECT_NAME_MAX + 1)
+		return -1;
+	end = workdir + strlen(workdir);
+	while (end > workdir && end[-1] == '/')
+		end--;
+	for (base = end; base > workdir && base[-1] != '/'; base--)
+		;
+	for (; base < end && n < PROTO_PROJECT_NAME_MAX; base++) {
+		c = *base;
+		if (c >= 'A' && c <= 'Z')
+			c = c - 'A' + 'a';
+		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')))
+			c = '-';
+		if (n == 0 && c == '-')
+			continue;
+		out[n++] = c;
+	}
+	out[n] = '\0';
+	if (n == 0)
+		memcpy(out, "app", sizeof("app"));
+	return 0;
+}
+
+void
+projects_init(void)
+{
+	struct project	*p;
+
+	if ((p = calloc(1, sizeof(*p))) == NULL)
+		fatal("%s", __func__);
+	if (project_name_from_workdir(benv->cfg.workdir, p->name,
+	    sizeof(p->name)) == -1)
+		fatalx("%s: project name", __func__);
+	p->cfg = &benv->cfg;
+	TAILQ_INSERT_TAIL(&projects, p, entry);
+}
+
+void
+projects_shutdown(void)
+{
+	struct project	*p;
+
+	while ((p = TAILQ_FIRST(&projects)) != NULL) {
+		TAILQ_REMOVE(&projects, p, entry);
+		if (p->cfg_owned) {
+			config_free(p->cfg);
+			free(p->cfg);
+		}
+		free(p->state_dir);
+		free(p->config_error);
+		free(p);
+	}
+}
+
+struct project *
+project_find(const char *name)
+{
+	struct project	*p;
+
+	TAILQ_FOREACH(p, &projects, entry)
+		if (!p->removed && strcmp(p->name, name) == 0)
+			return p;
+	return NULL;
+}
+
+size_t
+projects_count(void)
+{
+	struct project	*p;
+	size_t		 n = 0;
+
+	TAILQ_FOREACH(p, &projects, entry)
+		if (!p->removed)
+			n++;
+	return n;
+}
+
+struct project *
+project_only(void)
+{
+	struct project	*p, *only = NULL;
+
+	TAILQ_FOREACH(p, &projects, entry) {
+		if (p->removed)
+			continue;
+		if (only != NULL)
+			return NULL;
+		only = p;
+	}
+	return only;
+}
 
 int
 op_hello(struct ctl_request *cr, yajl_gen g, struct proto_error *err)
@@ -45,6 +170,27 @@ int
 op_project_get(struct ctl_request *cr, yajl_gen g, struct proto_error *err)
 {
 	project_gen(g);
+	return CTL_DONE;
+}
+
+/* every project, in list order, with its name (the rest: issue 13) */
+int
+op_projects_list(struct ctl_request *cr, yajl_gen g, struct proto_error *err)
+{
+	struct project	*p;
+
+	yajl_gen_map_open(g);
+	json_key(g, "projects");
+	yajl_gen_array_open(g);
+	TAILQ_FOREACH(p, &projects, entry) {
+		if (p->removed)
+			continue;
+		yajl_gen_map_open(g);
+		json_kstr(g, "name", p->name);
+		yajl_gen_map_close(g);
+	}
+	yajl_gen_array_close(g);
+	yajl_gen_map_close(g);
 	return CTL_DONE;
 }
 

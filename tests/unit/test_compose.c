@@ -166,7 +166,7 @@ rebuild(const char *file_services, const char *breaks_step, int *ok,
 	unlink(calls);
 	done_ok = -1;
 	memset(&err, 0, sizeof(err));
-	j = jobs_submit_internal(OP_STACK_REBUILD, "{}", "test", start_rebuild,
+	j = jobs_submit_internal(NULL, OP_STACK_REBUILD, "{}", "test", start_rebuild,
 	    NULL, NULL, &err);
 	assert_non_null(j);
 	while (done_ok == -1 || !job_is_over(j))

@@ -84,7 +84,7 @@ submit(enum proto_op_id op, const char *args)
 	struct job		*j;
 
 	memset(&err, 0, sizeof(err));
-	j = jobs_submit_internal(op, args, "test", start_cb, NULL, NULL, &err);
+	j = jobs_submit_internal(NULL, op, args, "test", start_cb, NULL, NULL, &err);
 	assert_non_null(j);
 	return j;
 }
@@ -227,12 +227,12 @@ test_identical_queued_once(void **state)
 
 	/* the running one does not count: this one is queued behind it */
 	memset(&err, 0, sizeof(err));
-	q1 = jobs_submit_internal(OP_SERVICE_RESTART, "{\"service\":\"web\"}",
+	q1 = jobs_submit_internal(NULL, OP_SERVICE_RESTART, "{\"service\":\"web\"}",
 	    "test", start_cb, strdup("a"), arg_free_cb, &err);
 	assert_non_null(q1);
 	assert_ptr_not_equal(q1, run);
 	/* the same again while q1 waits: q1, and this one's argument freed */
-	q2 = jobs_submit_internal(OP_SERVICE_RESTART, "{\"service\":\"web\"}",
+	q2 = jobs_submit_internal(NULL, OP_SERVICE_RESTART, "{\"service\":\"web\"}",
 	    "someone else", start_cb, strdup("b"), arg_free_cb, &err);
 	assert_ptr_equal(q2, q1);
 	assert_int_equal(nfreed, 1);
@@ -265,14 +265,14 @@ test_queue_bound(void **state)
 		submit(OP_STACK_RESTART, args);
 	}
 	memset(&err, 0, sizeof(err));
-	j = jobs_submit_internal(OP_STACK_RESTART, "{\"by\":\"one too many\"}",
+	j = jobs_submit_internal(NULL, OP_STACK_RESTART, "{\"by\":\"one too many\"}",
 	    "test", start_cb, strdup("x"), arg_free_cb, &err);
 	assert_null(j);
 	assert_int_equal(err.code, PE_BUSY);
 	assert_non_null(strstr(err.message, "queue is full"));
 	assert_int_equal(nfreed, 1);
 	/* an identical one is still answered with the queued job */
-	assert_non_null(jobs_submit_internal(OP_STACK_RESTART, "{\"by\":\"n3\"}",
+	assert_non_null(jobs_submit_internal(NULL, OP_STACK_RESTART, "{\"by\":\"n3\"}",
 	    "test", start_cb, NULL, NULL, &err));
 }
 

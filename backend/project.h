@@ -1,0 +1,65 @@
+/*
+ * The projects one davit manages.  Each has its own configuration (a full
+ * struct davit_config holding its keys: the main file's in single-project
+ * mode, DAVIT_PROJECTS_DIR/NAME.env's otherwise) and, owned by each
+ * concern, its own state: git status, services, deploys, job queue,
+ * GitHub token.  A request names its project by "project"; control.c
+ * resolves it before the handler runs, so a handler of a PROTO_OP_PROJECT
+ * op always has cr->project.
+ *
+ * Rules: a project is found by name only through project_find(); a
+ * removed project (a reload dropped it) takes no new work and is freed
+ * when its last job ends; nothing outside a concern reaches into that
+ * concern's per-project state.
+ */
+#ifndef DAVIT_PROJECT_H
+#define DAVIT_PROJECT_H
+
+#include <sys/queue.h>
+
+#include "common/config.h"
+#include "proto/limits.h"
+
+struct git_project;
+struct docker_project;
+struct deploy_project;
+struct job_queue;
+struct gh_project;
+
+struct project {
+	TAILQ_ENTRY(project)	 entry;
+	char			 name[PROTO_PROJECT_NAME_MAX + 1];
+	struct davit_config	*cfg;		/* this project's keys */
+	int			 cfg_owned;	/* cfg is ours to free (not &benv->cfg) */
+	char			*state_dir;	/* DAVIT_STATE_DIR/NAME, or NULL */
+	char			*config_error;	/* the last reload's problem with its file */
+	int			 removed;	/* a reload removed it: no new work */
+
+	/* each concern's own, NULL until that concern attaches it */
+	struct git_project	*git;
+	struct docker_project	*docker;
+	struct deploy_project	*deploy;
+	struct job_queue	*jobs;
+	struct gh_project	*gh;
+};
+TAILQ_HEAD(project_list, project);
+extern struct project_list	 projects;
+
+/* builds the list from benv->cfg (single-project mode) */
+void		 projects_init(void);
+void		 projects_shutdown(void);
+struct project	*project_find(const char *name);	/* NULL: none, or removed */
+size_t		 projects_count(void);		/* live ones */
+struct project	*project_only(void);		/* the one, if exactly one */
+/*
+ * The name a single project gets from its workdir: basename lower-cased,
+ * characters outside [a-z0-9-] as '-', leading '-' dropped, cut to
+ * PROTO_PROJECT_NAME_MAX; "app" if nothing is left.  0, or -1 if out is
+ * too small.
+ */
+int		 project_name_from_workdir(const char *workdir, char *out,
+		    size_t outlen);
+/* 1 if name matches [a-z0-9][a-z0-9-]{0,31} */
+int		 project_name_valid(const char *name);
+
+#endif
