@@ -6,7 +6,8 @@ backend's protocol socket, or HTTP/1.1 keep-alive on the engine's socket) and
 times N calls after a warm-up, checking every reply. Prints one line:
 "<label> n=N median_ms=... p99_ms=... max_ms=...".
 
-  services_list.py davit SOCKET N EXPECTED_SERVICES LABEL
+  services_list.py davit SOCKET N EXPECTED_SERVICES LABEL [PROJECT]
+  services_list.py projects SOCKET N EXPECTED_PROJECTS LABEL
   services_list.py engine SOCKET N PATH LABEL
 """
 import http.client
@@ -27,21 +28,24 @@ def summary(label, lat):
     print(f"{label} n={n} median_ms={med:.3f} p99_ms={p99:.3f} max_ms={lat[-1]:.3f}")
 
 
-def davit(path, n, expected):
+def davit(path, n, expected, op="services.list", member="services", project=None):
     s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     s.connect(path)
     f = s.makefile("rb")
+    args = b""
+    if project is not None:
+        args = b',"args":{"project":"%s"}' % project.encode()
     lat = []
     for i in range(WARMUP + n):
         t0 = time.perf_counter_ns()
-        s.sendall(b'{"id":%d,"op":"services.list"}\n' % i)
+        s.sendall(b'{"id":%d,"op":"%s"%s}\n' % (i, op.encode(), args))
         line = f.readline()
         t1 = time.perf_counter_ns()
         r = json.loads(line)
         if not r.get("ok") or r.get("id") != i:
-            sys.exit(f"services.list: bad reply: {line[:200]!r}")
-        if len(r["result"]["services"]) != expected:
-            sys.exit(f"services.list: {len(r['result']['services'])} services, not {expected}")
+            sys.exit(f"{op}: bad reply: {line[:200]!r}")
+        if len(r["result"][member]) != expected:
+            sys.exit(f"{op}: {len(r['result'][member])} {member}, not {expected}")
         if i >= WARMUP:
             lat.append((t1 - t0) / 1e6)
     s.close()
@@ -77,11 +81,14 @@ def engine(path, n, url):
 
 
 def main():
-    if len(sys.argv) != 6 or sys.argv[1] not in ("davit", "engine"):
+    if len(sys.argv) not in (6, 7) or sys.argv[1] not in ("davit", "projects", "engine"):
         sys.exit(__doc__)
     mode, path, n, arg, label = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4], sys.argv[5]
+    project = sys.argv[6] if len(sys.argv) == 7 else None
     if mode == "davit":
-        summary(label, davit(path, n, int(arg)))
+        summary(label, davit(path, n, int(arg), project=project))
+    elif mode == "projects":
+        summary(label, davit(path, n, int(arg), "projects.list", "projects"))
     else:
         summary(label, engine(path, n, arg))
 
