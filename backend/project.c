@@ -17,49 +17,13 @@ struct project_list	 projects = TAILQ_HEAD_INITIALIZER(projects);
 int
 project_name_valid(const char *name)
 {
-	size_t	i, len = strlen(name);
-
-	if (len < 1 || len > PROTO_PROJECT_NAME_MAX)
-		return 0;
-	for (i = 0; i < len; i++) {
-		if ((name[i] >= 'a' && name[i] <= 'z') ||
-		    (name[i] >= '0' && name[i] <= '9'))
-			continue;
-		if (i > 0 && name[i] == '-')
-			continue;
-		return 0;
-	}
-	return 1;
+	return config_project_name_valid(name);
 }
 
 int
 project_name_from_workdir(const char *workdir, char *out, size_t outlen)
 {
-	const char	*base, *end;
-	size_t		 n = 0;
-	char		 c;
-
-	if (outlen < PROTO_PROJECT_NAME_MAX + 1)
-		return -1;
-	end = workdir + strlen(workdir);
-	while (end > workdir && end[-1] == '/')
-		end--;
-	for (base = end; base > workdir && base[-1] != '/'; base--)
-		;
-	for (; base < end && n < PROTO_PROJECT_NAME_MAX; base++) {
-		c = *base;
-		if (c >= 'A' && c <= 'Z')
-			c = c - 'A' + 'a';
-		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')))
-			c = '-';
-		if (n == 0 && c == '-')
-			continue;
-		out[n++] = c;
-	}
-	out[n] = '\0';
-	if (n == 0)
-		memcpy(out, "app", sizeof("app"));
-	return 0;
+	return config_project_name_from_workdir(workdir, out, outlen);
 }
 
 void

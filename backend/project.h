@@ -17,6 +17,8 @@
 
 #include <sys/queue.h>
 
+#include <limits.h>
+
 #include "common/config.h"
 #include "proto/limits.h"
 
@@ -45,7 +47,31 @@ struct project {
 TAILQ_HEAD(project_list, project);
 extern struct project_list	 projects;
 
-/* builds the list from benv->cfg (single-project mode) */
+/*
+ * One project's configuration as read (project_conf.c): its name, its file
+ * (the main file in single-project mode, where cfg is NULL: the main
+ * configuration is the project's), and its problems.
+ */
+struct project_conf {
+	char			 name[PROTO_PROJECT_NAME_MAX + 1];
+	char			 path[PATH_MAX];
+	struct davit_config	*cfg;		/* NULL: the main file's */
+	struct config_errors	*errs;
+	int			 ok;
+};
+struct project_confs {
+	struct project_conf	*v;		/* in name order */
+	size_t			 n;
+	struct config_errors	 errs;		/* no one project's problems */
+};
+/* 0, or -1 when any problem was found (pc holds them; free it either way) */
+int		 project_confs_read(const char *main_path,
+		    const struct davit_config *main, struct project_confs *pc);
+void		 project_confs_free(struct project_confs *pc);
+void		 project_conf_error(const struct project_conf *c, char *out,
+		    size_t outlen);
+
+/* builds the list from the configuration; fatal on any problem */
 void		 projects_init(void);
 void		 projects_shutdown(void);
 struct project	*project_find(const char *name);	/* NULL: none, or removed */
