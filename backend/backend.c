@@ -508,6 +508,7 @@ main(int argc, char *argv[])
 	git_init();
 	deploy_init();
 	supervise_tls_init();	/* both layouts: SIGHUP, tls.reload */
+	projects_start();	/* every concern's per-project state */
 	if (!benv->no_frontend)
 		supervise_init();
 	log_info("davit %s ready: %zu project%s", DAVIT_VERSION,

@@ -31,7 +31,9 @@ struct gh_project;
 struct project {
 	TAILQ_ENTRY(project)	 entry;
 	char			 name[PROTO_PROJECT_NAME_MAX + 1];
+	char			 path[PATH_MAX];	/* its file */
 	struct davit_config	*cfg;		/* this project's keys */
+	struct davit_config	*next_cfg;	/* a reload's, once its job ends */
 	int			 cfg_owned;	/* cfg is ours to free (not &benv->cfg) */
 	char			*state_dir;	/* DAVIT_STATE_DIR/NAME, or NULL */
 	char			*config_error;	/* the last reload's problem with its file */
@@ -73,6 +75,13 @@ void		 project_conf_error(const struct project_conf *c, char *out,
 
 /* builds the list from the configuration; fatal on any problem */
 void		 projects_init(void);
+/* each concern's add hook for every project: after every concern's init */
+void		 projects_start(void);
+/* SIGHUP: the files read again (backend.c's handler) */
+void		 projects_reload(void);
+/* jobs.c: p's running job ended (a removed project is freed, a reload's
+ * configuration applied) */
+void		 project_idle(struct project *p);
 void		 projects_shutdown(void);
 struct project	*project_find(const char *name);	/* NULL: none, or removed */
 size_t		 projects_count(void);		/* live ones */
