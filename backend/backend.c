@@ -98,6 +98,10 @@ on_signal(evutil_socket_t sig, short ev, void *arg)
 	case SIGCHLD:
 		proc_sigchld();
 		break;
+	case SIGHUP:
+		log_info("SIGHUP: reading the projects again");
+		projects_reload();
+		break;
 	case SIGTERM:
 	case SIGINT:
 		log_info("signal %d: shutting down", (int)sig);
@@ -414,7 +418,7 @@ main(int argc, char *argv[])
 		{ "verbose", no_argument, NULL, 'v' },
 		{ NULL, 0, NULL, 0 }
 	};
-	struct event	*ev_term, *ev_int, *ev_chld;
+	struct event	*ev_term, *ev_int, *ev_chld, *ev_hup;
 	char		 exe[PATH_MAX], err[CHECK_ERR_LEN];
 	ssize_t		 n;
 	int		 ch, verbose = 0, check = 0;
@@ -488,7 +492,9 @@ main(int argc, char *argv[])
 	ev_term = evsignal_new(benv->base, SIGTERM, on_signal, NULL);
 	ev_int = evsignal_new(benv->base, SIGINT, on_signal, NULL);
 	ev_chld = evsignal_new(benv->base, SIGCHLD, on_signal, NULL);
+	ev_hup = evsignal_new(benv->base, SIGHUP, on_signal, NULL);
 	if (ev_term == NULL || ev_int == NULL || ev_chld == NULL ||
+	    ev_hup == NULL || evsignal_add(ev_hup, NULL) == -1 ||
 	    evsignal_add(ev_term, NULL) == -1 || evsignal_add(ev_int, NULL) == -1 ||
 	    evsignal_add(ev_chld, NULL) == -1)
 		fatalx("cannot set up signal handling");
@@ -535,6 +541,7 @@ main(int argc, char *argv[])
 	event_free(ev_term);
 	event_free(ev_int);
 	event_free(ev_chld);
+	event_free(ev_hup);
 	event_base_free(benv->base);
 	config_free(&benv->cfg);
 	free((char *)benv->self_exe);

@@ -538,7 +538,78 @@ op_project_get(struct ctl_request *cr, yajl_gen g, struct proto_error *err)
 	return CTL_DONE;
 }
 
-/* every project, in list order, with its name (the rest: issue 13) */
+/*
+ * MERGE: weak stand-ins until each concern defines its part of a
+ * project's summary (git.c, docker_state.c, deploy.c): "unknown".
+ */
+__attribute__((weak)) void
+git_project_summary(const struct project *p, struct project_summary *s)
+{
+}
+
+__attribute__((weak)) void
+docker_project_summary(const struct project *p, struct project_summary *s)
+{
+}
+
+__attribute__((weak)) void
+deploy_project_summary(const struct project *p, struct project_summary *s)
+{
+}
+
+static void
+project_summary_gen(yajl_gen g, const struct project *p)
+{
+	struct project_summary	 s;
+	char			 repo[2048];
+
+	memset(&s, 0, sizeof(s));
+	s.update_available = s.running = -1;
+	s.deploy_id = -1;
+	s.total = (int)p->cfg->nservices;
+	git_project_summary(p, &s);
+	docker_project_summary(p, &s);
+	deploy_project_summary(p, &s);
+	/* a bad file is the first thing to fix */
+	if (p->config_error != NULL)
+		snprintf(s.error, sizeof(s.error), "%s", p->config_error);
+
+	config_repo_display(p->cfg, repo, sizeof(repo));
+	yajl_gen_map_open(g);
+	json_kstr(g, "name", p->name);
+	json_kstr(g, "repo", repo[0] != '\0' ? repo : NULL);
+	json_kstr(g, "branch", p->cfg->branch);
+	json_kstr(g, "local", s.local[0] != '\0' ? s.local : NULL);
+	json_kstr(g, "origin", s.origin[0] != '\0' ? s.origin : NULL);
+	json_key(g, "update_available");
+	if (s.update_available == -1)
+		yajl_gen_null(g);
+	else
+		yajl_gen_bool(g, s.update_available);
+	json_key(g, "services");
+	yajl_gen_map_open(g);
+	json_key(g, "running");
+	if (s.running == -1)
+		yajl_gen_null(g);
+	else
+		yajl_gen_integer(g, s.running);
+	json_kint(g, "total", s.total);
+	yajl_gen_map_close(g);
+	json_key(g, "last_deploy");
+	if (s.deploy_id == -1)
+		yajl_gen_null(g);
+	else {
+		yajl_gen_map_open(g);
+		json_kint(g, "id", s.deploy_id);
+		json_kstr(g, "state", s.deploy_state);
+		json_ktime(g, "time", s.deploy_ms);
+		yajl_gen_map_close(g);
+	}
+	json_kstr(g, "error", s.error[0] != '\0' ? s.error : NULL);
+	yajl_gen_map_close(g);
+}
+
+/* every live project, in name order */
 int
 op_projects_list(struct ctl_request *cr, yajl_gen g, struct proto_error *err)
 {
@@ -547,13 +618,9 @@ op_projects_list(struct ctl_request *cr, yajl_gen g, struct proto_error *err)
 	yajl_gen_map_open(g);
 	json_key(g, "projects");
 	yajl_gen_array_open(g);
-	TAILQ_FOREACH(p, &projects, entry) {
-		if (p->removed)
-			continue;
-		yajl_gen_map_open(g);
-		json_kstr(g, "name", p->name);
-		yajl_gen_map_close(g);
-	}
+	TAILQ_FOREACH(p, &projects, entry)
+		if (!p->removed)
+			project_summary_gen(g, p);
 	yajl_gen_array_close(g);
 	yajl_gen_map_close(g);
 	return CTL_DONE;

@@ -73,6 +73,28 @@ void		 project_confs_free(struct project_confs *pc);
 void		 project_conf_error(const struct project_conf *c, char *out,
 		    size_t outlen);
 
+/*
+ * What projects.list shows of a project beyond its configuration, each
+ * part filled by the concern that knows it (MERGE: the stubs in project.c
+ * are weak and say "unknown"; mpconcerns' git.c, docker_state.c and
+ * deploy.c define these, and the weak ones go).  Unknown: "" / -1.
+ */
+#define PROJECT_SUMMARY_ERROR	256
+struct project_summary {
+	char		 local[41];	/* the checkout's HEAD commit id */
+	char		 origin[41];	/* origin's branch commit id */
+	int		 update_available;	/* 0/1, -1 unknown */
+	int		 running;	/* services running, -1 unknown */
+	int		 total;		/* services listed */
+	long long	 deploy_id;	/* the last deploy, -1 none */
+	char		 deploy_state[16];
+	long long	 deploy_ms;	/* its time (its end, else its start) */
+	char		 error[PROJECT_SUMMARY_ERROR];	/* the last error, one line */
+};
+void	 git_project_summary(const struct project *, struct project_summary *);
+void	 docker_project_summary(const struct project *, struct project_summary *);
+void	 deploy_project_summary(const struct project *, struct project_summary *);
+
 /* builds the list from the configuration; fatal on any problem */
 void		 projects_init(void);
 /* each concern's add hook for every project: after every concern's init */
