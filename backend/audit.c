@@ -25,6 +25,7 @@
 #include <event2/event.h>
 
 #include "backend/backend.h"
+#include "backend/project.h"
 #include "common/json.h"
 #include "common/log.h"
 
@@ -327,6 +328,8 @@ audit_request(const struct ctl_request *cr, const struct proto_error *err)
 	json_kint(g, "uid", cr->uid);
 	json_kint(g, "pid", cr->pid);
 	json_kstr(g, "op", cr->req.op != NULL ? cr->req.op->name : NULL);
+	if (cr->project != NULL)
+		json_kstr(g, "project", cr->project->name);
 	json_key(g, "id");
 	if (cr->req.id >= 0)
 		yajl_gen_integer(g, cr->req.id);

@@ -36,6 +36,7 @@
 #include <sodium.h>
 
 #include "backend/backend.h"
+#include "backend/project.h"
 #include "common/json.h"
 #include "common/log.h"
 
@@ -357,6 +358,7 @@ int
 op_frontend_config(struct ctl_request *cr, yajl_gen g, struct proto_error *err)
 {
 	const struct davit_config	*cfg = &benv->cfg;
+	const struct project		*p, *only;
 
 	/* the table allows the frontend only; checked again, it holds a secret */
 	if (cr->caller != PROTO_CALLER_FRONTEND) {
@@ -366,13 +368,33 @@ op_frontend_config(struct ctl_request *cr, yajl_gen g, struct proto_error *err)
 	}
 	yajl_gen_map_open(g);
 	json_kstr(g, "listen", cfg->listen);
-	json_kstr(g, "webhook_secret", cfg->webhook_secret);
+	/* each project's secret for /hooks/github/NAME */
+	json_key(g, "projects");
+	yajl_gen_array_open(g);
+	TAILQ_FOREACH(p, &projects, entry) {
+		if (p->removed)
+			continue;
+		yajl_gen_map_open(g);
+		json_kstr(g, "name", p->name);
+		json_kstr(g, "webhook_secret", p->cfg->webhook_secret);
+		yajl_gen_map_close(g);
+	}
+	yajl_gen_array_close(g);
+	/* /hooks/github without a name: the main file's one project */
+	only = project_only();
+	json_kbool(g, "single", only != NULL && !benv->cfg.multi);
+	/*
+	 * MERGE: the frontend of today reads this one; drop it once mpweb's
+	 * frontend reads "projects".
+	 */
+	json_kstr(g, "webhook_secret", only != NULL ? only->cfg->webhook_secret :
+	    NULL);
 	json_kint(g, "session_idle", cfg->session_idle);
 	json_kint(g, "session_max", cfg->session_max);
 	json_kbool(g, "cookie_secure", cfg->cookie_secure);
 	json_kstr(g, "trusted_proxies", cfg->trusted_proxies);
-	json_kstr(g, "github_repo", cfg->github_repo);
-	json_kstr(g, "branch", cfg->branch);
+	json_kstr(g, "github_repo", only != NULL ? only->cfg->github_repo : NULL);
+	json_kstr(g, "branch", only != NULL ? only->cfg->branch : NULL);
 	json_kstr(g, "www_dir", cfg->www_dir);
 	yajl_gen_map_close(g);
 	return CTL_DONE;

@@ -98,6 +98,10 @@ on_signal(evutil_socket_t sig, short ev, void *arg)
 	case SIGCHLD:
 		proc_sigchld();
 		break;
+	case SIGHUP:
+		log_info("SIGHUP: reading the projects again");
+		projects_reload();
+		break;
 	case SIGTERM:
 	case SIGINT:
 		log_info("signal %d: shutting down", (int)sig);
@@ -240,6 +244,52 @@ check_report(size_t *n, const char *what)
 	(*n)++;
 }
 
+static void
+check_errors(const struct config_errors *errs, const char *path, size_t *n)
+{
+	char	 err[CHECK_ERR_LEN];
+	size_t	 i;
+
+	for (i = 0; i < errs->n; i++) {
+		config_error_str(&errs->e[i], err, sizeof(err));
+		check_report(n, err);
+	}
+	if (errs->dropped > 0) {
+		fprintf(stderr, "%s: %zu more problems not shown\n", path,
+		    errs->dropped);
+		*n += errs->dropped;
+	}
+}
+
+/*
+ * Every project, with its file: its problems on stderr, "project NAME
+ * (FILE)" and its keys on stdout (a single project's keys are the main
+ * file's, printed above).
+ */
+static void
+check_projects(const char *path, const struct davit_config *main, size_t *n)
+{
+	struct project_confs	 pc;
+	struct project_conf	*c;
+	char			 err[CHECK_ERR_LEN];
+	size_t			 i;
+
+	(void)project_confs_read(path, main, &pc);
+	check_errors(&pc.errs, path, n);
+	for (i = 0; i < pc.n; i++) {
+		c = &pc.v[i];
+		printf("project %s (%s)\n", c->name, c->path);
+		check_errors(c->errs, c->path, n);
+		if (c->cfg == NULL)
+			continue;
+		config_print_sources(c->cfg, c->path, stdout);
+		if (c->ok && c->cfg->github_app_key != NULL &&
+		    github_check_config(c->cfg, err, sizeof(err)) == -1)
+			check_report(n, err);
+	}
+	project_confs_free(&pc);
+}
+
 /*
  * --check-config: the configuration as a start would read it, and the
  * start-up checks that start nothing: every problem on stderr, where each
@@ -303,6 +353,7 @@ check_config(const char *path)
 		check_report(&n, err);
 
 	config_print_sources(&cfg, path, stdout);
+	check_projects(path, &cfg, &n);
 	config_free(&cfg);
 	if (n > 0) {
 		fprintf(stderr, "%s: %zu problem%s, davit would not start\n",
@@ -367,7 +418,7 @@ main(int argc, char *argv[])
 		{ "verbose", no_argument, NULL, 'v' },
 		{ NULL, 0, NULL, 0 }
 	};
-	struct event	*ev_term, *ev_int, *ev_chld;
+	struct event	*ev_term, *ev_int, *ev_chld, *ev_hup;
 	char		 exe[PATH_MAX], err[CHECK_ERR_LEN];
 	ssize_t		 n;
 	int		 ch, verbose = 0, check = 0;
@@ -441,7 +492,9 @@ main(int argc, char *argv[])
 	ev_term = evsignal_new(benv->base, SIGTERM, on_signal, NULL);
 	ev_int = evsignal_new(benv->base, SIGINT, on_signal, NULL);
 	ev_chld = evsignal_new(benv->base, SIGCHLD, on_signal, NULL);
+	ev_hup = evsignal_new(benv->base, SIGHUP, on_signal, NULL);
 	if (ev_term == NULL || ev_int == NULL || ev_chld == NULL ||
+	    ev_hup == NULL || evsignal_add(ev_hup, NULL) == -1 ||
 	    evsignal_add(ev_term, NULL) == -1 || evsignal_add(ev_int, NULL) == -1 ||
 	    evsignal_add(ev_chld, NULL) == -1)
 		fatalx("cannot set up signal handling");
@@ -461,10 +514,11 @@ main(int argc, char *argv[])
 	git_init();
 	deploy_init();
 	supervise_tls_init();	/* both layouts: SIGHUP, tls.reload */
+	projects_start();	/* every concern's per-project state */
 	if (!benv->no_frontend)
 		supervise_init();
-	log_info("davit %s ready: project %s, %zu services", DAVIT_VERSION,
-	    benv->cfg.compose_project, benv->cfg.nservices);
+	log_info("davit %s ready: %zu project%s", DAVIT_VERSION,
+	    projects_count(), projects_count() == 1 ? "" : "s");
 	sdnotify_ready(benv->base);	/* Type=notify: the socket listens */
 
 	event_base_dispatch(benv->base);
@@ -487,6 +541,7 @@ main(int argc, char *argv[])
 	event_free(ev_term);
 	event_free(ev_int);
 	event_free(ev_chld);
+	event_free(ev_hup);
 	event_base_free(benv->base);
 	config_free(&benv->cfg);
 	free((char *)benv->self_exe);

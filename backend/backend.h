@@ -137,7 +137,8 @@ enum job_state {
 struct job {
 	TAILQ_ENTRY(job)	 entry;
 	long long		 id;
-	struct project		*project;	/* whose job it is */
+	struct project		*project;	/* whose job it is; NULL once freed */
+	char			 project_name[PROTO_PROJECT_NAME_MAX + 1];
 	enum proto_op_id	 op;
 	char			*args_json;	/* canonical, redacted */
 	char			*service;	/* "service" argument, or NULL */
@@ -173,7 +174,10 @@ struct job *jobs_submit_internal(struct project *p, enum proto_op_id op,
 	    const char *args_json, const char *by, void (*start)(struct job *),
 	    void *arg, void (*arg_free)(void *), struct proto_error *err);
 struct job *job_find(long long id);
-struct job *job_running(void);
+struct job *job_running(const struct project *p);	/* p's running job */
+void	 jobs_project_add(struct project *p);
+void	 jobs_project_remove(struct project *p);	/* before p is freed */
+void	 jobs_project_drop_queued(struct project *p);	/* its waiting jobs fail */
 void	 job_log(struct job *j, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void	 job_logn(struct job *j, const char *line, size_t len);
 /* ends the job: exit 0 and no error is success; starts the next one */
@@ -181,7 +185,7 @@ void	 job_done(struct job *j, int exit, const char *errfmt, ...)
 	    __attribute__((format(printf, 3, 4)));
 int	 job_is_over(const struct job *j);
 void	 job_gen(yajl_gen g, const struct job *j, int with_log);
-void	 jobs_list_gen(yajl_gen g);
+void	 jobs_list_gen(yajl_gen g, const struct project *p);	/* p's, or all: NULL */
 const char *job_state_name(enum job_state s);
 int	 op_job_get(struct ctl_request *, yajl_gen, struct proto_error *);
 int	 op_jobs_list(struct ctl_request *, yajl_gen, struct proto_error *);
@@ -235,6 +239,6 @@ int	 op_hello(struct ctl_request *, yajl_gen, struct proto_error *);
 int	 op_project_get(struct ctl_request *, yajl_gen, struct proto_error *);
 int	 op_state_get(struct ctl_request *, yajl_gen, struct proto_error *);
 int	 op_projects_list(struct ctl_request *, yajl_gen, struct proto_error *);
-void	 project_gen(yajl_gen g);
+void	 project_gen(yajl_gen g, const struct project *p);
 
 #endif

@@ -276,7 +276,7 @@ git_bg_start(enum gc_op op)
 static void
 git_poll(evutil_socket_t fd, short ev, void *arg)
 {
-	if (git_gs.bg != NULL || job_running() != NULL) {
+	if (git_gs.bg != NULL || job_running(project_only()) != NULL) {
 		log_debug("git poll: skipped (%s)", git_gs.bg != NULL ?
 		    "a status refresh runs" : "a job runs");
 		return;

@@ -1,7 +1,11 @@
 /*
- * Jobs: every mutating op becomes a job.  One runs at a time, in arrival
- * order, from a bounded queue; an identical job already queued is not queued
- * twice.  Each keeps a bounded log (a ring of its last lines) and is killed
+ * Jobs: every mutating op becomes a job.  Each project has its own queue
+ * (JOB_QUEUE_MAX waiting) and runs one job at a time; jobs of different
+ * projects run at once, at most DAVIT_MAX_PARALLEL, a free slot going to
+ * the oldest waiting job whose project runs nothing (one FIFO across
+ * projects).  An identical job already queued for the same project is not
+ * queued twice; "project" is not part of a job's arguments, so naming it
+ * or not makes no difference.  Job ids are unique across projects.  Each keeps a bounded log (a ring of its last lines) and is killed
  * when it runs longer than DAVIT_JOB_TIMEOUT.  Subscribers see job.state and
  * job.log events.
  */
@@ -17,12 +21,37 @@
 #include "common/log.h"
 
 TAILQ_HEAD(job_list, job);
+/* a project's share: its running job and how many of its jobs wait */
+struct job_queue {
+	struct job	*current;
+	size_t		 nqueued;
+};
+
+/* every project's waiting jobs, oldest first */
 static struct job_list	 jobs_queued = TAILQ_HEAD_INITIALIZER(jobs_queued);
-static struct job_list	 jobs_done = TAILQ_HEAD_INITIALIZER(jobs_done);	/* newest first */
-static struct job	*jobs_current;
+/* the running ones, and the finished ones (newest first) */
+static struct job_list	 jobs_running = TAILQ_HEAD_INITIALIZER(jobs_running);
+static struct job_list	 jobs_done = TAILQ_HEAD_INITIALIZER(jobs_done);
+static struct job_queue	 jobs_noproject;	/* jobs of no project: tests */
 static long long	 jobs_next_id = 1;
-static size_t		 jobs_nqueued, jobs_ndone;
+static size_t		 jobs_nrunning, jobs_ndone;
 static struct event	*jobs_kick;
+
+static struct job_queue *
+job_queue(const struct project *p)
+{
+	if (p == NULL)
+		return &jobs_noproject;
+	if (p->jobs == NULL)
+		fatalx("%s: project %s has no queue", __func__, p->name);
+	return p->jobs;
+}
+
+static int
+jobs_max_parallel(void)
+{
+	return benv->cfg.max_parallel >= 1 ? benv->cfg.max_parallel : 1;
+}
 
 static const char *const job_state_names[] = {
 	[JOB_QUEUED] = "queued",
@@ -77,7 +106,8 @@ job_gen(yajl_gen g, const struct job *j, int with_log)
 
 	yajl_gen_map_open(g);
 	json_kint(g, "id", j->id);
-	json_kstr(g, "project", j->project != NULL ? j->project->name : NULL);
+	json_kstr(g, "project", j->project_name[0] != '\0' ? j->project_name :
+	    NULL);
 	json_kstr(g, "op", job_op_name(j));
 	json_key(g, "args");
 	json_raw(g, j->args_json);	/* proto_args_json's, or the deploy's */
@@ -205,25 +235,43 @@ job_is_over(const struct job *j)
 }
 
 static void
-jobs_start_next(evutil_socket_t fd, short ev, void *arg)
+job_start(struct job *j)
 {
-	struct job	*j;
-	struct timeval	 tv;
+	struct job_queue	*q = job_queue(j->project);
+	struct timeval		 tv;
 
-	if (jobs_current != NULL || (j = TAILQ_FIRST(&jobs_queued)) == NULL)
-		return;
 	TAILQ_REMOVE(&jobs_queued, j, entry);
-	jobs_nqueued--;
-	jobs_current = j;
+	q->nqueued--;
+	q->current = j;
+	TAILQ_INSERT_TAIL(&jobs_running, j, entry);
+	jobs_nrunning++;
 	j->state = JOB_RUNNING;
 	j->started_ms = json_now_ms();
-	log_info("job %lld: %s started%s%s", j->id, job_op_name(j),
+	log_info("job %lld: %s%s%s started%s%s", j->id, job_op_name(j),
+	    j->project_name[0] != '\0' ? " of " : "", j->project_name,
 	    j->by ? " by " : "", j->by ? j->by : "");
 	job_publish_state(j);
 	tv.tv_sec = benv->cfg.job_timeout;
 	tv.tv_usec = 0;
 	evtimer_add(j->timer, &tv);
 	j->start(j);
+}
+
+/* the oldest waiting job of a project that runs nothing, while slots are free */
+static void
+jobs_start_next(evutil_socket_t fd, short ev, void *arg)
+{
+	struct job	*j, *next;
+
+	for (j = TAILQ_FIRST(&jobs_queued); j != NULL &&
+	    jobs_nrunning < (size_t)jobs_max_parallel(); j = next) {
+		next = TAILQ_NEXT(j, entry);
+		if (job_queue(j->project)->current != NULL)
+			continue;
+		job_start(j);
+		/* its start may have ended jobs: the queue may have changed */
+		next = TAILQ_FIRST(&jobs_queued);
+	}
 }
 
 static void
@@ -258,9 +306,10 @@ job_timeout(evutil_socket_t fd, short ev, void *arg)
 void
 job_done(struct job *j, int exit, const char *errfmt, ...)
 {
-	char		 msg[PROTO_MAX_MESSAGE], kind[32];
-	va_list		 ap;
-	struct job	*old;
+	char			 msg[PROTO_MAX_MESSAGE], kind[32];
+	va_list			 ap;
+	struct job		*old;
+	struct job_queue	*q;
 
 	if (job_is_over(j))
 		return;
@@ -294,8 +343,12 @@ job_done(struct job *j, int exit, const char *errfmt, ...)
 		    j->service ? j->service : "",
 		    j->error ? j->error : "see the job's log");
 	}
-	if (jobs_current == j)
-		jobs_current = NULL;
+	q = job_queue(j->project);
+	if (q->current == j) {
+		q->current = NULL;
+		TAILQ_REMOVE(&jobs_running, j, entry);
+		jobs_nrunning--;
+	}
 	TAILQ_INSERT_HEAD(&jobs_done, j, entry);
 	jobs_ndone++;
 	/* forget the oldest finished jobs; a job whose child still runs stays */
@@ -308,6 +361,8 @@ job_done(struct job *j, int exit, const char *errfmt, ...)
 		job_free(old);
 	}
 	jobs_schedule();
+	if (j->project != NULL && q->current == NULL)
+		project_idle(j->project);	/* may free the project */
 }
 
 struct job *
@@ -315,8 +370,16 @@ jobs_submit_internal(struct project *p, enum proto_op_id op,
     const char *args_json, const char *by, void (*start)(struct job *),
     void *arg, void (*arg_free)(void *), struct proto_error *err)
 {
-	struct job	*j;
+	struct job		*j;
+	struct job_queue	*q;
 
+	if (p != NULL && p->removed) {
+		if (arg_free != NULL)
+			arg_free(arg);
+		proto_seterr(err, PE_NOT_ALLOWED, "no such project");
+		return NULL;
+	}
+	q = job_queue(p);
 	TAILQ_FOREACH(j, &jobs_queued, entry)
 		if (j->project == p && j->op == op &&
 		    strcmp(j->args_json, args_json) == 0) {
@@ -326,7 +389,7 @@ jobs_submit_internal(struct project *p, enum proto_op_id op,
 				arg_free(arg);
 			return j;
 		}
-	if (jobs_nqueued >= JOB_QUEUE_MAX) {
+	if (q->nqueued >= JOB_QUEUE_MAX) {
 		proto_seterr(err, PE_BUSY, "the job queue is full (%d jobs waiting)",
 		    JOB_QUEUE_MAX);
 		if (arg_free != NULL)
@@ -337,6 +400,8 @@ jobs_submit_internal(struct project *p, enum proto_op_id op,
 		fatal("%s", __func__);
 	j->id = jobs_next_id++;
 	j->project = p;
+	if (p != NULL)
+		memcpy(j->project_name, p->name, sizeof(j->project_name));
 	j->op = op;
 	if ((j->args_json = strdup(args_json)) == NULL ||
 	    (by != NULL && (j->by = strdup(by)) == NULL))
@@ -349,7 +414,7 @@ jobs_submit_internal(struct project *p, enum proto_op_id op,
 	j->arg_free = arg_free;
 	j->timer = evtimer_new(benv->base, job_timeout, j);
 	TAILQ_INSERT_TAIL(&jobs_queued, j, entry);
-	jobs_nqueued++;
+	q->nqueued++;
 	job_publish_state(j);
 	jobs_schedule();
 	return j;
@@ -360,6 +425,8 @@ jobs_submit(struct project *p, const struct proto_request *req,
     void (*start)(struct job *), void *arg, void (*arg_free)(void *),
     yajl_gen g, struct proto_error *err)
 {
+	struct proto_request	 noproj;
+	int			 pi;
 	struct job	*j;
 	char		*args;
 	const char	*service = NULL, *by = NULL;
@@ -368,6 +435,12 @@ jobs_submit(struct project *p, const struct proto_request *req,
 		service = proto_arg_str(req, "service");
 	if (proto_field_index(req->op, "by") != -1)
 		by = proto_arg_str(req, "by");
+	/* the same job whether the caller named the project or not */
+	if ((pi = proto_field_index(req->op, "project")) != -1) {
+		noproj = *req;
+		noproj.args[pi].present = 0;
+		req = &noproj;
+	}
 	args = proto_args_json(req, 1);
 	j = jobs_submit_internal(p, req->op->id, args, by, start, arg, arg_free,
 	    err);
@@ -386,23 +459,76 @@ jobs_submit(struct project *p, const struct proto_request *req,
 struct job *
 job_find(long long id)
 {
+	struct job_list	*lists[] = { &jobs_running, &jobs_queued, &jobs_done };
 	struct job	*j;
+	size_t		 i;
 
-	if (jobs_current != NULL && jobs_current->id == id)
-		return jobs_current;
-	TAILQ_FOREACH(j, &jobs_queued, entry)
-		if (j->id == id)
-			return j;
-	TAILQ_FOREACH(j, &jobs_done, entry)
-		if (j->id == id)
-			return j;
+	for (i = 0; i < sizeof(lists) / sizeof(lists[0]); i++)
+		TAILQ_FOREACH(j, lists[i], entry)
+			if (j->id == id)
+				return j;
 	return NULL;
 }
 
 struct job *
-job_running(void)
+job_running(const struct project *p)
 {
-	return jobs_current;
+	return job_queue(p)->current;
+}
+
+void
+jobs_project_add(struct project *p)
+{
+	if (p->jobs == NULL && (p->jobs = calloc(1, sizeof(*p->jobs))) == NULL)
+		fatal("%s", __func__);
+}
+
+/*
+ * Before p is freed: its waiting jobs fail (a reload removed it), its
+ * finished ones forget it (they keep its name).  It runs nothing by now,
+ * but at the shutdown.
+ */
+void
+jobs_project_drop_queued(struct project *p)
+{
+	struct job	*j, *next;
+
+	if (p->jobs == NULL)
+		return;
+	for (j = TAILQ_FIRST(&jobs_queued); j != NULL; j = next) {
+		next = TAILQ_NEXT(j, entry);
+		if (j->project != p)
+			continue;
+		TAILQ_REMOVE(&jobs_queued, j, entry);
+		p->jobs->nqueued--;
+		j->state = JOB_FAILED;
+		j->ended_ms = json_now_ms();
+		if ((j->error = strdup("its project was removed")) == NULL)
+			fatal("%s", __func__);
+		log_info("job %lld: %s of %s dropped: %s", j->id,
+		    job_op_name(j), p->name, j->error);
+		job_publish_state(j);
+		TAILQ_INSERT_HEAD(&jobs_done, j, entry);
+		jobs_ndone++;
+	}
+}
+
+void
+jobs_project_remove(struct project *p)
+{
+	struct job	*j;
+
+	if (p->jobs == NULL)
+		return;
+	jobs_project_drop_queued(p);
+	TAILQ_FOREACH(j, &jobs_running, entry)
+		if (j->project == p)
+			j->project = NULL;
+	TAILQ_FOREACH(j, &jobs_done, entry)
+		if (j->project == p)
+			j->project = NULL;
+	free(p->jobs);
+	p->jobs = NULL;
 }
 
 int
@@ -420,26 +546,33 @@ op_job_get(struct ctl_request *cr, yajl_gen g, struct proto_error *err)
 	return CTL_DONE;
 }
 
-/* newest first: queued, running, then finished */
+/* newest first: queued, running, then finished; p's, or every one (NULL) */
 void
-jobs_list_gen(yajl_gen g)
+jobs_list_gen(yajl_gen g, const struct project *p)
 {
+	struct job_list	*lists[] = { &jobs_queued, &jobs_running, &jobs_done };
 	struct job	*j;
+	size_t		 i;
 
 	yajl_gen_array_open(g);
-	TAILQ_FOREACH_REVERSE(j, &jobs_queued, job_list, entry)
-		job_gen(g, j, 0);
-	if (jobs_current != NULL)
-		job_gen(g, jobs_current, 0);
-	TAILQ_FOREACH(j, &jobs_done, entry)
-		job_gen(g, j, 0);
+	for (i = 0; i < sizeof(lists) / sizeof(lists[0]); i++) {
+		if (i < 2) {
+			TAILQ_FOREACH_REVERSE(j, lists[i], job_list, entry)
+				if (p == NULL || j->project == p)
+					job_gen(g, j, 0);
+		} else {
+			TAILQ_FOREACH(j, lists[i], entry)
+				if (p == NULL || j->project == p)
+					job_gen(g, j, 0);
+		}
+	}
 	yajl_gen_array_close(g);
 }
 
 int
 op_jobs_list(struct ctl_request *cr, yajl_gen g, struct proto_error *err)
 {
-	jobs_list_gen(g);
+	jobs_list_gen(g, cr->project);
 	return CTL_DONE;
 }
 
@@ -453,22 +586,20 @@ jobs_init(void)
 void
 jobs_shutdown(void)
 {
+	struct job_list	*lists[] = { &jobs_queued, &jobs_running, &jobs_done };
 	struct job	*j;
+	size_t		 i;
 
-	if (jobs_current != NULL && jobs_current->proc != NULL)
-		proc_forget(jobs_current->proc);
-	while ((j = TAILQ_FIRST(&jobs_queued)) != NULL) {
-		TAILQ_REMOVE(&jobs_queued, j, entry);
-		job_free(j);
-	}
-	while ((j = TAILQ_FIRST(&jobs_done)) != NULL) {
-		TAILQ_REMOVE(&jobs_done, j, entry);
-		job_free(j);
-	}
-	if (jobs_current != NULL)
-		job_free(jobs_current);
-	jobs_current = NULL;
-	jobs_nqueued = jobs_ndone = 0;	/* jobs_init may follow (unit tests) */
+	TAILQ_FOREACH(j, &jobs_running, entry)
+		if (j->proc != NULL)
+			proc_forget(j->proc);
+	for (i = 0; i < sizeof(lists) / sizeof(lists[0]); i++)
+		while ((j = TAILQ_FIRST(lists[i])) != NULL) {
+			TAILQ_REMOVE(lists[i], j, entry);
+			job_free(j);
+		}
+	memset(&jobs_noproject, 0, sizeof(jobs_noproject));
+	jobs_nrunning = jobs_ndone = 0;	/* jobs_init may follow (unit tests) */
 	if (jobs_kick != NULL)
 		event_free(jobs_kick);
 	jobs_kick = NULL;

@@ -17,6 +17,8 @@
 
 #include <sys/queue.h>
 
+#include <limits.h>
+
 #include "common/config.h"
 #include "proto/limits.h"
 
@@ -29,7 +31,9 @@ struct gh_project;
 struct project {
 	TAILQ_ENTRY(project)	 entry;
 	char			 name[PROTO_PROJECT_NAME_MAX + 1];
+	char			 path[PATH_MAX];	/* its file */
 	struct davit_config	*cfg;		/* this project's keys */
+	struct davit_config	*next_cfg;	/* a reload's, once its job ends */
 	int			 cfg_owned;	/* cfg is ours to free (not &benv->cfg) */
 	char			*state_dir;	/* DAVIT_STATE_DIR/NAME, or NULL */
 	char			*config_error;	/* the last reload's problem with its file */
@@ -45,8 +49,61 @@ struct project {
 TAILQ_HEAD(project_list, project);
 extern struct project_list	 projects;
 
-/* builds the list from benv->cfg (single-project mode) */
+/*
+ * One project's configuration as read (project_conf.c): its name, its file
+ * (the main file in single-project mode, where cfg is NULL: the main
+ * configuration is the project's), and its problems.
+ */
+struct project_conf {
+	char			 name[PROTO_PROJECT_NAME_MAX + 1];
+	char			 path[PATH_MAX];
+	struct davit_config	*cfg;		/* NULL: the main file's */
+	struct config_errors	*errs;
+	int			 ok;
+};
+struct project_confs {
+	struct project_conf	*v;		/* in name order */
+	size_t			 n;
+	struct config_errors	 errs;		/* no one project's problems */
+};
+/* 0, or -1 when any problem was found (pc holds them; free it either way) */
+int		 project_confs_read(const char *main_path,
+		    const struct davit_config *main, struct project_confs *pc);
+void		 project_confs_free(struct project_confs *pc);
+void		 project_conf_error(const struct project_conf *c, char *out,
+		    size_t outlen);
+
+/*
+ * What projects.list shows of a project beyond its configuration, each
+ * part filled by the concern that knows it (MERGE: the stubs in project.c
+ * are weak and say "unknown"; mpconcerns' git.c, docker_state.c and
+ * deploy.c define these, and the weak ones go).  Unknown: "" / -1.
+ */
+#define PROJECT_SUMMARY_ERROR	256
+struct project_summary {
+	char		 local[41];	/* the checkout's HEAD commit id */
+	char		 origin[41];	/* origin's branch commit id */
+	int		 update_available;	/* 0/1, -1 unknown */
+	int		 running;	/* services running, -1 unknown */
+	int		 total;		/* services listed */
+	long long	 deploy_id;	/* the last deploy, -1 none */
+	char		 deploy_state[16];
+	long long	 deploy_ms;	/* its time (its end, else its start) */
+	char		 error[PROJECT_SUMMARY_ERROR];	/* the last error, one line */
+};
+void	 git_project_summary(const struct project *, struct project_summary *);
+void	 docker_project_summary(const struct project *, struct project_summary *);
+void	 deploy_project_summary(const struct project *, struct project_summary *);
+
+/* builds the list from the configuration; fatal on any problem */
 void		 projects_init(void);
+/* each concern's add hook for every project: after every concern's init */
+void		 projects_start(void);
+/* SIGHUP: the files read again (backend.c's handler) */
+void		 projects_reload(void);
+/* jobs.c: p's running job ended (a removed project is freed, a reload's
+ * configuration applied) */
+void		 project_idle(struct project *p);
 void		 projects_shutdown(void);
 struct project	*project_find(const char *name);	/* NULL: none, or removed */
 size_t		 projects_count(void);		/* live ones */

@@ -107,13 +107,16 @@ enum config_type {
 	CT_APP_ID,		/* GitHub App ID (digits) or client ID (Iv...) */
 	CT_ID,			/* a positive decimal ID, kept as a string */
 	CT_API_URL,		/* https://, or http:// to a loopback host */
-	CT_LABEL		/* printable text, no control characters */
+	CT_LABEL,		/* printable text, no control characters */
+	CT_PNAME		/* a davit project name: [a-z0-9][a-z0-9-]{0,31} */
 };
 
 #define CF_SECRET	0x01	/* never logged, wiped when freed */
 #define CF_REQUIRED	0x02	/* must be set, and not to "" */
 #define CF_ZERO_OK	0x04	/* CT_INT: 0 is valid besides min..max */
 #define CF_SOCKET	0x08	/* CT_ABSPATH: must fit in sun_path */
+#define CF_PROJECT	0x10	/* a project's key: NAME.env's, or the main file's in single-project mode */
+#define CF_PROJECT_DEF	0x20	/* CF_PROJECT that the main file may give all projects in multi-project mode */
 
 #define NO_OFF		((size_t)-1)
 #define OFF(_f)		offsetof(struct davit_config, _f)
@@ -136,21 +139,21 @@ static const struct config_key config_keys[] = {
 	{ "DAVIT_PASSWORD_HASH", CT_PWHASH, OFF(password_hash),
 	    NULL, 0, 0, CF_SECRET },
 	{ "DAVIT_GITHUB_TOKEN", CT_SECRET, OFF(github_token),
-	    NULL, 0, 0, CF_SECRET },
+	    NULL, 0, 0, CF_SECRET | CF_PROJECT },
 	{ "DAVIT_WEBHOOK_SECRET", CT_SECRET, OFF(webhook_secret),
-	    NULL, CONFIG_MIN_WEBHOOK_SECRET, 0, CF_SECRET },
+	    NULL, CONFIG_MIN_WEBHOOK_SECRET, 0, CF_SECRET | CF_PROJECT },
 	{ "DAVIT_REPO_URL", CT_REPO_URL, OFF(repo_url),
-	    NULL, 0, 0, 0 },
+	    NULL, 0, 0, CF_PROJECT },
 	{ "DAVIT_BRANCH", CT_BRANCH, OFF(branch),
-	    "main", 0, 0, 0 },
+	    "main", 0, 0, CF_PROJECT },
 	{ "DAVIT_WORKDIR", CT_ABSPATH, OFF(workdir),
-	    NULL, 0, 0, CF_REQUIRED },
+	    NULL, 0, 0, CF_REQUIRED | CF_PROJECT },
 	{ "DAVIT_SERVICES", CT_SERVICES, OFF(services),
-	    NULL, 0, 0, CF_REQUIRED },
+	    NULL, 0, 0, CF_REQUIRED | CF_PROJECT },
 	{ "DAVIT_COMPOSE_PROJECT", CT_PROJECT, OFF(compose_project),
-	    NULL, 0, 0, 0 },	/* default: from workdir */
+	    NULL, 0, 0, CF_PROJECT },	/* default: from workdir */
 	{ "DAVIT_COMPOSE_FILE", CT_PATH, OFF(compose_file),
-	    NULL, 0, 0, 0 },
+	    NULL, 0, 0, CF_PROJECT },
 	{ "DAVIT_COMPOSE_COMMAND", CT_COMMAND, OFF(compose_command),
 	    NULL, 0, 0, 0 },
 	{ "DAVIT_DOCKER_SOCKET", CT_ABSPATH, OFF(docker_socket),
@@ -166,24 +169,24 @@ static const struct config_key config_keys[] = {
 	{ "DAVIT_AUDIT_MAX", CT_INT, OFF(audit_max),
 	    "67108864", 65536, 1073741824, 0 },	/* bytes: 64 MiB, 64 KiB..1 GiB */
 	{ "DAVIT_NOTIFY_URL", CT_HTTP_URL, OFF(notify_url),
-	    NULL, 0, 0, 0 },
+	    NULL, 0, 0, CF_PROJECT | CF_PROJECT_DEF },
 	{ "DAVIT_GITHUB_REPO", CT_GITHUB_REPO, OFF(github_repo),
-	    NULL, 0, 0, 0 },	/* default: from repo_url */
+	    NULL, 0, 0, CF_PROJECT },	/* default: from repo_url */
 	/* GitHub App and commit statuses: checked together in config_github() */
 	{ "DAVIT_GITHUB_APP_ID", CT_APP_ID, OFF(github_app_id),
-	    NULL, 0, 0, 0 },
+	    NULL, 0, 0, CF_PROJECT },
 	{ "DAVIT_GITHUB_APP_KEY", CT_ABSPATH, OFF(github_app_key),
-	    NULL, 0, 0, 0 },
+	    NULL, 0, 0, CF_PROJECT },
 	{ "DAVIT_GITHUB_INSTALLATION_ID", CT_ID, OFF(github_installation_id),
-	    NULL, 0, 0, 0 },	/* default: found by repository */
+	    NULL, 0, 0, CF_PROJECT },	/* default: found by repository */
 	{ "DAVIT_GITHUB_API_URL", CT_API_URL, OFF(github_api_url),
 	    "https://api.github.com", 0, 0, 0 },
 	{ "DAVIT_GITHUB_CA_FILE", CT_ABSPATH, OFF(github_ca_file),
 	    NULL, 0, 0, 0 },
 	{ "DAVIT_GITHUB_STATUS", CT_BOOL, OFF(github_status),
-	    "0", 0, 0, 0 },
+	    "0", 0, 0, CF_PROJECT },
 	{ "DAVIT_GITHUB_STATUS_CONTEXT", CT_LABEL, OFF(github_status_context),
-	    "davit/deploy", 0, CONFIG_MAX_STATUS_CONTEXT, 0 },
+	    "davit/deploy", 0, CONFIG_MAX_STATUS_CONTEXT, CF_PROJECT },
 	{ "DAVIT_PUBLIC_URL", CT_HTTP_URL, OFF(public_url),
 	    NULL, 0, 0, 0 },
 	{ "DAVIT_STATE_DIR", CT_ABSPATH, OFF(state_dir),
@@ -195,9 +198,9 @@ static const struct config_key config_keys[] = {
 	{ "DAVIT_JOB_TIMEOUT", CT_INT, OFF(job_timeout),
 	    "1800", 1, 86400, 0 },
 	{ "DAVIT_POLL_INTERVAL", CT_INT, OFF(poll_interval),
-	    "300", 10, 86400, CF_ZERO_OK },
+	    "300", 10, 86400, CF_ZERO_OK | CF_PROJECT },
 	{ "DAVIT_DEPLOY_VERIFY", CT_INT, OFF(deploy_verify),
-	    "60", 0, 3600, 0 },
+	    "60", 0, 3600, CF_PROJECT },
 	{ "DAVIT_NOTIFY_DOCKER_DOWN", CT_INT, OFF(notify_docker_down),
 	    "60", 1, 86400, CF_ZERO_OK },
 	{ "DAVIT_SESSION_IDLE", CT_INT, OFF(session_idle),
@@ -215,14 +218,28 @@ static const struct config_key config_keys[] = {
 	    NULL, 0, 0, 0 },
 	{ "DAVIT_TLS_KEY", CT_ABSPATH, OFF(tls_key),
 	    NULL, 0, 0, 0 },
+	/* several projects (backend/project.c) */
+	{ "DAVIT_PROJECT", CT_PNAME, OFF(project),
+	    NULL, 0, 0, 0 },	/* default: from the workdir */
+	{ "DAVIT_PROJECTS_DIR", CT_ABSPATH, OFF(projects_dir),
+	    CONFIG_PROJECTS_DIR, 0, 0, 0 },
+	{ "DAVIT_MAX_PARALLEL", CT_INT, OFF(max_parallel),
+	    "2", 1, CONFIG_MAX_PARALLEL, 0 },
 };
 
 #define CONFIG_NKEYS	nitems(config_keys)
 _Static_assert(nitems(config_keys) <= CONFIG_MAX_KEYS,
     "struct davit_config's key_src[] is too small");
 
+enum config_scope {
+	CONFIG_SCOPE_MAIN,	/* the main file: every key, or the globals */
+	CONFIG_SCOPE_PROJECT	/* DAVIT_PROJECTS_DIR/NAME.env: project keys */
+};
+
 struct config_ctx {
 	const char		*path;
+	enum config_scope	 scope;
+	const struct davit_config *main;	/* SCOPE_PROJECT: the globals */
 	struct davit_config	*cfg;
 	char			*password;	/* plaintext, wiped */
 	int			 seen[CONFIG_NKEYS];	/* line, or 0 */
@@ -269,6 +286,10 @@ static const char	*v_api_url(const char *, size_t);
 static const char	*v_label(const struct config_key *, const char *,
 		    size_t, struct config_ctx *);
 static void	 config_github(struct config_ctx *);
+static int	 config_key_applies(const struct config_ctx *,
+		    const struct config_key *);
+static void	 config_scope_check(struct config_ctx *);
+static void	 config_inherit(struct config_ctx *);
 static const char	*v_int(const struct config_key *, const char *, size_t,
 		    struct config_ctx *, int *);
 static const char	*v_bool(const char *, size_t, int *);
@@ -310,7 +331,8 @@ config_find(const char *name, size_t *idx)
 
 	for (i = 0; i < CONFIG_NKEYS; i++) {
 		if (strcmp(config_keys[i].name, name) == 0) {
-			*idx = i;
+			if (idx != NULL)
+				*idx = i;
 			return (&config_keys[i]);
 		}
 	}
@@ -1185,6 +1207,10 @@ config_set(struct config_ctx *ctx, const struct config_key *k,
 	case CT_LABEL:
 		why = v_label(k, val, len, ctx);
 		break;
+	case CT_PNAME:
+		why = config_project_name_valid(val) ? NULL :
+		    "not a project name ([a-z0-9][a-z0-9-]{0,31})";
+		break;
 	}
 	if (why != NULL)
 		return (why);
@@ -1284,6 +1310,11 @@ config_cb(const char *key, const char *value, size_t valuelen, int lineno,
 	if ((k = config_find(key, &idx)) == NULL) {
 		log_warnx("%s:%d: unknown key %s, ignored", ctx->path, lineno,
 		    key);
+		return (0);
+	}
+	if (ctx->scope == CONFIG_SCOPE_PROJECT && !(k->flags & CF_PROJECT)) {
+		config_adderr(ctx->errs, ctx->path, lineno, k->name, "global "
+		    "key: put it in the main file");
 		return (0);
 	}
 	if (ctx->seen[idx] > 0)
@@ -1449,6 +1480,91 @@ config_github(struct config_ctx *ctx)
 }
 
 /*
+ * Whether k belongs in what ctx reads: a project file holds project keys
+ * only; the main file every key in single-project mode, and the globals
+ * (plus the projects' defaults, CF_PROJECT_DEF) in multi-project mode.
+ */
+static int
+config_key_applies(const struct config_ctx *ctx, const struct config_key *k)
+{
+	if (ctx->scope == CONFIG_SCOPE_PROJECT)
+		return ((k->flags & CF_PROJECT) != 0);
+	if (ctx->cfg->multi)
+		return (!(k->flags & CF_PROJECT) || (k->flags & CF_PROJECT_DEF));
+	return (1);
+}
+
+/*
+ * The main file decides the mode: DAVIT_WORKDIR there (or in the
+ * environment) is one project, as davit always did; none is several, one
+ * per file of DAVIT_PROJECTS_DIR, and a project key there is a mistake.
+ */
+static void
+config_scope_check(struct config_ctx *ctx)
+{
+	const struct config_key	*k;
+	size_t			 i, wd;
+
+	if (ctx->scope != CONFIG_SCOPE_MAIN ||
+	    config_find("DAVIT_WORKDIR", &wd) == NULL)
+		return;
+	ctx->cfg->multi = !ctx->set[wd] && !ctx->bad[wd];
+	if (!ctx->cfg->multi)
+		return;
+	for (i = 0; i < CONFIG_NKEYS; i++) {
+		k = &config_keys[i];
+		if (ctx->seen[i] == 0 || config_key_applies(ctx, k))
+			continue;
+		config_adderr(ctx->errs, ctx->seen[i] == -1 ? CONFIG_ENV_NAME :
+		    ctx->path, ctx->seen[i] > 0 ? ctx->seen[i] : 0, k->name,
+		    "project key: put it in DAVIT_PROJECTS_DIR/NAME.env");
+		config_unset(ctx, k);
+		ctx->set[i] = 0;
+		ctx->cfg->key_src[i] = CONFIG_SRC_DEFAULT;
+	}
+	if (ctx->cfg->project != NULL)
+		config_adderr(ctx->errs, ctx->path, 0, "DAVIT_PROJECT", "names "
+		    "the main file's single project; without DAVIT_WORKDIR each "
+		    "DAVIT_PROJECTS_DIR/NAME.env is project NAME");
+}
+
+/*
+ * A project's configuration is whole: the main file's global values (never
+ * the password's hash) and its default notification URL, unless the
+ * project's file gives its own.  Their sources stay "default": --check-config
+ * shows them with the main file.
+ */
+static void
+config_inherit(struct config_ctx *ctx)
+{
+	const struct config_key	*k;
+	const char		*v;
+	char			**slot;
+	size_t			 i;
+
+	if (ctx->main == NULL)
+		return;
+	for (i = 0; i < CONFIG_NKEYS; i++) {
+		k = &config_keys[i];
+		if (ctx->set[i] || k->off == NO_OFF || (k->flags & CF_SECRET) ||
+		    ((k->flags & CF_PROJECT) && !(k->flags & CF_PROJECT_DEF)))
+			continue;
+		if (k->type == CT_INT || k->type == CT_BOOL) {
+			*(int *)(void *)((char *)ctx->cfg + k->off) =
+			    *(const int *)(const void *)((const char *)ctx->main +
+			    k->off);
+			continue;
+		}
+		if (!is_string_type(k->type))
+			continue;
+		slot = config_slot(ctx->cfg, k);
+		v = *config_slot((struct davit_config *)(uintptr_t)ctx->main, k);
+		value_free(k, *slot);
+		*slot = v != NULL ? value_dup(k, v, strlen(v)) : NULL;
+	}
+}
+
+/*
  * The reading proper: the file's lines, then the environment, then what
  * needs the whole (required keys, defaults, derived values, keys that go
  * together), the password hashed last.  Problems go to ctx->errs; cfg holds
@@ -1501,18 +1617,24 @@ config_parse_ctx(struct config_ctx *ctx, const char *buf, size_t len,
 		return (-1);
 	}
 	config_environ(ctx, envp);
+	config_scope_check(ctx);
 
 	/* a key given but refused is reported once, not again as missing */
 	for (i = 0; i < CONFIG_NKEYS; i++) {
+		if (!config_key_applies(ctx, &config_keys[i]))
+			continue;
 		if ((config_keys[i].flags & CF_REQUIRED) && !ctx->set[i] &&
 		    !ctx->bad[i])
 			config_adderr(ctx->errs, ctx->path, 0, NULL,
 			    "%s is required", config_keys[i].name);
 	}
-	if (ctx->password != NULL && cfg->password_hash != NULL)
+	/* the password is the main file's */
+	if (ctx->scope == CONFIG_SCOPE_MAIN && ctx->password != NULL &&
+	    cfg->password_hash != NULL)
 		config_adderr(ctx->errs, ctx->path, 0, NULL, "DAVIT_PASSWORD "
 		    "and DAVIT_PASSWORD_HASH are both set, use only one");
-	if (ctx->password == NULL && cfg->password_hash == NULL &&
+	if (ctx->scope == CONFIG_SCOPE_MAIN &&
+	    ctx->password == NULL && cfg->password_hash == NULL &&
 	    config_find("DAVIT_PASSWORD", &idx) != NULL && !ctx->bad[idx] &&
 	    config_find("DAVIT_PASSWORD_HASH", &i) != NULL && !ctx->bad[i])
 		config_adderr(ctx->errs, ctx->path, 0, NULL, "DAVIT_PASSWORD_HASH "
@@ -1521,7 +1643,8 @@ config_parse_ctx(struct config_ctx *ctx, const char *buf, size_t len,
 	/* defaults go through the same validators as the file's values */
 	for (i = 0; i < CONFIG_NKEYS; i++) {
 		k = &config_keys[i];
-		if (ctx->set[i] || k->def == NULL)
+		if (ctx->set[i] || k->def == NULL ||
+		    !config_key_applies(ctx, k))
 			continue;
 		if ((why = config_set(ctx, k, k->def, strlen(k->def))) != NULL)
 			config_adderr(ctx->errs, ctx->path, 0, k->name,
@@ -1545,6 +1668,8 @@ config_parse_ctx(struct config_ctx *ctx, const char *buf, size_t len,
 	}
 	if (cfg->github_repo == NULL && cfg->repo_url != NULL)
 		cfg->github_repo = derive_github_repo(cfg->repo_url);
+	if (ctx->scope == CONFIG_SCOPE_PROJECT)
+		config_inherit(ctx);
 
 	config_github(ctx);
 
@@ -1683,20 +1808,18 @@ config_root_dir(const char *what, const char *dir, const struct stat *st,
 	return (0);
 }
 
-int
-config_load_all(const char *path, char *const *envp, struct davit_config *cfg,
-    struct config_errors *errs)
+/* a file's reading: its checks, then config_parse_ctx; 0 or -1 */
+static int
+config_load_ctx(struct config_ctx *ctx, char *const *envp)
 {
-	struct config_ctx	 ctx;
+	const char		*path = ctx->path;
+	struct config_errors	*errs = ctx->errs;
+	struct davit_config	*cfg = ctx->cfg;
 	struct stat		 st;
 	char			*buf = NULL;
 	size_t			 len = 0;
 	ssize_t			 n;
 	int			 fd = -1;
-
-	memset(cfg, 0, sizeof(*cfg));
-	memset(errs, 0, sizeof(*errs));
-	config_ctx_init(&ctx, path, cfg, errs);
 
 	/*
 	 * Not through a symlink (O_NOFOLLOW); O_NONBLOCK so that a FIFO
@@ -1752,7 +1875,7 @@ config_load_all(const char *path, char *const *envp, struct davit_config *cfg,
 		    CONFIG_MAX_FILE);
 		goto done;
 	}
-	if (config_parse_ctx(&ctx, buf, len, envp) == 0)
+	if (config_parse_ctx(ctx, buf, len, envp) == 0)
 		config_outside_workdir(errs, path, cfg->workdir);
 
  done:
@@ -1762,7 +1885,120 @@ config_load_all(const char *path, char *const *envp, struct davit_config *cfg,
 	}
 	if (fd != -1)
 		close(fd);
+	return (config_ctx_done(ctx));
+}
+
+int
+config_load_all(const char *path, char *const *envp, struct davit_config *cfg,
+    struct config_errors *errs)
+{
+	struct config_ctx	 ctx;
+
+	memset(cfg, 0, sizeof(*cfg));
+	memset(errs, 0, sizeof(*errs));
+	config_ctx_init(&ctx, path, cfg, errs);
+	return (config_load_ctx(&ctx, envp));
+}
+
+int
+config_load_project(const char *path, const struct davit_config *main,
+    struct davit_config *cfg, struct config_errors *errs)
+{
+	struct config_ctx	 ctx;
+
+	memset(cfg, 0, sizeof(*cfg));
+	memset(errs, 0, sizeof(*errs));
+	config_ctx_init(&ctx, path, cfg, errs);
+	ctx.scope = CONFIG_SCOPE_PROJECT;
+	ctx.main = main;
+	return (config_load_ctx(&ctx, NULL));
+}
+
+int
+config_parse_project(const char *path, const char *buf, size_t len,
+    const struct davit_config *main, struct davit_config *cfg,
+    struct config_errors *errs)
+{
+	struct config_ctx	 ctx;
+
+	memset(cfg, 0, sizeof(*cfg));
+	memset(errs, 0, sizeof(*errs));
+	config_ctx_init(&ctx, path, cfg, errs);
+	ctx.scope = CONFIG_SCOPE_PROJECT;
+	ctx.main = main;
+	(void)config_parse_ctx(&ctx, buf, len, NULL);
 	return (config_ctx_done(&ctx));
+}
+
+int
+config_project_name_valid(const char *name)
+{
+	size_t	i, len = strlen(name);
+
+	if (len < 1 || len > PROTO_PROJECT_NAME_MAX)
+		return (0);
+	for (i = 0; i < len; i++) {
+		if ((name[i] >= 'a' && name[i] <= 'z') ||
+		    (name[i] >= '0' && name[i] <= '9'))
+			continue;
+		if (i > 0 && name[i] == '-')
+			continue;
+		return (0);
+	}
+	return (1);
+}
+
+int
+config_project_name_from_workdir(const char *workdir, char *out, size_t outlen)
+{
+	const char	*base, *end;
+	size_t		 n = 0;
+	char		 c;
+
+	if (outlen < PROTO_PROJECT_NAME_MAX + 1)
+		return (-1);
+	end = workdir + strlen(workdir);
+	while (end > workdir && end[-1] == '/')
+		end--;
+	for (base = end; base > workdir && base[-1] != '/'; base--)
+		;
+	for (; base < end && n < PROTO_PROJECT_NAME_MAX; base++) {
+		c = *base;
+		if (c >= 'A' && c <= 'Z')
+			c = (char)(c - 'A' + 'a');
+		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')))
+			c = '-';
+		if (n == 0 && c == '-')
+			continue;
+		out[n++] = c;
+	}
+	out[n] = '\0';
+	if (n == 0)
+		memcpy(out, "app", sizeof("app"));
+	return (0);
+}
+
+int
+config_single_name(const struct davit_config *cfg, char *out, size_t outlen)
+{
+	if (cfg->project != NULL) {
+		if (strlen(cfg->project) >= outlen)
+			return (-1);
+		memcpy(out, cfg->project, strlen(cfg->project) + 1);
+		return (0);
+	}
+	if (cfg->workdir == NULL)
+		return (-1);
+	return (config_project_name_from_workdir(cfg->workdir, out, outlen));
+}
+
+int
+config_key_is_project(const char *name)
+{
+	const struct config_key	*k;
+
+	return ((k = config_find(name, NULL)) != NULL &&
+	    (k->flags & CF_PROJECT) != 0);
 }
 
 int
@@ -1927,4 +2163,53 @@ config_hash_password(const char *password, char *out, size_t outlen)
 	    CONFIG_PWHASH_OPS, CONFIG_PWHASH_MEM, CONFIG_PWHASH_ALG) != 0)
 		return (-1);
 	return (0);
+}
+
+/*
+ * The keys whose values differ between a and b, among the project keys
+ * (project != 0) or the global ones: their count, the first one's name in
+ * first.  Secrets are compared too (never shown).
+ */
+size_t
+config_diff(const struct davit_config *a, const struct davit_config *b,
+    int project, char *first, size_t firstlen)
+{
+	const struct config_key	*k;
+	const char		*va, *vb;
+	size_t			 i, j, n = 0;
+	int			 same;
+
+	if (firstlen > 0)
+		first[0] = '\0';
+	for (i = 0; i < CONFIG_NKEYS; i++) {
+		k = &config_keys[i];
+		if (k->off == NO_OFF || (((k->flags & CF_PROJECT) != 0) !=
+		    (project != 0)))
+			continue;
+		switch (k->type) {
+		case CT_INT:
+		case CT_BOOL:
+			same = *(const int *)(const void *)((const char *)a +
+			    k->off) == *(const int *)(const void *)(
+			    (const char *)b + k->off);
+			break;
+		case CT_SERVICES:
+			same = a->nservices == b->nservices;
+			for (j = 0; same && j < a->nservices; j++)
+				same = strcmp(a->services[j],
+				    b->services[j]) == 0;
+			break;
+		default:
+			va = *config_slot((struct davit_config *)(uintptr_t)a, k);
+			vb = *config_slot((struct davit_config *)(uintptr_t)b, k);
+			same = (va == NULL && vb == NULL) || (va != NULL &&
+			    vb != NULL && strcmp(va, vb) == 0);
+			break;
+		}
+		if (same)
+			continue;
+		if (n++ == 0 && firstlen > 0)
+			(void)snprintf(first, firstlen, "%s", k->name);
+	}
+	return (n);
 }

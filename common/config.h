@@ -23,6 +23,9 @@
 #define CONFIG_SRC_DEFAULT	0		/* key_src[]: not given (the default, or unset) */
 #define CONFIG_SRC_ENV		(-1)		/* key_src[]: from the environment; > 0: the file's line */
 #define CONFIG_ENV_NAME		"environment"	/* the "file" of a value from the environment */
+#define CONFIG_PROJECTS_DIR	"/etc/davit/projects.d"	/* DAVIT_PROJECTS_DIR's default */
+#define CONFIG_MAX_PARALLEL	16		/* DAVIT_MAX_PARALLEL's bound */
+#define CONFIG_MAX_PROJECTS	256		/* NAME.env files read, at most */
 
 struct davit_config {
 	/* secrets: never logged, never sent to the frontend except where noted */
@@ -68,6 +71,11 @@ struct davit_config {
 	char	*trusted_proxies;	/* DAVIT_TRUSTED_PROXIES addresses/CIDRs, NULL if none */
 	char	*tls_cert;		/* DAVIT_TLS_CERT: PEM certificate (chain), root's, 0600; NULL: plain HTTP */
 	char	*tls_key;		/* DAVIT_TLS_KEY: PEM private key, root's, 0600; read by the backend only */
+	/* several projects: global keys of the main file */
+	char	*project;		/* DAVIT_PROJECT: the single project's name, NULL = from the workdir */
+	char	*projects_dir;		/* DAVIT_PROJECTS_DIR, default /etc/davit/projects.d */
+	int	 max_parallel;		/* DAVIT_MAX_PARALLEL jobs of different projects at once, default 2, 1..16 */
+	int	 multi;			/* the main file has no DAVIT_WORKDIR: projects from projects_dir */
 
 	/* where each key's value came from, by row of the key table */
 	int	 key_src[CONFIG_MAX_KEYS];	/* CONFIG_SRC_DEFAULT, CONFIG_SRC_ENV or a line */
@@ -113,6 +121,37 @@ int	 config_load(const char *path, struct davit_config *cfg, char *err, size_t e
  */
 int	 config_load_all(const char *path, char *const *envp,
 	    struct davit_config *cfg, struct config_errors *errs);
+/*
+ * A project's file, DAVIT_PROJECTS_DIR/NAME.env: the main file's rules
+ * (owner, mode, no symlink, outside its workdir) and validators, project
+ * keys only (a global key is an error), no environment.  cfg is whole:
+ * main's global values and default DAVIT_NOTIFY_URL are copied in (never
+ * the password's hash).  0, or -1 with errs filled; the caller frees cfg.
+ */
+int	 config_load_project(const char *path, const struct davit_config *main,
+	    struct davit_config *cfg, struct config_errors *errs);
+/* Same from memory, without the file's checks. */
+int	 config_parse_project(const char *path, const char *buf, size_t len,
+	    const struct davit_config *main, struct davit_config *cfg,
+	    struct config_errors *errs);
+/* 1 if name matches [a-z0-9][a-z0-9-]{0,31} */
+int	 config_project_name_valid(const char *name);
+/*
+ * The name a single project gets from its workdir: basename lower-cased,
+ * characters outside [a-z0-9-] as '-', leading '-' dropped, cut to
+ * PROTO_PROJECT_NAME_MAX; "app" if nothing is left.  0, or -1 if out is
+ * too small.
+ */
+int	 config_project_name_from_workdir(const char *workdir, char *out,
+	    size_t outlen);
+/* single-project mode's name: DAVIT_PROJECT, else from the workdir; 0/-1 */
+int	 config_single_name(const struct davit_config *cfg, char *out,
+	    size_t outlen);
+/* how many keys differ, project keys or global ones; the first's name */
+size_t	 config_diff(const struct davit_config *a, const struct davit_config *b,
+	    int project, char *first, size_t firstlen);
+/* 1 if name is a project key (NAME.env's), 0 if global or unknown */
+int	 config_key_is_project(const char *name);
 /* Same from memory, without the file's checks (path only names it). */
 int	 config_parse_all(const char *path, const char *buf, size_t len,
 	    char *const *envp, struct davit_config *cfg,

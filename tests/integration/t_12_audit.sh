@@ -51,7 +51,8 @@ jq -e . "$AUDIT" >/dev/null || fail "the audit log is not JSON lines"
 assert_file_not_contains "$AUDIT" '"op":"hello"'
 assert_file_not_contains "$AUDIT" '"op":"services.list"'
 assert_file_not_contains "$AUDIT" '"op":"job.get"'
-assert_file_contains "$AUDIT" '"op":"service.restart","id":1,"args":{"service":"db"},"result":"not_allowed"'
+# a project-scoped request names its project (the only one: the workdir's name)
+assert_file_contains "$AUDIT" '"op":"service.restart","project":"app","id":1,"args":{"service":"db"},"result":"not_allowed"'
 assert_eq "$(grep -c . "$AUDIT")" 1 "one line for 606 requests, so far"
 pass "read-only requests are not written a line each; the others are"
 fi
@@ -69,7 +70,7 @@ assert_eq "$(jq -r .requests <<<"$s")" 605 "in all"
 assert_eq "$(jq -c .uids <<<"$s")" '[0]' "who asked"
 r=$(proto '{"id":7,"op":"service.stop","args":{"service":"db"}}')
 assert_contains "$r" not_allowed
-assert_file_contains "$AUDIT" '"op":"service.stop","id":7'
+assert_file_contains "$AUDIT" '"op":"service.stop","project":"app","id":7'
 assert_file_not_contains "$T/log/audit.moved" '"op":"service.stop"'
 kill -0 "$DAVIT_BACKEND_PID" || fail "the backend died of SIGHUP"
 pass "SIGHUP reopens the audit log after it was moved away; the summary ends the old file"

@@ -251,7 +251,9 @@ t_required(void **state)
 	snprintf(text, sizeof(text), "DAVIT_PASSWORD_HASH=%s\n"
 	    "DAVIT_SERVICES=web\n", hash);
 	assert_int_equal(parse_raw(text), -1);
-	assert_string_equal(E, F ": DAVIT_WORKDIR is required");
+	/* no DAVIT_WORKDIR: the projects are in DAVIT_PROJECTS_DIR */
+	assert_string_equal(E, F ":2: DAVIT_SERVICES: project key: put it in "
+	    "DAVIT_PROJECTS_DIR/NAME.env");
 
 	snprintf(text, sizeof(text), "DAVIT_PASSWORD_HASH=%s\n"
 	    "DAVIT_WORKDIR=/srv/x\n", hash);
@@ -263,8 +265,10 @@ t_required(void **state)
 	assert_string_equal(E,
 	    F ": DAVIT_PASSWORD_HASH (or DAVIT_PASSWORD) is required");
 
+	/* an empty file: several projects, and the password still required */
 	assert_int_equal(parse_raw(""), -1);
-	assert_string_equal(E, F ": DAVIT_WORKDIR is required");
+	assert_string_equal(E,
+	    F ": DAVIT_PASSWORD_HASH (or DAVIT_PASSWORD) is required");
 }
 
 static void
@@ -1142,7 +1146,8 @@ t_load(void **state)
 	memset(big, '#', CONFIG_MAX_FILE + 1);
 	write_file(path, big, CONFIG_MAX_FILE, 0600);
 	assert_int_equal(config_load(path, &C, E, sizeof(E)), -1);
-	snprintf(msg, sizeof(msg), "%s: DAVIT_WORKDIR is required", path);
+	snprintf(msg, sizeof(msg), "%s: DAVIT_PASSWORD_HASH (or DAVIT_PASSWORD) "
+	    "is required", path);
 	assert_string_equal(E, msg);
 	write_file(path, big, CONFIG_MAX_FILE + 1, 0600);
 	assert_int_equal(config_load(path, &C, E, sizeof(E)), -1);

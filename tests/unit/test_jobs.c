@@ -19,6 +19,7 @@
 #include <event2/event.h>
 
 #include "backend/backend.h"
+#include "backend/project.h"
 #include "common/json.h"
 
 static struct backend_env	test_env;
@@ -141,7 +142,7 @@ test_one_at_a_time_in_order(void **state)
 	loop_once();
 	assert_int_equal(nstarted, 1);
 	assert_ptr_equal(started[0], a);
-	assert_ptr_equal(job_running(), a);
+	assert_ptr_equal(job_running(NULL), a);
 	assert_int_equal(a->state, JOB_RUNNING);
 	assert_int_equal(b->state, JOB_QUEUED);
 	loop_once();
@@ -149,7 +150,7 @@ test_one_at_a_time_in_order(void **state)
 
 	job_done(a, 0, NULL);
 	assert_int_equal(a->state, JOB_SUCCEEDED);
-	assert_null(job_running());
+	assert_null(job_running(NULL));
 	loop_once();
 	assert_int_equal(nstarted, 2);
 	assert_ptr_equal(started[1], b);
@@ -198,7 +199,7 @@ test_list_newest_first(void **state)
 	loop_once();			/* b runs */
 	c = submit(OP_DEPLOY, "{}");	/* c waits */
 
-	jobs_list_gen(g);
+	jobs_list_gen(g, NULL);
 	s = json_gen_take(g, &len);
 	yajl_gen_free(g);
 	v = json_parse(s, len, err, sizeof(err));
@@ -223,7 +224,7 @@ test_identical_queued_once(void **state)
 
 	run = submit(OP_SERVICE_RESTART, "{\"service\":\"web\"}");
 	loop_once();
-	assert_ptr_equal(job_running(), run);
+	assert_ptr_equal(job_running(NULL), run);
 
 	/* the running one does not count: this one is queued behind it */
 	memset(&err, 0, sizeof(err));
@@ -243,7 +244,7 @@ test_identical_queued_once(void **state)
 
 	job_done(run, 0, NULL);
 	loop_once();
-	assert_ptr_equal(job_running(), q1);
+	assert_ptr_equal(job_running(NULL), q1);
 	/* once q1 runs, the same request queues a new job */
 	assert_ptr_not_equal(submit(OP_SERVICE_RESTART, "{\"service\":\"web\"}"), q1);
 }
@@ -258,7 +259,7 @@ test_queue_bound(void **state)
 
 	j = submit(OP_DEPLOY, "{}");
 	loop_once();
-	assert_ptr_equal(job_running(), j);
+	assert_ptr_equal(job_running(NULL), j);
 	/* the running job is not counted: JOB_QUEUE_MAX wait behind it */
 	for (i = 0; i < JOB_QUEUE_MAX; i++) {
 		snprintf(args, sizeof(args), "{\"by\":\"n%d\"}", i);
@@ -360,7 +361,7 @@ test_timeout(void **state)
 	a = submit(OP_GIT_FETCH, "{}");
 	b = submit(OP_GIT_PULL, "{}");
 	loop_once();
-	assert_ptr_equal(job_running(), a);
+	assert_ptr_equal(job_running(NULL), a);
 	/* no process, no cancel: ended as timed out */
 	event_base_loop(test_env.base, EVLOOP_ONCE);
 	while (!job_is_over(a))
@@ -368,7 +369,7 @@ test_timeout(void **state)
 	assert_int_equal(a->state, JOB_FAILED);
 	assert_string_equal(a->error, "timed out after 1 s");
 	loop_once();
-	assert_ptr_equal(job_running(), b);
+	assert_ptr_equal(job_running(NULL), b);
 	/* with a cancel: the cancel ends it, the error says timed out */
 	b->cancel = cancel_cb;
 	while (!job_is_over(b))
@@ -394,13 +395,168 @@ test_keep_last(void **state)
 		snprintf(args, sizeof(args), "{\"by\":\"n%d\"}", i);
 		j = submit(OP_GIT_FETCH, args);
 		loop_once();
-		assert_ptr_equal(job_running(), j);
+		assert_ptr_equal(job_running(NULL), j);
 		job_done(j, 0, NULL);
 	}
 	/* JOB_KEEP + 1 finished: the oldest is forgotten */
 	assert_null(job_find(first_id));
 	assert_non_null(job_find(first_id + 1));
 	assert_ptr_equal(job_find(j->id), j);
+}
+
+/* ------------------------------------------------ several projects -- */
+
+static struct project	 pa = { .name = "a" }, pb = { .name = "b" },
+			 pc = { .name = "c" };
+
+static int
+setup_projects(void **state)
+{
+	setup(state);
+	test_env.cfg.max_parallel = 2;
+	jobs_project_add(&pa);
+	jobs_project_add(&pb);
+	jobs_project_add(&pc);
+	return 0;
+}
+
+static int
+teardown_projects(void **state)
+{
+	jobs_project_remove(&pa);
+	jobs_project_remove(&pb);
+	jobs_project_remove(&pc);
+	return teardown(state);
+}
+
+static struct job *
+psubmit(struct project *p, enum proto_op_id op, const char *args)
+{
+	struct proto_error	 err;
+	struct job		*j;
+
+	memset(&err, 0, sizeof(err));
+	j = jobs_submit_internal(p, op, args, "test", start_cb, NULL, NULL,
+	    &err);
+	assert_non_null(j);
+	return j;
+}
+
+/* one job per project, DAVIT_MAX_PARALLEL in all, the oldest waiting first */
+static void
+test_parallel_fifo(void **state)
+{
+	struct job	*a1, *a2, *b1, *c1;
+
+	a1 = psubmit(&pa, OP_STACK_RESTART, "{}");
+	a2 = psubmit(&pa, OP_GIT_FETCH, "{}");
+	b1 = psubmit(&pb, OP_STACK_RESTART, "{}");
+	c1 = psubmit(&pc, OP_STACK_RESTART, "{}");
+	loop_once();
+	/* a's second waits for a's first; c for a free slot */
+	assert_int_equal(nstarted, 2);
+	assert_ptr_equal(started[0], a1);
+	assert_ptr_equal(started[1], b1);
+	assert_ptr_equal(job_running(&pa), a1);
+	assert_ptr_equal(job_running(&pb), b1);
+	assert_null(job_running(&pc));
+	assert_int_equal(c1->state, JOB_QUEUED);
+	assert_string_equal(a1->project_name, "a");
+	/* a's slot frees: a2 was there before c1 */
+	job_done(a1, 0, NULL);
+	loop_once();
+	assert_int_equal(nstarted, 3);
+	assert_ptr_equal(started[2], a2);
+	assert_int_equal(c1->state, JOB_QUEUED);
+	job_done(b1, 0, NULL);
+	loop_once();
+	assert_int_equal(nstarted, 4);
+	assert_ptr_equal(started[3], c1);
+	job_done(a2, 0, NULL);
+	job_done(c1, 0, NULL);
+}
+
+/* each project's queue has its own bound; the same job in two projects is two */
+static void
+test_per_project_queue(void **state)
+{
+	struct proto_error	 err;
+	char			 args[64];
+	int			 i;
+
+	psubmit(&pa, OP_STACK_RESTART, "{}");
+	loop_once();
+	for (i = 0; i < JOB_QUEUE_MAX; i++) {
+		snprintf(args, sizeof(args), "{\"by\":\"n%d\"}", i);
+		psubmit(&pa, OP_STACK_RESTART, args);
+	}
+	memset(&err, 0, sizeof(err));
+	assert_null(jobs_submit_internal(&pa, OP_STACK_RESTART, "{\"by\":\"x\"}",
+	    "test", start_cb, NULL, NULL, &err));
+	assert_int_equal(err.code, PE_BUSY);
+	/* b is not held up by a's full queue, and its "n0" is its own */
+	assert_ptr_not_equal(psubmit(&pb, OP_STACK_RESTART, "{\"by\":\"n0\"}"),
+	    psubmit(&pa, OP_STACK_RESTART, "{\"by\":\"n0\"}"));
+}
+
+/* a request's job: the same whether it named the project or not */
+static long long
+request_job(struct project *p, const char *project)
+{
+	struct proto_request	 req;
+	struct proto_error	 err;
+	yajl_gen		 g = json_gen_new();
+	yajl_val		 v;
+	char			*out, e[128];
+	size_t			 len;
+	long long		 id;
+	int			 pi;
+
+	memset(&req, 0, sizeof(req));
+	memset(&err, 0, sizeof(err));
+	req.op = proto_op_by_id(OP_STACK_RESTART);
+	pi = proto_field_index(req.op, "project");
+	assert_true(pi != -1);
+	if (project != NULL) {
+		req.args[pi].present = 1;
+		req.args[pi].s = (char *)(uintptr_t)project;
+		req.args[pi].slen = strlen(project);
+	}
+	assert_int_equal(jobs_submit(p, &req, start_cb, NULL, NULL, g, &err),
+	    CTL_DONE);
+	out = json_gen_take(g, &len);
+	yajl_gen_free(g);
+	v = json_parse(out, len, e, sizeof(e));
+	free(out);
+	id = jint(v, "job");
+	yajl_tree_free(v);
+	return id;
+}
+
+static void
+test_dedupe_project_named(void **state)
+{
+	struct job	*run;
+	yajl_gen	 g;
+	char		*out;
+	size_t		 len;
+	long long	 id;
+
+	run = psubmit(&pa, OP_GIT_FETCH, "{}");
+	loop_once();
+	id = request_job(&pa, NULL);
+	assert_int_equal(request_job(&pa, "a"), id);
+	assert_string_equal(job_find(id)->args_json, "{}");
+	/* jobs.list of a project: its jobs only */
+	psubmit(&pb, OP_GIT_FETCH, "{}");
+	g = json_gen_new();
+	jobs_list_gen(g, &pb);
+	out = json_gen_take(g, &len);
+	yajl_gen_free(g);
+	assert_non_null(strstr(out, "\"project\":\"b\""));
+	assert_null(strstr(out, "\"project\":\"a\""));
+	free(out);
+	job_done(run, 0, NULL);
 }
 
 int
@@ -415,6 +571,12 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_done_once, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_timeout, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_keep_last, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_parallel_fifo,
+		    setup_projects, teardown_projects),
+		cmocka_unit_test_setup_teardown(test_per_project_queue,
+		    setup_projects, teardown_projects),
+		cmocka_unit_test_setup_teardown(test_dedupe_project_named,
+		    setup_projects, teardown_projects),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
