@@ -202,13 +202,13 @@ op_state_get(struct ctl_request *cr, yajl_gen g, struct proto_error *err)
 	json_key(g, "project");
 	project_gen(g);
 	json_key(g, "git");
-	git_status_gen(g);
+	git_status_gen(g, cr->project);
 	json_key(g, "services");
-	docker_services_gen(g);
+	docker_services_gen(g, cr->project);
 	json_key(g, "jobs");
 	jobs_list_gen(g);
 	json_key(g, "deploys");
-	deploys_list_gen(g);
+	deploys_list_gen(g, cr->project);
 	yajl_gen_map_close(g);
 	return CTL_DONE;
 }
