@@ -815,6 +815,7 @@ run_finish(struct git_run *r)
 {
 	git_step_done		 done = r->done;
 	struct job		*j = r->job;
+	struct project		*p;
 	enum git_run_kind	 kind = r->kind;
 	struct git_step_result	 res;
 	char			 code[sizeof(r->code)], message[sizeof(r->message)];
@@ -860,8 +861,9 @@ run_finish(struct git_run *r)
 	}
 	if (r->gp->bg == r)
 		r->gp->bg = NULL;
+	p = r->p;
 	git_run_free(r);
-	git_publish(r->p);
+	git_publish(p);
 	if ((kind == RUN_FETCH || kind == RUN_PULL) && done != NULL)
 		done(j, &res);
 }

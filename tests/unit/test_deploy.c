@@ -356,12 +356,68 @@ test_history_append_reload(void **state)
 	assert_string_equal(deploy_commit_get(&hist), C2);
 }
 
+/*
+ * Two projects: each its own history directory, ids, deployed commit and
+ * replay set.  A delivery deployed for one is no replay for the other.
+ */
+static void
+test_projects_apart(void **state)
+{
+	struct deploy_history	h2;
+	struct deploy_replay	rp2;
+	struct deploy_record	r;
+	char			dir2[64], cmd[160];
+
+	snprintf(dir2, sizeof(dir2), "/tmp/davit-test-deploy2.XXXXXX");
+	assert_non_null(mkdtemp(dir2));
+	memset(&rp2, 0, sizeof(rp2));
+	deploy_history_open(&h2, dir2);
+	assert_int_equal(deploy_history_load(&h2, &rp2), 1);
+
+	memset(&r, 0, sizeof(r));
+	r.id = 7;
+	snprintf(r.state, sizeof(r.state), "succeeded");
+	snprintf(r.trigger, sizeof(r.trigger), "webhook");
+	deploy_record_add_delivery(&r, "push-a", B1, C1);
+	deploy_history_append(&hist, &r);
+	deploy_replay_remember(&rp, &r);
+	deploy_commit_save(&hist, C1);
+	deploy_record_clear(&r);
+
+	/* the first project's deploy is nowhere in the second's */
+	assert_true(deploy_delivery_seen(&rp, "push-a"));
+	assert_false(deploy_delivery_seen(&rp2, "push-a"));
+	assert_false(deploy_body_seen(&rp2, B1));
+	assert_int_equal(deploy_history_count(&h2), 0);
+	assert_string_equal(deploy_commit_get(&h2), "");
+
+	/* after a restart, each reads its own directory back */
+	deploy_history_close(&hist);
+	deploy_replay_clear(&rp);
+	deploy_history_close(&h2);
+	deploy_replay_clear(&rp2);
+	deploy_history_open(&hist, dir);
+	deploy_history_open(&h2, dir2);
+	assert_int_equal(deploy_history_load(&hist, &rp), 8);
+	assert_int_equal(deploy_history_load(&h2, &rp2), 1);
+	assert_true(deploy_delivery_seen(&rp, "push-a"));
+	assert_false(deploy_delivery_seen(&rp2, "push-a"));
+	assert_string_equal(deploy_commit_get(&hist), C1);
+	assert_string_equal(deploy_commit_get(&h2), "");
+
+	deploy_history_close(&h2);
+	deploy_replay_clear(&rp2);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir2);
+	assert_int_equal(system(cmd), 0);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_merge, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_replay, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_projects_apart, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_record_roundtrip, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_record_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_history_load, setup, teardown),
