@@ -133,6 +133,7 @@ deploy_finish(struct job *j, const char *fmt, const char *arg)
 	deploy_publish(d);
 	if (d->dp->current == d)
 		d->dp->current = NULL;
+	d->dp = NULL;	/* ended: the project may go before its job is freed */
 }
 
 static void
