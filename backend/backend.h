@@ -231,8 +231,8 @@ int	 op_webhook_push(struct ctl_request *, yajl_gen, struct proto_error *);
 int	 op_webhook_rejected(struct ctl_request *, yajl_gen, struct proto_error *);
 int	 op_subscribe(struct ctl_request *, yajl_gen, struct proto_error *);	/* control.c */
 
-/* deploy.c */
-void	 deploys_list_gen(yajl_gen g);
+/* deploy.c: deploys_list_gen(g, p) is in deploy.h */
+void	 deploys_list_gen(yajl_gen g, const struct project *p);
 
 /* project.c: hello, project.get */
 int	 op_hello(struct ctl_request *, yajl_gen, struct proto_error *);

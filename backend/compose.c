@@ -32,6 +32,7 @@
 
 #include "backend/backend.h"
 #include "backend/docker.h"
+#include "backend/project.h"
 #include "common/clock.h"
 #include "common/json.h"
 #include "common/log.h"
@@ -351,8 +352,8 @@ crun_collect(struct crun *c, const char *line, size_t len)
 	memcpy(name, line, len);
 	name[len] = '\0';
 	c->nfile++;
-	for (k = 0; k < benv->cfg.nservices; k++)
-		if (strcmp(benv->cfg.services[k], name) == 0) {
+	for (k = 0; k < c->j->project->cfg->nservices; k++)
+		if (strcmp(c->j->project->cfg->services[k], name) == 0) {
 			c->in_file[k] = 1;
 			return;
 		}
@@ -422,6 +423,7 @@ crun_exited(void *arg, int status, int timed_out)
 static void
 crun_next(struct crun *c)
 {
+	const struct davit_config *cfg = c->j->project->cfg;
 	const char	*argv[COMPOSE_MAX_ARGV + 1];
 	struct proc_spec spec;
 	char		 err[256], line[JOB_LOG_LINE_MAX];
@@ -436,10 +438,10 @@ crun_next(struct crun *c)
 	if (cc.subcommand)
 		argv[n++] = "compose";
 	argv[n++] = "-p";
-	argv[n++] = benv->cfg.compose_project;
-	if (benv->cfg.compose_file != NULL) {
+	argv[n++] = cfg->compose_project;
+	if (cfg->compose_file != NULL) {
 		argv[n++] = "-f";
-		argv[n++] = benv->cfg.compose_file;
+		argv[n++] = cfg->compose_file;
 	}
 	for (i = 0; c->steps[c->step][i] != NULL; i++) {
 		if (n + 2 >= COMPOSE_MAX_ARGV)	/* and --force-rm */
@@ -462,7 +464,7 @@ crun_next(struct crun *c)
 
 	memset(&spec, 0, sizeof(spec));
 	spec.argv = argv;
-	spec.cwd = benv->cfg.workdir;
+	spec.cwd = cfg->workdir;
 	spec.envp = compose_envp();
 	spec.on_line = crun_line;
 	spec.on_exit = crun_exited;
@@ -549,9 +551,9 @@ crun_step_services(struct crun *c, int i, const char *w0, const char *w1,
 
 	for (k = 0; k < 3 && words[k] != NULL; k++)
 		c->steps[i][n++] = words[k];
-	for (k = 0; k < benv->cfg.nservices; k++)
+	for (k = 0; k < c->j->project->cfg->nservices; k++)
 		if (c->nfile == 0 || c->in_file[k]) {
-			c->steps[i][n++] = benv->cfg.services[k];
+			c->steps[i][n++] = c->j->project->cfg->services[k];
 			nsvc++;
 		}
 	c->steps[i][n] = NULL;
@@ -565,7 +567,7 @@ stack_plan(struct crun *c)
 	char	other[DOCKER_NAME_MAX + 1];
 	int	nengine;
 
-	nengine = docker_unlisted_services(other, sizeof(other));
+	nengine = docker_unlisted_services(c->j->project, other, sizeof(other));
 	if (c->nfile > 0 && c->nothers == 0 && nengine == 0) {
 		job_log(c->j, "davit: DAVIT_SERVICES covers every service of the "
 		    "project: build, down, up");
@@ -621,6 +623,7 @@ compose_audit(struct job *j, const char *kind, const char *service,
 {
 	yajl_gen	 g = audit_begin(kind);
 
+	json_kstr(g, "project", j->project->name);
 	json_kint(g, "job", j->id);
 	json_kstr(g, "by", j->by);
 	json_kstr(g, "service", service);

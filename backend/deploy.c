@@ -15,6 +15,11 @@
  *
  * Each step's result comes in its callback's arguments; the deploy's
  * record (struct deploy_record) is what is published, listed and stored.
+ *
+ * Every project has its own deploys (struct deploy_project, p->deploy):
+ * its queued and running one (merging stays within a project), its ids,
+ * its history and replay set in its state directory (p->state_dir, or
+ * DAVIT_STATE_DIR).  A deploy reads its project's keys only (d->p->cfg).
  */
 #include <sys/stat.h>
 
@@ -41,6 +46,8 @@
 
 struct deploy {
 	struct deploy_record	 rec;		/* what is published and stored */
+	struct project		*p;
+	struct deploy_project	*dp;		/* p->deploy; NULL once p is gone */
 	int			 interrupted;	/* davit stopped before it ended */
 	struct job		*job;
 	long long		 step_started_ms;	/* monotonic */
@@ -51,10 +58,6 @@ struct deploy {
 	char			 verify_why[256];
 };
 
-static struct deploy	*deploy_queued;		/* waiting in the job queue */
-static struct deploy	*deploy_current;	/* running */
-static long long	 deploy_next_id = 1;
-
 static void	deploy_step_start(struct job *j, enum deploy_step step);
 
 static void
@@ -64,10 +67,10 @@ deploy_free(void *arg)
 
 	if (d == NULL)
 		return;
-	if (deploy_queued == d)
-		deploy_queued = NULL;
-	if (deploy_current == d)
-		deploy_current = NULL;
+	if (d->dp != NULL && d->dp->queued == d)
+		d->dp->queued = NULL;
+	if (d->dp != NULL && d->dp->current == d)
+		d->dp->current = NULL;
 	if (d->verify_timer != NULL)
 		event_free(d->verify_timer);
 	deploy_record_clear(&d->rec);
@@ -99,16 +102,17 @@ deploy_publish(struct deploy *d)
 {
 	yajl_gen	g = events_begin(EV_DEPLOY_STATE);
 
-	deploy_record_gen(g, deploy_record(d));
+	deploy_record_gen_project(g, deploy_record(d), d->p->name);
 	events_publish(g);
 }
 
 int
-deploy_pending_has(const char *delivery, const char *body)
+deploy_pending_has(const struct deploy_project *dp, const char *delivery,
+    const char *body)
 {
-	return (deploy_queued != NULL && deploy_record_has_delivery(
-	    &deploy_queued->rec, delivery, body)) || (deploy_current != NULL &&
-	    deploy_record_has_delivery(&deploy_current->rec, delivery, body));
+	return (dp->queued != NULL && deploy_record_has_delivery(
+	    &dp->queued->rec, delivery, body)) || (dp->current != NULL &&
+	    deploy_record_has_delivery(&dp->current->rec, delivery, body));
 }
 
 static void
@@ -121,14 +125,15 @@ deploy_finish(struct job *j, const char *fmt, const char *arg)
 	else
 		job_done(j, 0, NULL);
 	if (j->state == JOB_SUCCEEDED)
-		deploy_replay_remember(&d->rec);
-	github_deploy_result(d->rec.id, d->rec.to[0] ? d->rec.to : d->rec.pushed,
+		deploy_replay_remember(&d->dp->replay, &d->rec);
+	github_deploy_result(d->p, d->rec.id, d->rec.to[0] ? d->rec.to : d->rec.pushed,
 	    j->state == JOB_SUCCEEDED, j->timed_out, j->ended_ms - j->started_ms,
 	    j->error);
-	deploy_history_append(deploy_record(d));
+	deploy_history_append(&d->dp->hist, deploy_record(d));
 	deploy_publish(d);
-	if (deploy_current == d)
-		deploy_current = NULL;
+	if (d->dp->current == d)
+		d->dp->current = NULL;
+	d->dp = NULL;	/* ended: the project may go before its job is freed */
 }
 
 static void
@@ -164,11 +169,11 @@ deploy_verify_tick(evutil_socket_t fd, short ev, void *arg)
 
 	if (job_is_over(j))
 		return;
-	stable = (long long)benv->cfg.deploy_verify * 1000;
+	stable = (long long)d->p->cfg->deploy_verify * 1000;
 	if (stable > DEPLOY_VERIFY_STABLE_MS)
 		stable = DEPLOY_VERIFY_STABLE_MS;
-	if (docker_services_ready(why, sizeof(why))) {
-		print = docker_services_fingerprint();
+	if (docker_services_ready(d->p, why, sizeof(why))) {
+		print = docker_services_fingerprint(d->p);
 		if (d->verify_stable_ms == 0 || print != d->verify_print) {
 			if (d->verify_stable_ms != 0)
 				job_log(j, "deploy: a container restarted or "
@@ -178,7 +183,8 @@ deploy_verify_tick(evutil_socket_t fd, short ev, void *arg)
 		}
 		if (now - d->verify_stable_ms >= stable) {
 			deploy_step_end(j, STEP_VERIFY, 1, 0);
-			deploy_commit_save(d->rec.to[0] ? d->rec.to : deploy_commit_get());
+			deploy_commit_save(&d->dp->hist, d->rec.to[0] ? d->rec.to :
+			    deploy_commit_get(&d->dp->hist));
 			job_log(j, "deploy: %s is live", d->rec.to[0] ? d->rec.to : "the app");
 			deploy_finish(j, NULL, NULL);
 			return;
@@ -239,17 +245,18 @@ deploy_after_pull(struct job *j, const struct git_step_result *r)
 		snprintf(d->rec.from, sizeof(d->rec.from), "%s", r->from);
 	if (r->to != NULL)
 		snprintf(d->rec.to, sizeof(d->rec.to), "%s", r->to);
-	else if ((head = git_head_id()) != NULL)
+	else if ((head = git_head_id(d->p)) != NULL)
 		snprintf(d->rec.to, sizeof(d->rec.to), "%s", head);
-	github_deploy_status(d->rec.id, d->rec.to, "pending", "deploying");
+	github_deploy_status(d->p, d->rec.id, d->rec.to, "pending", "deploying");
 	deploy_record_set_files(&d->rec, r->files, r->nfiles);
 	if (d->rec.pushed[0] != '\0' && d->rec.to[0] != '\0' &&
 	    strcmp(d->rec.pushed, d->rec.to) != 0)
 		job_log(j, "deploy: origin is at %.12s (the push named %.12s)",
 		    d->rec.to, d->rec.pushed);
 	/* nothing new, and the app already runs it: no rebuild */
-	if (d->rec.to[0] != '\0' && strcmp(d->rec.to, deploy_commit_get()) == 0 &&
-	    docker_services_ready(why, sizeof(why))) {
+	if (d->rec.to[0] != '\0' &&
+	    strcmp(d->rec.to, deploy_commit_get(&d->dp->hist)) == 0 &&
+	    docker_services_ready(d->p, why, sizeof(why))) {
 		d->step_started_ms = clock_mono_ms();
 		deploy_step_end(j, STEP_REBUILD, 1, 1);
 		job_log(j, "deploy: %.12s is already deployed and running", d->rec.to);
@@ -293,7 +300,7 @@ deploy_step_start(struct job *j, enum deploy_step step)
 		break;
 	case STEP_VERIFY:
 		d->verify_deadline_ms = clock_mono_ms() +
-		    (long long)benv->cfg.deploy_verify * 1000;
+		    (long long)d->p->cfg->deploy_verify * 1000;
 		d->verify_stable_ms = 0;
 		d->verify_why[0] = '\0';
 		evtimer_add(d->verify_timer, &tv);
@@ -316,9 +323,9 @@ deploy_start(struct job *j)
 {
 	struct deploy	*d = j->arg;
 
-	if (deploy_queued == d)
-		deploy_queued = NULL;
-	deploy_current = d;
+	if (d->dp->queued == d)
+		d->dp->queued = NULL;
+	d->dp->current = d;
 	d->job = j;
 	j->cancel = deploy_cancel;
 	if ((d->verify_timer = evtimer_new(benv->base, deploy_verify_tick, j)) == NULL)
@@ -335,38 +342,42 @@ deploy_start(struct job *j)
  * NULL with err set when the queue is full.
  */
 struct job *
-deploy_submit(const char *trigger, const char *by, const char *delivery,
-    const char *body, const char *after, int *merged, struct proto_error *err)
+deploy_submit(struct project *p, const char *trigger, const char *by,
+    const char *delivery, const char *body, const char *after, int *merged,
+    struct proto_error *err)
 {
-	struct deploy	*d;
-	struct job	*j;
-	char		 args[64];
+	struct deploy_project	*dp = p->deploy;
+	struct deploy		*d;
+	struct job		*j;
+	char			 args[64];
 
 	*merged = 0;
-	if (deploy_queued != NULL) {
-		deploy_record_add_delivery(&deploy_queued->rec, delivery, body, after);
-		job_log(deploy_queued->job, "deploy: merged a request from %s%s%s",
+	if (dp->queued != NULL) {
+		deploy_record_add_delivery(&dp->queued->rec, delivery, body, after);
+		job_log(dp->queued->job, "deploy: merged a request from %s%s%s",
 		    trigger, by && strcmp(by, trigger) != 0 ? " " : "",
 		    by && strcmp(by, trigger) != 0 ? by : "");
 		*merged = 1;
-		deploy_publish(deploy_queued);
-		return deploy_queued->job;
+		deploy_publish(dp->queued);
+		return dp->queued->job;
 	}
 	if ((d = calloc(1, sizeof(*d))) == NULL)
 		fatal("%s", __func__);
+	d->p = p;
+	d->dp = dp;
 	snprintf(d->rec.trigger, sizeof(d->rec.trigger), "%s", trigger);
 	if (by != NULL && (d->rec.by = strdup(by)) == NULL)
 		fatal("%s", __func__);
 	deploy_record_add_delivery(&d->rec, delivery, body, after);
-	d->rec.id = deploy_next_id;
+	d->rec.id = dp->next_id;
 	/* its own arguments: the job queue never takes it for another one */
 	snprintf(args, sizeof(args), "{\"deploy\":%lld}", d->rec.id);
-	if ((j = jobs_submit_internal(project_only(), OP_DEPLOY, args, by, deploy_start, d,
+	if ((j = jobs_submit_internal(p, OP_DEPLOY, args, by, deploy_start, d,
 	    deploy_free, err)) == NULL)
 		return NULL;	/* d freed by jobs_submit_internal */
-	deploy_next_id++;
+	dp->next_id++;
 	d->job = j;
-	deploy_queued = d;
+	dp->queued = d;
 	deploy_publish(d);
 	return j;
 }
@@ -378,11 +389,11 @@ op_deploy(struct ctl_request *cr, yajl_gen g, struct proto_error *err)
 	const char	*by = proto_arg_str(&cr->req, "by");
 	int		 merged;
 
-	if (benv->cfg.repo_url == NULL) {
+	if (cr->project->cfg->repo_url == NULL) {
 		proto_seterr(err, PE_UNAVAILABLE, "no DAVIT_REPO_URL: nothing to deploy from");
 		return CTL_FAIL;
 	}
-	j = deploy_submit(cr->caller == PROTO_CALLER_FRONTEND ? "dashboard" :
+	j = deploy_submit(cr->project, cr->caller == PROTO_CALLER_FRONTEND ? "dashboard" :
 	    "socket", by, NULL, NULL, NULL, &merged, err);
 	if (j == NULL)
 		return CTL_FAIL;
@@ -407,21 +418,22 @@ record_len(const struct deploy_record *r)
 	return len;
 }
 
-/* newest first: the running and queued deploys, then the history */
+/* newest first: p's running and queued deploys, then its history */
 void
-deploys_list_gen(yajl_gen g)
+deploys_list_gen(yajl_gen g, const struct project *p)
 {
+	const struct deploy_project	*dp = p->deploy;
 	const struct deploy_record	*r;
 	size_t				 i, bytes;
 
 	yajl_gen_array_open(g);
-	if (deploy_queued != NULL)
-		deploy_record_gen(g, deploy_record(deploy_queued));
-	if (deploy_current != NULL)
-		deploy_record_gen(g, deploy_record(deploy_current));
+	if (dp->queued != NULL)
+		deploy_record_gen(g, deploy_record(dp->queued));
+	if (dp->current != NULL)
+		deploy_record_gen(g, deploy_record(dp->current));
 	/* the newest ones, within DEPLOY_LIST_MAX bytes */
-	for (i = deploy_history_count(), bytes = 0; i > 0; i--) {
-		r = deploy_history_get(i - 1);
+	for (i = deploy_history_count(&dp->hist), bytes = 0; i > 0; i--) {
+		r = deploy_history_get(&dp->hist, i - 1);
 		if ((bytes += record_len(r)) > DEPLOY_LIST_MAX)
 			break;
 		deploy_record_gen(g, r);
@@ -432,45 +444,120 @@ deploys_list_gen(yajl_gen g)
 int
 op_deploys_list(struct ctl_request *cr, yajl_gen g, struct proto_error *err)
 {
-	deploys_list_gen(g);
+	deploys_list_gen(g, cr->project);
 	return CTL_DONE;
+}
+
+void
+deploy_project_last(const struct project *p, long long *id, const char **state,
+    long long *time_ms)
+{
+	const struct deploy_project	*dp = p->deploy;
+	const struct deploy		*d;
+	const struct deploy_record	*r = NULL;
+	size_t				 n;
+
+	*id = 0;
+	*state = NULL;
+	*time_ms = 0;
+	if (dp == NULL)
+		return;
+	if ((d = dp->current) != NULL || (d = dp->queued) != NULL) {
+		*id = d->rec.id;
+		*state = job_state_name(d->job->state);
+		*time_ms = d->job->started_ms != 0 ? d->job->started_ms :
+		    d->job->created_ms;
+		return;
+	}
+	if ((n = deploy_history_count(&dp->hist)) > 0)
+		r = deploy_history_get(&dp->hist, n - 1);
+	if (r == NULL)
+		return;
+	*id = r->id;
+	*state = r->state;
+	*time_ms = r->ended_ms != 0 ? r->ended_ms : r->started_ms;
+}
+
+/*
+ * A state directory davit may write in: root's, writable by root only
+ * (another user could plant links to files root then writes); made when
+ * missing.
+ */
+static void
+deploy_state_dir(const char *dir, mode_t mode)
+{
+	struct stat	 st;
+
+	if (lstat(dir, &st) == -1) {
+		if (errno != ENOENT || mkdir(dir, mode) == -1)
+			fatal("DAVIT_STATE_DIR %s", dir);
+	} else if (!S_ISDIR(st.st_mode))
+		fatalx("DAVIT_STATE_DIR %s is not a directory", dir);
+	else if (st.st_uid != geteuid() || (st.st_mode & (S_IWGRP | S_IWOTH)))
+		fatalx("DAVIT_STATE_DIR %s must belong to root and be writable "
+		    "by root only (it is uid %u, mode %04o)", dir,
+		    (unsigned)st.st_uid, (unsigned)(st.st_mode & 07777));
+}
+
+void
+deploy_project_add(struct project *p)
+{
+	struct deploy_project	*dp;
+	const char		*dir;
+
+	if ((dp = calloc(1, sizeof(*dp))) == NULL)
+		fatal("%s", __func__);
+	dp->p = p;
+	/* mpcore's layout: DAVIT_STATE_DIR/NAME; until then DAVIT_STATE_DIR */
+	dir = p->state_dir != NULL ? p->state_dir : benv->cfg.state_dir;
+	if (p->state_dir != NULL)
+		deploy_state_dir(p->state_dir, 0700);
+	deploy_history_open(&dp->hist, dir);
+	dp->next_id = deploy_history_load(&dp->hist, &dp->replay);
+	p->deploy = dp;
+}
+
+/* recorded as interrupted: their deliveries may come again */
+void
+deploy_project_remove(struct project *p)
+{
+	struct deploy_project	*dp = p->deploy;
+	struct deploy		*ds[2];
+	size_t			 i;
+
+	if (dp == NULL)
+		return;
+	ds[0] = dp->current;
+	ds[1] = dp->queued;
+	for (i = 0; i < 2; i++) {
+		if (ds[i] == NULL)
+			continue;
+		if (ds[i]->job != NULL) {
+			ds[i]->interrupted = 1;
+			log_warnx("%s: deploy #%lld (%s) interrupted", p->name,
+			    ds[i]->rec.id, ds[i] == dp->current ? "running" :
+			    "queued");
+			deploy_history_append(&dp->hist, deploy_record(ds[i]));
+		}
+		ds[i]->dp = NULL;
+	}
+	deploy_history_close(&dp->hist);
+	deploy_replay_clear(&dp->replay);
+	free(dp);
+	p->deploy = NULL;
 }
 
 void
 deploy_init(void)
 {
-	const char	*dir = benv->cfg.state_dir;
-	struct stat	 st;
-
-	if (lstat(dir, &st) == -1) {
-		if (errno != ENOENT || mkdir(dir, 0750) == -1)
-			fatal("DAVIT_STATE_DIR %s", dir);
-	} else if (!S_ISDIR(st.st_mode))
-		fatalx("DAVIT_STATE_DIR %s is not a directory", dir);
-	else if (st.st_uid != geteuid() || (st.st_mode & (S_IWGRP | S_IWOTH)))
-		/* another user could plant links to files root then writes */
-		fatalx("DAVIT_STATE_DIR %s must belong to root and be writable "
-		    "by root only (it is uid %u, mode %04o)", dir,
-		    (unsigned)st.st_uid, (unsigned)(st.st_mode & 07777));
-	deploy_history_open(dir);
-	deploy_next_id = deploy_history_load();
+	deploy_state_dir(benv->cfg.state_dir, 0750);
 }
 
 void
 deploy_shutdown(void)
 {
-	struct deploy	*ds[2] = { deploy_current, deploy_queued };
-	size_t		 i;
+	struct project	*p;
 
-	/* recorded as interrupted: their deliveries may come again */
-	for (i = 0; i < 2; i++) {
-		if (ds[i] == NULL || ds[i]->job == NULL)
-			continue;
-		ds[i]->interrupted = 1;
-		log_warnx("deploy #%lld (%s) interrupted by the shutdown",
-		    ds[i]->rec.id, ds[i] == deploy_current ? "running" : "queued");
-		deploy_history_append(deploy_record(ds[i]));
-	}
-	deploy_history_close();
-	deploy_replay_clear();
+	TAILQ_FOREACH(p, &projects, entry)
+		deploy_project_remove(p);
 }

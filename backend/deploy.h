@@ -1,10 +1,12 @@
 /*
  * The deploy concern, a file per role: the pipeline and its ops (deploy.c),
  * the record of one deploy with its JSON form and the merging of pushes
- * (deploy_record.c, pure), the history store in DAVIT_STATE_DIR
- * (deploy_history.c), the set of deliveries already deployed
- * (deploy_replay.c), and the webhook filter (deploy_webhook.c).  Only
- * these files include this header.
+ * (deploy_record.c, pure), the history store in the project's state
+ * directory (deploy_history.c), the set of deliveries already deployed
+ * (deploy_replay.c), and the webhook filter (deploy_webhook.c).  Each
+ * project has its own of each (struct deploy_project, p->deploy): its
+ * queued and running deploy, its numbering, its history and its replay
+ * set.  Only these files include this header.
  */
 #ifndef DAVIT_DEPLOY_H
 #define DAVIT_DEPLOY_H
@@ -78,6 +80,9 @@ struct deploy_record {
 /* deploy_record.c: no I/O */
 extern const char *const deploy_step_names[DEPLOY_STEPS];
 void	 deploy_record_gen(yajl_gen g, const struct deploy_record *r);
+/* the same with "project" first (deploy.state's data); project NULL: none */
+void	 deploy_record_gen_project(yajl_gen g, const struct deploy_record *r,
+	    const char *project);
 /*
  * A history line into r (zeroed first; deploy_record_clear frees it).
  * -1 with a message in err when it is no deploy record: not JSON, not an
@@ -98,29 +103,67 @@ struct git_file;
 void	 deploy_record_set_files(struct deploy_record *r,
 	    const struct git_file *files, size_t n);
 
-/* deploy_replay.c: deliveries and bodies deployed with success */
-int	 deploy_delivery_seen(const char *delivery);
-void	 deploy_delivery_remember(const char *delivery);
-int	 deploy_body_seen(const char *body);
-void	 deploy_body_remember(const char *body);
-void	 deploy_replay_remember(const struct deploy_record *r);	/* all of r's */
-void	 deploy_replay_clear(void);
+/* deploy_replay.c: one project's deliveries and bodies deployed with success */
+struct deploy_replay {
+	char		*seen[DEPLOY_SEEN_MAX];	/* a ring, the oldest forgotten */
+	size_t		 nseen, next;
+};
+int	 deploy_delivery_seen(const struct deploy_replay *rp, const char *delivery);
+void	 deploy_delivery_remember(struct deploy_replay *rp, const char *delivery);
+int	 deploy_body_seen(const struct deploy_replay *rp, const char *body);
+void	 deploy_body_remember(struct deploy_replay *rp, const char *body);
+/* all of r's */
+void	 deploy_replay_remember(struct deploy_replay *rp,
+	    const struct deploy_record *r);
+void	 deploy_replay_clear(struct deploy_replay *rp);
 
-/* deploy_history.c: DAVIT_STATE_DIR/deploys.jsonl and deployed-commit */
-void	 deploy_history_open(const char *dir);
-void	 deploy_history_close(void);
-/* reads the history's tail and the deployed commit; returns the next id */
-long long deploy_history_load(void);
+/* deploy_history.c: one project's STATE/deploys.jsonl and deployed-commit */
+struct deploy_history {
+	char			*dir;
+	char			*history_path, *commit_path;
+	struct deploy_record	*recs;		/* DEPLOY_HISTORY_KEEP, oldest first */
+	size_t			 n;
+	char			 commit[DEPLOY_ID_MAX];
+};
+void	 deploy_history_open(struct deploy_history *h, const char *dir);
+void	 deploy_history_close(struct deploy_history *h);
+/*
+ * reads the history's tail and the deployed commit, the successful
+ * deploys' deliveries into rp; returns the next id
+ */
+long long deploy_history_load(struct deploy_history *h, struct deploy_replay *rp);
 /* appends r to the file (and to memory), rotating the file when big */
-void	 deploy_history_append(const struct deploy_record *r);
-size_t	 deploy_history_count(void);
-const struct deploy_record *deploy_history_get(size_t i);	/* 0: oldest */
-const char *deploy_commit_get(void);	/* "" if unknown */
-void	 deploy_commit_save(const char *id);
+void	 deploy_history_append(struct deploy_history *h,
+	    const struct deploy_record *r);
+size_t	 deploy_history_count(const struct deploy_history *h);
+/* 0: oldest */
+const struct deploy_record *deploy_history_get(const struct deploy_history *h,
+	    size_t i);
+const char *deploy_commit_get(const struct deploy_history *h);	/* "" if unknown */
+void	 deploy_commit_save(struct deploy_history *h, const char *id);
 
-/* deploy.c: the pipeline, for the webhook filter */
-int	 deploy_pending_has(const char *delivery, const char *body);
-struct job *deploy_submit(const char *trigger, const char *by, const char *delivery,
-	    const char *body, const char *after, int *merged, struct proto_error *err);
+/* deploy.c: one project's deploys (p->deploy) */
+struct deploy;
+struct project;
+struct deploy_project {
+	struct project		*p;
+	struct deploy		*queued;	/* waiting in the job queue */
+	struct deploy		*current;	/* running */
+	long long		 next_id;	/* numbered per project */
+	struct deploy_history	 hist;
+	struct deploy_replay	 replay;
+};
+/* the pipeline, for the webhook filter */
+int	 deploy_pending_has(const struct deploy_project *dp, const char *delivery,
+	    const char *body);
+struct job *deploy_submit(struct project *p, const char *trigger,
+	    const char *by, const char *delivery, const char *body,
+	    const char *after, int *merged, struct proto_error *err);
+/* made when a project is added (its history read), freed when removed */
+void	 deploy_project_add(struct project *p);
+void	 deploy_project_remove(struct project *p);
+/* for projects.list: the last deploy's id (0: none), state and end (or start) */
+void	 deploy_project_last(const struct project *p, long long *id,
+	    const char **state, long long *time_ms);
 
 #endif

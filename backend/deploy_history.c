@@ -1,5 +1,6 @@
 /*
- * The deploy history store in DAVIT_STATE_DIR: deploys.jsonl (one record a
+ * A project's deploy history store in its state directory (struct
+ * deploy_history, one per project): deploys.jsonl (one record a
  * line, appended when a deploy ends, its tail read at start) and
  * deployed-commit (what the app was last built from).  Records are kept in
  * memory as structs (the newest DEPLOY_HISTORY_KEEP) and become JSON only
@@ -22,67 +23,63 @@
 #include "common/log.h"
 #include "common/text.h"
 
-static struct {
-	char			*dir;
-	char			*history_path, *commit_path;
-	struct deploy_record	 recs[DEPLOY_HISTORY_KEEP];	/* oldest first */
-	size_t			 n;
-	char			 commit[DEPLOY_ID_MAX];
-} dh;
-
 void
-deploy_history_open(const char *dir)
+deploy_history_open(struct deploy_history *h, const char *dir)
 {
-	if ((dh.dir = strdup(dir)) == NULL ||
-	    asprintf(&dh.history_path, "%s/%s", dir, DEPLOY_HISTORY_FILE) == -1 ||
-	    asprintf(&dh.commit_path, "%s/%s", dir, DEPLOY_COMMIT_FILE) == -1)
+	memset(h, 0, sizeof(*h));
+	if ((h->recs = calloc(DEPLOY_HISTORY_KEEP, sizeof(*h->recs))) == NULL ||
+	    (h->dir = strdup(dir)) == NULL ||
+	    asprintf(&h->history_path, "%s/%s", dir, DEPLOY_HISTORY_FILE) == -1 ||
+	    asprintf(&h->commit_path, "%s/%s", dir, DEPLOY_COMMIT_FILE) == -1)
 		fatal("%s", __func__);
 }
 
 void
-deploy_history_close(void)
+deploy_history_close(struct deploy_history *h)
 {
 	size_t	i;
 
-	for (i = 0; i < dh.n; i++)
-		deploy_record_clear(&dh.recs[i]);
-	dh.n = 0;
-	dh.commit[0] = '\0';
-	free(dh.dir);
-	free(dh.history_path);
-	free(dh.commit_path);
-	dh.dir = dh.history_path = dh.commit_path = NULL;
+	for (i = 0; i < h->n; i++)
+		deploy_record_clear(&h->recs[i]);
+	h->n = 0;
+	h->commit[0] = '\0';
+	free(h->dir);
+	free(h->history_path);
+	free(h->commit_path);
+	free(h->recs);
+	h->recs = NULL;
+	h->dir = h->history_path = h->commit_path = NULL;
 }
 
 size_t
-deploy_history_count(void)
+deploy_history_count(const struct deploy_history *h)
 {
-	return dh.n;
+	return h->n;
 }
 
 const struct deploy_record *
-deploy_history_get(size_t i)
+deploy_history_get(const struct deploy_history *h, size_t i)
 {
-	return i < dh.n ? &dh.recs[i] : NULL;
+	return i < h->n ? &h->recs[i] : NULL;
 }
 
 const char *
-deploy_commit_get(void)
+deploy_commit_get(const struct deploy_history *h)
 {
-	return dh.commit;
+	return h->commit;
 }
 
 /* r's copy into memory, the oldest going when full */
 static void
-history_keep(const struct deploy_record *r)
+history_keep(struct deploy_history *h, const struct deploy_record *r)
 {
-	if (dh.n == DEPLOY_HISTORY_KEEP) {
-		deploy_record_clear(&dh.recs[0]);
-		memmove(dh.recs, dh.recs + 1,
-		    (DEPLOY_HISTORY_KEEP - 1) * sizeof(dh.recs[0]));
-		dh.n--;
+	if (h->n == DEPLOY_HISTORY_KEEP) {
+		deploy_record_clear(&h->recs[0]);
+		memmove(h->recs, h->recs + 1,
+		    (DEPLOY_HISTORY_KEEP - 1) * sizeof(h->recs[0]));
+		h->n--;
 	}
-	deploy_record_copy(&dh.recs[dh.n++], r);
+	deploy_record_copy(&h->recs[h->n++], r);
 }
 
 /* a record as one line with its newline, malloc'd */
@@ -107,7 +104,7 @@ record_line(const struct deploy_record *r, size_t *len)
  * planted there), fsynced, renamed over path, the directory fsynced.
  */
 static int
-state_file_write(const char *path, const struct iovec *iov, int iovcnt)
+state_file_write(const struct deploy_history *h, const char *path, const struct iovec *iov, int iovcnt)
 {
 	char	tmp[PATH_MAX];
 	ssize_t	want = 0;
@@ -140,7 +137,7 @@ state_file_write(const char *path, const struct iovec *iov, int iovcnt)
 		unlink(tmp);
 		return -1;
 	}
-	if ((dfd = open(dh.dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) != -1) {
+	if ((dfd = open(h->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) != -1) {
 		fsync(dfd);
 		close(dfd);
 	}
@@ -149,17 +146,17 @@ state_file_write(const char *path, const struct iovec *iov, int iovcnt)
 
 /* the history file rewritten from the records in memory, when it grew big */
 static void
-history_rotate(void)
+history_rotate(struct deploy_history *h)
 {
 	struct iovec	 iov[DEPLOY_HISTORY_KEEP];
 	size_t		 i;
 
-	for (i = 0; i < dh.n; i++)
-		iov[i].iov_base = record_line(&dh.recs[i], &iov[i].iov_len);
-	if (state_file_write(dh.history_path, iov, (int)dh.n) == 0)
+	for (i = 0; i < h->n; i++)
+		iov[i].iov_base = record_line(&h->recs[i], &iov[i].iov_len);
+	if (state_file_write(h, h->history_path, iov, (int)h->n) == 0)
 		log_info("deploy history %s rewritten with its last %zu deploys",
-		    dh.history_path, dh.n);
-	for (i = 0; i < dh.n; i++)
+		    h->history_path, h->n);
+	for (i = 0; i < h->n; i++)
 		free(iov[i].iov_base);
 }
 
@@ -169,37 +166,37 @@ history_rotate(void)
  * mid-write) gets one, so that one damaged line never eats the next.
  */
 void
-deploy_history_append(const struct deploy_record *r)
+deploy_history_append(struct deploy_history *h, const struct deploy_record *r)
 {
 	struct stat	 st;
 	char		*line, last;
 	size_t		 len;
 	int		 fd;
 
-	history_keep(r);
+	history_keep(h, r);
 	line = record_line(r, &len);
-	if ((fd = open(dh.history_path, O_RDWR | O_APPEND | O_CREAT |
+	if ((fd = open(h->history_path, O_RDWR | O_APPEND | O_CREAT |
 	    O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0640)) == -1) {
-		log_warn("deploy history %s", dh.history_path);
+		log_warn("deploy history %s", h->history_path);
 		goto done;
 	}
 	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
-		log_warnx("deploy history %s: not a regular file", dh.history_path);
+		log_warnx("deploy history %s: not a regular file", h->history_path);
 		goto done;
 	}
 	if (st.st_size > DEPLOY_HISTORY_ROTATE) {
-		history_rotate();
+		history_rotate(h);
 		goto done;
 	}
 	if (st.st_size > 0 && (pread(fd, &last, 1,
 	    st.st_size - 1) != 1 || last != '\n') && write(fd, "\n", 1) != 1)
-		log_warn("deploy history %s: write", dh.history_path);
+		log_warn("deploy history %s: write", h->history_path);
 	if (write(fd, line, len) != (ssize_t)len) {
-		log_warn("deploy history %s: write", dh.history_path);
+		log_warn("deploy history %s: write", h->history_path);
 		if (ftruncate(fd, st.st_size) == -1)
-			log_warn("deploy history %s: truncate", dh.history_path);
+			log_warn("deploy history %s: truncate", h->history_path);
 	} else if (fsync(fd) == -1)
-		log_warn("deploy history %s: fsync", dh.history_path);
+		log_warn("deploy history %s: fsync", h->history_path);
  done:
 	if (fd != -1)
 		close(fd);
@@ -207,27 +204,27 @@ deploy_history_append(const struct deploy_record *r)
 }
 
 void
-deploy_commit_save(const char *id)
+deploy_commit_save(struct deploy_history *h, const char *id)
 {
 	struct iovec	iov[2];
 
-	snprintf(dh.commit, sizeof(dh.commit), "%s", id);
-	iov[0].iov_base = dh.commit;
-	iov[0].iov_len = strlen(dh.commit);
+	snprintf(h->commit, sizeof(h->commit), "%s", id);
+	iov[0].iov_base = h->commit;
+	iov[0].iov_len = strlen(h->commit);
 	iov[1].iov_base = "\n";
 	iov[1].iov_len = 1;
-	state_file_write(dh.commit_path, iov, 2);
+	state_file_write(h, h->commit_path, iov, 2);
 }
 
 static void
-commit_load(void)
+commit_load(struct deploy_history *h)
 {
 	char		commit[DEPLOY_ID_MAX + 2];
 	struct stat	st;
 	ssize_t		n;
 	int		fd;
 
-	if ((fd = open(dh.commit_path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
+	if ((fd = open(h->commit_path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
 	    O_CLOEXEC)) == -1)
 		return;
 	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
@@ -235,16 +232,17 @@ commit_load(void)
 		commit[n] = '\0';
 		commit[strcspn(commit, "\n")] = '\0';
 		if (is_commit_id(commit))
-			snprintf(dh.commit, sizeof(dh.commit), "%.*s", DEPLOY_ID_MAX - 1, commit);
+			snprintf(h->commit, sizeof(h->commit), "%.*s", DEPLOY_ID_MAX - 1, commit);
 		else
-			log_warnx("%s: not a commit id, ignored", dh.commit_path);
+			log_warnx("%s: not a commit id, ignored", h->commit_path);
 	}
 	close(fd);
 }
 
 /* one line of the file: kept, its deliveries remembered when it succeeded */
 static int
-history_line(const char *p, size_t len, long long *next_id)
+history_line(struct deploy_history *h, struct deploy_replay *rp, const char *p,
+    size_t len, long long *next_id)
 {
 	struct deploy_record	r;
 	char			err[64];
@@ -257,16 +255,16 @@ history_line(const char *p, size_t len, long long *next_id)
 		*next_id = r.id + 1;
 	/* a successful deploy's deliveries and bodies: replays from now */
 	if (strcmp(r.state, "succeeded") == 0)
-		deploy_replay_remember(&r);
+		deploy_replay_remember(rp, &r);
 	/* its job belonged to an earlier backend */
 	r.job = 0;
-	history_keep(&r);
+	history_keep(h, &r);
 	deploy_record_clear(&r);
 	return 0;
 }
 
 long long
-deploy_history_load(void)
+deploy_history_load(struct deploy_history *h, struct deploy_replay *rp)
 {
 	char		*buf = NULL, *p, *nl, *eol, *end;
 	struct stat	 st;
@@ -276,22 +274,22 @@ deploy_history_load(void)
 	off_t		 off;
 	int		 fd;
 
-	commit_load();
-	if ((fd = open(dh.history_path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
+	commit_load(h);
+	if ((fd = open(h->history_path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
 	    O_CLOEXEC)) == -1) {
 		if (errno != ENOENT)
-			log_warn("deploy history %s", dh.history_path);
+			log_warn("deploy history %s", h->history_path);
 		return next_id;
 	}
 	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
-		log_warnx("deploy history %s: not a regular file", dh.history_path);
+		log_warnx("deploy history %s: not a regular file", h->history_path);
 		goto done;
 	}
 	off = st.st_size > DEPLOY_HISTORY_READ ? st.st_size - DEPLOY_HISTORY_READ : 0;
 	if ((buf = malloc(DEPLOY_HISTORY_READ + 1)) == NULL)
 		fatal("%s", __func__);
 	if ((n = pread(fd, buf, DEPLOY_HISTORY_READ, off)) == -1) {
-		log_warn("deploy history %s: read", dh.history_path);
+		log_warn("deploy history %s: read", h->history_path);
 		goto done;
 	}
 	end = buf + n;
@@ -303,14 +301,14 @@ deploy_history_load(void)
 		if ((eol = memchr(p, '\n', end - p)) == NULL)
 			eol = end;
 		nl = eol < end ? eol + 1 : end;
-		if (eol > p && history_line(p, eol - p, &next_id) == -1)
+		if (eol > p && history_line(h, rp, p, eol - p, &next_id) == -1)
 			bad++;	/* a NUL in a line is what a crash mid-write leaves */
 	}
 	if (bad > 0)
 		log_warnx("deploy history %s: %zu damaged lines skipped",
-		    dh.history_path, bad);
+		    h->history_path, bad);
 	log_info("deploy history: %zu deploys, last built commit %s",
-	    dh.n, dh.commit[0] ? dh.commit : "unknown");
+	    h->n, h->commit[0] ? h->commit : "unknown");
  done:
 	free(buf);
 	close(fd);

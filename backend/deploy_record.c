@@ -38,9 +38,18 @@ strs_gen(yajl_gen g, const char *key, char *const *list, size_t n)
 void
 deploy_record_gen(yajl_gen g, const struct deploy_record *r)
 {
+	deploy_record_gen_project(g, r, NULL);
+}
+
+void
+deploy_record_gen_project(yajl_gen g, const struct deploy_record *r,
+    const char *project)
+{
 	size_t	i;
 
 	yajl_gen_map_open(g);
+	if (project != NULL)
+		json_kstr(g, "project", project);
 	json_kint(g, "id", r->id);
 	json_key(g, "job");
 	if (r->job > 0)

@@ -9,17 +9,20 @@
 
 #include "backend/backend.h"
 #include "backend/deploy.h"
+#include "backend/project.h"
 #include "backend/notify.h"
 #include "common/json.h"
 #include "common/log.h"
 
 static int
-ignored(yajl_gen g, const char *delivery, const char *fmt, const char *arg)
+ignored(const struct project *p, yajl_gen g, const char *delivery,
+    const char *fmt, const char *arg)
 {
 	char	reason[256];
 
 	snprintf(reason, sizeof(reason), fmt, arg);
-	log_info("webhook delivery %s ignored: %s", delivery, reason);
+	log_info("%s: webhook delivery %s ignored: %s", p->name, delivery,
+	    reason);
 	yajl_gen_map_open(g);
 	json_kbool(g, "ignored", 1);
 	json_kstr(g, "reason", reason);
@@ -37,13 +40,16 @@ all_zeros(const char *s)
 }
 
 /*
- * A push the frontend verified (signature) and parsed.  Values are checked
- * again here: branch, repository, deletion, replay.
+ * A push the frontend verified (signature) and parsed, for cr->project
+ * (the one whose secret checked it).  Values are checked again here, against
+ * that project's keys and replay set: branch, repository, deletion, replay.
  */
 int
 op_webhook_push(struct ctl_request *cr, yajl_gen g, struct proto_error *err)
 {
-	const struct davit_config	*cfg = &benv->cfg;
+	struct project			*p = cr->project;
+	const struct davit_config	*cfg = p->cfg;
+	const struct deploy_project	*dp = p->deploy;
 	const char			*delivery = proto_arg_str(&cr->req, "delivery");
 	const char			*ref = proto_arg_str(&cr->req, "ref");
 	const char			*after = proto_arg_str(&cr->req, "after");
@@ -56,28 +62,32 @@ op_webhook_push(struct ctl_request *cr, yajl_gen g, struct proto_error *err)
 
 	snprintf(want, sizeof(want), "refs/heads/%s", cfg->branch);
 	if (strcmp(ref, want) != 0)
-		return ignored(g, delivery, "ref %s is not the deployed branch", ref);
+		return ignored(p, g, delivery, "ref %s is not the deployed branch", ref);
 	if (cfg->github_repo == NULL)
-		return ignored(g, delivery, "%s", "DAVIT_GITHUB_REPO is not set "
+		return ignored(p, g, delivery, "%s", "DAVIT_GITHUB_REPO is not set "
 		    "and cannot be derived from DAVIT_REPO_URL");
 	if (strcasecmp(repo, cfg->github_repo) != 0)
-		return ignored(g, delivery, "repository %s is not DAVIT_GITHUB_REPO", repo);
+		return ignored(p, g, delivery, "repository %s is not DAVIT_GITHUB_REPO", repo);
 	if (all_zeros(after))
-		return ignored(g, delivery, "%s", "the branch was deleted");
+		return ignored(p, g, delivery, "%s", "the branch was deleted");
 	/* a replay is the same delivery id, or the same body under another */
-	if (deploy_delivery_seen(delivery))
-		return ignored(g, delivery, "%s", "delivery already deployed (replay)");
-	if (deploy_body_seen(body))
-		return ignored(g, delivery, "%s", "the same push was deployed "
+	if (deploy_delivery_seen(&dp->replay, delivery))
+		return ignored(p, g, delivery, "%s", "delivery already deployed (replay)");
+	if (deploy_body_seen(&dp->replay, body))
+		return ignored(p, g, delivery, "%s", "the same push was deployed "
 		    "under another delivery id (replay)");
-	if (deploy_pending_has(delivery, body))
-		return ignored(g, delivery, "%s", "delivery already being deployed");
+	if (deploy_pending_has(dp, delivery, body))
+		return ignored(p, g, delivery, "%s", "delivery already being deployed");
 	if (cfg->repo_url == NULL) {
 		proto_seterr(err, PE_UNAVAILABLE, "no DAVIT_REPO_URL: nothing to deploy from");
 		return CTL_FAIL;
 	}
 	snprintf(by, sizeof(by), "webhook:%s", delivery);
-	if ((j = deploy_submit("webhook", by, delivery, body, after, &merged,
+	if (p->removed) {
+		proto_seterr(err, PE_NOT_ALLOWED, "no such project");
+		return CTL_FAIL;
+	}
+	if ((j = deploy_submit(p, "webhook", by, delivery, body, after, &merged,
 	    err)) == NULL)
 		return CTL_FAIL;
 	job_log(j, "deploy: push %s to %s: %.12s, %zu changed paths", delivery,
@@ -96,7 +106,8 @@ op_webhook_rejected(struct ctl_request *cr, yajl_gen g, struct proto_error *err)
 	const char	*reason = proto_arg_str(&cr->req, "reason");
 	const char	*client = proto_arg_str(&cr->req, "client");
 
-	notify_critical("webhook.rejected", "webhook delivery rejected from %s: %s",
+	notify_project(cr->project, "webhook.rejected", NULL, "webhook "
+	    "delivery for %s rejected from %s: %s", cr->project->name,
 	    client != NULL ? client : "an unknown address", reason);
 	yajl_gen_map_open(g);
 	json_kbool(g, "recorded", 1);

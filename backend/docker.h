@@ -109,6 +109,7 @@ struct docker_event {
 	enum docker_event_kind	 kind;
 	char			 id[DOCKER_ID_LEN + 1];
 	char			 action[DOCKER_ACTION_MAX + 1];
+	char			 project[DOCKER_NAME_MAX + 1];	/* its compose project */
 	char			 service[DOCKER_NAME_MAX + 1];	/* "" if unlabelled */
 };
 
@@ -124,7 +125,10 @@ int	 docker_parse_list(const char *buf, size_t len, const char *project,
 /* GET /containers/{id}/json into c (every field it carries) */
 int	 docker_parse_inspect(const char *buf, size_t len, struct docker_container *c,
 	    char *err, size_t errlen);
-/* one line of GET /events; an event of another project is DE_IGNORE */
+/*
+ * one line of GET /events; an event of another project is DE_IGNORE (project
+ * NULL: any compose project's is taken, named in ev->project)
+ */
 int	 docker_parse_event(const char *buf, size_t len, const char *project,
 	    struct docker_event *ev, char *err, size_t errlen);
 /* the engine's {"message":"..."} error body; -1 if it is not one */
@@ -143,22 +147,36 @@ void	 docker_status_text(const struct docker_container *c, long long now_ms,
 /* Go's units.HumanDuration, as Docker uses it */
 void	 docker_human_duration(long long ms, char *buf, size_t len);
 
-/* docker_state.c: the services' state, from memory */
+/*
+ * docker_state.c: the services' state, from memory.  One engine connection
+ * and event stream for every project; each project's containers (those
+ * labelled com.docker.compose.project=its DAVIT_COMPOSE_PROJECT) are kept
+ * apart (struct docker_project, p->docker).
+ */
+struct project;
 int	 docker_engine_reachable(void);
 /* 1 when the engine is known to be down (not merely still connecting) */
 int	 docker_engine_down(char *why, size_t whylen);
-/* 1 when every listed service runs, and is healthy where it has a healthcheck */
-int	 docker_services_ready(char *why, size_t whylen);
-/* changes when a listed service's container is recreated or restarts */
-unsigned long long docker_services_fingerprint(void);
+/* 1 when every listed service of p runs, and is healthy where it has a healthcheck */
+int	 docker_services_ready(const struct project *p, char *why, size_t whylen);
+/* changes when a listed service's container of p is recreated or restarts */
+unsigned long long docker_services_fingerprint(const struct project *p);
 /*
- * How many services not in DAVIT_SERVICES have containers in the project
- * (one-off ones too), as of the last sync, the first one's name in name;
- * -1 when the engine is not synced.
+ * How many services not in p's DAVIT_SERVICES have containers in its
+ * compose project (one-off ones too), as of the last sync, the first one's
+ * name in name; -1 when the engine is not synced.
  */
-int	 docker_unlisted_services(char *name, size_t namelen);
-/* the services.list result value (for /api/state too) */
-void	 docker_services_gen(yajl_gen g);
+int	 docker_unlisted_services(const struct project *p, char *name,
+	    size_t namelen);
+/* p's services.list result value (for /api/state too) */
+void	 docker_services_gen(yajl_gen g, const struct project *p);
+/* a project's services: made when it is added, freed when it is removed */
+void	 docker_project_add(struct project *p);
+void	 docker_project_remove(struct project *p);
+/* for projects.list: p's listed services, and how many of them run */
+void	 docker_project_counts(const struct project *p, int *running, int *total);
+/* the engine's problem, when it is down (the same for every project), or NULL */
+const char *project_last_error_docker(const struct project *p);
 
 /* docker_act.c: the Engine API actions of the service and stack jobs */
 enum docker_act {

@@ -12,6 +12,7 @@
 
 #include "backend/backend.h"
 #include "backend/docker.h"
+#include "backend/project.h"
 #include "backend/docker_engine.h"
 #include "common/json.h"
 #include "common/log.h"
@@ -55,6 +56,7 @@ act_audit(struct docker_act_run *a, const struct docker_container *c,
 
 	snprintf(kind, sizeof(kind), "docker.%s", docker_act_name(a->act));
 	g = audit_begin(kind);
+	json_kstr(g, "project", a->j->project->name);
 	json_kint(g, "job", a->j->id);
 	json_kstr(g, "by", a->j->by);
 	json_kstr(g, "service", a->service);
@@ -164,7 +166,8 @@ act_listed(struct dreq *r)
 		act_finish(a);
 		return;
 	}
-	if (docker_parse_list(r->buf, r->len, benv->cfg.compose_project, &cs, &n,
+	if (docker_parse_list(r->buf, r->len, a->j->project->cfg->compose_project,
+	    &cs, &n,
 	    err, sizeof(err)) == -1) {
 		msgf(a->err, sizeof(a->err), "the engine's reply is malformed: %s",
 		    err);
@@ -205,7 +208,7 @@ docker_service_act(struct job *j, const char *service, enum docker_act act,
 	a->done = done;
 	LIST_INSERT_HEAD(&acts, a, entry);
 	/* the engine's view now, not memory's: the ids to act on */
-	q = filter_query(service, 0);
+	q = filter_query(j->project->cfg->compose_project, service, 0);
 	api_path(path, sizeof(path), "/containers/json?all=1&%s", q);
 	free(q);
 	a->req = dreq_start(DR_ACTION, 0, path, DOCKER_REQUEST_TIMEOUT, act_listed, a);

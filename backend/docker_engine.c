@@ -346,7 +346,7 @@ api_path(char *buf, size_t len, const char *fmt, ...)
 
 /* filters={"label":[...]}, and the events' types and actions for a stream */
 char *
-filter_query(const char *service, int events)
+filter_query(const char *project, const char *service, int events)
 {
 	static const char *const actions[] = {
 		"create", "start", "restart", "stop", "die", "kill", "pause",
@@ -361,8 +361,11 @@ filter_query(const char *service, int events)
 	yajl_gen_map_open(g);
 	json_key(g, "label");
 	yajl_gen_array_open(g);
-	snprintf(label, sizeof(label), "%s=%s", LABEL_PROJECT,
-	    benv->cfg.compose_project);
+	/* the label alone matches any value: every compose project */
+	if (project != NULL)
+		snprintf(label, sizeof(label), "%s=%s", LABEL_PROJECT, project);
+	else
+		snprintf(label, sizeof(label), "%s", LABEL_PROJECT);
 	json_str(g, label);
 	if (service != NULL) {
 		snprintf(label, sizeof(label), "%s=%s", LABEL_SERVICE, service);
@@ -413,6 +416,18 @@ dreq_cancel_kind(enum dreq_kind kind)
 	for (r = TAILQ_FIRST(&de.reqs); r != NULL; r = next) {
 		next = TAILQ_NEXT(r, entry);
 		if (r->kind == kind)
+			dreq_cancel(r);
+	}
+}
+
+void
+dreq_cancel_arg(void *arg)
+{
+	struct dreq	*r, *next;
+
+	for (r = TAILQ_FIRST(&de.reqs); r != NULL; r = next) {
+		next = TAILQ_NEXT(r, entry);
+		if (r->arg == arg)
 			dreq_cancel(r);
 	}
 }

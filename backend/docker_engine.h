@@ -60,6 +60,8 @@ void	 dreq_stream(struct dreq *r, void (*on_line)(const char *, size_t),
 /* removes a request without its callback */
 void	 dreq_cancel(struct dreq *r);
 void	 dreq_cancel_kind(enum dreq_kind kind);
+/* removes the requests whose arg is arg, without their callbacks */
+void	 dreq_cancel_arg(void *arg);
 /*
  * 0 when r ended with one of the statuses in ok (0-terminated); else -1 with
  * a message in r->err: the transport's, or the engine's own words.
@@ -71,8 +73,11 @@ const char *docker_engine_api(void);
 /* a path of the negotiated API: "/v1.41" + rest */
 void	 api_path(char *buf, size_t len, const char *fmt, ...)
 	    __attribute__((format(printf, 3, 4)));
-/* filters={"label":[...]} (JSON, then URL-encoded), malloc'd */
-char	*filter_query(const char *service, int events);
+/*
+ * filters={"label":[...]} (JSON, then URL-encoded), malloc'd: the compose
+ * project's containers (project NULL: every compose project's)
+ */
+char	*filter_query(const char *project, const char *service, int events);
 
 /* the parts' lifecycle, for docker_ops.c: docker_state.c */
 void	 docker_state_init(void);

@@ -10,6 +10,7 @@
 
 #include "backend/backend.h"
 #include "backend/docker.h"
+#include "backend/project.h"
 #include "common/log.h"
 
 /* the state of one service.* or stack.* job */
@@ -48,7 +49,7 @@ djob_act_done(struct job *j, int ok, const char *err)
 {
 	struct djob	*d = j->arg;
 	const char	*svc = j->service != NULL ? j->service :
-			    benv->cfg.services[d->idx];
+			    j->project->cfg->services[d->idx];
 	size_t		 o;
 
 	d->act = NULL;
@@ -82,7 +83,7 @@ static void
 djob_act_next(struct djob *d)
 {
 	struct job	*j = d->j;
-	size_t		 n = j->service != NULL ? 1 : benv->cfg.nservices;
+	size_t		 n = j->service != NULL ? 1 : j->project->cfg->nservices;
 	const char	*svc;
 
 	if (d->idx >= n) {
@@ -96,7 +97,7 @@ djob_act_next(struct djob *d)
 			    docker_act_name(op_act(j->op)), d->failed, d->err);
 		return;
 	}
-	svc = j->service != NULL ? j->service : benv->cfg.services[d->idx];
+	svc = j->service != NULL ? j->service : j->project->cfg->services[d->idx];
 	j->cancel = djob_cancel;
 	d->act = docker_service_act(j, svc, op_act(j->op), djob_act_done);
 }
@@ -129,8 +130,13 @@ docker_job_start(struct job *j)
 {
 	struct djob	*d;
 
-	if (j->service != NULL && !config_has_service(&benv->cfg, j->service))
-		fatalx("%s: job %lld for unlisted service", __func__, j->id);
+	/* a reload may have changed the project's list since it was queued */
+	if (j->service != NULL &&
+	    !config_has_service(j->project->cfg, j->service)) {
+		job_done(j, 1, "service \"%s\" is no longer in DAVIT_SERVICES",
+		    j->service);
+		return;
+	}
 	switch (j->op) {
 	case OP_SERVICE_START:
 	case OP_SERVICE_STOP:

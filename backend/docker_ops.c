@@ -9,12 +9,13 @@
 #include "backend/backend.h"
 #include "backend/docker.h"
 #include "backend/docker_engine.h"
+#include "backend/project.h"
 #include "common/log.h"
 
 int
 op_services_list(struct ctl_request *cr, yajl_gen g, struct proto_error *err)
 {
-	docker_services_gen(g);
+	docker_services_gen(g, cr->project);
 	return CTL_DONE;
 }
 
@@ -43,7 +44,7 @@ op_service_action(struct ctl_request *cr, yajl_gen g, struct proto_error *err)
 	const char	*service = proto_arg_str(&cr->req, "service");
 
 	/* the table checked its characters; davit checks that it manages it */
-	if (service == NULL || !config_has_service(&benv->cfg, service)) {
+	if (service == NULL || !config_has_service(cr->project->cfg, service)) {
 		proto_seterr(err, PE_NOT_ALLOWED, "service \"%s\" is not in "
 		    "DAVIT_SERVICES", service != NULL ? service : "");
 		return CTL_FAIL;
@@ -69,8 +70,7 @@ docker_init(void)
 	docker_engine_init();
 	docker_state_init();
 	compose_detect();
-	log_debug("docker: socket %s, project %s", benv->cfg.docker_socket,
-	    benv->cfg.compose_project);
+	log_debug("docker: socket %s", benv->cfg.docker_socket);
 }
 
 void

@@ -640,9 +640,14 @@ docker_parse_event(const char *buf, size_t len, const char *project,
 		snprintf(err, errlen, "%s: a compose label is not a string", what);
 		goto done;
 	}
-	if (p == NULL || strcmp(p, project) != 0) {
+	/* project NULL: any compose project's, named in ev->project */
+	if (p == NULL || (project != NULL && strcmp(p, project) != 0)) {
 		ev->kind = DE_IGNORE;	/* the engine filters; this is a second check */
 		rv = 0;
+		goto done;
+	}
+	if (copy_text(ev->project, sizeof(ev->project), p) == -1) {
+		snprintf(err, errlen, "%s: bad project label", what);
 		goto done;
 	}
 	if (s != NULL && copy_text(ev->service, sizeof(ev->service), s) == -1) {

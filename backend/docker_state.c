@@ -25,21 +25,16 @@
 #include "backend/docker.h"
 #include "backend/docker_engine.h"
 #include "backend/notify.h"
+#include "backend/project.h"
 #include "common/clock.h"
 #include "common/json.h"
 #include "common/log.h"
 
-static struct {
-	struct event		*reconnect_ev;
+/* one project's services (p->docker): its containers and their sync */
+struct docker_project {
+	struct project		*p;
 	struct event		*resync_ev;
-	char			 engine[64];
-
-	struct dreq		*events;	/* the /events stream */
-	int			 stream_up;	/* its headers said 200 */
-	int			 reachable;	/* connected and synced */
-	char			 error[DOCKER_ERR_LEN];	/* why not, "" if none */
-	long long		 last_ok_ms;	/* data known current until then (monotonic) */
-	int			 backoff;
+	int			 synced;	/* listed since the stream came up */
 
 	struct docker_container	*cs;		/* the listed services' containers */
 	size_t			 ncs;
@@ -61,10 +56,6 @@ static struct {
 	size_t			 nsyncing;
 
 	char			*published[CONFIG_MAX_SERVICES];	/* last service.state */
-
-	struct event		*down_ev;	/* unreachable for too long: notify */
-	long long		 down_since_ms;	/* monotonic */
-	int			 down_notified;
 	struct {			/* restart loops, per listed service */
 		char		 id[DOCKER_ID_LEN + 1];	/* the container counted */
 		long long	 restarts;	/* its RestartCount seen last */
@@ -72,10 +63,27 @@ static struct {
 		long long	 count;		/* restarts within it */
 		int		 notified;
 	}			 loop[CONFIG_MAX_SERVICES];
+};
+
+/* the engine, for every project: one connection, one event stream */
+static struct {
+	struct event		*reconnect_ev;
+	char			 engine[64];
+
+	struct dreq		*events;	/* the /events stream */
+	int			 stream_up;	/* its headers said 200 */
+	int			 reachable;	/* connected and synced */
+	char			 error[DOCKER_ERR_LEN];	/* why not, "" if none */
+	long long		 last_ok_ms;	/* data known current until then (monotonic) */
+	int			 backoff;
+
+	struct event		*down_ev;	/* unreachable for too long: notify */
+	long long		 down_since_ms;	/* monotonic */
+	int			 down_notified;
 } dk;
 
 static void	engine_lost(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void	sync_start(void);
+static void	sync_start(struct docker_project *);
 
 /* ---------------------------------------------------------- the state -- */
 
@@ -108,13 +116,13 @@ state_rank(enum docker_state st)
 
 /* the container that stands for a service: a live one, else the newest */
 static const struct docker_container *
-service_container(const char *service)
+service_container(const struct docker_project *dp, const char *service)
 {
 	const struct docker_container	*best = NULL, *c;
 	size_t				 i;
 
-	for (i = 0; i < dk.ncs; i++) {
-		c = &dk.cs[i];
+	for (i = 0; i < dp->ncs; i++) {
+		c = &dp->cs[i];
 		if (strcmp(c->service, service) != 0)
 			continue;
 		if (best == NULL || state_rank(c->state) > state_rank(best->state) ||
@@ -125,13 +133,16 @@ service_container(const char *service)
 	return best;
 }
 
+/* project: the name, in service.state's data; NULL in services.list */
 static void
-service_gen(yajl_gen g, const char *service, const struct docker_container *c,
-    long long now)
+service_gen(yajl_gen g, const char *project, const char *service,
+    const struct docker_container *c, long long now)
 {
 	char	status[DOCKER_STATUS_LEN];
 
 	yajl_gen_map_open(g);
+	if (project != NULL)
+		json_kstr(g, "project", project);
 	json_kstr(g, "service", service);
 	if (c == NULL) {
 		json_knull(g, "container");
@@ -179,8 +190,9 @@ engine_gen(yajl_gen g)
 }
 
 void
-docker_services_gen(yajl_gen g)
+docker_services_gen(yajl_gen g, const struct project *p)
 {
+	const struct docker_project	*dp = p->docker;
 	long long	now = json_now_ms();
 	size_t		i;
 
@@ -189,20 +201,22 @@ docker_services_gen(yajl_gen g)
 	engine_gen(g);
 	json_key(g, "services");
 	yajl_gen_array_open(g);
-	for (i = 0; i < benv->cfg.nservices; i++)
-		service_gen(g, benv->cfg.services[i],
-		    service_container(benv->cfg.services[i]), now);
+	for (i = 0; i < p->cfg->nservices; i++)
+		service_gen(g, NULL, p->cfg->services[i],
+		    service_container(dp, p->cfg->services[i]), now);
 	yajl_gen_array_close(g);
 	yajl_gen_map_close(g);
 }
 
 int
-docker_unlisted_services(char *name, size_t namelen)
+docker_unlisted_services(const struct project *p, char *name, size_t namelen)
 {
-	if (!dk.reachable)
+	const struct docker_project	*dp = p->docker;
+
+	if (!dk.reachable || dp == NULL || !dp->synced)
 		return -1;
-	snprintf(name, namelen, "%s", dk.nunlisted > 0 ? dk.unlisted : "");
-	return dk.nunlisted;
+	snprintf(name, namelen, "%s", dp->nunlisted > 0 ? dp->unlisted : "");
+	return dp->nunlisted;
 }
 
 int
@@ -221,8 +235,9 @@ docker_engine_down(char *why, size_t whylen)
 }
 
 int
-docker_services_ready(char *why, size_t whylen)
+docker_services_ready(const struct project *p, char *why, size_t whylen)
 {
+	const struct docker_project	*dp = p->docker;
 	const struct docker_container	*c;
 	const char			*svc;
 	size_t				 i;
@@ -232,9 +247,13 @@ docker_services_ready(char *why, size_t whylen)
 		    dk.error[0] != '\0' ? ": " : "", dk.error);
 		return 0;
 	}
-	for (i = 0; i < benv->cfg.nservices; i++) {
-		svc = benv->cfg.services[i];
-		if ((c = service_container(svc)) == NULL) {
+	if (!dp->synced) {
+		snprintf(why, whylen, "the project's containers are not listed yet");
+		return 0;
+	}
+	for (i = 0; i < p->cfg->nservices; i++) {
+		svc = p->cfg->services[i];
+		if ((c = service_container(dp, svc)) == NULL) {
 			snprintf(why, whylen, "%s: no container", svc);
 			return 0;
 		}
@@ -257,15 +276,16 @@ docker_services_ready(char *why, size_t whylen)
  * count): it changes when one is recreated, restarts, or goes.
  */
 unsigned long long
-docker_services_fingerprint(void)
+docker_services_fingerprint(const struct project *p)
 {
+	const struct docker_project	*dp = p->docker;
 	const struct docker_container	*c;
 	unsigned long long		 h = 14695981039346656037ULL;	/* FNV-1a */
 	char				 buf[DOCKER_ID_LEN + 64];
 	size_t				 i, k, n;
 
-	for (i = 0; i < benv->cfg.nservices; i++) {
-		c = service_container(benv->cfg.services[i]);
+	for (i = 0; i < p->cfg->nservices; i++) {
+		c = service_container(dp, p->cfg->services[i]);
 		n = (size_t)snprintf(buf, sizeof(buf), "%s %lld %lld;",
 		    c != NULL ? c->id : "-", c != NULL ? c->started_ms : 0,
 		    c != NULL ? c->restarts : 0);
@@ -291,35 +311,37 @@ engine_publish(void)
  * DOCKER_RESTART_LOOP times within DOCKER_RESTART_WINDOW) is critical.
  */
 static void
-restart_loop_check(size_t i, const struct docker_container *c)
+restart_loop_check(struct docker_project *dp, size_t i,
+    const struct docker_container *c)
 {
+	const struct davit_config	*cfg = dp->p->cfg;
 	long long	now = clock_mono_ms();
 	long long	more;
 
 	if (c == NULL)
 		return;
-	if (strcmp(dk.loop[i].id, c->id) != 0) {	/* another container */
-		snprintf(dk.loop[i].id, sizeof(dk.loop[i].id), "%s", c->id);
-		dk.loop[i].restarts = c->restarts;
+	if (strcmp(dp->loop[i].id, c->id) != 0) {	/* another container */
+		snprintf(dp->loop[i].id, sizeof(dp->loop[i].id), "%s", c->id);
+		dp->loop[i].restarts = c->restarts;
 		return;
 	}
-	if (c->restarts <= dk.loop[i].restarts)
+	if (c->restarts <= dp->loop[i].restarts)
 		return;
-	more = c->restarts - dk.loop[i].restarts;
-	dk.loop[i].restarts = c->restarts;
-	if (dk.loop[i].window_ms == 0 ||
-	    now - dk.loop[i].window_ms > DOCKER_RESTART_WINDOW * 1000LL) {
-		dk.loop[i].window_ms = now;
-		dk.loop[i].count = 0;
-		dk.loop[i].notified = 0;
+	more = c->restarts - dp->loop[i].restarts;
+	dp->loop[i].restarts = c->restarts;
+	if (dp->loop[i].window_ms == 0 ||
+	    now - dp->loop[i].window_ms > DOCKER_RESTART_WINDOW * 1000LL) {
+		dp->loop[i].window_ms = now;
+		dp->loop[i].count = 0;
+		dp->loop[i].notified = 0;
 	}
-	dk.loop[i].count += more;
-	if (dk.loop[i].count >= DOCKER_RESTART_LOOP && !dk.loop[i].notified) {
-		dk.loop[i].notified = 1;
-		notify_critical_service("service.restarting",
-		    benv->cfg.services[i], "service %s restarted %lld times "
+	dp->loop[i].count += more;
+	if (dp->loop[i].count >= DOCKER_RESTART_LOOP && !dp->loop[i].notified) {
+		dp->loop[i].notified = 1;
+		notify_project(dp->p, "service.restarting",
+		    cfg->services[i], "service %s restarted %lld times "
 		    "within %d s (now %s, last exit code %lld)",
-		    benv->cfg.services[i], dk.loop[i].count, DOCKER_RESTART_WINDOW,
+		    cfg->services[i], dp->loop[i].count, DOCKER_RESTART_WINDOW,
 		    docker_state_name(c->state), c->exit_code);
 	}
 }
@@ -363,33 +385,34 @@ down_end(void)
 
 /* service.state for every service whose container or state changed */
 static void
-services_publish(void)
+services_publish(struct docker_project *dp)
 {
+	const struct davit_config	*cfg = dp->p->cfg;
 	const struct docker_container	*c;
 	long long			 now = json_now_ms();
 	char				 key[DOCKER_ID_LEN + DOCKER_NAME_MAX + 128], *copy;
 	size_t				 i;
 	yajl_gen			 g;
 
-	for (i = 0; i < benv->cfg.nservices && i < CONFIG_MAX_SERVICES; i++) {
-		c = service_container(benv->cfg.services[i]);
-		restart_loop_check(i, c);
+	for (i = 0; i < cfg->nservices && i < CONFIG_MAX_SERVICES; i++) {
+		c = service_container(dp, cfg->services[i]);
+		restart_loop_check(dp, i, c);
 		if (c == NULL)
 			snprintf(key, sizeof(key), "missing");
 		else
 			snprintf(key, sizeof(key), "%s %d %d %lld %lld %lld %s",
 			    c->id, (int)c->state, (int)c->health, c->started_ms,
 			    c->exit_code, c->restarts, c->image);
-		if (dk.published[i] != NULL && strcmp(dk.published[i], key) == 0)
+		if (dp->published[i] != NULL && strcmp(dp->published[i], key) == 0)
 			continue;
 		if ((copy = strdup(key)) == NULL)
 			fatal("%s", __func__);
-		free(dk.published[i]);
-		dk.published[i] = copy;
-		log_debug("service %s: %s", benv->cfg.services[i],
+		free(dp->published[i]);
+		dp->published[i] = copy;
+		log_debug("%s: service %s: %s", dp->p->name, cfg->services[i],
 		    c != NULL ? docker_state_name(c->state) : "missing");
 		g = events_begin(EV_SERVICE_STATE);
-		service_gen(g, benv->cfg.services[i], c, now);
+		service_gen(g, dp->p->name, cfg->services[i], c, now);
 		events_publish(g);
 	}
 }
@@ -397,111 +420,141 @@ services_publish(void)
 /* ---------------------------------------------------------- the sync -- */
 
 static void
-sync_schedule(int delay_ms)
+sync_schedule(struct docker_project *dp, int delay_ms)
 {
 	struct timeval	tv = { 0, delay_ms * 1000 };
 
-	if (!evtimer_pending(dk.resync_ev, NULL))
-		evtimer_add(dk.resync_ev, &tv);
+	if (!evtimer_pending(dp->resync_ev, NULL))
+		evtimer_add(dp->resync_ev, &tv);
 }
 
 static void
 sync_timer(evutil_socket_t fd, short what, void *arg)
 {
-	sync_start();
+	sync_start(arg);
 }
 
 static void
-mark_dirty(const char *id)
+mark_dirty(struct docker_project *dp, const char *id)
 {
 	size_t	i;
 
-	for (i = 0; i < dk.ndirty; i++)
-		if (strcmp(dk.dirty[i], id) == 0)
+	for (i = 0; i < dp->ndirty; i++)
+		if (strcmp(dp->dirty[i], id) == 0)
 			return;
-	if (dk.ndirty >= DOCKER_MAX_DIRTY) {
-		dk.sync_full = 1;	/* too many to name: inspect all */
+	if (dp->ndirty >= DOCKER_MAX_DIRTY) {
+		dp->sync_full = 1;	/* too many to name: inspect all */
 		return;
 	}
-	memcpy(dk.dirty[dk.ndirty++], id, DOCKER_ID_LEN + 1);
+	memcpy(dp->dirty[dp->ndirty++], id, DOCKER_ID_LEN + 1);
 }
 
-/* from within curl's write callback: no curl calls here */
+/* the live project whose compose project is name, or NULL */
+static struct docker_project *
+project_by_compose(const char *name)
+{
+	struct project	*p;
+
+	TAILQ_FOREACH(p, &projects, entry)
+		if (!p->removed && p->docker != NULL &&
+		    strcmp(p->cfg->compose_project, name) == 0)
+			return p->docker;
+	return NULL;
+}
+
+/* every project resyncs in full (a bad event: which one is unknown) */
+static void
+sync_all(int delay_ms)
+{
+	struct project	*p;
+
+	TAILQ_FOREACH(p, &projects, entry)
+		if (p->docker != NULL) {
+			p->docker->sync_full = 1;
+			sync_schedule(p->docker, delay_ms);
+		}
+}
+
+/*
+ * From within curl's write callback: no curl calls here.  One stream for
+ * every project: the compose project label says whose container it is.
+ */
 static void
 event_line(const char *line, size_t len)
 {
-	struct docker_event	ev;
-	char			err[DOCKER_ERR_LEN];
+	struct docker_event	 ev;
+	struct docker_project	*dp;
+	char			 err[DOCKER_ERR_LEN];
 
-	if (docker_parse_event(line, len, benv->cfg.compose_project, &ev, err,
-	    sizeof(err)) == -1) {
+	if (docker_parse_event(line, len, NULL, &ev, err, sizeof(err)) == -1) {
 		log_warnx("%s: Docker sent a bad event (%s); resyncing", __func__, err);
-		dk.sync_full = 1;
-		sync_schedule(DOCKER_RESYNC_DELAY_MS);
+		sync_all(DOCKER_RESYNC_DELAY_MS);
 		return;
 	}
-	if (ev.kind == DE_IGNORE)
+	if (ev.kind == DE_IGNORE || (dp = project_by_compose(ev.project)) == NULL)
 		return;
-	log_debug("docker event: %s %.12s (%s)", ev.action, ev.id,
-	    ev.service[0] != '\0' ? ev.service : "-");
-	mark_dirty(ev.id);
-	sync_schedule(DOCKER_RESYNC_DELAY_MS);
+	log_debug("docker event: %s: %s %.12s (%s)", dp->p->name, ev.action,
+	    ev.id, ev.service[0] != '\0' ? ev.service : "-");
+	mark_dirty(dp, ev.id);
+	sync_schedule(dp, DOCKER_RESYNC_DELAY_MS);
 }
 
 static int
-syncing_has(const char *id)
+syncing_has(const struct docker_project *dp, const char *id)
 {
 	size_t	i;
 
-	for (i = 0; i < dk.nsyncing; i++)
-		if (strcmp(dk.syncing[i], id) == 0)
+	for (i = 0; i < dp->nsyncing; i++)
+		if (strcmp(dp->syncing[i], id) == 0)
 			return 1;
 	return 0;
 }
 
 static void
-sync_reset(void)
+sync_reset(struct docker_project *dp)
 {
-	free(dk.new_cs);
-	dk.new_cs = NULL;
-	dk.nnew = 0;
-	dk.pending = 0;
-	dk.sync_running = 0;
+	free(dp->new_cs);
+	dp->new_cs = NULL;
+	dp->nnew = 0;
+	dp->pending = 0;
+	dp->sync_running = 0;
 }
 
 static void
-sync_commit(void)
+sync_commit(struct docker_project *dp)
 {
 	size_t	i, n = 0;
 	int	first = !dk.reachable;
 
 	/* drop what vanished between the list and its inspect */
-	for (i = 0; i < dk.nnew; i++)
-		if (dk.new_cs[i].id[0] != '\0')
-			dk.new_cs[n++] = dk.new_cs[i];
-	free(dk.cs);
-	dk.cs = dk.new_cs;
-	dk.ncs = n;
-	dk.new_cs = NULL;
-	dk.nnew = 0;
-	dk.nunlisted = dk.new_nunlisted;
-	memcpy(dk.unlisted, dk.new_unlisted, sizeof(dk.unlisted));
-	dk.sync_running = 0;
+	for (i = 0; i < dp->nnew; i++)
+		if (dp->new_cs[i].id[0] != '\0')
+			dp->new_cs[n++] = dp->new_cs[i];
+	free(dp->cs);
+	dp->cs = dp->new_cs;
+	dp->ncs = n;
+	dp->new_cs = NULL;
+	dp->nnew = 0;
+	dp->nunlisted = dp->new_nunlisted;
+	memcpy(dp->unlisted, dp->new_unlisted, sizeof(dp->unlisted));
+	dp->sync_running = 0;
+	dp->synced = 1;
 	dk.last_ok_ms = clock_mono_ms();
 	if (first) {
 		dk.reachable = 1;
 		down_end();
 		dk.error[0] = '\0';
 		dk.backoff = DOCKER_BACKOFF_MIN;
-		log_info("Docker engine %s reachable (API %s): %zu containers of "
-		    "project %s", dk.engine, docker_engine_api(), dk.ncs,
-		    benv->cfg.compose_project);
+		log_info("Docker engine %s reachable (API %s)", dk.engine,
+		    docker_engine_api());
 		engine_publish();
 	}
-	services_publish();
-	if (dk.sync_again) {
-		dk.sync_again = 0;
-		sync_schedule(0);
+	log_debug("%s: %zu containers of compose project %s", dp->p->name,
+	    dp->ncs, dp->p->cfg->compose_project);
+	services_publish(dp);
+	if (dp->sync_again) {
+		dp->sync_again = 0;
+		sync_schedule(dp, 0);
 	}
 }
 
@@ -509,7 +562,8 @@ static void
 sync_inspected(struct dreq *r)
 {
 	static const long	 ok[] = { 200, 0 };
-	struct docker_container	*c = &dk.new_cs[r->index];
+	struct docker_project	*dp = r->arg;
+	struct docker_container	*c = &dp->new_cs[r->index];
 	char			 err[DOCKER_ERR_LEN];
 
 	if (r->err[0] == '\0' && r->status == 404) {
@@ -522,13 +576,15 @@ sync_inspected(struct dreq *r)
 		return;
 	} else if (c->service[0] == '\0' || c->oneoff)
 		c->id[0] = '\0';
-	if (--dk.pending == 0)
-		sync_commit();
+	if (--dp->pending == 0)
+		sync_commit(dp);
 }
 
 static void
 sync_listed(struct dreq *r)
 {
+	struct docker_project		*dp = r->arg;
+	const struct davit_config	*cfg = dp->p->cfg;
 	const struct docker_container	*old;
 	struct docker_container		*cs, *c;
 	char				 err[DOCKER_ERR_LEN], path[DOCKER_URL_MAX];
@@ -539,73 +595,73 @@ sync_listed(struct dreq *r)
 		engine_lost("%s", r->err);
 		return;
 	}
-	if (docker_parse_list(r->buf, r->len, benv->cfg.compose_project, &cs, &n,
+	if (docker_parse_list(r->buf, r->len, cfg->compose_project, &cs, &n,
 	    err, sizeof(err)) == -1) {
 		engine_lost("the engine's reply is malformed: %s", err);
 		return;
 	}
 	/* the services that are not listed: a stack rebuild must spare them */
-	dk.new_nunlisted = 0;
+	dp->new_nunlisted = 0;
 	for (i = 0; i < n; i++) {
 		if (cs[i].service[0] == '\0' ||
-		    config_has_service(&benv->cfg, cs[i].service))
+		    config_has_service(cfg, cs[i].service))
 			continue;
 		for (j = 0; j < i; j++)
 			if (strcmp(cs[j].service, cs[i].service) == 0)
 				break;
 		if (j < i)
 			continue;	/* counted */
-		if (dk.new_nunlisted++ == 0)
-			snprintf(dk.new_unlisted, sizeof(dk.new_unlisted), "%s",
+		if (dp->new_nunlisted++ == 0)
+			snprintf(dp->new_unlisted, sizeof(dp->new_unlisted), "%s",
 			    cs[i].service);
 	}
 	/* keep the containers of listed services, not "compose run" ones */
 	for (i = 0; i < n; i++)
-		if (!cs[i].oneoff && config_has_service(&benv->cfg, cs[i].service))
+		if (!cs[i].oneoff && config_has_service(cfg, cs[i].service))
 			cs[keep++] = cs[i];
-	dk.new_cs = cs;
-	dk.nnew = keep;
-	dk.pending = 0;
+	dp->new_cs = cs;
+	dp->nnew = keep;
+	dp->pending = 0;
 	for (i = 0; i < keep; i++) {
 		c = &cs[i];
-		old = find_container(dk.cs, dk.ncs, c->id);
-		if (!dk.sync_full_now && old != NULL && old->inspected &&
-		    old->state == c->state && !syncing_has(c->id)) {
+		old = find_container(dp->cs, dp->ncs, c->id);
+		if (!dp->sync_full_now && old != NULL && old->inspected &&
+		    old->state == c->state && !syncing_has(dp, c->id)) {
 			*c = *old;
 			continue;
 		}
 		api_path(path, sizeof(path), "/containers/%s/json", c->id);
 		ir = dreq_start(DR_CONNECT, 0, path, DOCKER_REQUEST_TIMEOUT,
-		    sync_inspected, NULL);
+		    sync_inspected, dp);
 		ir->index = i;
-		dk.pending++;
+		dp->pending++;
 	}
-	if (dk.pending == 0)
-		sync_commit();
+	if (dp->pending == 0)
+		sync_commit(dp);
 }
 
 static void
-sync_start(void)
+sync_start(struct docker_project *dp)
 {
 	char	path[DOCKER_URL_MAX], *q;
 
 	if (!dk.stream_up)
 		return;		/* the stream's (re)connection resyncs */
-	if (dk.sync_running) {
-		dk.sync_again = 1;
+	if (dp->sync_running) {
+		dp->sync_again = 1;
 		return;
 	}
-	dk.sync_running = 1;
+	dp->sync_running = 1;
 	/* the containers named by events so far: this sync inspects them */
-	memcpy(dk.syncing, dk.dirty, sizeof(dk.dirty));
-	dk.nsyncing = dk.ndirty;
-	dk.ndirty = 0;
-	dk.sync_full_now = dk.sync_full;
-	dk.sync_full = 0;
-	q = filter_query(NULL, 0);
+	memcpy(dp->syncing, dp->dirty, sizeof(dp->dirty));
+	dp->nsyncing = dp->ndirty;
+	dp->ndirty = 0;
+	dp->sync_full_now = dp->sync_full;
+	dp->sync_full = 0;
+	q = filter_query(dp->p->cfg->compose_project, NULL, 0);
 	api_path(path, sizeof(path), "/containers/json?all=1&%s", q);
 	free(q);
-	dreq_start(DR_CONNECT, 0, path, DOCKER_REQUEST_TIMEOUT, sync_listed, NULL);
+	dreq_start(DR_CONNECT, 0, path, DOCKER_REQUEST_TIMEOUT, sync_listed, dp);
 }
 
 /* ---------------------------------------------------- the connection -- */
@@ -613,6 +669,7 @@ sync_start(void)
 static void
 engine_lost(const char *fmt, ...)
 {
+	struct project	*p;
 	struct timeval	 tv;
 	char		 msg[DOCKER_ERR_LEN];
 	va_list		 ap;
@@ -624,8 +681,12 @@ engine_lost(const char *fmt, ...)
 	dreq_cancel_kind(DR_CONNECT);
 	dk.events = NULL;
 	dk.stream_up = 0;
-	sync_reset();
-	dk.sync_again = 0;
+	TAILQ_FOREACH(p, &projects, entry)
+		if (p->docker != NULL) {
+			sync_reset(p->docker);
+			p->docker->sync_again = 0;
+			p->docker->synced = 0;
+		}
 	if (was)
 		dk.last_ok_ms = clock_mono_ms();	/* current until now */
 	dk.reachable = 0;
@@ -657,14 +718,11 @@ events_ended(struct dreq *r)
 static void
 stream_up(struct dreq *r)
 {
-	struct timeval	tv = { 0, 0 };
-
 	if (r != dk.events || dk.stream_up)
 		return;
 	dk.stream_up = 1;
-	dk.sync_full = 1;
 	/* no curl calls from within curl: resync from the loop */
-	evtimer_add(dk.resync_ev, &tv);
+	sync_all(0);
 }
 
 static void
@@ -699,7 +757,7 @@ version_done(struct dreq *r)
 	snprintf(api, sizeof(api), "%d.%d", DOCKER_API_MAJOR, minor);
 	docker_engine_set_api(api);
 	snprintf(dk.engine, sizeof(dk.engine), "%s", v.engine);
-	q = filter_query(NULL, 1);
+	q = filter_query(NULL, NULL, 1);	/* every compose project */
 	api_path(path, sizeof(path), "/events?%s", q);
 	free(q);
 	dk.events = dreq_start(DR_CONNECT, 0, path, 0, events_ended, NULL);
@@ -719,13 +777,73 @@ docker_connect(evutil_socket_t fd, short what, void *arg)
 /* --------------------------------------------------------- lifecycle -- */
 
 void
+docker_project_add(struct project *p)
+{
+	struct docker_project	*dp;
+
+	if ((dp = calloc(1, sizeof(*dp))) == NULL)
+		fatal("%s", __func__);
+	dp->p = p;
+	if ((dp->resync_ev = evtimer_new(benv->base, sync_timer, dp)) == NULL)
+		fatalx("%s: evtimer_new", __func__);
+	p->docker = dp;
+	if (dk.stream_up) {	/* added by a reload: list it now */
+		dp->sync_full = 1;
+		sync_schedule(dp, 0);
+	}
+}
+
+/* its sync's requests are cancelled by the caller (docker_engine) or end unheard */
+void
+docker_project_remove(struct project *p)
+{
+	struct docker_project	*dp = p->docker;
+	size_t			 i;
+
+	if (dp == NULL)
+		return;
+	if (dp->sync_running) {
+		/* the requests in flight name dp: the engine's are all resent */
+		dreq_cancel_arg(dp);
+	}
+	event_free(dp->resync_ev);
+	sync_reset(dp);
+	free(dp->cs);
+	for (i = 0; i < CONFIG_MAX_SERVICES; i++)
+		free(dp->published[i]);
+	free(dp);
+	p->docker = NULL;
+}
+
+void
+docker_project_counts(const struct project *p, int *running, int *total)
+{
+	const struct docker_container	*c;
+	size_t				 i;
+
+	*running = 0;
+	*total = (int)p->cfg->nservices;
+	if (p->docker == NULL)
+		return;
+	for (i = 0; i < p->cfg->nservices; i++)
+		if ((c = service_container(p->docker, p->cfg->services[i])) != NULL &&
+		    c->state == DS_RUNNING)
+			(*running)++;
+}
+
+const char *
+project_last_error_docker(const struct project *p)
+{
+	return dk.reachable || dk.error[0] == '\0' ? NULL : dk.error;
+}
+
+void
 docker_state_init(void)
 {
-	struct timeval	tv = { 0, 0 };
+	struct timeval	 tv = { 0, 0 };
 
 	dk.backoff = DOCKER_BACKOFF_MIN;
 	if ((dk.reconnect_ev = evtimer_new(benv->base, docker_connect, NULL)) == NULL ||
-	    (dk.resync_ev = evtimer_new(benv->base, sync_timer, NULL)) == NULL ||
 	    (dk.down_ev = evtimer_new(benv->base, down_timer, NULL)) == NULL)
 		fatalx("%s: evtimer_new", __func__);
 	evtimer_add(dk.reconnect_ev, &tv);
@@ -736,22 +854,14 @@ docker_state_init(void)
 void
 docker_state_shutdown(void)
 {
-	size_t	i;
+	struct project	*p;
 
 	dk.events = NULL;
 	if (dk.reconnect_ev != NULL)
 		event_free(dk.reconnect_ev);
-	if (dk.resync_ev != NULL)
-		event_free(dk.resync_ev);
 	if (dk.down_ev != NULL)
 		event_free(dk.down_ev);
-	dk.reconnect_ev = dk.resync_ev = dk.down_ev = NULL;
-	sync_reset();
-	free(dk.cs);
-	dk.cs = NULL;
-	dk.ncs = 0;
-	for (i = 0; i < CONFIG_MAX_SERVICES; i++) {
-		free(dk.published[i]);
-		dk.published[i] = NULL;
-	}
+	dk.reconnect_ev = dk.down_ev = NULL;
+	TAILQ_FOREACH(p, &projects, entry)
+		docker_project_remove(p);
 }

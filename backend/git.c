@@ -7,10 +7,12 @@
  * with the chown that fixes it, shown as the git.status error) and gets
  * the token on its stdin; davit-backend does not link libgit2.
  * git_run.c starts those children, validates their lines and retries
- * transient failures.  This file keeps the last git.status in memory
- * (answered from there), offers the fetch and pull steps and the
- * git.fetch and git.pull jobs, polls origin every DAVIT_POLL_INTERVAL
- * seconds and publishes git.state.
+ * transient failures.  This file keeps each project's last git.status in
+ * memory (struct git_project, p->git; answered from there), offers the
+ * fetch and pull steps and the git.fetch and git.pull jobs, polls each
+ * project's origin every DAVIT_POLL_INTERVAL seconds (its own) and
+ * publishes git.state with the project's name.  Every project key is read
+ * from p->cfg, never from benv->cfg.
  */
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -32,7 +34,7 @@
 #include "common/log.h"
 #include "common/text.h"
 
-struct git_state	 git_gs;
+char	*git_child_exe;
 
 void
 git_commit_clear(struct git_commit *c)
@@ -102,12 +104,14 @@ git_files_gen(yajl_gen g, const struct git_file *files, size_t n)
 }
 
 void
-git_status_gen(yajl_gen g)
+git_status_gen(yajl_gen g, const struct project *p)
 {
-	const struct git_view	*v = &git_gs.view;
-	size_t			 i;
+	const struct git_project	*gp = p->git;
+	const struct git_view		*v = &gp->view;
+	size_t				 i;
 
 	yajl_gen_map_open(g);
+	json_kstr(g, "project", p->name);
 	json_kstr(g, "branch", v->branch);
 	json_key(g, "local");
 	commit_gen(g, &v->local);
@@ -115,7 +119,7 @@ git_status_gen(yajl_gen g)
 	commit_gen(g, &v->remote);
 	json_kint(g, "ahead", v->ahead);
 	json_kint(g, "behind", v->behind);
-	json_kbool(g, "update_available", v->behind > 0 || git_gs.origin_moved);
+	json_kbool(g, "update_available", v->behind > 0 || gp->origin_moved);
 	json_key(g, "incoming");
 	yajl_gen_array_open(g);
 	for (i = 0; i < v->nincoming; i++)
@@ -128,50 +132,74 @@ git_status_gen(yajl_gen g)
 	yajl_gen_array_close(g);
 	json_kint(g, "dirty_total", v->dirty_total);
 	json_kbool(g, "detached", v->detached);
-	json_ktime(g, "fetched_at", git_gs.fetched_ms);
-	json_ktime(g, "polled_at", git_gs.polled_ms);
-	json_kstr(g, "polled_id", git_gs.polled_id[0] != '\0' ? git_gs.polled_id : NULL);
-	json_kstr(g, "error", git_gs.error);
+	json_ktime(g, "fetched_at", gp->fetched_ms);
+	json_ktime(g, "polled_at", gp->polled_ms);
+	json_kstr(g, "polled_id", gp->polled_id[0] != '\0' ? gp->polled_id : NULL);
+	json_kstr(g, "error", gp->error);
 	json_key(g, "auth");
-	github_auth_gen(g);
+	github_auth_gen(g, p);
 	yajl_gen_map_close(g);
 }
 
 void
-git_publish(void)
+git_publish(struct project *p)
 {
-	yajl_gen	g = events_begin(EV_GIT_STATE);
+	yajl_gen	g;
 
-	git_status_gen(g);
+	if (p->git == NULL)
+		return;		/* github_api.c's news of a project being made */
+	g = events_begin(EV_GIT_STATE);
+	git_status_gen(g, p);
 	events_publish(g);
 }
 
 void
-git_set_error(const char *fmt, ...)
+git_set_error(struct git_project *gp, const char *fmt, ...)
 {
 	char	buf[PROTO_MAX_MESSAGE];
 	va_list	ap;
 
-	free(git_gs.error);
-	git_gs.error = NULL;
+	free(gp->error);
+	gp->error = NULL;
 	if (fmt == NULL)
 		return;
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
-	git_gs.error = xstrdup(buf);
+	gp->error = xstrdup(buf);
 }
 
 const char *
-git_head_id(void)
+git_head_id(const struct project *p)
 {
-	return git_gs.view.local.present ? git_gs.view.local.id : NULL;
+	const struct git_view	*v = &p->git->view;
+
+	return v->local.present ? v->local.id : NULL;
 }
 
 const char *
-git_remote_id(void)
+git_remote_id(const struct project *p)
 {
-	return git_gs.view.remote.present ? git_gs.view.remote.id : NULL;
+	const struct git_view	*v = &p->git->view;
+
+	return v->remote.present ? v->remote.id : NULL;
+}
+
+void
+git_project_summary(const struct project *p, const char **local,
+    const char **origin, int *update_available)
+{
+	const struct git_project	*gp = p->git;
+
+	*local = git_head_id(p);
+	*origin = gp->polled_id[0] != '\0' ? gp->polled_id : git_remote_id(p);
+	*update_available = gp->view.behind > 0 || gp->origin_moved;
+}
+
+const char *
+project_last_error_git(const struct project *p)
+{
+	return p->git != NULL ? p->git->error : NULL;
 }
 
 /* ------------------------------------------------------------ the steps -- */
@@ -181,7 +209,8 @@ git_fetch_step(struct job *j, git_step_done done)
 {
 	struct git_run	*r;
 
-	r = git_run_new(git_needs_clone() ? GC_CLONE : GC_FETCH, RUN_FETCH, j);
+	r = git_run_new(j->project, git_needs_clone(j->project) ? GC_CLONE :
+	    GC_FETCH, RUN_FETCH, j);
 	r->done = done;
 	git_run_try(r);
 }
@@ -191,7 +220,8 @@ git_fetch_pull_step(struct job *j, git_step_done done)
 {
 	struct git_run	*r;
 
-	r = git_run_new(git_needs_clone() ? GC_CLONE : GC_FETCH_PULL, RUN_FETCH, j);
+	r = git_run_new(j->project, git_needs_clone(j->project) ? GC_CLONE :
+	    GC_FETCH_PULL, RUN_FETCH, j);
 	r->done = done;
 	git_run_try(r);
 }
@@ -203,7 +233,7 @@ git_pull_step(struct job *j, git_step_done done)
 
 	if (git_run_adopt_pull(j, done))
 		return;		/* fetch_pull's child pulls already */
-	r = git_run_new(GC_PULL, RUN_PULL, j);
+	r = git_run_new(j->project, GC_PULL, RUN_PULL, j);
 	r->done = done;
 	git_run_try(r);
 }
@@ -237,7 +267,7 @@ git_job_pull(struct job *j)
 int
 op_git_status(struct ctl_request *cr, yajl_gen g, struct proto_error *err)
 {
-	git_status_gen(g);
+	git_status_gen(g, cr->project);
 	return CTL_DONE;
 }
 
@@ -246,7 +276,7 @@ op_git_job(struct ctl_request *cr, yajl_gen g, struct proto_error *err)
 {
 	switch (cr->req.op->id) {
 	case OP_GIT_FETCH:
-		if (benv->cfg.repo_url == NULL) {
+		if (cr->project->cfg->repo_url == NULL) {
 			proto_seterr(err, PE_UNAVAILABLE, "DAVIT_REPO_URL is not set: "
 			    "there is nothing to fetch from");
 			return CTL_FAIL;
@@ -264,75 +294,86 @@ op_git_job(struct ctl_request *cr, yajl_gen g, struct proto_error *err)
 /* ------------------------------------------------ background: status, poll -- */
 
 static void
-git_bg_start(enum gc_op op)
+git_bg_start(struct project *p, enum gc_op op)
 {
 	struct git_run	*r;
 
-	r = git_run_new(op, RUN_BG, NULL);
-	git_gs.bg = r;
+	r = git_run_new(p, op, RUN_BG, NULL);
+	p->git->bg = r;
 	git_run_try(r);
 }
 
 static void
 git_poll(evutil_socket_t fd, short ev, void *arg)
 {
-	if (git_gs.bg != NULL || job_running(project_only()) != NULL) {
-		log_debug("git poll: skipped (%s)", git_gs.bg != NULL ?
+	struct project	*p = arg;
+
+	if (p->removed)
+		return;
+	if (p->git->bg != NULL || job_running(p) != NULL) {
+		log_debug("git poll %s: skipped (%s)", p->name, p->git->bg != NULL ?
 		    "a status refresh runs" : "a job runs");
 		return;
 	}
-	git_bg_start(GC_LSREMOTE);
+	git_bg_start(p, GC_LSREMOTE);
 }
 
+/*
+ * A project's git: its status read in the background (or its clone
+ * queued), its poll timer.  Called for each project at start and by a
+ * reload for a project it adds.
+ */
 void
-git_init(void)
+git_project_add(struct project *p)
 {
-	const struct davit_config	*cfg = &benv->cfg;
+	const struct davit_config	*cfg = p->cfg;
+	struct git_project		*gp;
 	struct proto_error		 err;
 	struct timeval			 tv;
 	char				 repo[GC_MAX_URL + 1];
 
-	LIST_INIT(&git_gs.runs);
-	if ((git_gs.child_exe = git_child_find()) == NULL)
-		fatalx("davit-git not found next to %s, in ../gitchild or in %s: "
-		    "install it with davit-backend (meson install)", benv->self_exe,
-		    DAVIT_LIBEXECDIR);
-	log_debug("git child: %s", git_gs.child_exe);
-	if (git_needs_clone()) {
+	if ((gp = calloc(1, sizeof(*gp))) == NULL)
+		fatal("%s", __func__);
+	gp->p = p;
+	LIST_INIT(&gp->runs);
+	p->git = gp;
+	if (git_needs_clone(p)) {
 		if (cfg->repo_url == NULL)
-			git_set_error("DAVIT_WORKDIR %s is missing or empty and "
+			git_set_error(gp, "DAVIT_WORKDIR %s is missing or empty and "
 			    "DAVIT_REPO_URL is not set", cfg->workdir);
 		else {
 			config_repo_display(cfg, repo, sizeof(repo));
-			log_info("DAVIT_WORKDIR %s is missing or empty: cloning %s",
-			    cfg->workdir, repo);
-			if (jobs_submit_internal(project_only(), OP_GIT_FETCH, "{}", "davit:clone",
-			    git_job_fetch, NULL, NULL, &err) == NULL)
-				log_warnx("%s: cannot queue the clone: %s", __func__,
-				    err.message);
+			log_info("%s: DAVIT_WORKDIR %s is missing or empty: "
+			    "cloning %s", p->name, cfg->workdir, repo);
+			if (jobs_submit_internal(p, OP_GIT_FETCH, "{}",
+			    "davit:clone", git_job_fetch, NULL, NULL, &err) == NULL)
+				log_warnx("%s: %s: cannot queue the clone: %s",
+				    __func__, p->name, err.message);
 		}
 	} else
-		git_bg_start(GC_STATUS);
+		git_bg_start(p, GC_STATUS);
 	if (cfg->poll_interval > 0 && cfg->repo_url != NULL) {
-		if ((git_gs.poll_ev = event_new(benv->base, -1, EV_PERSIST, git_poll,
-		    NULL)) == NULL)
+		if ((gp->poll_ev = event_new(benv->base, -1, EV_PERSIST, git_poll,
+		    p)) == NULL)
 			fatalx("%s: event_new", __func__);
 		tv.tv_sec = cfg->poll_interval;
 		tv.tv_usec = 0;
-		event_add(git_gs.poll_ev, &tv);
+		event_add(gp->poll_ev, &tv);
 	}
 }
 
+/* frees p's git state; its children are left to finish unheard */
 void
-git_shutdown(void)
+git_project_remove(struct project *p)
 {
-	struct git_run	*r;
+	struct git_project	*gp = p->git;
+	struct git_run		*r;
 
-	if (git_gs.poll_ev != NULL) {
-		event_free(git_gs.poll_ev);
-		git_gs.poll_ev = NULL;
-	}
-	while ((r = LIST_FIRST(&git_gs.runs)) != NULL) {
+	if (gp == NULL)
+		return;
+	if (gp->poll_ev != NULL)
+		event_free(gp->poll_ev);
+	while ((r = LIST_FIRST(&gp->runs)) != NULL) {
 		if (r->proc != NULL) {
 			proc_forget(r->proc);
 			if (r->job != NULL && r->job->proc == r->proc)
@@ -340,13 +381,30 @@ git_shutdown(void)
 		}
 		git_run_free(r);
 	}
-	git_gs.bg = NULL;
-	git_view_clear(&git_gs.view);
-	git_files_free(git_gs.files, git_gs.nfiles);
-	git_gs.files = NULL;
-	git_gs.nfiles = 0;
-	git_set_error(NULL);
-	free(git_gs.child_exe);
-	git_gs.child_exe = NULL;
+	git_view_clear(&gp->view);
+	git_files_free(gp->files, gp->nfiles);
+	git_set_error(gp, NULL);
+	free(gp);
+	p->git = NULL;
 }
 
+void
+git_init(void)
+{
+	if ((git_child_exe = git_child_find()) == NULL)
+		fatalx("davit-git not found next to %s, in ../gitchild or in %s: "
+		    "install it with davit-backend (meson install)", benv->self_exe,
+		    DAVIT_LIBEXECDIR);
+	log_debug("git child: %s", git_child_exe);
+}
+
+void
+git_shutdown(void)
+{
+	struct project	*p;
+
+	TAILQ_FOREACH(p, &projects, entry)
+		git_project_remove(p);
+	free(git_child_exe);
+	git_child_exe = NULL;
+}

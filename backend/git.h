@@ -1,8 +1,9 @@
 /*
  * git.c: the backend's side of git.  It runs every libgit2 operation in a
  * child (davit-git, gitchild/) as the owner of
- * DAVIT_WORKDIR, keeps the last git.status in memory, runs git.fetch and
- * git.pull as jobs, polls origin, and publishes git.state events.
+ * the project's DAVIT_WORKDIR, keeps each project's last git.status in
+ * memory, runs git.fetch and git.pull as jobs of their project, polls each
+ * project's origin, and publishes git.state events naming the project.
  *
  * The deploy pipeline uses the steps below inside its own job: a step keeps
  * j->proc set while its child runs, never calls job_done, and calls done
@@ -41,6 +42,7 @@ struct git_step_result {
 typedef void (*git_step_done)(struct job *j, const struct git_step_result *r);
 
 /*
+ * The steps work on j->project's checkout.
  * Fetches DAVIT_BRANCH into refs/remotes/origin/DAVIT_BRANCH (or clones
  * into a missing or empty DAVIT_WORKDIR), retrying transient failures.
  */
@@ -55,13 +57,25 @@ void	 git_fetch_pull_step(struct job *j, git_step_done done);
 /* Fast-forwards the checkout to origin/DAVIT_BRANCH.  Audited as "git.pull". */
 void	 git_pull_step(struct job *j, git_step_done done);
 
-/* from memory: the commit HEAD and origin/BRANCH point to, or NULL */
-const char *git_head_id(void);
-const char *git_remote_id(void);
-/* the git.status object (also the data of git.state events) */
-void	 git_status_gen(yajl_gen g);
-/* publishes git.state (also when github_api.c's auth object changed) */
-void	 git_publish(void);
+struct project;
+
+/* from memory: the commit p's HEAD and origin/BRANCH point to, or NULL */
+const char *git_head_id(const struct project *p);
+const char *git_remote_id(const struct project *p);
+/* p's git.status object, with "project" (also the data of git.state events) */
+void	 git_status_gen(yajl_gen g, const struct project *p);
+/* publishes p's git.state (also when github_api.c's auth object changed) */
+void	 git_publish(struct project *p);
+/* a project's git state: made when it is added, freed when it is removed */
+void	 git_project_add(struct project *p);
+void	 git_project_remove(struct project *p);
+/*
+ * For projects.list: p's local and origin commit ids (NULL when unknown),
+ * whether an update is available, and the last git error (NULL if none).
+ */
+void	 git_project_summary(const struct project *p, const char **local,
+	    const char **origin, int *update_available);
+const char *project_last_error_git(const struct project *p);
 
 int	 op_git_status(struct ctl_request *, yajl_gen, struct proto_error *);
 int	 op_git_job(struct ctl_request *, yajl_gen, struct proto_error *);

@@ -2,8 +2,10 @@
  * One run of davit-git, the backend's side: the checkout's owner (never
  * root), the request on the child's stdin, every line it writes decoded
  * and validated (gitchild/wire_decode.c), retries with backoff for
- * transient failures, and the result applied to the state in memory
- * (git_gs) and to the job.  git.c starts runs and answers from the state.
+ * transient failures, and the result applied to its project's state in
+ * memory (r->gp, p->git) and to the job.  git.c starts runs and answers
+ * from the state.  A run reads its own project's keys (r->p->cfg) only:
+ * its workdir's owner, its origin, its token.
  */
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -22,6 +24,7 @@
 #include <event2/event.h>
 
 #include "backend/backend.h"
+#include "backend/project.h"
 #include "backend/git.h"
 #include "backend/git_run.h"
 #include "backend/github_api.h"
@@ -41,9 +44,10 @@ static void	run_apply(struct git_run *);
  * never root (uid or gid 0): git would run as root.
  */
 static int
-git_owner(uid_t *uid, gid_t *gid, char *err, size_t errlen)
+git_owner(const struct project *p, uid_t *uid, gid_t *gid, char *err,
+    size_t errlen)
 {
-	const char	*path = benv->cfg.workdir;
+	const char	*path = p->cfg->workdir;
 	struct stat	 st;
 	char		*copy;
 
@@ -82,11 +86,11 @@ git_owner(uid_t *uid, gid_t *gid, char *err, size_t errlen)
 	return 0;
 }
 
-/* 1 if DAVIT_WORKDIR is missing or an empty directory: a clone is due */
+/* 1 if p's DAVIT_WORKDIR is missing or an empty directory: a clone is due */
 int
-git_needs_clone(void)
+git_needs_clone(const struct project *p)
 {
-	return gc_dir_empty(benv->cfg.workdir);
+	return gc_dir_empty(p->cfg->workdir);
 }
 
 /*
@@ -165,18 +169,21 @@ run_log(struct git_run *r, const char *fmt, ...)
 }
 
 struct git_run *
-git_run_new(enum gc_op op, enum git_run_kind kind, struct job *j)
+git_run_new(struct project *p, enum gc_op op, enum git_run_kind kind,
+    struct job *j)
 {
 	struct git_run	*r;
 
 	if ((r = calloc(1, sizeof(*r))) == NULL)
 		fatal("%s", __func__);
+	r->p = p;
+	r->gp = p->git;
 	r->op = op;
 	r->kind = kind;
 	r->job = j;
 	r->tries = (op == GC_FETCH || op == GC_FETCH_PULL || op == GC_CLONE) ?
 	    GIT_TRIES : 1;
-	LIST_INSERT_HEAD(&git_gs.runs, r, entry);
+	LIST_INSERT_HEAD(&r->gp->runs, r, entry);
 	return r;
 }
 
@@ -287,9 +294,9 @@ run_step_fetched(struct git_run *r, const struct gc_line *l)
 	if ((r->has_origin = l->has_origin) && l->origin != NULL)
 		snprintf(r->origin, sizeof(r->origin), "%s", l->origin);
 	run_apply(r);
-	if (r->seq >= git_gs.error_seq) {
-		git_gs.error_seq = r->seq;
-		git_set_error(NULL);
+	if (r->seq >= r->gp->error_seq) {
+		r->gp->error_seq = r->seq;
+		git_set_error(r->gp, NULL);
 	}
 	run_reset(r);
 	r->op = GC_PULL;
@@ -297,8 +304,8 @@ run_step_fetched(struct git_run *r, const struct gc_line *l)
 	r->tries = r->attempt = 1;
 	r->done = NULL;
 	r->adoptable = 1;
-	r->seq = ++git_gs.seq;
-	git_publish();
+	r->seq = ++r->gp->seq;
+	git_publish(r->p);
 	memset(&res, 0, sizeof(res));
 	res.ok = 1;
 	res.message = "";
@@ -312,15 +319,15 @@ git_run_adopt_pull(struct job *j, git_step_done done)
 {
 	struct git_run	*r;
 
-	LIST_FOREACH(r, &git_gs.runs, entry)
+	LIST_FOREACH(r, &j->project->git->runs, entry)
 		if (r->job == j && r->adoptable)
 			break;
 	if (r == NULL)
 		return 0;
 	r->adoptable = 0;
 	r->done = done;
-	run_log(r, "fast-forwarding %s in %s to origin/%s", benv->cfg.branch,
-	    benv->cfg.workdir, benv->cfg.branch);
+	run_log(r, "fast-forwarding %s in %s to origin/%s", r->p->cfg->branch,
+	    r->p->cfg->workdir, r->p->cfg->branch);
 	return 1;
 }
 
@@ -438,7 +445,7 @@ run_cancel(struct job *j)
 {
 	struct git_run	*r;
 
-	LIST_FOREACH(r, &git_gs.runs, entry)
+	LIST_FOREACH(r, &j->project->git->runs, entry)
 		if (r->job == j && r->cancel_set)
 			break;
 	if (r == NULL) {
@@ -480,15 +487,15 @@ run_app_refused(struct git_run *r)
 {
 	char	repo[GC_MAX_URL + 1];
 
-	github_token_invalidate();
+	github_token_invalidate(r->p);
 	/* origin refused the credentials (not a redirect's host asking) */
 	if (strstr(r->message, "DAVIT_GITHUB_TOKEN") == NULL)
 		return;
-	config_repo_display(&benv->cfg, repo, sizeof(repo));
+	config_repo_display(r->p->cfg, repo, sizeof(repo));
 	snprintf(r->message, sizeof(r->message), "%.72s refused the GitHub "
 	    "App's installation token: check the App's permissions "
 	    "(Contents: read) and its installation on %.64s", repo,
-	    benv->cfg.github_repo != NULL ? benv->cfg.github_repo :
+	    r->p->cfg->github_repo != NULL ? r->p->cfg->github_repo :
 	    "the repository");
 	if (!r->app_refused && r->attempt < r->tries) {
 		r->app_refused = 1;
@@ -507,7 +514,7 @@ run_exit(void *arg, int status, int timed_out)
 	if (r->job != NULL)
 		r->job->proc = NULL;
 	if (r->final && !r->ok && strcmp(r->code, "unauthorized") == 0 &&
-	    github_is_app())
+	    github_is_app(r->p))
 		run_app_refused(r);
 	if (!r->final) {
 		if (timed_out || (r->job != NULL && r->job->timed_out))
@@ -548,7 +555,7 @@ run_exit(void *arg, int status, int timed_out)
 static int
 run_spawn(struct git_run *r, char *err, size_t errlen)
 {
-	const struct davit_config	*cfg = &benv->cfg;
+	const struct davit_config	*cfg = r->p->cfg;
 	struct gc_request		 req;
 	struct proc_spec		 spec;
 	const char			*argv[5];
@@ -558,7 +565,7 @@ run_spawn(struct git_run *r, char *err, size_t errlen)
 	size_t				 len;
 	int				 net;
 
-	if (git_owner(&uid, &gid, err, errlen) == -1)
+	if (git_owner(r->p, &uid, &gid, err, errlen) == -1)
 		return -1;
 	net = r->op == GC_FETCH || r->op == GC_FETCH_PULL || r->op == GC_CLONE ||
 	    r->op == GC_LSREMOTE;
@@ -581,7 +588,7 @@ run_spawn(struct git_run *r, char *err, size_t errlen)
 		/* offered over http(s) only, where it is what GitHub expects */
 		if (gc_url_is_http(cfg->repo_url))
 			/* the App's, or DAVIT_GITHUB_TOKEN; only read */
-			req.token = (char *)(uintptr_t)github_git_token();
+			req.token = (char *)(uintptr_t)github_git_token(r->p);
 	}
 	line = gc_request_encode(&req, &len);
 	if (len > GC_MAX_REQUEST) {
@@ -598,7 +605,7 @@ run_spawn(struct git_run *r, char *err, size_t errlen)
 	 */
 	snprintf(uidbuf, sizeof(uidbuf), "%u", (unsigned)uid);
 	snprintf(gidbuf, sizeof(gidbuf), "%u", (unsigned)gid);
-	argv[0] = git_gs.child_exe;
+	argv[0] = git_child_exe;
 	argv[1] = "--git-child";
 	argv[2] = uidbuf;
 	argv[3] = gidbuf;
@@ -617,7 +624,7 @@ run_spawn(struct git_run *r, char *err, size_t errlen)
 	free(line);
 	if (r->proc == NULL)
 		return -1;
-	r->seq = ++git_gs.seq;
+	r->seq = ++r->gp->seq;
 	if (r->job != NULL)
 		r->job->proc = r->proc;
 	log_debug("git %s: child %d as uid %u", run_what(r),
@@ -634,26 +641,26 @@ git_run_try(struct git_run *r)
 
 	run_reset(r);
 	r->attempt++;
-	config_repo_display(&benv->cfg, repo, sizeof(repo));
+	config_repo_display(r->p->cfg, repo, sizeof(repo));
 	switch (r->op) {
 	case GC_FETCH:
 	case GC_FETCH_PULL:
-		run_log(r, "fetching %s from %s (try %d of %d)", benv->cfg.branch,
+		run_log(r, "fetching %s from %s (try %d of %d)", r->p->cfg->branch,
 		    repo, r->attempt, r->tries);
 		break;
 	case GC_CLONE:
 		run_log(r, "cloning %s (branch %s) into %s (try %d of %d)", repo,
-		    benv->cfg.branch, benv->cfg.workdir, r->attempt, r->tries);
+		    r->p->cfg->branch, r->p->cfg->workdir, r->attempt, r->tries);
 		break;
 	case GC_PULL:
-		run_log(r, "fast-forwarding %s in %s to origin/%s", benv->cfg.branch,
-		    benv->cfg.workdir, benv->cfg.branch);
+		run_log(r, "fast-forwarding %s in %s to origin/%s", r->p->cfg->branch,
+		    r->p->cfg->workdir, r->p->cfg->branch);
 		break;
 	default:
 		break;
 	}
 	if ((r->op == GC_FETCH || r->op == GC_FETCH_PULL || r->op == GC_CLONE ||
-	    r->op == GC_LSREMOTE) && github_token_wait(run_token_ready, r))
+	    r->op == GC_LSREMOTE) && github_token_wait(r->p, run_token_ready, r))
 		return;		/* a GitHub App's token first */
 	if (run_spawn(r, err, sizeof(err)) == -1) {
 		run_fail(r, "unavailable", 0, "%s", err);
@@ -682,24 +689,24 @@ run_token_ready(void *arg, const char *why)
 static void
 run_apply_origin(struct git_run *r)
 {
-	const struct git_view	*v = &git_gs.view;
+	const struct git_view	*v = &r->gp->view;
 
-	git_gs.polled_ms = json_now_ms();
+	r->gp->polled_ms = json_now_ms();
 	if (r->origin[0] == '\0') {
-		git_gs.polled_id[0] = '\0';
-		git_gs.origin_moved = 0;
+		r->gp->polled_id[0] = '\0';
+		r->gp->origin_moved = 0;
 		return;
 	}
-	snprintf(git_gs.polled_id, sizeof(git_gs.polled_id), "%s", r->origin);
+	snprintf(r->gp->polled_id, sizeof(r->gp->polled_id), "%s", r->origin);
 	if ((v->remote.present && strcmp(v->remote.id, r->origin) == 0) ||
 	    (v->local.present && strcmp(v->local.id, r->origin) == 0)) {
-		git_gs.origin_moved = 0;
+		r->gp->origin_moved = 0;
 		return;
 	}
-	if (!git_gs.origin_moved)
+	if (!r->gp->origin_moved)
 		log_info("origin/%s moved to %.12s: an update is available",
-		    benv->cfg.branch, r->origin);
-	git_gs.origin_moved = 1;
+		    r->p->cfg->branch, r->origin);
+	r->gp->origin_moved = 1;
 }
 
 static void
@@ -707,47 +714,48 @@ run_apply_pull(struct git_run *r)
 {
 	yajl_gen	 g;
 
-	git_gs.pull_valid = 1;
-	snprintf(git_gs.pull_from, sizeof(git_gs.pull_from), "%s", r->from);
-	snprintf(git_gs.pull_to, sizeof(git_gs.pull_to), "%s", r->to);
-	git_files_free(git_gs.files, git_gs.nfiles);
-	git_gs.files = r->files;
-	git_gs.nfiles = r->nfiles;
-	git_gs.files_total = r->files_total;
+	r->gp->pull_valid = 1;
+	snprintf(r->gp->pull_from, sizeof(r->gp->pull_from), "%s", r->from);
+	snprintf(r->gp->pull_to, sizeof(r->gp->pull_to), "%s", r->to);
+	git_files_free(r->gp->files, r->gp->nfiles);
+	r->gp->files = r->files;
+	r->gp->nfiles = r->nfiles;
+	r->gp->files_total = r->files_total;
 	r->files = NULL;
 	r->nfiles = 0;
 	if (r->up_to_date)
 		return;
 	/* the record of file synchronisation */
 	g = audit_begin("git.pull");
+	json_kstr(g, "project", r->p->name);
 	if (r->job != NULL) {
 		json_kint(g, "job", r->job->id);
 		json_kstr(g, "by", r->job->by);
 	}
-	json_kstr(g, "workdir", benv->cfg.workdir);
-	json_kstr(g, "branch", benv->cfg.branch);
-	json_kstr(g, "from", git_gs.pull_from[0] != '\0' ? git_gs.pull_from : NULL);
-	json_kstr(g, "to", git_gs.pull_to);
+	json_kstr(g, "workdir", r->p->cfg->workdir);
+	json_kstr(g, "branch", r->p->cfg->branch);
+	json_kstr(g, "from", r->gp->pull_from[0] != '\0' ? r->gp->pull_from : NULL);
+	json_kstr(g, "to", r->gp->pull_to);
 	json_kint(g, "commits", r->commits);
-	json_kint(g, "files_total", git_gs.files_total);
+	json_kint(g, "files_total", r->gp->files_total);
 	json_key(g, "files");
-	git_files_gen(g, git_gs.files, git_gs.nfiles);
+	git_files_gen(g, r->gp->files, r->gp->nfiles);
 	audit_end(g);
 }
 
 static void
 run_apply_view(struct git_run *r)
 {
-	if (r->view.present && r->seq > git_gs.status_seq) {
-		git_view_clear(&git_gs.view);
-		git_gs.view = r->view;
+	if (r->view.present && r->seq > r->gp->status_seq) {
+		git_view_clear(&r->gp->view);
+		r->gp->view = r->view;
 		memset(&r->view, 0, sizeof(r->view));
 		/*
 		 * A fetch's or a pull's view is as new as its end: a status
 		 * refresh that started while it ran may have read the refs
 		 * before it moved them, and must not undo it when it ends.
 		 */
-		git_gs.status_seq = r->kind == RUN_BG ? r->seq : ++git_gs.seq;
+		r->gp->status_seq = r->kind == RUN_BG ? r->seq : ++r->gp->seq;
 	}
 }
 
@@ -756,9 +764,9 @@ run_apply(struct git_run *r)
 {
 	run_apply_view(r);
 	if (r->has_fetched) {
-		git_gs.fetched_ms = json_now_ms();
-		git_gs.origin_moved = 0;
-		git_gs.polled_id[0] = '\0';
+		r->gp->fetched_ms = json_now_ms();
+		r->gp->origin_moved = 0;
+		r->gp->polled_id[0] = '\0';
 	}
 	if (r->has_origin)
 		run_apply_origin(r);
@@ -782,17 +790,17 @@ run_job_result(struct git_run *r)
 		json_kstr(g, "code", r->code);
 		json_kint(g, "tries", r->attempt);
 	} else if (r->kind == RUN_PULL) {
-		json_kstr(g, "from", git_gs.pull_from[0] != '\0' ?
-		    git_gs.pull_from : NULL);
-		json_kstr(g, "to", git_gs.pull_to[0] != '\0' ? git_gs.pull_to : NULL);
+		json_kstr(g, "from", r->gp->pull_from[0] != '\0' ?
+		    r->gp->pull_from : NULL);
+		json_kstr(g, "to", r->gp->pull_to[0] != '\0' ? r->gp->pull_to : NULL);
 		json_kint(g, "commits", r->commits);
 		json_kbool(g, "up_to_date", r->up_to_date);
-		json_kint(g, "files_total", git_gs.files_total);
+		json_kint(g, "files_total", r->gp->files_total);
 		json_key(g, "files");
-		git_files_gen(g, git_gs.files, git_gs.nfiles);
+		git_files_gen(g, r->gp->files, r->gp->nfiles);
 	} else {
-		json_kstr(g, "remote", git_remote_id());
-		json_kint(g, "behind", git_gs.view.behind);
+		json_kstr(g, "remote", git_remote_id(r->p));
+		json_kint(g, "behind", r->gp->view.behind);
 		json_kbool(g, "cloned", r->op == GC_CLONE);
 		json_kint(g, "tries", r->attempt);
 	}
@@ -807,6 +815,7 @@ run_finish(struct git_run *r)
 {
 	git_step_done		 done = r->done;
 	struct job		*j = r->job;
+	struct project		*p;
 	enum git_run_kind	 kind = r->kind;
 	struct git_step_result	 res;
 	char			 code[sizeof(r->code)], message[sizeof(r->message)];
@@ -818,19 +827,19 @@ run_finish(struct git_run *r)
 	 * started before a failed fetch does not clear what the fetch said.
 	 * A run refused before its child started counts as started now.
 	 */
-	seq = r->seq != 0 ? r->seq : ++git_gs.seq;
-	if ((newest = seq >= git_gs.error_seq))
-		git_gs.error_seq = seq;
+	seq = r->seq != 0 ? r->seq : ++r->gp->seq;
+	if ((newest = seq >= r->gp->error_seq))
+		r->gp->error_seq = seq;
 	if (r->ok) {
 		run_apply(r);
 		if (newest)
-			git_set_error(NULL);
+			git_set_error(r->gp, NULL);
 	} else {
 		run_apply_view(r);
 		if (r->op == GC_LSREMOTE)
-			git_gs.polled_ms = json_now_ms();
+			r->gp->polled_ms = json_now_ms();
 		if (newest)
-			git_set_error("%s: %s", run_what(r), r->message);
+			git_set_error(r->gp, "%s: %s", run_what(r), r->message);
 		if (r->kind == RUN_BG)
 			log_warnx("git %s: %s", run_what(r), r->message);
 		else
@@ -845,15 +854,16 @@ run_finish(struct git_run *r)
 	res.code = r->ok ? NULL : code;
 	res.message = message;
 	if (r->ok && kind == RUN_PULL) {
-		res.from = git_gs.pull_from[0] != '\0' ? git_gs.pull_from : NULL;
-		res.to = git_gs.pull_to[0] != '\0' ? git_gs.pull_to : NULL;
-		res.files = git_gs.files;
-		res.nfiles = git_gs.nfiles;
+		res.from = r->gp->pull_from[0] != '\0' ? r->gp->pull_from : NULL;
+		res.to = r->gp->pull_to[0] != '\0' ? r->gp->pull_to : NULL;
+		res.files = r->gp->files;
+		res.nfiles = r->gp->nfiles;
 	}
-	if (git_gs.bg == r)
-		git_gs.bg = NULL;
+	if (r->gp->bg == r)
+		r->gp->bg = NULL;
+	p = r->p;
 	git_run_free(r);
-	git_publish();
+	git_publish(p);
 	if ((kind == RUN_FETCH || kind == RUN_PULL) && done != NULL)
 		done(j, &res);
 }

@@ -1,7 +1,8 @@
 /*
- * git.c and git_run.c, the backend's two halves of git, share these: the
- * snapshot of the checkout and the last pull kept in memory (git_gs, owned
- * by git.c), and one run of davit-git (git_run.c).  Private to the two.
+ * git.c and git_run.c, the backend's two halves of git, share these: each
+ * project's snapshot of its checkout and its last pull kept in memory
+ * (struct git_project, p->git, owned by git.c), and one run of davit-git
+ * for one project (git_run.c).  Private to the two.
  */
 #ifndef DAVIT_GIT_RUN_H
 #define DAVIT_GIT_RUN_H
@@ -45,8 +46,12 @@ enum git_run_kind {
 	RUN_PULL,	/* git_pull_step */
 };
 
+struct project;
+
 struct git_run {
 	LIST_ENTRY(git_run)	 entry;
+	struct project		*p;		/* whose checkout */
+	struct git_project	*gp;		/* p->git */
 	enum gc_op		 op;
 	enum git_run_kind	 kind;
 	long long		 seq;		/* when its child started */
@@ -75,7 +80,9 @@ struct git_run {
 	size_t			 nfiles;
 };
 
-struct git_state {
+/* one project's git, p->git: git_project_add makes it, git_project_remove frees it */
+struct git_project {
+	struct project		*p;
 	struct git_view		 view;
 	long long		 status_seq;	/* of the run view came from */
 	long long		 fetched_ms, polled_ms;
@@ -90,29 +97,28 @@ struct git_state {
 	size_t			 nfiles;
 	long long		 files_total;
 	struct event		*poll_ev;
-	char			*child_exe;	/* davit-git */
 	struct git_run		*bg;
 	LIST_HEAD(, git_run)	 runs;
 	long long		 seq;
 };
 
-extern struct git_state	 git_gs;
+extern char		*git_child_exe;	/* davit-git, for every project */
 
 /* git.c */
 void		 git_commit_clear(struct git_commit *c);
 void		 git_view_clear(struct git_view *v);
 void		 git_files_free(struct git_file *files, size_t n);
 void		 git_files_gen(yajl_gen g, const struct git_file *files, size_t n);
-void		 git_publish(void);
-void		 git_set_error(const char *fmt, ...)
-		    __attribute__((format(printf, 1, 2)));
+void		 git_set_error(struct git_project *gp, const char *fmt, ...)
+		    __attribute__((format(printf, 2, 3)));
 
 /* git_run.c */
-/* 1 if DAVIT_WORKDIR is missing or an empty directory: a clone is due */
-int		 git_needs_clone(void);
+/* 1 if p's DAVIT_WORKDIR is missing or an empty directory: a clone is due */
+int		 git_needs_clone(const struct project *p);
 /* davit-git's path, malloc'd, or NULL when it is not found */
 char		*git_child_find(void);
-struct git_run	*git_run_new(enum gc_op op, enum git_run_kind kind, struct job *j);
+struct git_run	*git_run_new(struct project *p, enum gc_op op,
+		    enum git_run_kind kind, struct job *j);
 /* starts its next try; the run ends with run_finish, which frees it */
 void		 git_run_try(struct git_run *r);
 void		 git_run_free(struct git_run *r);

@@ -10,6 +10,12 @@
  * service, or for the whole stack), is sent at most once per
  * NOTIFY_MIN_INTERVAL; what is held back is sent when the interval is over,
  * its newest text with the count of the others.
+ *
+ * Projects: a project's notification names it and goes to its own
+ * DAVIT_NOTIFY_URL, else to the main file's; the rate limit counts each
+ * project apart.  What concerns no project (the Docker engine) names the
+ * main configuration's compose project, as before, and goes to the main
+ * URL.  Each queued message carries its URL.
  */
 #include <pthread.h>
 #include <stdarg.h>
@@ -23,6 +29,7 @@
 
 #include "backend/backend.h"
 #include "backend/notify.h"
+#include "backend/project.h"
 #include "common/clock.h"
 #include "common/json.h"
 #include "common/log.h"
@@ -38,6 +45,7 @@
 
 struct notify_msg {
 	char	 kind[32];
+	char	*url;
 	char	*body;
 };
 
@@ -47,7 +55,6 @@ static pthread_cond_t		 notify_cond = PTHREAD_COND_INITIALIZER;	/* notify_init: 
 static struct notify_msg	 notify_queue[NOTIFY_QUEUE_MAX];
 static size_t			 notify_head, notify_count;
 static int			 notify_running, notify_stop;
-static char			*notify_url;
 static long long		 notify_sent, notify_failed;
 
 /*
@@ -55,6 +62,7 @@ static long long		 notify_sent, notify_failed;
  * (loop thread only)
  */
 struct notify_key {
+	char		project[PROTO_PROJECT_NAME_MAX + 1];	/* "" for none */
 	char		kind[NOTIFY_KIND_MAX];
 	char		service[NOTIFY_SERVICE_MAX];	/* "" for none */
 	time_t		last;
@@ -108,7 +116,8 @@ notify_clock(void)
 
 /* one attempt; 0 when the receiver took it (2xx) */
 static int
-notify_post(CURL *curl, const char *body, char *why, size_t whylen)
+notify_post(CURL *curl, const char *url, const char *body, char *why,
+    size_t whylen)
 {
 	struct curl_slist	*headers = NULL;
 	long			 code = 0;
@@ -116,7 +125,7 @@ notify_post(CURL *curl, const char *body, char *why, size_t whylen)
 
 	headers = curl_slist_append(headers, "Content-Type: application/json");
 	curl_easy_reset(curl);
-	curl_easy_setopt(curl, CURLOPT_URL, notify_url);
+	curl_easy_setopt(curl, CURLOPT_URL, url);
 	curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(curl, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
@@ -169,7 +178,7 @@ notify_worker(void *arg)
 		pthread_mutex_unlock(&notify_lock);
 
 		for (try = 1; try <= NOTIFY_TRIES; try++) {
-			if (notify_post(curl, m.body, why, sizeof(why)) == 0) {
+			if (notify_post(curl, m.url, m.body, why, sizeof(why)) == 0) {
 				log_info("notification %s sent", m.kind);
 				__atomic_add_fetch(&notify_sent, 1, __ATOMIC_RELAXED);
 				break;
@@ -184,6 +193,7 @@ notify_worker(void *arg)
 				break;
 		}
 		free(m.body);
+		free(m.url);
 	}
 	curl_easy_cleanup(curl);
 	return NULL;
@@ -212,31 +222,44 @@ notify_flush_arm(void)
 	evtimer_add(notify_flush_ev, &tv);	/* replaces a pending one */
 }
 
-static void	notify_send(const char *, const char *, const char *, unsigned);
+struct notify_to {
+	const char	*project;	/* "" for none */
+	const char	*label;		/* shown in the text: the project's name */
+	const char	*url;
+};
+static void	notify_send(const struct notify_to *, const char *, const char *,
+		    const char *, unsigned);
+static void	notify_to_key(struct notify_to *, const struct notify_key *);
 
 /*
  * The slot of kind and service: the one they had, else a free one, else the
  * one sent longest ago (what it held back is sent first, not lost).
  */
 static struct notify_key *
-notify_key_get(const char *kind, const char *service)
+notify_key_get(const struct notify_to *to, const char *kind,
+    const char *service)
 {
 	struct notify_key	*k, *victim = NULL;
+	struct notify_to	 kto;
 	size_t			 i;
 
 	for (i = 0; i < NOTIFY_KEYS; i++) {
 		k = &notify_keys[i];
 		if (k->last != 0 && strcmp(k->kind, kind) == 0 &&
-		    strcmp(k->service, service) == 0)
+		    strcmp(k->service, service) == 0 &&
+		    strcmp(k->project, to->project) == 0)
 			return k;
 		if (victim == NULL || (victim->held > 0 && k->held == 0) ||
 		    ((victim->held > 0) == (k->held > 0) && k->last < victim->last))
 			victim = k;
 	}
 	k = victim;
-	if (k->held > 0)
-		notify_send(k->kind, k->service, k->held_text, k->held - 1);
+	if (k->held > 0) {
+		notify_to_key(&kto, k);
+		notify_send(&kto, k->kind, k->service, k->held_text, k->held - 1);
+	}
 	memset(k, 0, sizeof(*k));
+	snprintf(k->project, sizeof(k->project), "%s", to->project);
 	snprintf(k->kind, sizeof(k->kind), "%s", kind);
 	snprintf(k->service, sizeof(k->service), "%s", service);
 	return k;
@@ -248,11 +271,11 @@ notify_key_get(const char *kind, const char *service)
  * is over.
  */
 static int
-notify_rate_ok(const char *kind, const char *service, const char *text,
-    unsigned *held)
+notify_rate_ok(const struct notify_to *to, const char *kind,
+    const char *service, const char *text, unsigned *held)
 {
 	time_t			 now = notify_clock();
-	struct notify_key	*k = notify_key_get(kind, service);
+	struct notify_key	*k = notify_key_get(to, kind, service);
 
 	if (k->last != 0 && now - k->last < NOTIFY_MIN_INTERVAL) {
 		k->held++;
@@ -266,45 +289,65 @@ notify_rate_ok(const char *kind, const char *service, const char *text,
 	return 1;
 }
 
+/* where a key's held-back message goes: its project's name and URL now */
+static void
+notify_to_key(struct notify_to *to, const struct notify_key *k)
+{
+	struct project	*p = k->project[0] != '\0' ? project_find(k->project) :
+			    NULL;
+
+	to->project = k->project;
+	to->label = k->project[0] != '\0' ? k->project :
+	    benv->cfg.compose_project;
+	to->url = p != NULL && p->cfg->notify_url != NULL ? p->cfg->notify_url :
+	    benv->cfg.notify_url;
+}
+
 /* builds the document and queues it for the worker */
 static void
-notify_send(const char *kind, const char *service, const char *text,
-    unsigned held)
+notify_send(const struct notify_to *to, const char *kind, const char *service,
+    const char *text, unsigned held)
 {
-	char		 full[NOTIFY_TEXT_MAX + 160];
+	char		 full[NOTIFY_TEXT_MAX + 160], label[80] = "";
 	yajl_gen	 g;
-	char		*body;
+	char		*body, *url;
 
+	if (to->url == NULL)
+		return;
+	if (to->label != NULL)
+		snprintf(label, sizeof(label), " [%s]", to->label);
 	if (held > 0)
-		snprintf(full, sizeof(full), "davit [%s]: %s (%u like it in the "
-		    "last %d s)", benv->cfg.compose_project, text, held,
-		    NOTIFY_MIN_INTERVAL);
+		snprintf(full, sizeof(full), "davit%s: %s (%u like it in the "
+		    "last %d s)", label, text, held, NOTIFY_MIN_INTERVAL);
 	else
-		snprintf(full, sizeof(full), "davit [%s]: %s",
-		    benv->cfg.compose_project, text);
+		snprintf(full, sizeof(full), "davit%s: %s", label, text);
 	g = json_gen_new();
 	yajl_gen_map_open(g);
 	json_kstr(g, "text", full);
 	json_kstr(g, "content", full);
 	json_kstr(g, "kind", kind);
 	json_kstr(g, "service", service[0] != '\0' ? service : NULL);
-	json_kstr(g, "project", benv->cfg.compose_project);
+	json_kstr(g, "project", to->label);
 	json_kint(g, "held_back", held);
 	json_ktime(g, "time", json_now_ms());
 	yajl_gen_map_close(g);
 	body = json_gen_take(g, NULL);
 	yajl_gen_free(g);
 
+	if ((url = strdup(to->url)) == NULL)
+		fatal("%s", __func__);
 	pthread_mutex_lock(&notify_lock);
 	if (notify_count == NOTIFY_QUEUE_MAX) {
 		pthread_mutex_unlock(&notify_lock);
 		log_warnx("notification queue full: %s dropped", kind);
 		free(body);
+		free(url);
 		return;
 	}
 	snprintf(notify_queue[(notify_head + notify_count) % NOTIFY_QUEUE_MAX].kind,
 	    sizeof(notify_queue[0].kind), "%s", kind);
 	notify_queue[(notify_head + notify_count) % NOTIFY_QUEUE_MAX].body = body;
+	notify_queue[(notify_head + notify_count) % NOTIFY_QUEUE_MAX].url = url;
 	notify_count++;
 	pthread_cond_signal(&notify_cond);
 	pthread_mutex_unlock(&notify_lock);
@@ -316,6 +359,7 @@ notify_flush(evutil_socket_t fd, short ev, void *arg)
 {
 	time_t			 now = notify_clock();
 	struct notify_key	*k;
+	struct notify_to	 to;
 	size_t			 i;
 
 	for (i = 0; i < NOTIFY_KEYS; i++) {
@@ -323,7 +367,8 @@ notify_flush(evutil_socket_t fd, short ev, void *arg)
 		if (k->held == 0 || now - k->last < NOTIFY_MIN_INTERVAL)
 			continue;
 		/* the newest one, and how many came since the last sent */
-		notify_send(k->kind, k->service, k->held_text, k->held - 1);
+		notify_to_key(&to, k);
+		notify_send(&to, k->kind, k->service, k->held_text, k->held - 1);
 		k->held = 0;
 		k->last = now;	/* the next ones wait a whole interval again */
 	}
@@ -331,25 +376,31 @@ notify_flush(evutil_socket_t fd, short ev, void *arg)
 }
 
 static void
-notify_vcritical(const char *kind, const char *service, const char *fmt,
-    va_list ap)
+notify_vcritical(const struct project *p, const char *kind,
+    const char *service, const char *fmt, va_list ap)
 {
-	char		 text[NOTIFY_TEXT_MAX];
-	unsigned	 held = 0;
+	struct notify_to	 to;
+	char			 text[NOTIFY_TEXT_MAX];
+	unsigned		 held = 0;
 
 	vsnprintf(text, sizeof(text), fmt, ap);
-	log_warnx("critical: %s: %s", kind, text);
-	if (notify_url == NULL || !notify_running)
+	log_warnx("critical: %s%s%s: %s", p != NULL ? p->name : "",
+	    p != NULL ? ": " : "", kind, text);
+	to.project = p != NULL ? p->name : "";
+	to.label = p != NULL ? p->name : benv->cfg.compose_project;
+	to.url = p != NULL && p->cfg->notify_url != NULL ? p->cfg->notify_url :
+	    benv->cfg.notify_url;
+	if (to.url == NULL || !notify_running)
 		return;
 	if (service == NULL)
 		service = "";
-	if (!notify_rate_ok(kind, service, text, &held)) {
+	if (!notify_rate_ok(&to, kind, service, text, &held)) {
 		log_info("notification %s%s%s held back: at most one a %d s, the "
 		    "next one says how many", kind, service[0] ? " for " : "",
 		    service, NOTIFY_MIN_INTERVAL);
 		return;
 	}
-	notify_send(kind, service, text, held);
+	notify_send(&to, kind, service, text, held);
 }
 
 void
@@ -358,7 +409,7 @@ notify_critical(const char *kind, const char *fmt, ...)
 	va_list	ap;
 
 	va_start(ap, fmt);
-	notify_vcritical(kind, NULL, fmt, ap);
+	notify_vcritical(NULL, kind, NULL, fmt, ap);
 	va_end(ap);
 }
 
@@ -369,8 +420,33 @@ notify_critical_service(const char *kind, const char *service,
 	va_list	ap;
 
 	va_start(ap, fmt);
-	notify_vcritical(kind, service, fmt, ap);
+	notify_vcritical(NULL, kind, service, fmt, ap);
 	va_end(ap);
+}
+
+void
+notify_project(const struct project *p, const char *kind, const char *service,
+    const char *fmt, ...)
+{
+	va_list	ap;
+
+	va_start(ap, fmt);
+	notify_vcritical(p, kind, service, fmt, ap);
+	va_end(ap);
+}
+
+/* a URL to send to: the main file's, or a project's */
+static int
+notify_wanted(void)
+{
+	struct project	*p;
+
+	if (benv->cfg.notify_url != NULL)
+		return 1;
+	TAILQ_FOREACH(p, &projects, entry)
+		if (p->cfg->notify_url != NULL)
+			return 1;
+	return 0;
 }
 
 void
@@ -383,16 +459,16 @@ notify_init(void)
 	    pthread_cond_init(&notify_cond, &attr) != 0)
 		fatalx("%s: pthread_cond_init", __func__);
 	pthread_condattr_destroy(&attr);
-	if (benv->cfg.notify_url == NULL)
+	/* a reload that adds a project with a URL needs a restart for it */
+	if (!notify_wanted())
 		return;
-	if ((notify_url = strdup(benv->cfg.notify_url)) == NULL)
-		fatal("%s", __func__);
 	if ((notify_flush_ev = evtimer_new(benv->base, notify_flush, NULL)) == NULL)
 		fatalx("%s: evtimer_new", __func__);
 	if (pthread_create(&notify_thread, NULL, notify_worker, NULL) != 0)
 		fatalx("%s: pthread_create", __func__);
 	notify_running = 1;
-	log_info("notifications go to DAVIT_NOTIFY_URL");
+	log_info("notifications go to DAVIT_NOTIFY_URL%s",
+	    benv->cfg.notify_url == NULL ? " of the projects that have one" : "");
 }
 
 void
@@ -412,9 +488,9 @@ notify_shutdown(void)
 		event_free(notify_flush_ev);
 		notify_flush_ev = NULL;
 	}
-	for (i = 0; i < notify_count; i++)
+	for (i = 0; i < notify_count; i++) {
 		free(notify_queue[(notify_head + i) % NOTIFY_QUEUE_MAX].body);
+		free(notify_queue[(notify_head + i) % NOTIFY_QUEUE_MAX].url);
+	}
 	notify_count = 0;
-	free(notify_url);
-	notify_url = NULL;
 }

@@ -13,4 +13,14 @@ void	notify_critical(const char *kind, const char *fmt, ...)
 void	notify_critical_service(const char *kind, const char *service,
 	    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
+/*
+ * The same for project p: the text names it, it goes to p's
+ * DAVIT_NOTIFY_URL (else the main file's), rate-limited apart per project.
+ * p NULL: as notify_critical_service.
+ */
+struct project;
+void	notify_project(const struct project *p, const char *kind,
+	    const char *service, const char *fmt, ...)
+	    __attribute__((format(printf, 4, 5)));
+
 #endif

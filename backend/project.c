@@ -10,7 +10,9 @@
 #include <string.h>
 
 #include "backend/backend.h"
+#include "backend/deploy.h"
 #include "backend/docker.h"
+#include "backend/github_api.h"
 #include "backend/git.h"
 #include "backend/project.h"
 #include "common/json.h"
@@ -40,8 +42,8 @@ project_name_from_workdir(const char *workdir, char *out, size_t outlen)
  * for a new or changed project), remove before it leaves (a reload
  * removed or changed it, or the shutdown).
  *
- * MERGE: mpconcerns' X_project_add / X_project_remove rows go here (git,
- * docker, deploy, github, notify); empty until that branch is merged.
+ * Added in this order, removed in the reverse: GitHub's token waiters are
+ * git runs, which git_project_remove drops; a deploy uses git and Docker.
  */
 struct project_hook {
 	const char	*concern;
@@ -49,14 +51,18 @@ struct project_hook {
 	void		(*remove)(struct project *);
 };
 static const struct project_hook project_hooks[] = {
+	{ "github",	github_project_add,	github_project_remove },
+	{ "docker",	docker_project_add,	docker_project_remove },
+	{ "git",	git_project_add,	git_project_remove },
+	{ "deploy",	deploy_project_add,	deploy_project_remove },
 	{ NULL, NULL, NULL }	/* the end */
 };
 
 /*
- * MERGE: 0 until deploy.c keeps its history in p->state_dir (mpconcerns);
- * then 1, so that a single-project install's history moves with it.
+ * A single-project install's history moves into its project's directory
+ * (once: the files of the old layout directly in DAVIT_STATE_DIR).
  */
-#define PROJECT_STATE_MIGRATE	0
+#define PROJECT_STATE_MIGRATE	1
 /* what DAVIT_STATE_DIR held before it held a directory per project */
 static const char *const project_state_files[] = {
 	"deploys.jsonl", "deployed-commit",
@@ -538,23 +544,38 @@ op_project_get(struct ctl_request *cr, yajl_gen g, struct proto_error *err)
 	return CTL_DONE;
 }
 
-/*
- * MERGE: weak stand-ins until each concern defines its part of a
- * project's summary (git.c, docker_state.c, deploy.c): "unknown".
- */
-__attribute__((weak)) void
-git_project_summary(const struct project *p, struct project_summary *s)
+/* projects.list's view of p beyond its configuration, from each concern */
+static void
+project_summary_fill(const struct project *p, struct project_summary *s)
 {
-}
+	const char	*local = NULL, *origin = NULL, *state = NULL, *why;
+	long long	 id = 0, ms = 0;
+	int		 upd = -1, running = -1, total = -1;
 
-__attribute__((weak)) void
-docker_project_summary(const struct project *p, struct project_summary *s)
-{
-}
-
-__attribute__((weak)) void
-deploy_project_summary(const struct project *p, struct project_summary *s)
-{
+	git_project_summary(p, &local, &origin, &upd);
+	if (local != NULL)
+		snprintf(s->local, sizeof(s->local), "%s", local);
+	if (origin != NULL)
+		snprintf(s->origin, sizeof(s->origin), "%s", origin);
+	s->update_available = upd;
+	docker_project_counts(p, &running, &total);
+	s->running = running;
+	if (total >= 0)
+		s->total = total;
+	deploy_project_last(p, &id, &state, &ms);
+	if (id > 0) {
+		s->deploy_id = id;
+		snprintf(s->deploy_state, sizeof(s->deploy_state), "%s",
+		    state != NULL ? state : "");
+		s->deploy_ms = ms;
+	}
+	/* the first problem to fix first: the file, the checkout, the engine */
+	if (p->config_error != NULL)
+		why = p->config_error;
+	else if ((why = project_last_error_git(p)) == NULL)
+		why = project_last_error_docker(p);
+	if (why != NULL)
+		snprintf(s->error, sizeof(s->error), "%s", why);
 }
 
 static void
@@ -567,12 +588,7 @@ project_summary_gen(yajl_gen g, const struct project *p)
 	s.update_available = s.running = -1;
 	s.deploy_id = -1;
 	s.total = (int)p->cfg->nservices;
-	git_project_summary(p, &s);
-	docker_project_summary(p, &s);
-	deploy_project_summary(p, &s);
-	/* a bad file is the first thing to fix */
-	if (p->config_error != NULL)
-		snprintf(s.error, sizeof(s.error), "%s", p->config_error);
+	project_summary_fill(p, &s);
 
 	config_repo_display(p->cfg, repo, sizeof(repo));
 	yajl_gen_map_open(g);
@@ -634,13 +650,13 @@ op_state_get(struct ctl_request *cr, yajl_gen g, struct proto_error *err)
 	json_key(g, "project");
 	project_gen(g, cr->project);
 	json_key(g, "git");
-	git_status_gen(g);
+	git_status_gen(g, cr->project);
 	json_key(g, "services");
-	docker_services_gen(g);
+	docker_services_gen(g, cr->project);
 	json_key(g, "jobs");
 	jobs_list_gen(g, cr->project);
 	json_key(g, "deploys");
-	deploys_list_gen(g);
+	deploys_list_gen(g, cr->project);
 	yajl_gen_map_close(g);
 	return CTL_DONE;
 }

@@ -75,9 +75,9 @@ void		 project_conf_error(const struct project_conf *c, char *out,
 
 /*
  * What projects.list shows of a project beyond its configuration, each
- * part filled by the concern that knows it (MERGE: the stubs in project.c
- * are weak and say "unknown"; mpconcerns' git.c, docker_state.c and
- * deploy.c define these, and the weak ones go).  Unknown: "" / -1.
+ * part from the concern that knows it (git.h's git_project_summary,
+ * docker.h's docker_project_counts, deploy.h's deploy_project_last).
+ * Unknown: "" / -1.
  */
 #define PROJECT_SUMMARY_ERROR	256
 struct project_summary {
@@ -91,9 +91,6 @@ struct project_summary {
 	long long	 deploy_ms;	/* its time (its end, else its start) */
 	char		 error[PROJECT_SUMMARY_ERROR];	/* the last error, one line */
 };
-void	 git_project_summary(const struct project *, struct project_summary *);
-void	 docker_project_summary(const struct project *, struct project_summary *);
-void	 deploy_project_summary(const struct project *, struct project_summary *);
 
 /* builds the list from the configuration; fatal on any problem */
 void		 projects_init(void);

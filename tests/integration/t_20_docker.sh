@@ -264,9 +264,9 @@ if scenario events restart stop_start; then
 assert_file_contains "$T/events.log" '"event":"job.log"'
 assert_file_contains "$T/events.log" '"line":"web: restarting'
 assert_file_contains "$T/events.log" '"event":"job.state"'
-grep -q '"event":"service.state","data":{"service":"worker","container":"[^"]*","id":"'"$worker_id"'","state":"running"' "$T/events.log" ||
+grep -q '"event":"service.state","data":{"project":"[^"]*","service":"worker","container":"[^"]*","id":"'"$worker_id"'","state":"running"' "$T/events.log" ||
 	fail "no service.state for the new worker: $(grep service.state "$T/events.log" | tail -n 3)"
-grep -q '"event":"service.state","data":{"service":"worker",.*"state":"exited"' "$T/events.log" ||
+grep -q '"event":"service.state","data":{"project":"[^"]*","service":"worker",.*"state":"exited"' "$T/events.log" ||
 	fail "no service.state for the stopped worker"
 pass "subscribe: job.state, job.log and service.state events"
 fi
@@ -277,7 +277,7 @@ docker rm -f "$web_id" >/dev/null
 wait_for -t 15 is web state missing || fail "web not missing: $(slist)"
 assert_eq "$(sv web id)" null "no id"
 assert_eq "$(sv worker state)" running "worker untouched"
-grep -q '"event":"service.state","data":{"service":"web","container":null,"id":null,"state":"missing"' "$T/events.log" ||
+grep -q '"event":"service.state","data":{"project":"[^"]*","service":"web","container":null,"id":null,"state":"missing"' "$T/events.log" ||
 	fail "no service.state event for the removed web"
 r=$(req service.start '{"service":"web"}')
 j=$(job_wait "$(jq -r .result.job <<<"$r")")

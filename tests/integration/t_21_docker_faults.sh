@@ -71,7 +71,8 @@ assert_eq "$(jq -c '.services[0] | [.service, .state, .container, .restarts, .st
 	'["web","running","fake_web_1",2,"2026-11-26T19:34:18.210Z","fake-web"]' "web from the fake"
 assert_eq "$(jq -r '.services[1].state' <<<"$s")" missing "worker missing"
 assert_file_contains "$T/engine.requests" "GET /version"
-grep -q '^GET /v1.41/events?filters=.*com.docker.compose.project%3Dfakeproj.*type.*container' "$T/engine.requests" ||
+# one stream for every project: the compose label, any value (issue 13)
+grep -q '^GET /v1.41/events?filters=.*%22com.docker.compose.project%22.*type.*container' "$T/engine.requests" ||
 	fail "the events request: $(grep events "$T/engine.requests")"
 grep -q '^GET /v1.41/containers/json?all=1&filters=' "$T/engine.requests" || fail "no list request"
 grep -q "^GET /v1.41/containers/$(printf 'ab%.0s' $(seq 32))/json" "$T/engine.requests" || fail "no inspect"

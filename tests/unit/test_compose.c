@@ -26,11 +26,15 @@
 
 #include "backend/backend.h"
 #include "backend/docker.h"
+#include "backend/project.h"
 
 #define TRUSTED_PARENT	"/var/lib/davit-test"	/* root's, as t_*.sh use it */
 
 static struct backend_env	test_env;
 struct backend_env		*benv = &test_env;
+/* the project a job is for: compose reads its keys, not benv's */
+static struct project		test_project = { .name = "proj",
+				    .cfg = &test_env.cfg };
 
 static char	 bindir[64] = TRUSTED_PARENT "/unit-compose-XXXXXX";
 static char	 tmpdir[64] = "/tmp/davit-test-compose-XXXXXX";
@@ -114,6 +118,7 @@ group_setup(void **state)
 	ev_chld = evsignal_new(test_env.base, SIGCHLD, on_chld, NULL);
 	evsignal_add(ev_chld, NULL);
 	jobs_init();
+	jobs_project_add(&test_project);
 	return 0;
 }
 
@@ -126,6 +131,7 @@ group_teardown(void **state)
 		return 0;
 	compose_shutdown();
 	jobs_shutdown();
+	jobs_project_remove(&test_project);
 	event_free(ev_chld);
 	event_base_free(test_env.base);
 	unlink(fake);
@@ -166,7 +172,7 @@ rebuild(const char *file_services, const char *breaks_step, int *ok,
 	unlink(calls);
 	done_ok = -1;
 	memset(&err, 0, sizeof(err));
-	j = jobs_submit_internal(NULL, OP_STACK_REBUILD, "{}", "test", start_rebuild,
+	j = jobs_submit_internal(&test_project, OP_STACK_REBUILD, "{}", "test", start_rebuild,
 	    NULL, NULL, &err);
 	assert_non_null(j);
 	while (done_ok == -1 || !job_is_over(j))

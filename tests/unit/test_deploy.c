@@ -25,14 +25,16 @@
 #define B1	"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
 #define B2	"bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
 
-static char	dir[64];
+static char			dir[64];
+static struct deploy_history	hist;
+static struct deploy_replay	rp;
 
 static int
 setup(void **state)
 {
 	snprintf(dir, sizeof(dir), "/tmp/davit-test-deploy.XXXXXX");
 	assert_non_null(mkdtemp(dir));
-	deploy_history_open(dir);
+	deploy_history_open(&hist, dir);
 	return 0;
 }
 
@@ -41,8 +43,8 @@ teardown(void **state)
 {
 	char	cmd[128];
 
-	deploy_history_close();
-	deploy_replay_clear();
+	deploy_history_close(&hist);
+	deploy_replay_clear(&rp);
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	assert_int_equal(system(cmd), 0);
 	return 0;
@@ -123,37 +125,37 @@ test_replay(void **state)
 	char			id[32];
 	int			i;
 
-	assert_false(deploy_delivery_seen("d1"));
-	assert_false(deploy_delivery_seen(NULL));
-	deploy_delivery_remember("d1");
-	deploy_delivery_remember("d1");
-	assert_true(deploy_delivery_seen("d1"));
+	assert_false(deploy_delivery_seen(&rp, "d1"));
+	assert_false(deploy_delivery_seen(&rp, NULL));
+	deploy_delivery_remember(&rp, "d1");
+	deploy_delivery_remember(&rp, "d1");
+	assert_true(deploy_delivery_seen(&rp, "d1"));
 	/* a body's digest is no delivery id, and the other way round */
-	deploy_body_remember(B1);
-	assert_true(deploy_body_seen(B1));
-	assert_false(deploy_delivery_seen(B1));
-	assert_false(deploy_body_seen("d1"));
-	assert_false(deploy_body_seen(NULL));
+	deploy_body_remember(&rp, B1);
+	assert_true(deploy_body_seen(&rp, B1));
+	assert_false(deploy_delivery_seen(&rp, B1));
+	assert_false(deploy_body_seen(&rp, "d1"));
+	assert_false(deploy_body_seen(&rp, NULL));
 	/* a whole record */
 	memset(&r, 0, sizeof(r));
 	deploy_record_add_delivery(&r, "d2", B2, C2);
-	deploy_replay_remember(&r);
+	deploy_replay_remember(&rp, &r);
 	deploy_record_clear(&r);
-	assert_true(deploy_delivery_seen("d2"));
-	assert_true(deploy_body_seen(B2));
+	assert_true(deploy_delivery_seen(&rp, "d2"));
+	assert_true(deploy_body_seen(&rp, B2));
 	/* a ring: DEPLOY_SEEN_MAX newer ones push the oldest out */
 	for (i = 0; i < DEPLOY_SEEN_MAX - 4; i++) {
 		snprintf(id, sizeof(id), "r%d", i);
-		deploy_delivery_remember(id);
+		deploy_delivery_remember(&rp, id);
 	}
-	assert_true(deploy_delivery_seen("d1"));
-	deploy_delivery_remember("one more");
-	assert_false(deploy_delivery_seen("d1"));
-	assert_true(deploy_body_seen(B1));
-	assert_true(deploy_delivery_seen("r0"));
-	deploy_replay_clear();
-	assert_false(deploy_delivery_seen("r0"));
-	assert_false(deploy_body_seen(B2));
+	assert_true(deploy_delivery_seen(&rp, "d1"));
+	deploy_delivery_remember(&rp, "one more");
+	assert_false(deploy_delivery_seen(&rp, "d1"));
+	assert_true(deploy_body_seen(&rp, B1));
+	assert_true(deploy_delivery_seen(&rp, "r0"));
+	deploy_replay_clear(&rp);
+	assert_false(deploy_delivery_seen(&rp, "r0"));
+	assert_false(deploy_body_seen(&rp, B2));
 }
 
 /* ------------------------------------------------------ the record -- */
@@ -286,31 +288,31 @@ test_history_load(void **state)
 
 	write_file(DEPLOY_HISTORY_FILE, file, sizeof(file) - 1);
 	write_file(DEPLOY_COMMIT_FILE, C1 "\n", sizeof(C1));
-	assert_int_equal(deploy_history_load(), 10);	/* after the highest id */
-	assert_int_equal(deploy_history_count(), 3);
-	assert_string_equal(deploy_commit_get(), C1);
-	r = deploy_history_get(0);
+	assert_int_equal(deploy_history_load(&hist, &rp), 10);	/* after the highest id */
+	assert_int_equal(deploy_history_count(&hist), 3);
+	assert_string_equal(deploy_commit_get(&hist), C1);
+	r = deploy_history_get(&hist, 0);
 	assert_int_equal(r->id, 3);
 	assert_int_equal(r->job, 0);	/* an earlier backend's job */
 	json = record_json(r);
 	assert_non_null(strstr(json, "\"job\":null"));
 	free(json);
-	assert_int_equal(deploy_history_get(1)->id, 9);
-	assert_int_equal(deploy_history_get(2)->id, 5);
-	assert_null(deploy_history_get(3));
+	assert_int_equal(deploy_history_get(&hist, 1)->id, 9);
+	assert_int_equal(deploy_history_get(&hist, 2)->id, 5);
+	assert_null(deploy_history_get(&hist, 3));
 	/* succeeded deploys' deliveries are replays from now; failed ones not */
-	assert_true(deploy_delivery_seen("ok-3"));
-	assert_true(deploy_delivery_seen("ok-5"));
-	assert_false(deploy_delivery_seen("failed-9"));
+	assert_true(deploy_delivery_seen(&rp, "ok-3"));
+	assert_true(deploy_delivery_seen(&rp, "ok-5"));
+	assert_false(deploy_delivery_seen(&rp, "failed-9"));
 }
 
 static void
 test_history_bad_commit(void **state)
 {
 	write_file(DEPLOY_COMMIT_FILE, "ABCDEF\n", 7);
-	assert_int_equal(deploy_history_load(), 1);	/* no history: id 1 */
-	assert_string_equal(deploy_commit_get(), "");
-	assert_int_equal(deploy_history_count(), 0);
+	assert_int_equal(deploy_history_load(&hist, &rp), 1);	/* no history: id 1 */
+	assert_string_equal(deploy_commit_get(&hist), "");
+	assert_int_equal(deploy_history_count(&hist), 0);
 }
 
 /* appended records come back after a restart; a torn tail costs one line */
@@ -328,11 +330,11 @@ test_history_append_reload(void **state)
 		r.job = 40 + i;
 		snprintf(r.state, sizeof(r.state), "succeeded");
 		snprintf(r.trigger, sizeof(r.trigger), "dashboard");
-		deploy_history_append(&r);
+		deploy_history_append(&hist, &r);
 	}
-	deploy_commit_save(C2);
-	assert_int_equal(deploy_history_count(), 3);
-	assert_int_equal(deploy_history_get(2)->job, 43);	/* this run's job */
+	deploy_commit_save(&hist, C2);
+	assert_int_equal(deploy_history_count(&hist), 3);
+	assert_int_equal(deploy_history_get(&hist, 2)->job, 43);	/* this run's job */
 	/* a crash mid-write: a line without its newline */
 	snprintf(path, sizeof(path), "%s/%s", dir, DEPLOY_HISTORY_FILE);
 	assert_non_null(f = fopen(path, "a"));
@@ -342,16 +344,71 @@ test_history_append_reload(void **state)
 	memset(&r, 0, sizeof(r));
 	r.id = 5;
 	snprintf(r.state, sizeof(r.state), "failed");
-	deploy_history_append(&r);
+	deploy_history_append(&hist, &r);
 
-	deploy_history_close();
-	deploy_replay_clear();
-	deploy_history_open(dir);
-	assert_int_equal(deploy_history_load(), 6);
-	assert_int_equal(deploy_history_count(), 4);
-	assert_int_equal(deploy_history_get(3)->id, 5);
-	assert_int_equal(deploy_history_get(0)->job, 0);
-	assert_string_equal(deploy_commit_get(), C2);
+	deploy_history_close(&hist);
+	deploy_replay_clear(&rp);
+	deploy_history_open(&hist, dir);
+	assert_int_equal(deploy_history_load(&hist, &rp), 6);
+	assert_int_equal(deploy_history_count(&hist), 4);
+	assert_int_equal(deploy_history_get(&hist, 3)->id, 5);
+	assert_int_equal(deploy_history_get(&hist, 0)->job, 0);
+	assert_string_equal(deploy_commit_get(&hist), C2);
+}
+
+/*
+ * Two projects: each its own history directory, ids, deployed commit and
+ * replay set.  A delivery deployed for one is no replay for the other.
+ */
+static void
+test_projects_apart(void **state)
+{
+	struct deploy_history	h2;
+	struct deploy_replay	rp2;
+	struct deploy_record	r;
+	char			dir2[64], cmd[160];
+
+	snprintf(dir2, sizeof(dir2), "/tmp/davit-test-deploy2.XXXXXX");
+	assert_non_null(mkdtemp(dir2));
+	memset(&rp2, 0, sizeof(rp2));
+	deploy_history_open(&h2, dir2);
+	assert_int_equal(deploy_history_load(&h2, &rp2), 1);
+
+	memset(&r, 0, sizeof(r));
+	r.id = 7;
+	snprintf(r.state, sizeof(r.state), "succeeded");
+	snprintf(r.trigger, sizeof(r.trigger), "webhook");
+	deploy_record_add_delivery(&r, "push-a", B1, C1);
+	deploy_history_append(&hist, &r);
+	deploy_replay_remember(&rp, &r);
+	deploy_commit_save(&hist, C1);
+	deploy_record_clear(&r);
+
+	/* the first project's deploy is nowhere in the second's */
+	assert_true(deploy_delivery_seen(&rp, "push-a"));
+	assert_false(deploy_delivery_seen(&rp2, "push-a"));
+	assert_false(deploy_body_seen(&rp2, B1));
+	assert_int_equal(deploy_history_count(&h2), 0);
+	assert_string_equal(deploy_commit_get(&h2), "");
+
+	/* after a restart, each reads its own directory back */
+	deploy_history_close(&hist);
+	deploy_replay_clear(&rp);
+	deploy_history_close(&h2);
+	deploy_replay_clear(&rp2);
+	deploy_history_open(&hist, dir);
+	deploy_history_open(&h2, dir2);
+	assert_int_equal(deploy_history_load(&hist, &rp), 8);
+	assert_int_equal(deploy_history_load(&h2, &rp2), 1);
+	assert_true(deploy_delivery_seen(&rp, "push-a"));
+	assert_false(deploy_delivery_seen(&rp2, "push-a"));
+	assert_string_equal(deploy_commit_get(&hist), C1);
+	assert_string_equal(deploy_commit_get(&h2), "");
+
+	deploy_history_close(&h2);
+	deploy_replay_clear(&rp2);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir2);
+	assert_int_equal(system(cmd), 0);
 }
 
 int
@@ -360,6 +417,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_merge, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_replay, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_projects_apart, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_record_roundtrip, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_record_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_history_load, setup, teardown),
