@@ -205,6 +205,8 @@ job_logn(struct job *j, const char *line, size_t len)
 
 	g = events_begin(EV_JOB_LOG);
 	yajl_gen_map_open(g);
+	json_kstr(g, "project", j->project_name[0] != '\0' ? j->project_name :
+	    NULL);
 	json_kint(g, "job", j->id);
 	json_kint(g, "n", j->log_total);
 	json_key(g, "line");
@@ -338,7 +340,7 @@ job_done(struct job *j, int exit, const char *errfmt, ...)
 	job_publish_state(j);
 	if (j->state == JOB_FAILED && job_is_critical(j)) {
 		snprintf(kind, sizeof(kind), "%s.failed", job_op_name(j));
-		notify_critical_service(kind, j->service, "%s%s%s failed: %s",
+		notify_project(j->project, kind, j->service, "%s%s%s failed: %s",
 		    job_op_name(j), j->service ? " " : "",
 		    j->service ? j->service : "",
 		    j->error ? j->error : "see the job's log");

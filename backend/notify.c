@@ -414,17 +414,6 @@ notify_critical(const char *kind, const char *fmt, ...)
 }
 
 void
-notify_critical_service(const char *kind, const char *service,
-    const char *fmt, ...)
-{
-	va_list	ap;
-
-	va_start(ap, fmt);
-	notify_vcritical(NULL, kind, service, fmt, ap);
-	va_end(ap);
-}
-
-void
 notify_project(const struct project *p, const char *kind, const char *service,
     const char *fmt, ...)
 {

@@ -9,14 +9,11 @@
 
 void	notify_critical(const char *kind, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));
-/* the same, rate-limited apart for each service (NULL: none) */
-void	notify_critical_service(const char *kind, const char *service,
-	    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
 /*
- * The same for project p: the text names it, it goes to p's
- * DAVIT_NOTIFY_URL (else the main file's), rate-limited apart per project.
- * p NULL: as notify_critical_service.
+ * The same for project p and service (NULL: none): the text names it, it goes to p's
+ * DAVIT_NOTIFY_URL (else the main file's), rate-limited apart per
+ * project, kind and service.
+ * p NULL: the main file's URL, no project named.
  */
 struct project;
 void	notify_project(const struct project *p, const char *kind,

@@ -208,13 +208,13 @@ test_one_a_minute_per_kind_and_service(void **state)
 	base = recv_n;
 	pthread_mutex_unlock(&recv_lock);
 
-	notify_critical_service("service.restart.failed", "web", "web failed: %s", "1");
-	notify_critical_service("service.restart.failed", "web", "web failed: %s", "2");
-	notify_critical_service("service.restart.failed", "web", "web failed: %s", "3");
+	notify_project(NULL, "service.restart.failed", "web", "web failed: %s", "1");
+	notify_project(NULL, "service.restart.failed", "web", "web failed: %s", "2");
+	notify_project(NULL, "service.restart.failed", "web", "web failed: %s", "3");
 	/* another service, another kind, no service: each at once */
-	notify_critical_service("service.restart.failed", "worker", "worker failed");
+	notify_project(NULL, "service.restart.failed", "worker", "worker failed");
 	notify_critical("docker.unreachable", "the engine is away");
-	notify_critical_service("docker.unreachable", NULL, "still away");
+	notify_project(NULL, "docker.unreachable", NULL, "still away");
 	notify_critical("marker.one", "marker");
 	recv_wait(base + 4);
 	/* the worker sends in order: the marker came last, so web's 2 and 3 and
@@ -275,10 +275,10 @@ test_full_table_sends_what_it_held(void **state)
 	 */
 	for (i = 0; i < KEYS; i++) {
 		snprintf(kind, sizeof(kind), "fill.%03d", i);
-		notify_critical_service(kind, "svc", "%s sent", kind);
+		notify_project(NULL, kind, "svc", "%s sent", kind);
 		recv_wait(base + i + 1);
-		notify_critical_service(kind, "svc", "%s held a", kind);
-		notify_critical_service(kind, "svc", "%s held b", kind);
+		notify_project(NULL, kind, "svc", "%s held a", kind);
+		notify_project(NULL, kind, "svc", "%s held b", kind);
 	}
 	/* a new kind: one more slot makes room first, then it goes out */
 	notify_critical("new.kind", "new");
