@@ -238,7 +238,8 @@ assert_contains "$log" "rebuild failed" "the failure is named"
 wait_for -t 30 grep -q 'deploy' "$T/notifications.jsonl" || fail "no notification received"
 n=$(tail -n 1 "$T/notifications.jsonl")
 jq -e '.text and .content' <<<"$n" >/dev/null || fail "notification lacks text/content: $n"
-assert_contains "$n" "$PROJECT" "notification names the project"
+assert_contains "$n" "davit [app]" "notification names the project (the workdir's basename)"
+assert_eq "$(jq -r .project <<<"$n")" app "notification's project member"
 for secret in "$TOKEN" "$SECRET" test-password; do
 	assert_file_not_contains "$T/notifications.jsonl" "$secret"
 	assert_file_not_contains "$T/backend.log" "$secret"
@@ -291,7 +292,7 @@ fi
 if scenario history merged; then
 davit_stop_backend
 # what a crash in the middle of a write leaves: NUL bytes and half a line
-printf '\0\0\0\0{"id":99,"job":99,"deliveries":["d-torn"' >>"$T/state/deploys.jsonl"
+printf '\0\0\0\0{"id":99,"job":99,"deliveries":["d-torn"' >>"$T/state/app/deploys.jsonl"
 davit_start_backend "$ENV"
 wait_for grep -q 'damaged lines skipped' "$T/backend.log" || fail "the damaged line was not reported"
 hist=$(proto '{"id":1,"op":"deploys.list"}')
@@ -315,8 +316,8 @@ hist=$(proto '{"id":1,"op":"deploys.list"}')
 assert_eq "$(jq -c '[.result[].id] | (length == (unique | length))' <<<"$hist")" true "deploy ids unique across a restart"
 assert_eq "$(jq -r '.result[0].id > ([.result[1:][].id] | max)' <<<"$hist")" true "the new deploy has the next id"
 assert_eq "$(jq -r '.result[0].job' <<<"$hist")" "$job" "the new deploy's job"
-tail -n 1 "$T/state/deploys.jsonl" | jq -e --argjson j "$job" '.job == $j' >/dev/null ||
-	fail "the record after a damaged tail is not a line of its own: $(tail -c 300 "$T/state/deploys.jsonl")"
+tail -n 1 "$T/state/app/deploys.jsonl" | jq -e --argjson j "$job" '.job == $j' >/dev/null ||
+	fail "the record after a damaged tail is not a line of its own: $(tail -c 300 "$T/state/app/deploys.jsonl")"
 assert_eq "$(jq -c '[.result[1:][].job] | unique' <<<"$hist")" '[null]' "earlier runs' jobs are not linked"
 davit_stop_backend
 fi

@@ -216,6 +216,6 @@ job=$(jq -r .result.job <<<"$r")
 sleep 1
 davit_stop_backend 5
 assert_eq "$DAVIT_BACKEND_STATUS" 0 "backend exit status"
-assert_eq "$(tail -n 1 "$T/state/deploys.jsonl" | jq -r '.job, .state' | tr '\n' ' ')" "$job interrupted " "a deploy cut by the shutdown is in the history"
+assert_eq "$(tail -n 1 "$T/state/app/deploys.jsonl" | jq -r '.job, .state' | tr '\n' ' ')" "$job interrupted " "a deploy cut by the shutdown is in the history"
 pass "shutdown does not wait for a receiver that does not answer; a running deploy is recorded as interrupted"
 fi
