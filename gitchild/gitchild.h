@@ -80,7 +80,6 @@ struct gc_ctx {
 extern struct gc_ctx	 gc;
 
 /* report.c */
-long long	 gc_now_ms(void);
 void		 gc_write(char *line);
 void		 gc_log(const char *fmt, ...)
 		    __attribute__((format(printf, 1, 2)));

@@ -28,15 +28,6 @@ static char		 gc_alarm_stall[GC_MAX_LINE + 1];
 static size_t		 gc_alarm_connect_len, gc_alarm_stall_len;
 static volatile sig_atomic_t gc_alarm_which;	/* 0 connect, 1 stall */
 
-long long
-gc_now_ms(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 void
 gc_write(char *line)
 {
