@@ -56,6 +56,7 @@ struct ctl_request {
 	uid_t			 uid;
 	pid_t			 pid;
 	long long		 started_ms;
+	int			 secret;	/* the reply holds one: wiped once written */
 	TAILQ_ENTRY(ctl_request) entry;
 };
 /*

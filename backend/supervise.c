@@ -239,6 +239,7 @@ op_tls_get(struct ctl_request *cr, yajl_gen g, struct proto_error *err)
 	}
 	yajl_gen_string(g, (const unsigned char *)b, len);
 	sodium_free(b);
+	cr->secret = 1;		/* control.c wipes the reply once written */
 	yajl_gen_map_close(g);
 	return CTL_DONE;
 }
