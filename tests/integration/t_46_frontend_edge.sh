@@ -143,6 +143,42 @@ PY
 	fail "an ended event stream: $(cat "$T/stream-end.log")"
 pass "an event stream says Connection: close and ends at logout: nothing is sent behind it"
 
+# The end of a chunked reply is the end of its request for evhttp too: a
+# stream's last chunk went out before evhttp said what to call once all was
+# written, so evhttp never took the connection back: its Connection: close
+# was not acted on, and a request sent after the end (by a client that
+# ignores it) was held until the 10 s body rule closed the connection.
+# Now the connection closes at once, well within curl-like 5 s.
+curl -s -c "$T/jar" -X POST -H 'Content-Type: application/json' \
+	--data-binary '{"password":"pw"}' "$URL/api/login" >"$T/login2.json"
+python3 - "${URL#http://}" "$(jq -r .csrf "$T/login2.json")" "$(awk '$6 == "davit_session" { print $7 }' "$T/jar")" <<'PY' >"$T/after-end.log" 2>&1 ||
+import socket, subprocess, sys, time
+host, port = sys.argv[1].rsplit(":", 1)
+csrf, sid = sys.argv[2], sys.argv[3]
+s = socket.create_connection((host, int(port)), timeout=5)
+s.sendall(("GET /api/events HTTP/1.1\r\nHost: x\r\nCookie: davit_session=%s\r\n\r\n" % sid).encode())
+rest = b""
+while b"\r\n\r\n" not in rest:
+	rest += s.recv(4096)
+subprocess.run(["curl", "-s", "-o", "/dev/null", "-X", "POST", "-H", "Cookie: davit_session=" + sid,
+	"-H", "X-Davit-CSRF: " + csrf, "http://%s:%s/api/logout" % (host, port)], check=True)
+while not rest.endswith(b"\r\n0\r\n\r\n"):
+	b = s.recv(4096)
+	if not b:
+		sys.exit("closed before the stream's end")
+	rest += b
+t = time.time()
+s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+try:
+	b = s.recv(4096)
+except socket.timeout:
+	sys.exit("a request after the stream's end: nothing for %.1f s (held)" % (time.time() - t))
+print("after the end: %s in %.2f s" % ("closed" if not b else b.split(b"\r\n")[0].decode(), time.time() - t))
+PY
+	fail "after an event stream's end: $(cat "$T/after-end.log")"
+info "$(cat "$T/after-end.log")"
+pass "an ended event stream's connection is closed at once, not held for the body rule"
+
 up || fail "frontend not answering"
 stop_pid "$FE_PID"
 assert_eq "$STOP_STATUS" 0 "frontend exit status"
