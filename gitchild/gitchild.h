@@ -132,6 +132,8 @@ int		 gc_do_clone(void);
 /* status.c */
 int		 gc_check_owner(void);
 int		 gc_open(int quiet);
+int		 gc_head(git_reference **head, int *unborn, char *branch,
+		    size_t len);
 int		 gc_status(void);
 int		 gc_remote_ref(char *buf, size_t size);
 int		 gc_dirty(git_status_list **out, size_t *count);
