@@ -56,15 +56,15 @@
  * The system calls allowed with any arguments beyond the base's
  * (common/seccomp_base.c): what was measured (release and ASan builds),
  * and epoll_pwait, libc's epoll_wait where there is no such call (arm64).
+ * Of the base's, the frontend's uses: sendto, conn.c's own 413
+ * (send(MSG_NOSIGNAL)); recvfrom, conn.c's http_peek (recv(MSG_PEEK),
+ * HTTPS); lseek, libc's, once, under the systemd unit; fstat, of the
+ * static files openat (below) opened.
  */
 static const int sandbox_allowed[] = {
 	/* the event loop, its sockets, the backend's (reconnecting) */
 	SCMP_SYS(epoll_wait), SCMP_SYS(epoll_pwait), SCMP_SYS(epoll_ctl),
 	SCMP_SYS(accept4),
-	/* base's sendto: conn.c's own 413, send(MSG_NOSIGNAL); its
-	 * recvfrom: conn.c's http_peek, recv(MSG_PEEK), HTTPS; its lseek:
-	 * libc, once, measured under the systemd unit; its fstat: of the
-	 * static files openat below opened */
 };
 
 /* one rule with one argument pinned; a failure is davit's own bug */
