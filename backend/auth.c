@@ -37,6 +37,7 @@
 
 #include "backend/backend.h"
 #include "backend/project.h"
+#include "common/clock.h"
 #include "common/json.h"
 #include "common/log.h"
 
@@ -84,15 +85,6 @@ static struct auth_client auth_clients[AUTH_CLIENTS];
 static time_t		 auth_recent[AUTH_GLOBAL_FAILS];	/* a ring */
 static size_t		 auth_recent_next;
 static size_t		 auth_recent_n;
-
-static time_t
-auth_now(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec;
-}
 
 static struct auth_client *
 auth_client_find(const char *name, time_t now, int create)
@@ -163,7 +155,7 @@ auth_throttle_done(const char *client, int ok)
 		return;
 	if (client == NULL || client[0] == '\0')
 		client = "?";
-	if ((c = auth_client_find(client, auth_now(), 0)) != NULL)
+	if ((c = auth_client_find(client, clock_mono_s(), 0)) != NULL)
 		memset(c, 0, sizeof(*c));
 	if (auth_recent_n > 0) {
 		auth_recent_next = (auth_recent_next + AUTH_GLOBAL_FAILS - 1) %
@@ -326,7 +318,7 @@ op_auth_login(struct ctl_request *cr, yajl_gen g, struct proto_error *err)
 		auth_audit(cr, 0, "busy");
 		return CTL_FAIL;
 	}
-	if ((wait = auth_throttle_check(client, auth_now(), &why, &hold)) > 0) {
+	if ((wait = auth_throttle_check(client, clock_mono_s(), &why, &hold)) > 0) {
 		log_warnx("auth.login: %s (client %s): refused for %d s", why,
 		    client != NULL ? client : "?", wait);
 		proto_seterr(err, PE_BUSY, "%s; try again in %d s", why, wait);

@@ -58,6 +58,7 @@ struct ctl_request {
 	pid_t			 pid;
 	long long		 started_ms;
 	struct project		*project;	/* a PROTO_OP_PROJECT op's, resolved */
+	int			 secret;	/* the reply holds one: wiped once written */
 	TAILQ_ENTRY(ctl_request) entry;
 };
 /*

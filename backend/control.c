@@ -98,18 +98,31 @@ ctl_request_complete(struct ctl_request *cr, yajl_gen g, const struct proto_erro
 		err = &internal;
 	}
 	audit_request(cr, g == NULL ? err : NULL);
-	if (g != NULL)
+	if (g != NULL && cr->secret) {
+		/* proto_finish's, but never moved: a move leaves a copy */
+		yajl_gen_map_close(g);
+		line = json_gen_take_line(g, &len);
+		yajl_gen_free(g);
+	} else if (g != NULL)
 		line = proto_finish(g, &len);
 	else
 		line = proto_reply_error(cr->req.id, err, &len);
-	if (c != NULL) {
+	if (c != NULL && cr->secret) {
+		/* the output buffer refers to the line, wiped once written */
+		if (evbuffer_add_reference(bufferevent_get_output(c->bev), line,
+		    len, json_line_wipe, NULL) == -1)
+			fatalx("%s: evbuffer_add_reference", __func__);
+		line = NULL;
+	} else if (c != NULL)
 		ctl_write(c, line, len);
+	if (c != NULL) {
 		TAILQ_REMOVE(&c->pending, cr, entry);
 		c->npending--;
 		if (c->closing)
 			ctl_close_later(c);
 	}
-	free(line);
+	if (line != NULL)
+		json_line_wipe(line, len, NULL);
 	proto_request_free(&cr->req);
 	free(cr);
 }

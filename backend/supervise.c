@@ -36,6 +36,7 @@
 #include <sodium.h>
 
 #include "backend/backend.h"
+#include "common/clock.h"
 #include "common/json.h"
 #include "common/log.h"
 
@@ -57,15 +58,6 @@ static struct {
 	struct event	*restart;
 	struct event	*hup;
 } sv;
-
-static time_t
-mono_now(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec;
-}
 
 static char *
 first_existing(const char *dir, const char *const *suffixes, size_t n,
@@ -247,6 +239,7 @@ op_tls_get(struct ctl_request *cr, yajl_gen g, struct proto_error *err)
 	}
 	yajl_gen_string(g, (const unsigned char *)b, len);
 	sodium_free(b);
+	cr->secret = 1;		/* control.c wipes the reply once written */
 	yajl_gen_map_close(g);
 	return CTL_DONE;
 }
@@ -255,7 +248,7 @@ static void
 supervise_exited(void *arg, int status, int timed_out)
 {
 	struct timeval	tv;
-	time_t		ran = mono_now() - sv.started;
+	time_t		ran = clock_mono_s() - sv.started;
 
 	sv.proc = NULL;
 	sv.pid = -1;
@@ -305,7 +298,7 @@ supervise_start(evutil_socket_t fd, short ev, void *arg)
 	spec.argv = argv;
 	spec.inherit_output = 1;
 	spec.on_exit = supervise_exited;
-	sv.started = mono_now();
+	sv.started = clock_mono_s();
 	if ((sv.proc = proc_start(&spec, err, sizeof(err))) == NULL) {
 		log_warnx("%s: %s; trying again in %d s", __func__, err, sv.backoff);
 		tv.tv_sec = sv.backoff;

@@ -166,4 +166,7 @@ printf '  %-34s %8s %8s %8s\n' "" fetch pull total
 printf '  %-34s %8s %8s %8s\n' "davit (git.fetch + git.pull jobs)" "$mf" "$mp" "$mt"
 printf '  %-34s %8s %8s %8s\n' "git fetch && git merge --ff-only" "$gf" "$gm" "$gt"
 awk -v a="$mt" -v b="$gt" 'BEGIN { printf "  davit / git CLI: %.2fx (goal: at most 1.5x)\n", (b > 0 ? a / b : 0) }'
+awk -v a="$mf" -v b="$gf" 'BEGIN { printf "  fetch alone, davit / git CLI: %.2fx (goal: at most 1.5x)\n", (b > 0 ? a / b : 0) }'
+printf '  davit-git loads %s shared objects at each start (-Dgit_static=true: fewer)\n' \
+	"$(ldd "$DAVIT_BUILD/gitchild/davit-git" | grep -c '=>')"
 echo "git.status over one connection, 1,000 calls: median $lat_med ms, p99 $lat_p99 ms, max $lat_max ms (goal: median under 1 ms)"

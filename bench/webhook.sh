@@ -129,6 +129,8 @@ field() { # field LABEL KEY
 printf '\nwebhook to deploy, %s deliveries, %s, %d cores (%s), engine %s\n' "$(field reply n)" \
 	"$(uname -r)" "$(nproc)" "$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)" \
 	"$(docker version --format '{{.Server.Version}}')"
+printf 'davit-git loads %s shared objects at each start (-Dgit_static=true: fewer)\n' \
+	"$(ldd "$DAVIT_BUILD/gitchild/davit-git" | grep -c '=>')"
 printf '%-50s %9s %9s %9s\n' "ms from the delivery's arrival" median p90 max
 row() { printf '%-50s %9s %9s %9s\n' "$1" "$(field "$2" median_ms)" "$(field "$2" p90_ms)" "$(field "$2" max_ms)"; }
 row "202 reply" reply

@@ -7,5 +7,7 @@
 
 /* milliseconds of CLOCK_MONOTONIC: never jumps with the wall clock */
 long long	 clock_mono_ms(void);
+/* whole seconds of the same clock, for bounds counted in seconds */
+long long	 clock_mono_s(void);
 
 #endif

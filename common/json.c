@@ -1,20 +1,77 @@
 #include <errno.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include <sodium.h>
 #include <yajl/yajl_parse.h>
 
 #include "json.h"
 #include "log.h"
+
+/*
+ * The generators' memory is wiped when yajl frees or moves it: a reply may
+ * carry a secret (tls.get's key, frontend.config's webhook secret), and a
+ * freed block keeps its bytes until it is used again.
+ */
+void
+json_wipe_block(void *p)
+{
+	if (p != NULL)
+		sodium_memzero(p, malloc_usable_size(p));
+}
+
+void
+json_line_wipe(const void *data, size_t len, void *unused)
+{
+	if (data == NULL)
+		return;
+	sodium_memzero((void *)data, len);
+	free((void *)data);
+}
+
+static void *
+json_wipe_malloc(void *ctx, size_t n)
+{
+	return malloc(n);
+}
+
+static void
+json_wipe_free(void *ctx, void *p)
+{
+	json_wipe_block(p);
+	free(p);
+}
+
+/* never in place: the old block is wiped, then freed */
+static void *
+json_wipe_realloc(void *ctx, void *p, size_t n)
+{
+	size_t	 old;
+	void	*q;
+
+	if (p == NULL)
+		return malloc(n);
+	old = malloc_usable_size(p);
+	if ((q = malloc(n)) == NULL)
+		return NULL;
+	memcpy(q, p, old < n ? old : n);
+	json_wipe_free(ctx, p);
+	return q;
+}
+
+static yajl_alloc_funcs json_wipe_funcs = {
+	json_wipe_malloc, json_wipe_realloc, json_wipe_free, NULL
+};
 
 yajl_gen
 json_gen_new(void)
 {
 	yajl_gen	g;
 
-	if ((g = yajl_gen_alloc(NULL)) == NULL)
+	if ((g = yajl_gen_alloc(&json_wipe_funcs)) == NULL)
 		fatalx("%s: yajl_gen_alloc", __func__);
 	yajl_gen_config(g, yajl_gen_validate_utf8, 1);
 	return g;
@@ -205,12 +262,26 @@ json_gen_take(yajl_gen g, size_t *len)
 
 	if (yajl_gen_get_buf(g, &buf, &n) != yajl_gen_status_ok)
 		fatalx("%s: generator in error state", __func__);
-	if ((out = malloc(n + 1)) == NULL)
+	/* + 2: proto_finish's newline fits without moving the line */
+	if ((out = malloc(n + 2)) == NULL)
 		fatal("%s", __func__);
 	memcpy(out, buf, n);
 	out[n] = '\0';
 	if (len != NULL)
 		*len = n;
+	return out;
+}
+
+char *
+json_gen_take_line(yajl_gen g, size_t *len)
+{
+	char	*out;
+	size_t	 n;
+
+	out = json_gen_take(g, &n);
+	out[n] = '\n';
+	out[n + 1] = '\0';
+	*len = n + 1;
 	return out;
 }
 

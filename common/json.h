@@ -13,7 +13,12 @@
 
 #define JSON_MAX_DEPTH	32	/* nesting accepted from a peer */
 
-yajl_gen	 json_gen_new(void);
+yajl_gen	 json_gen_new(void);	/* its memory wiped when freed or moved */
+/* zeroes all of a malloc'd block (its usable size); NULL: nothing */
+void		 json_wipe_block(void *p);
+/* wipes len bytes of a malloc'd line and frees it (an evbuffer cleanup;
+ * NULL: nothing) */
+void		 json_line_wipe(const void *data, size_t len, void *unused);
 void		 json_str(yajl_gen g, const char *s);	/* NULL -> null */
 void		 json_strn(yajl_gen g, const char *s, size_t len);
 void		 json_key(yajl_gen g, const char *k);
@@ -32,6 +37,8 @@ void		 json_raw(yajl_gen g, const char *s);
 void		 json_tree(yajl_gen g, yajl_val v);
 /* copies the generator's buffer into a malloc'd NUL-terminated string */
 char		*json_gen_take(yajl_gen g, size_t *len);
+/* the same with a newline after it (*len counts it), in place: never moved */
+char		*json_gen_take_line(yajl_gen g, size_t *len);
 /*
  * Parses JSON (never comments) into a tree for yajl_tree_free(); NULL with a
  * message in err on failure: NUL bytes, \u0000 in a string or a key, and

@@ -634,7 +634,8 @@ http_filter_out(struct evbuffer *src, struct evbuffer *dst, ev_ssize_t limit,
 static void
 http_out_flush(evutil_socket_t fd, short ev, void *arg)
 {
-	struct fe_conn	*fc = arg;
+	struct fe_conn		*fc = arg;
+	struct bufferevent	*bev = fc->bev;
 
 	if (fc->closed)
 		return;		/* its socket, or its number, is another's now */
@@ -644,7 +645,21 @@ http_out_flush(evutil_socket_t fd, short ev, void *arg)
 		    BEV_EVENT_ERROR | BEV_EVENT_WRITING, 0);
 		return;
 	}
-	bufferevent_flush(fc->bev, EV_WRITE, BEV_NORMAL);
+	/* fc lives until the reference goes: evhttp may free bev meanwhile */
+	bufferevent_incref(bev);
+	bufferevent_flush(bev, EV_WRITE, BEV_NORMAL);
+	/*
+	 * What evhttp adds while its writing is enabled (a chunked reply's
+	 * chunks, and its end) goes out at once, before evhttp says what to
+	 * call once all is written (at the end: to take the next request):
+	 * its write callback came too early, and nothing would call it
+	 * again, so the connection's next request waited for a timeout.
+	 * Call it once all is out; evhttp disables writing when it is done.
+	 */
+	if (!fc->closed && evbuffer_get_length(bufferevent_get_output(bev)) == 0 &&
+	    (bufferevent_get_enabled(bev) & EV_WRITE))
+		bufferevent_trigger(bev, EV_WRITE, 0);
+	bufferevent_decref(bev);
 }
 
 static void

@@ -81,19 +81,11 @@ backend_up(void)
 	return bk.state == LINK_UP;
 }
 
-/* evbuffer cleanup: a request line may hold a password */
-static void
-line_wipe(const void *data, size_t len, void *extra)
-{
-	sodium_memzero((void *)data, len);
-	free((void *)data);
-}
-
 static void
 pending_free(struct pending *p)
 {
 	if (p->line != NULL)
-		line_wipe(p->line, p->len, NULL);
+		json_line_wipe(p->line, p->len, NULL);	/* may hold a password */
 	free(p);
 }
 
@@ -102,7 +94,8 @@ link_write(struct pending *p)
 {
 	struct evbuffer	*out = bufferevent_get_output(bk.bev);
 
-	if (evbuffer_add_reference(out, p->line, p->len, line_wipe, NULL) == -1)
+	if (evbuffer_add_reference(out, p->line, p->len, json_line_wipe,
+	    NULL) == -1)
 		fatalx("%s: evbuffer_add_reference", __func__);
 	p->line = NULL;
 	p->sent = fe_now();
@@ -212,6 +205,7 @@ link_dispatch(const char *line, size_t len)
 {
 	struct proto_reply	 r;
 	struct pending		*p;
+	int			 wipe = 0;
 
 	if (proto_reply_decode(line, len, &r) == -1) {
 		link_disconnect("a line from the backend is neither a reply nor "
@@ -245,6 +239,8 @@ link_dispatch(const char *line, size_t len)
 	}
 	TAILQ_REMOVE(&bk.inflight, p, entry);
 	bk.ninflight--;
+	/* tls.get's reply holds the key: its line is wiped once parsed */
+	wipe = strcmp(p->op, proto_op_by_id(OP_TLS_GET)->name) == 0;
 	link_pump();
 	if (!r.ok)
 		log_debug("%s: %s: %s: %s", __func__, p->op, r.error_code,
@@ -252,6 +248,9 @@ link_dispatch(const char *line, size_t len)
 	p->cb(p->arg, &r);
 	pending_free(p);
  done:
+	/* (link_line is NULL if the input buffer went with the link) */
+	if (wipe && link_line != NULL)
+		sodium_memzero((void *)line, len);
 	link_line = NULL;
 	link_reply = NULL;
 	proto_reply_free(&r);
@@ -710,8 +709,12 @@ sync_readline(int fd, char **buf, size_t *len, time_t deadline)
 				errno = EMSGSIZE;
 				goto fail;
 			}
-			if ((nl = realloc(line, cap)) == NULL)
+			/* moved, not realloc'd: the old block is wiped */
+			if ((nl = malloc(cap)) == NULL)
 				fatal("%s", __func__);
+			if (line != NULL)
+				memcpy(nl, line, have);
+			json_line_wipe(line, have, NULL);	/* NULL: nothing */
 			line = nl;
 		}
 		line[have++] = chunk[0];
@@ -723,7 +726,7 @@ sync_readline(int fd, char **buf, size_t *len, time_t deadline)
 	*len = have;
 	return 0;
  fail:
-	free(line);
+	json_line_wipe(line, have, NULL);
 	return -1;
 }
 
@@ -760,7 +763,7 @@ backend_config_sync(int fd, struct fe_config *cfg, char *err, size_t errlen)
 			return -1;
 		}
 		rv = proto_reply_decode(line, len, &r);
-		free(line);
+		json_line_wipe(line, len, NULL);	/* tls.get's holds the key */
 		if (rv == -1) {
 			snprintf(err, errlen, "not a reply to request %lld", req.id);
 			return -1;

@@ -9,7 +9,8 @@
  *    www directory the frontend serves; TCP bind/connect are denied (ABI 4)
  *    and signals and abstract sockets scoped (ABI 6).  A kernel without
  *    Landlock is logged and the frontend goes on: seccomp still holds.
- * 2. seccomp-bpf (libseccomp): an allowlist of the system calls the event
+ * 2. seccomp-bpf (libseccomp): an allowlist (common/seccomp_base.c's base,
+ *    shared with the git child, and the calls below) of the system calls the event
  *    loop makes (measured with strace -f and SCMP_ACT_LOG under t_40,
  *    t_41, the browser tests and the system test), some with their
  *    arguments pinned: socket only AF_UNIX (reconnecting to the backend),
@@ -34,7 +35,6 @@
  * filter answers by killing it (tests/integration/t_43_frontend_sandbox.sh).
  */
 #include <sys/ioctl.h>
-#include <sys/mman.h>
 #include <sys/socket.h>
 
 #include <errno.h>
@@ -48,85 +48,33 @@
 #include <seccomp.h>
 
 #include "common/landlock.h"
+#include "common/seccomp_base.h"
 #include "common/log.h"
 #include "frontend/sandbox.h"
 
-#if defined(__SANITIZE_ADDRESS__)
-#define SANDBOX_SANITIZER	1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define SANDBOX_SANITIZER	1
-#endif
-#endif
-
 /*
- * The system calls allowed with any arguments: what was measured (release
- * and ASan builds), and a few with no effect outside the process that libc
- * or libevent make on other paths (epoll_pwait: libc's epoll_wait where
- * there is no such call, e.g. arm64; getsockopt SO_ERROR: a connect to the
- * backend that did not complete at once; munmap, mremap, madvise: malloc's
- * large blocks; clock_gettime, gettimeofday: when the vDSO cannot answer;
- * rt_sigprocmask: abort).
+ * The system calls allowed with any arguments beyond the base's
+ * (common/seccomp_base.c): what was measured (release and ASan builds),
+ * and epoll_pwait, libc's epoll_wait where there is no such call (arm64).
+ * Of the base's, the frontend's uses: sendto, conn.c's own 413
+ * (send(MSG_NOSIGNAL)); recvfrom, conn.c's http_peek (recv(MSG_PEEK),
+ * HTTPS); lseek, libc's, once, under the systemd unit; fstat, of the
+ * static files openat (below) opened.
  */
 static const int sandbox_allowed[] = {
 	/* the event loop, its sockets, the backend's (reconnecting) */
 	SCMP_SYS(epoll_wait), SCMP_SYS(epoll_pwait), SCMP_SYS(epoll_ctl),
-	SCMP_SYS(accept4), SCMP_SYS(connect), SCMP_SYS(shutdown),
-	SCMP_SYS(close), SCMP_SYS(read), SCMP_SYS(readv), SCMP_SYS(write),
-	SCMP_SYS(lseek),	/* libc, once, measured under the systemd unit */
-	SCMP_SYS(writev), SCMP_SYS(setsockopt),
-	SCMP_SYS(sendto),	/* conn.c's own 413, send(MSG_NOSIGNAL) */
-	SCMP_SYS(recvfrom),	/* conn.c's http_peek: recv(MSG_PEEK), HTTPS */
-	SCMP_SYS(getsockopt), SCMP_SYS(getsockname), SCMP_SYS(getpeername),
-	/* static files: openat below, fstat of what it opened */
-	SCMP_SYS(fstat), SCMP_SYS(newfstatat),
-	/* memory */
-	SCMP_SYS(brk), SCMP_SYS(munmap), SCMP_SYS(mremap), SCMP_SYS(madvise),
-	/* time, randomness (libsodium), signals (SIGTERM, SIGINT), exit */
-	SCMP_SYS(clock_gettime), SCMP_SYS(gettimeofday), SCMP_SYS(getrandom),
-	SCMP_SYS(rt_sigreturn), SCMP_SYS(rt_sigprocmask), SCMP_SYS(rt_sigaction),
-	SCMP_SYS(restart_syscall), SCMP_SYS(getpid),
-	SCMP_SYS(exit), SCMP_SYS(exit_group),
+	SCMP_SYS(accept4),
 };
 
-#ifdef SANDBOX_SANITIZER
-/*
- * measured: LeakSanitizer's StopTheWorld at exit (clone, ptrace, ...) and
- * an ASan report (isatty, readlink of /proc/self/exe, futex); its external
- * symbolizer is refused (pipe: EPERM, so no fork and exec), and the report
- * shows module+offset frames, for addr2line afterwards.
- */
-static const int sandbox_sanitizer[] = {
-	SCMP_SYS(clone), SCMP_SYS(ptrace), SCMP_SYS(wait4), SCMP_SYS(prctl),
-	SCMP_SYS(getppid), SCMP_SYS(sched_yield), SCMP_SYS(getdents),
-	SCMP_SYS(getdents64), SCMP_SYS(sigaltstack), SCMP_SYS(gettid),
-	SCMP_SYS(mmap), SCMP_SYS(mprotect), SCMP_SYS(futex),
-	SCMP_SYS(readlink),
-};
-#endif
-
+/* one rule with one argument pinned; a failure is davit's own bug */
 static void
-seccomp_add(scmp_filter_ctx ctx, int nr, unsigned int n,
-    const struct scmp_arg_cmp *cmp)
+allow(scmp_filter_ctx ctx, int nr, const struct scmp_arg_cmp *cmp)
 {
-	int	rc;
+	char	err[128];
 
-	if ((rc = seccomp_rule_add_array(ctx, SCMP_ACT_ALLOW, nr, n, cmp)) < 0)
-		fatalx("%s: seccomp_rule_add %d: %s", __func__, nr, strerror(-rc));
-}
-
-/* an argument comparison, all fields named (SCMP_A0's leaves one out) */
-static struct scmp_arg_cmp
-arg_cmp(unsigned int arg, enum scmp_compare op, scmp_datum_t a,
-    scmp_datum_t b)
-{
-	struct scmp_arg_cmp	cmp;
-
-	cmp.arg = arg;
-	cmp.op = op;
-	cmp.datum_a = a;
-	cmp.datum_b = b;
-	return cmp;
+	if (seccomp_allow(ctx, nr, 1, cmp, err, sizeof(err)) == -1)
+		fatalx("sandbox: %s", err);
 }
 
 static void
@@ -134,8 +82,8 @@ seccomp_enter(void)
 {
 	scmp_filter_ctx		ctx;
 	struct scmp_arg_cmp	cmp;
-	size_t			i;
-	int			rc;
+	char			err[128];
+	int			rc, thread_only;
 
 	/*
 	 * libseccomp knows SCMP_ACT_KILL_PROCESS only through the seccomp()
@@ -143,43 +91,30 @@ seccomp_enter(void)
 	 * libseccomp falls back to prctl), kill the thread: the frontend has
 	 * only one, so it dies of SIGSYS all the same.
 	 */
-	if ((ctx = seccomp_init(SCMP_ACT_KILL_PROCESS)) == NULL) {
+	if ((ctx = seccomp_base_init(&thread_only)) == NULL)
+		fatalx("%s: seccomp_init", __func__);
+	if (thread_only)
 		log_warnx("sandbox: no seccomp() call (a service manager's "
 		    "filter?): the allowlist kills the thread");
-		if ((ctx = seccomp_init(SCMP_ACT_KILL_THREAD)) == NULL)
-			fatalx("%s: seccomp_init", __func__);
-	}
-	for (i = 0; i < sizeof(sandbox_allowed) / sizeof(sandbox_allowed[0]);
-	    i++)
-		seccomp_add(ctx, sandbox_allowed[i], 0, NULL);
-#ifdef SANDBOX_SANITIZER
-	for (i = 0; i < sizeof(sandbox_sanitizer) /
-	    sizeof(sandbox_sanitizer[0]); i++)
-		seccomp_add(ctx, sandbox_sanitizer[i], 0, NULL);
-	cmp = arg_cmp(1, SCMP_CMP_MASKED_EQ, O_ACCMODE | O_CREAT, O_RDONLY);
-	seccomp_add(ctx, SCMP_SYS(open), 1, &cmp);	/* its /proc/self/... */
-	cmp = arg_cmp(1, SCMP_CMP_EQ, TCGETS, 0);	/* isatty(2) */
-	seccomp_add(ctx, SCMP_SYS(ioctl), 1, &cmp);
-	if (seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(pipe),
-	    0) < 0 || seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM),
-	    SCMP_SYS(pipe2), 0) < 0)
-		fatalx("%s: seccomp_rule_add pipe", __func__);
-#else
-	cmp = arg_cmp(2, SCMP_CMP_MASKED_EQ, PROT_EXEC, 0);
-	seccomp_add(ctx, SCMP_SYS(mmap), 1, &cmp);
-	seccomp_add(ctx, SCMP_SYS(mprotect), 1, &cmp);
+	if (seccomp_base_add(ctx, err, sizeof(err)) == -1 ||
+	    seccomp_allow_list(ctx, sandbox_allowed, sizeof(sandbox_allowed) /
+	    sizeof(sandbox_allowed[0]), err, sizeof(err)) == -1)
+		fatalx("%s: %s", __func__, err);
+#ifdef SECCOMP_SANITIZER
+	cmp = seccomp_arg(1, SCMP_CMP_MASKED_EQ, O_ACCMODE | O_CREAT, O_RDONLY);
+	allow(ctx, SCMP_SYS(open), &cmp);	/* its /proc/self/... */
+	cmp = seccomp_arg(1, SCMP_CMP_EQ, TCGETS, 0);	/* isatty(2) */
+	allow(ctx, SCMP_SYS(ioctl), &cmp);
 #endif
-	cmp = arg_cmp(0, SCMP_CMP_EQ, AF_UNIX, 0);
-	seccomp_add(ctx, SCMP_SYS(socket), 1, &cmp);
-	cmp = arg_cmp(1, SCMP_CMP_EQ, FIONREAD, 0);
-	seccomp_add(ctx, SCMP_SYS(ioctl), 1, &cmp);
+	cmp = seccomp_arg(0, SCMP_CMP_EQ, AF_UNIX, 0);
+	allow(ctx, SCMP_SYS(socket), &cmp);
+	cmp = seccomp_arg(1, SCMP_CMP_EQ, FIONREAD, 0);
+	allow(ctx, SCMP_SYS(ioctl), &cmp);
 	/* conn.c's plain-HTTP refusal on the HTTPS port: a duplicate socket */
-	cmp = arg_cmp(1, SCMP_CMP_EQ, F_DUPFD_CLOEXEC, 0);
-	seccomp_add(ctx, SCMP_SYS(fcntl), 1, &cmp);
-	cmp = arg_cmp(2, SCMP_CMP_MASKED_EQ, O_ACCMODE | O_CREAT, O_RDONLY);
-	seccomp_add(ctx, SCMP_SYS(openat), 1, &cmp);
-	cmp = arg_cmp(0, SCMP_CMP_EQ, (scmp_datum_t)getpid(), 0);
-	seccomp_add(ctx, SCMP_SYS(tgkill), 1, &cmp);
+	cmp = seccomp_arg(1, SCMP_CMP_EQ, F_DUPFD_CLOEXEC, 0);
+	allow(ctx, SCMP_SYS(fcntl), &cmp);
+	cmp = seccomp_arg(2, SCMP_CMP_MASKED_EQ, O_ACCMODE | O_CREAT, O_RDONLY);
+	allow(ctx, SCMP_SYS(openat), &cmp);
 	if ((rc = seccomp_load(ctx)) < 0)
 		fatalx("%s: seccomp_load: %s", __func__, strerror(-rc));
 	seccomp_release(ctx);
@@ -254,7 +189,7 @@ sandbox_enter(struct event_base *base, int www_fd)
 		rules[n].path = NULL;
 		rules[n++].writable = 0;
 	}
-#ifdef SANDBOX_SANITIZER
+#ifdef SECCOMP_SANITIZER
 	/* LeakSanitizer reads /proc/self/maps and lists /proc/self/task */
 	rules[n].fd = -1;
 	rules[n].path = "/proc/self";

@@ -80,7 +80,6 @@ struct gc_ctx {
 extern struct gc_ctx	 gc;
 
 /* report.c */
-long long	 gc_now_ms(void);
 void		 gc_write(char *line);
 void		 gc_log(const char *fmt, ...)
 		    __attribute__((format(printf, 1, 2)));
@@ -133,6 +132,8 @@ int		 gc_do_clone(void);
 /* status.c */
 int		 gc_check_owner(void);
 int		 gc_open(int quiet);
+int		 gc_head(git_reference **head, int *unborn, char *branch,
+		    size_t len);
 int		 gc_status(void);
 int		 gc_remote_ref(char *buf, size_t size);
 int		 gc_dirty(git_status_list **out, size_t *count);

@@ -106,10 +106,8 @@ gc_emit_changes(git_tree *from, git_tree *to, size_t *total)
 static int
 gc_pull_head(git_oid *loid, int *unborn)
 {
-	git_reference	*head = NULL, *sym = NULL;
-	const char	*target;
+	git_reference	*head = NULL;
 	char		 cur[GC_MAX_BRANCH * 2 + 1] = "";
-	int		 rc;
 
 	*unborn = 0;
 	if (git_repository_state(gc.repo) != GIT_REPOSITORY_STATE_NONE) {
@@ -124,19 +122,9 @@ gc_pull_head(git_oid *loid, int *unborn)
 		    "on branch %s; check it out by hand", cur, gc.req.branch);
 		return -1;
 	}
-	rc = git_repository_head(&head, gc.repo);
-	if (rc == GIT_EUNBORNBRANCH || rc == GIT_ENOTFOUND) {
-		*unborn = 1;
-		if (git_reference_lookup(&sym, gc.repo, "HEAD") == 0 &&
-		    (target = git_reference_symbolic_target(sym)) != NULL &&
-		    strncmp(target, "refs/heads/", 11) == 0)
-			gc_strlcpy(cur, target + 11, sizeof(cur));
-		git_reference_free(sym);
-	} else if (rc < 0) {
-		gc_fail("unavailable", 0, "cannot read HEAD in %s (is the repository "
-		    "damaged?): %s", gc.req.workdir, gc_git_message());
+	if (gc_head(&head, unborn, cur, sizeof(cur)) == -1)
 		return -1;
-	} else {
+	if (head != NULL) {
 		if (git_reference_is_branch(head))
 			gc_strlcpy(cur, git_reference_shorthand(head), sizeof(cur));
 		git_oid_cpy(loid, git_reference_target(head));

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/clock.h"
 #include "common/log.h"
 #include "gitchild/gitchild.h"
 
@@ -29,7 +30,7 @@ gc_human_bytes(size_t n, char *buf, size_t size)
 int
 gc_progress(const git_indexer_progress *p, void *payload)
 {
-	long long	 now = gc_now_ms();
+	long long	 now = clock_mono_ms();
 	unsigned	 decile;
 	char		 bytes[32];
 

@@ -28,15 +28,6 @@ static char		 gc_alarm_stall[GC_MAX_LINE + 1];
 static size_t		 gc_alarm_connect_len, gc_alarm_stall_len;
 static volatile sig_atomic_t gc_alarm_which;	/* 0 connect, 1 stall */
 
-long long
-gc_now_ms(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 void
 gc_write(char *line)
 {
@@ -166,25 +157,31 @@ gc_on_alarm(int sig)
 	_exit(1);
 }
 
+/* an alarm's failure line, made beforehand into dst (GC_MAX_LINE + 1) */
+static size_t
+gc_alarm_line(char *dst, const char *msg)
+{
+	char	*line;
+	size_t	 len;
+
+	line = gc_fmt_fail("unavailable", msg, 1, NULL, &len);
+	memcpy(dst, line, len);
+	free(line);
+	return len;
+}
+
 void
 gc_alarm_prepare(void)
 {
 	struct sigaction	 sa;
-	char			 msg[256], *line;
-	size_t			 len;
+	char			 msg[256];
 
 	snprintf(msg, sizeof(msg), "no answer from the remote within %d s "
 	    "(connect timeout)", GC_CONNECT_TIMEOUT);
-	line = gc_fmt_fail("unavailable", msg, 1, NULL, &len);
-	memcpy(gc_alarm_connect, line, len);
-	gc_alarm_connect_len = len;
-	free(line);
+	gc_alarm_connect_len = gc_alarm_line(gc_alarm_connect, msg);
 	snprintf(msg, sizeof(msg), "the transfer stalled: no data for %d s "
 	    "(transfer timeout)", GC_STALL_TIMEOUT);
-	line = gc_fmt_fail("unavailable", msg, 1, NULL, &len);
-	memcpy(gc_alarm_stall, line, len);
-	gc_alarm_stall_len = len;
-	free(line);
+	gc_alarm_stall_len = gc_alarm_line(gc_alarm_stall, msg);
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = gc_on_alarm;
 	sigemptyset(&sa.sa_mask);

@@ -72,16 +72,9 @@
 #include <seccomp.h>
 
 #include "common/landlock.h"
+#include "common/seccomp_base.h"
 #include "common/log.h"
 #include "gitchild/gitchild.h"
-
-#if defined(__SANITIZE_ADDRESS__)
-#define GC_SANDBOX_SANITIZER	1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define GC_SANDBOX_SANITIZER	1
-#endif
-#endif
 
 #define GC_SANDBOX_MAX_RULES	32
 #define GC_SANDBOX_MAX_PORTS	2
@@ -95,16 +88,14 @@ static const char *const gc_sandbox_resolver[] = {
 };
 
 /*
- * The system calls allowed with any arguments (what strace showed, and a
- * few libc makes on other paths: epoll_pwait, poll's ppoll, clock_gettime
- * when the vDSO cannot answer).
+ * The system calls allowed with any arguments beyond the base's
+ * (common/seccomp_base.c): what strace showed, and a few libc makes on
+ * other paths (epoll_pwait, poll's ppoll).
  */
 static const int gc_sandbox_allowed[] = {
 	/* files: Landlock decides which */
-	SCMP_SYS(openat), SCMP_SYS(open), SCMP_SYS(close), SCMP_SYS(read),
-	SCMP_SYS(pread64), SCMP_SYS(write), SCMP_SYS(pwrite64),
-	SCMP_SYS(readv), SCMP_SYS(writev), SCMP_SYS(lseek),
-	SCMP_SYS(fstat), SCMP_SYS(newfstatat), SCMP_SYS(stat), SCMP_SYS(lstat),
+	SCMP_SYS(openat), SCMP_SYS(open), SCMP_SYS(pread64), SCMP_SYS(pwrite64),
+	SCMP_SYS(stat), SCMP_SYS(lstat),
 	SCMP_SYS(statx), SCMP_SYS(access), SCMP_SYS(faccessat),
 	SCMP_SYS(faccessat2), SCMP_SYS(readlink), SCMP_SYS(readlinkat),
 	SCMP_SYS(getdents64), SCMP_SYS(getcwd), SCMP_SYS(fcntl),
@@ -116,23 +107,14 @@ static const int gc_sandbox_allowed[] = {
 	SCMP_SYS(ftruncate), SCMP_SYS(fsync), SCMP_SYS(fdatasync),
 	SCMP_SYS(utimensat), SCMP_SYS(umask), SCMP_SYS(dup), SCMP_SYS(dup2),
 	SCMP_SYS(dup3),
-	/* the network: connect and the socket's options (stream.c, libssh2) */
-	SCMP_SYS(connect), SCMP_SYS(sendto), SCMP_SYS(recvfrom),
+	/* the network, beyond the base's (stream.c, libssh2) */
 	SCMP_SYS(sendmsg), SCMP_SYS(recvmsg), SCMP_SYS(sendmmsg),
-	SCMP_SYS(setsockopt), SCMP_SYS(getsockopt), SCMP_SYS(getsockname),
-	SCMP_SYS(getpeername), SCMP_SYS(bind), SCMP_SYS(shutdown),
-	SCMP_SYS(poll), SCMP_SYS(ppoll), SCMP_SYS(select),
+	SCMP_SYS(bind), SCMP_SYS(poll), SCMP_SYS(ppoll), SCMP_SYS(select),
 	SCMP_SYS(pselect6),
-	/* memory */
-	SCMP_SYS(brk), SCMP_SYS(munmap), SCMP_SYS(mremap), SCMP_SYS(madvise),
-	/* time, randomness, identity, signals (the alarms), exit */
-	SCMP_SYS(clock_gettime), SCMP_SYS(gettimeofday), SCMP_SYS(getrandom),
-	SCMP_SYS(alarm), SCMP_SYS(setitimer), SCMP_SYS(rt_sigreturn),
-	SCMP_SYS(rt_sigprocmask), SCMP_SYS(rt_sigaction),
-	SCMP_SYS(restart_syscall), SCMP_SYS(getpid), SCMP_SYS(gettid),
+	/* identity, the alarms */
+	SCMP_SYS(alarm), SCMP_SYS(setitimer), SCMP_SYS(gettid),
 	SCMP_SYS(getuid), SCMP_SYS(geteuid), SCMP_SYS(getgid),
 	SCMP_SYS(getegid), SCMP_SYS(uname), SCMP_SYS(sysinfo),
-	SCMP_SYS(exit), SCMP_SYS(exit_group),
 	/*
 	 * threads: libgit2's pack builder (a file:// fetch) starts one per
 	 * CPU (sched_getaffinity); clone only with CLONE_THREAD, below
@@ -140,15 +122,6 @@ static const int gc_sandbox_allowed[] = {
 	SCMP_SYS(futex), SCMP_SYS(set_robust_list), SCMP_SYS(rseq),
 	SCMP_SYS(sched_getaffinity), SCMP_SYS(sched_yield),
 };
-
-#ifdef GC_SANDBOX_SANITIZER
-/* as frontend/sandbox.c: LeakSanitizer's StopTheWorld, an ASan report */
-static const int gc_sandbox_sanitizer[] = {
-	SCMP_SYS(clone), SCMP_SYS(ptrace), SCMP_SYS(wait4), SCMP_SYS(prctl),
-	SCMP_SYS(getppid), SCMP_SYS(sched_yield), SCMP_SYS(getdents),
-	SCMP_SYS(sigaltstack), SCMP_SYS(mmap), SCMP_SYS(mprotect),
-};
-#endif
 
 struct gc_rules {
 	struct landlock_rule	 r[GC_SANDBOX_MAX_RULES];
@@ -256,7 +229,7 @@ gc_landlock(void)
 		 * the tests have no ssh server) */
 		gc_rule(&rs, "/etc/ssl/openssl.cnf", 0);
 	}
-#ifdef GC_SANDBOX_SANITIZER
+#ifdef SECCOMP_SANITIZER
 	/* LeakSanitizer reads /proc/self/maps and lists /proc/self/task */
 	gc_rule(&rs, "/proc/self", 0);
 #endif
@@ -276,33 +249,6 @@ gc_landlock(void)
 }
 
 static int
-gc_seccomp_add(scmp_filter_ctx ctx, int nr, unsigned int n,
-    const struct scmp_arg_cmp *cmp)
-{
-	int	rc;
-
-	if ((rc = seccomp_rule_add_array(ctx, SCMP_ACT_ALLOW, nr, n, cmp)) < 0) {
-		gc_fail("internal", 0, "sandbox: seccomp_rule_add %d: %s", nr,
-		    strerror(-rc));
-		return -1;
-	}
-	return 0;
-}
-
-/* an argument comparison, all fields named (SCMP_A0's leaves one out) */
-static struct scmp_arg_cmp
-gc_arg(unsigned int arg, enum scmp_compare op, scmp_datum_t a, scmp_datum_t b)
-{
-	struct scmp_arg_cmp	cmp;
-
-	cmp.arg = arg;
-	cmp.op = op;
-	cmp.datum_a = a;
-	cmp.datum_b = b;
-	return cmp;
-}
-
-static int
 gc_seccomp(void)
 {
 	static const int	 families[] = {
@@ -311,70 +257,56 @@ gc_seccomp(void)
 	static const unsigned long ioctls[] = { FIONREAD, FIONBIO, TCGETS };
 	scmp_filter_ctx		 ctx;
 	struct scmp_arg_cmp	 cmp;
+	char			 err[128];
 	size_t			 i;
-	int			 rc, rv = -1;
+	int			 rc, rv = -1, thread_only;
 
-	if ((ctx = seccomp_init(SCMP_ACT_KILL_PROCESS)) == NULL &&
-	    (ctx = seccomp_init(SCMP_ACT_KILL_THREAD)) == NULL) {
+	if ((ctx = seccomp_base_init(&thread_only)) == NULL) {
 		gc_fail("internal", 0, "sandbox: seccomp_init failed");
 		return -1;
 	}
-	for (i = 0; i < sizeof(gc_sandbox_allowed) /
-	    sizeof(gc_sandbox_allowed[0]); i++)
-		if (gc_seccomp_add(ctx, gc_sandbox_allowed[i], 0, NULL) == -1)
-			goto done;
-#ifdef GC_SANDBOX_SANITIZER
-	for (i = 0; i < sizeof(gc_sandbox_sanitizer) /
-	    sizeof(gc_sandbox_sanitizer[0]); i++)
-		if (gc_seccomp_add(ctx, gc_sandbox_sanitizer[i], 0, NULL) == -1)
-			goto done;
-	/* no external symbolizer (it would fork and exec) */
-	if (seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(pipe),
-	    0) < 0 || seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM),
-	    SCMP_SYS(pipe2), 0) < 0) {
-		gc_fail("internal", 0, "sandbox: seccomp_rule_add pipe");
-		goto done;
-	}
-#else
-	/* never anonymous executable memory; a file's may be (dlopen) */
-	cmp = gc_arg(2, SCMP_CMP_MASKED_EQ, PROT_EXEC, 0);
-	if (gc_seccomp_add(ctx, SCMP_SYS(mmap), 1, &cmp) == -1 ||
-	    gc_seccomp_add(ctx, SCMP_SYS(mprotect), 1, &cmp) == -1)
-		goto done;
-	cmp = gc_arg(3, SCMP_CMP_MASKED_EQ, MAP_ANONYMOUS, 0);
-	if (gc_seccomp_add(ctx, SCMP_SYS(mmap), 1, &cmp) == -1)
-		goto done;
+	if (seccomp_base_add(ctx, err, sizeof(err)) == -1 ||
+	    seccomp_allow_list(ctx, gc_sandbox_allowed,
+	    sizeof(gc_sandbox_allowed) / sizeof(gc_sandbox_allowed[0]), err,
+	    sizeof(err)) == -1)
+		goto fail;
+#ifndef SECCOMP_SANITIZER
+	/* a file's mapping may be executable (dlopen), never anonymous memory */
+	cmp = seccomp_arg(3, SCMP_CMP_MASKED_EQ, MAP_ANONYMOUS, 0);
+	if (seccomp_allow(ctx, SCMP_SYS(mmap), 1, &cmp, err, sizeof(err)) == -1)
+		goto fail;
+	/* a thread, never a process (fork): clone3's flags are out of reach */
+	cmp = seccomp_arg(0, SCMP_CMP_MASKED_EQ, CLONE_THREAD, CLONE_THREAD);
+	if (seccomp_allow(ctx, SCMP_SYS(clone), 1, &cmp, err,
+	    sizeof(err)) == -1)
+		goto fail;
 #endif
 	for (i = 0; i < sizeof(families) / sizeof(families[0]); i++) {
-		cmp = gc_arg(0, SCMP_CMP_EQ, families[i], 0);
-		if (gc_seccomp_add(ctx, SCMP_SYS(socket), 1, &cmp) == -1)
-			goto done;
+		cmp = seccomp_arg(0, SCMP_CMP_EQ, families[i], 0);
+		if (seccomp_allow(ctx, SCMP_SYS(socket), 1, &cmp, err,
+		    sizeof(err)) == -1)
+			goto fail;
 	}
 	for (i = 0; i < sizeof(ioctls) / sizeof(ioctls[0]); i++) {
-		cmp = gc_arg(1, SCMP_CMP_EQ, ioctls[i], 0);
-		if (gc_seccomp_add(ctx, SCMP_SYS(ioctl), 1, &cmp) == -1)
-			goto done;
+		cmp = seccomp_arg(1, SCMP_CMP_EQ, ioctls[i], 0);
+		if (seccomp_allow(ctx, SCMP_SYS(ioctl), 1, &cmp, err,
+		    sizeof(err)) == -1)
+			goto fail;
 	}
-	cmp = gc_arg(0, SCMP_CMP_EQ, (scmp_datum_t)getpid(), 0);
-	if (gc_seccomp_add(ctx, SCMP_SYS(tgkill), 1, &cmp) == -1)
-		goto done;
-#ifndef GC_SANDBOX_SANITIZER
-	/* a thread, never a process (fork): clone3's flags are out of reach */
-	cmp = gc_arg(0, SCMP_CMP_MASKED_EQ, CLONE_THREAD, CLONE_THREAD);
-	if (gc_seccomp_add(ctx, SCMP_SYS(clone), 1, &cmp) == -1)
-		goto done;
-#endif
 	/* glibc's pthread_create falls back to clone on ENOSYS */
 	if (seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3),
 	    0) < 0) {
-		gc_fail("internal", 0, "sandbox: seccomp_rule_add clone3");
-		goto done;
+		snprintf(err, sizeof(err), "seccomp_rule_add clone3");
+		goto fail;
 	}
 	if ((rc = seccomp_load(ctx)) < 0) {
 		gc_fail("internal", 0, "sandbox: seccomp_load: %s", strerror(-rc));
 		goto done;
 	}
 	rv = 0;
+	goto done;
+ fail:
+	gc_fail("internal", 0, "sandbox: %s", err);
  done:
 	seccomp_release(ctx);
 	return rv;

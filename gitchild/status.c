@@ -232,12 +232,41 @@ gc_dirty_items(size_t *dirty)
 	return 0;
 }
 
+/*
+ * HEAD: *head, or NULL on an unborn branch (*unborn set, and the branch
+ * HEAD names in branch); 0, or -1 with the failure reported.
+ */
+int
+gc_head(git_reference **head, int *unborn, char *branch, size_t len)
+{
+	git_reference	*sym = NULL;
+	const char	*target;
+	int		 rc;
+
+	*head = NULL;
+	*unborn = 0;
+	rc = git_repository_head(head, gc.repo);
+	if (rc == GIT_EUNBORNBRANCH || rc == GIT_ENOTFOUND) {
+		*head = NULL;
+		*unborn = 1;
+		if (git_reference_lookup(&sym, gc.repo, "HEAD") == 0 &&
+		    (target = git_reference_symbolic_target(sym)) != NULL &&
+		    strncmp(target, "refs/heads/", 11) == 0)
+			gc_strlcpy(branch, target + 11, len);
+		git_reference_free(sym);
+	} else if (rc < 0) {
+		gc_fail("unavailable", 0, "cannot read HEAD in %s (is the repository "
+		    "damaged?): %s", gc.req.workdir, gc_git_message());
+		return -1;
+	}
+	return 0;
+}
+
 /* the local state of the checkout, as items and gc.st */
 int
 gc_status(void)
 {
-	git_reference		*head = NULL, *sym = NULL;
-	const char		*target;
+	git_reference		*head = NULL;
 	git_oid			 loid, roid;
 	char			 rname[GC_MAX_BRANCH + 32];
 	size_t			 ahead = 0, behind = 0, dirty = 0;
@@ -245,19 +274,9 @@ gc_status(void)
 
 	memset(&gc.st, 0, sizeof(gc.st));
 	gc.branch[0] = '\0';
-	rc = git_repository_head(&head, gc.repo);
-	if (rc == GIT_EUNBORNBRANCH || rc == GIT_ENOTFOUND) {
-		gc.st.unborn = 1;
-		if (git_reference_lookup(&sym, gc.repo, "HEAD") == 0 &&
-		    (target = git_reference_symbolic_target(sym)) != NULL &&
-		    strncmp(target, "refs/heads/", 11) == 0)
-			gc_strlcpy(gc.branch, target + 11, sizeof(gc.branch));
-		git_reference_free(sym);
-	} else if (rc < 0) {
-		gc_fail("unavailable", 0, "cannot read HEAD in %s (is the repository "
-		    "damaged?): %s", gc.req.workdir, gc_git_message());
+	if (gc_head(&head, &gc.st.unborn, gc.branch, sizeof(gc.branch)) == -1)
 		return -1;
-	} else {
+	if (head != NULL) {
 		gc.st.detached = git_repository_head_detached(gc.repo) == 1;
 		if (!gc.st.detached && git_reference_is_branch(head))
 			gc_strlcpy(gc.branch, git_reference_shorthand(head),

@@ -214,9 +214,7 @@ char *
 gc_request_encode(const struct gc_request *req, size_t *len)
 {
 	yajl_gen	 g = json_gen_new();
-	const unsigned char *buf;
 	char		*line;
-	size_t		 n;
 
 	yajl_gen_map_open(g);
 	json_kstr(g, "op", gc_op_name(req->op));
@@ -227,16 +225,8 @@ gc_request_encode(const struct gc_request *req, size_t *len)
 	if (req->token != NULL)
 		json_kstr(g, "token", req->token);
 	yajl_gen_map_close(g);
-	if (yajl_gen_get_buf(g, &buf, &n) != yajl_gen_status_ok)
-		fatalx("%s: generator in error state", __func__);
-	if ((line = malloc(n + 2)) == NULL)
-		fatal("%s", __func__);
-	memcpy(line, buf, n);
-	line[n] = '\n';
-	line[n + 1] = '\0';
-	explicit_bzero((void *)buf, n);	/* yajl's own copy of the token */
-	yajl_gen_free(g);
-	*len = n + 1;
+	line = json_gen_take_line(g, len);
+	yajl_gen_free(g);	/* wipes yajl's own copy of the token */
 	return line;
 }
 
@@ -291,22 +281,13 @@ gc_cut_json(const char *s, size_t len, size_t max_encoded)
 static char *
 gc_line_take(yajl_gen g, size_t *len)
 {
-	const unsigned char	*buf;
-	char			*line;
-	size_t			 n;
+	char	*line;
 
 	yajl_gen_map_close(g);
-	if (yajl_gen_get_buf(g, &buf, &n) != yajl_gen_status_ok)
-		fatalx("%s: generator in error state", __func__);
-	if (n + 1 > GC_MAX_LINE)
-		fatalx("%s: reply line of %zu bytes", __func__, n + 1);
-	if ((line = malloc(n + 2)) == NULL)
-		fatal("%s", __func__);
-	memcpy(line, buf, n);
-	line[n] = '\n';
-	line[n + 1] = '\0';
+	line = json_gen_take_line(g, len);
 	yajl_gen_free(g);
-	*len = n + 1;
+	if (*len > GC_MAX_LINE)
+		fatalx("%s: reply line of %zu bytes", __func__, *len);
 	return line;
 }
 

@@ -21,6 +21,7 @@ git init -q --bare "$T/srv/app.git"
 git clone -q "$T/srv/app.git" "$T/seed" 2>/dev/null
 push_commit "$T/seed" README "hello" "first" >/dev/null
 git clone -q "$T/srv/app.git" "$T/app"
+app_owned "$T/app"
 ORIGIN_PORT=$(unused_port)
 start_git_http "$T/srv" "$ORIGIN_PORT" "$TOKEN"
 URL=http://127.0.0.1:$ORIGIN_PORT/app.git
@@ -68,6 +69,7 @@ start_davit() { # start_davit URL [KEY=VALUE...]
 }
 
 # ------------------------------------------------------- url.insteadOf --
+if scenario insteadof; then
 # the checkout's owner (or whoever wrote its config) points origin elsewhere
 git -C "$T/app" config "url.http://127.0.0.1:$THIEF/.insteadOf" "http://127.0.0.1:$ORIGIN_PORT/"
 git -C "$T/app" config "url.http://127.0.0.1:$THIEF/.pushInsteadOf" "http://127.0.0.1:$ORIGIN_PORT/"
@@ -81,11 +83,13 @@ s=$(keep "$(git_status)")
 assert_eq "$(jget "$s" '.incoming[0].id')" "$c2" "incoming from origin"
 assert_file_not_contains "$T/thief.req" "Authorization" "no Authorization at the insteadOf target"
 assert_eq "$(wc -c <"$T/thief.req")" 0 "the insteadOf target got no request at all"
-pass "url.insteadOf and pushInsteadOf of the checkout are ignored: the fetch goes to origin"
-
-# ----------------------------------------------------- redirect elsewhere --
 davit_stop_backend
 git -C "$T/app" config --remove-section "url.http://127.0.0.1:$THIEF/"
+pass "url.insteadOf and pushInsteadOf of the checkout are ignored: the fetch goes to origin"
+fi
+
+# ----------------------------------------------------- redirect elsewhere --
+if scenario redirect; then
 REDIR=$(unused_port)
 : >"$T/redir.req"
 start_bg redirector python3 "$T/listen.py" "$REDIR" redirect "$T/redir.req" "$THIEF"
@@ -101,10 +105,12 @@ assert_file_not_contains "$T/thief.req" "Authorization" "no Authorization at the
 assert_eq "$(wc -c <"$T/thief.req")" 0 "the redirect target got no request at all"
 s=$(keep "$(git_status)")
 assert_contains "$(jget "$s" .error)" "127.0.0.1:$THIEF" "git.status shows the refusal"
+davit_stop_backend
 pass "a redirect to another port of the same host: refused, with the host named"
+fi
 
 # ----------------------------------------------------------- leak check --
-davit_stop_backend
+# (after every scenario selected)
 assert_file_not_contains "$T/backend.log" "$TOKEN" "token in the backend log"
 assert_file_not_contains "$T/audit.jsonl" "$TOKEN" "token in the audit log"
 assert_file_not_contains "$REPLIES" "$TOKEN" "token in a reply"

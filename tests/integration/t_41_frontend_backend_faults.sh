@@ -58,8 +58,12 @@ post() { # post PATH: prints the status
 }
 pass "frontend linked to the fake backend, logged in"
 
-# ------------------------------------------------ a fast and a slow stream --
+# a fast stream, read by the scenarios that follow (set-up)
 start_bg fast curl -sN --max-time 120 -b "$T/jar" "$URL/api/events"
+wait_for -t 10 grep -q '^event: backend' "$T/fast.log" || fail "the fast stream did not start"
+
+# ------------------------------------------------ a fast and a slow stream --
+if scenario flood; then
 cat >"$T/slow.py" <<'PY'
 import os, socket, sys, time
 port, sid, out, go = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
@@ -84,7 +88,6 @@ open(out, "wb").write(data)
 PY
 start_bg slow python3 "$T/slow.py" "$PORT" "$SID" "$T/slow.out" "$T/go"
 wait_for -t 10 test -e "$T/slow.out.ready" || fail "the slow stream did not start"
-wait_for -t 10 grep -q '^event: backend' "$T/fast.log" || fail "the fast stream did not start"
 
 # delivered + reported missing = sent, for both
 account() { # account FILE: prints "delivered missed"
@@ -125,8 +128,10 @@ if ! ldd "$FE_BIN" | grep libasan >/dev/null; then
 	[ "$fe_rss" -lt 16384 ] || fail "frontend at ${fe_rss} kB after the flood"
 fi
 pass "flood of $FLOOD events: fast stream $fgot + $fmissed missed, slow stream $sgot + $smissed missed; frontend ${fe_rss} kB"
+fi
 
 # ------------------------------------------- the backend's events, filtered --
+if scenario events_filtered; then
 code=$(post /api/deploy)
 assert_eq "$code" 202 "POST /api/deploy"
 wait_for -t 10 grep -q 'data: {"count":7}' "$T/fast.log" || fail "the backend's missed count did not reach the browser"
@@ -134,8 +139,10 @@ sleep 0.5
 assert_file_not_contains "$T/fast.log" "secret.internal"
 assert_file_not_contains "$T/fast.log" "must-not-pass"
 pass "the backend's \"missed\" reaches the browsers with its count; unknown events do not"
+fi
 
 # ----------------------------------------------------- replies that are off --
+if scenario replies; then
 code=$(curl -s -o "$T/j.out" -w '%{http_code}' -b "$T/jar" "$URL/api/jobs/555")
 assert_eq "$code" 502 "an internal error of the backend"
 assert_eq "$(jq -r .error.code "$T/j.out")" bad_gateway "502 code"
@@ -146,7 +153,9 @@ assert_eq "$(cat "$T/j.out")" '{"id":777}' "the reply to our id"
 assert_file_contains "$T/frontend.log" "which is not waiting"
 backend_up || fail "a stray reply dropped the link"
 pass "internal error 502; a reply to an unknown id ignored"
+fi
 
+if scenario reconnect; then
 code=$(curl -s -o "$T/j.out" -w '%{http_code}' -b "$T/jar" "$URL/api/jobs/666")
 assert_eq "$code" 503 "a garbage line from the backend"
 assert_eq "$(jq -r .error.code "$T/j.out")" unavailable "503 code"
@@ -158,8 +167,10 @@ code=$(curl -s -o "$T/j.out" -w '%{http_code}' -b "$T/jar" "$URL/api/state")
 assert_eq "$code" 200 "state after the reconnect"
 assert_eq "$(jq -c '[.git, .deploys, .jobs]' "$T/j.out")" '[null,null,[]]' "unavailable parts are null"
 pass "a line that is not a reply: 503, link dropped and made again ($n handshakes)"
+fi
 
 # ------------------------------------------------------------ engine.state --
+if scenario engine_state; then
 # the fake broadcasts engine.state when asked for job 4401 (Docker
 # unreachable) or 4402 (reachable again), before its not_found reply
 start_bg engine curl -sN --max-time 120 -b "$T/jar" "$URL/api/events"
@@ -179,6 +190,7 @@ curl -s -b "$T/jar" -o "$T/ev.out" "$URL/api/jobs/4402" -o "$T/st2.json" "$URL/a
 assert_eq "$(engine_of "$T/st2.json")" '[true,null,0]' "/api/state right after engine.state (reachable)"
 wait_for -t 10 count_is 2 '^event: engine.state' "$T/engine.log" || fail "the second engine.state did not reach the browser"
 pass "engine.state: to the browsers as sent, and /api/state's services.engine at once"
+fi
 
 # ---------------------------------------------------- clients that go away --
 cat >"$T/client.py" <<'PY'
@@ -314,6 +326,7 @@ alive() {
 	backend_up || fail "frontend not answering: $(tail -n 20 "$T/frontend.log")"
 	check_sanitizer_logs
 }
+if scenario clients_leave; then
 n888=$(count '"job":888' "$FAKE.requests")
 r888=$(count 'GET /api/jobs/888 200' "$T/frontend.log")
 SPREAD=1 python3 "$T/client.py" drop "$PORT" 40 job "$SID"
@@ -327,7 +340,9 @@ code=$(curl -s -o "$T/j.out" -w '%{http_code}' -b "$T/jar" "$URL/api/jobs/888")
 assert_eq "$code" 200 "a slow job.get whose client stays"
 assert_eq "$(cat "$T/j.out")" '{"id":888}' "its reply"
 pass "40 API calls whose clients left (FIN and RST) before the backend's reply: no harm"
+fi
 
+if scenario backend_gone; then
 # the backend goes away while calls wait (16 sent, 14 queued behind them),
 # some of their clients gone, some not: every call ends
 SPREAD=1 python3 "$T/client.py" drop "$PORT" 20 job "$SID" &
@@ -345,8 +360,10 @@ start_fake
 wait_for -t 20 backend_up || fail "no reconnect to the new fake backend"
 alive
 pass "the backend went away under 30 waiting calls (20 clients gone): 503 to those still there, reconnected"
+fi
 
 # ---------------------------------------------- webhook: slow backend, gone --
+if scenario webhook_slow; then
 python3 "$T/client.py" drop "$PORT" 10 hook
 head=$(python3 "$T/client.py" hook "$PORT" late-kept)
 assert_contains "$head" "HTTP/1.1 504 " "a webhook the backend is slow to accept: 504 in time"
@@ -364,8 +381,10 @@ assert_contains "$(grep -a '"delivery":"d-fast-1"' "$FAKE.requests")" \
 	"\"digest\":\"$(python3 "$T/client.py" digest "$PORT")\"" "webhook.push carries the body's SHA-256"
 alive
 pass "webhook deliveries: 504 after 8 s when the backend is slow, late replies logged, 10 clients gone meanwhile"
+fi
 
 # ------------------------------------------------------------- body limits --
+if scenario body_limits; then
 r=$(python3 "$T/client.py" bighead "$PORT" /api/login 20000000)
 assert_contains "$r" " 413 " "a 20 MB login body refused from its headers"
 r=$(python3 "$T/client.py" bighead "$PORT" /api/state 70000)
@@ -392,8 +411,10 @@ r=$(python3 "$T/client.py" bighead "$PORT" /hooks/github 1000000)
 assert_eq "$r" "no reply" "the slots are free again once those clients left mid-body"
 alive
 pass "bodies: 413 from the headers over 64 KiB (API) and 25 MB (webhook); 4 large webhook bodies at once"
+fi
 
 # --------------------------------------------------------- logins that leave --
+if scenario logins_leave; then
 python3 "$T/client.py" drop "$PORT" 5 login
 sleep 2
 alive
@@ -407,8 +428,10 @@ code=$(curl -s -o "$T/l.out" -w '%{http_code}' -X POST -H 'Content-Type: applica
 assert_eq "$code" 429 "5 wrong logins whose clients left still count"
 alive
 pass "logins whose clients left during the slow check: no harm, and they count for throttling"
+fi
 
 # ------------------- refused deliveries: reported once a minute, none lost --
+if scenario refused_reports; then
 bad_hook() {
 	curl -s -o /dev/null -w '%{http_code}' -X POST -H 'Content-Type: application/json' \
 		-H 'X-GitHub-Event: push' -H "X-Hub-Signature-256: sha256=$(printf '0%.0s' {1..64})" \
@@ -428,6 +451,7 @@ wait_for -t 75 later || fail "the refused deliveries held back were never report
 grep -a '"op":"webhook.rejected"' "$FAKE.requests" | tail -n 1 | grep -Eq '\([1-9][0-9]* refused since the last report\)' ||
 	fail "the late report does not count them: $(grep -a webhook.rejected "$FAKE.requests" | tail -n 1)"
 pass "refused webhook deliveries: reported at most once a minute, those held back when it is over"
+fi
 
 stop_pid "$FE_PID"
 assert_eq "$STOP_STATUS" 0 "frontend exit status"

@@ -13,6 +13,7 @@ FE_BIN=$DAVIT_BUILD/frontend/davit-frontend
 getent passwd davit >/dev/null || fail "no user davit (scripts/setup.sh)"
 
 # ------------------------------------------------------------------ --help --
+if scenario help; then
 for bin in "$BE_BIN" "$FE_BIN"; do
 	rc=0
 	out=$("$bin" --help 2>"$T/help.err") || rc=$?
@@ -23,6 +24,7 @@ for bin in "$BE_BIN" "$FE_BIN"; do
 	assert_eq "$rc" 2 "$(basename "$bin"): an unknown option still exits 2"
 done
 pass "--help on both binaries: usage on stdout, exit 0"
+fi
 
 # ----------------------------------------------------------- parent death --
 mkdir -p "$T/run" "$T/app"
@@ -43,6 +45,7 @@ frontend_alive() { # $1: pid
 	kill -0 "$1" 2>/dev/null && ! _is_zombie "$1"
 }
 
+if scenario parent_death; then
 davit_start_backend "$ENV"
 wait_for port_open "$PORT" || fail "the frontend never listened on $PORT"
 FE_PID=$(frontend_pid "$DAVIT_BACKEND_PID")
@@ -56,11 +59,14 @@ if ! wait_for -t 10 eval "! frontend_alive $FE_PID"; then
 fi
 wait_for -t 10 eval "! port_open $PORT" || fail "port $PORT still taken after the backend died"
 pass "kill -9 of the backend: its frontend exited, port $PORT is free"
+fi
 
 # the next backend's frontend gets the port
+if scenario same_port parent_death; then
 rm -f "$T/run/backend.sock"
 davit_start_backend "$ENV"
 wait_for port_open "$PORT" || fail "the next backend's frontend did not listen on $PORT"
 assert_eq "$(http_code "http://$LISTEN/")" 200 "the new frontend answers"
 davit_stop_backend
 pass "a new backend's frontend listens on the same port"
+fi
