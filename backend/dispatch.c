@@ -15,6 +15,17 @@
 
 #define C	CTL_F_CRITICAL
 
+/*
+ * projects.list (issue 13) is answered by the multi-project backend; until
+ * it is merged, this one says it does not know the op.
+ */
+static int
+op_projects_list(struct ctl_request *cr, yajl_gen g, struct proto_error *err)
+{
+	proto_seterr(err, PE_UNKNOWN_OP, "projects.list: not in this backend");
+	return CTL_FAIL;
+}
+
 /*   op			handler			flags */
 #define CTL_OPS(X)							\
 	X(HELLO,		op_hello,		0)		\
@@ -41,7 +52,8 @@
 	X(STATE_GET,		op_state_get,		0)		\
 	X(WEBHOOK_PUSH,		op_webhook_push,	0)		\
 	X(WEBHOOK_REJECTED,	op_webhook_rejected,	0)		\
-	X(TLS_GET,		op_tls_get,		0)
+	X(TLS_GET,		op_tls_get,		0)		\
+	X(PROJECTS_LIST,	op_projects_list,	0)
 
 /* one enumerator per row: their count is the number of rows */
 enum {

@@ -20,6 +20,8 @@
 #define PROTO_CLIENT_MAX	64		/* a client address as text ("client") */
 #define PROTO_CONFIG_VALUE_MAX	4096		/* one .env value, one frontend.config string */
 #define PROTO_LISTEN_MAX	300		/* DAVIT_LISTEN */
+#define PROTO_PROJECT_NAME_MAX	32		/* a project's name: [a-z0-9][a-z0-9-]* */
+#define PROTO_MAX_PROJECTS	256		/* projects of one davit */
 
 /* session lifetimes (DAVIT_SESSION_IDLE, DAVIT_SESSION_MAX), seconds */
 #define PROTO_SESSION_IDLE_MIN	60

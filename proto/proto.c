@@ -14,11 +14,14 @@
 			    PROTO_SERVICE_NAME_MAX, 0 }
 #define F_TRIGGER	{ "by", PF_STRING, 0, PC_TEXT, 1, 64, 0 }
 #define F_CLIENT	{ "client", PF_STRING, 0, PC_TEXT, 1, PROTO_CLIENT_MAX, 0 }
+#define F_PROJECT	{ "project", PF_STRING, 0, PC_PROJECT, 1, \
+			    PROTO_PROJECT_NAME_MAX, 0 }
 #define F_END		{ NULL, 0, 0, 0, 0, 0, 0 }
 
 #define ANY		PROTO_CALLER_ANY
 #define DASH		PROTO_OP_DASHBOARD
 #define RO		PROTO_OP_READONLY
+#define PRJ		PROTO_OP_PROJECT
 
 /*
  * Every op: name, who may call it, flags, its fields.  What each does is
@@ -27,7 +30,7 @@
  */
 const struct proto_op proto_ops[OP__COUNT] = {
 	{ OP_HELLO, "hello", ANY, RO, { F_END } },
-	{ OP_PROJECT_GET, "project.get", ANY, RO, { F_END } },
+	{ OP_PROJECT_GET, "project.get", ANY, RO | PRJ, { F_PROJECT, F_END } },
 	{ OP_FRONTEND_CONFIG, "frontend.config", PROTO_CALLER_FRONTEND, 0,
 	    { F_END } },
 	{ OP_AUTH_LOGIN, "auth.login", ANY, 0, {
@@ -36,29 +39,38 @@ const struct proto_op proto_ops[OP__COUNT] = {
 		F_CLIENT,
 		F_END } },
 	{ OP_SUBSCRIBE, "subscribe", ANY, RO, { F_END } },
-	{ OP_SERVICES_LIST, "services.list", ANY, RO, { F_END } },
-	{ OP_SERVICE_START, "service.start", ANY, DASH,
-	    { F_SERVICE, F_TRIGGER, F_END } },
-	{ OP_SERVICE_STOP, "service.stop", ANY, DASH,
-	    { F_SERVICE, F_TRIGGER, F_END } },
-	{ OP_SERVICE_RESTART, "service.restart", ANY, DASH,
-	    { F_SERVICE, F_TRIGGER, F_END } },
-	{ OP_SERVICE_REBUILD, "service.rebuild", ANY, DASH,
-	    { F_SERVICE, F_TRIGGER, F_END } },
-	{ OP_STACK_START, "stack.start", ANY, DASH, { F_TRIGGER, F_END } },
-	{ OP_STACK_STOP, "stack.stop", ANY, DASH, { F_TRIGGER, F_END } },
-	{ OP_STACK_RESTART, "stack.restart", ANY, DASH, { F_TRIGGER, F_END } },
-	{ OP_STACK_REBUILD, "stack.rebuild", ANY, DASH, { F_TRIGGER, F_END } },
+	{ OP_SERVICES_LIST, "services.list", ANY, RO | PRJ,
+	    { F_PROJECT, F_END } },
+	{ OP_SERVICE_START, "service.start", ANY, DASH | PRJ,
+	    { F_SERVICE, F_TRIGGER, F_PROJECT, F_END } },
+	{ OP_SERVICE_STOP, "service.stop", ANY, DASH | PRJ,
+	    { F_SERVICE, F_TRIGGER, F_PROJECT, F_END } },
+	{ OP_SERVICE_RESTART, "service.restart", ANY, DASH | PRJ,
+	    { F_SERVICE, F_TRIGGER, F_PROJECT, F_END } },
+	{ OP_SERVICE_REBUILD, "service.rebuild", ANY, DASH | PRJ,
+	    { F_SERVICE, F_TRIGGER, F_PROJECT, F_END } },
+	{ OP_STACK_START, "stack.start", ANY, DASH | PRJ,
+	    { F_TRIGGER, F_PROJECT, F_END } },
+	{ OP_STACK_STOP, "stack.stop", ANY, DASH | PRJ,
+	    { F_TRIGGER, F_PROJECT, F_END } },
+	{ OP_STACK_RESTART, "stack.restart", ANY, DASH | PRJ,
+	    { F_TRIGGER, F_PROJECT, F_END } },
+	{ OP_STACK_REBUILD, "stack.rebuild", ANY, DASH | PRJ,
+	    { F_TRIGGER, F_PROJECT, F_END } },
 	{ OP_JOB_GET, "job.get", ANY, RO, {
 		{ "job", PF_INT, PF_REQUIRED, PC_TEXT, 1, PROTO_MAX_ID, 0 },
 		F_END } },
-	{ OP_JOBS_LIST, "jobs.list", ANY, RO, { F_END } },
-	{ OP_GIT_STATUS, "git.status", ANY, RO, { F_END } },
-	{ OP_GIT_FETCH, "git.fetch", ANY, DASH, { F_TRIGGER, F_END } },
-	{ OP_GIT_PULL, "git.pull", ANY, DASH, { F_TRIGGER, F_END } },
-	{ OP_DEPLOY, "deploy", ANY, DASH, { F_TRIGGER, F_END } },
-	{ OP_DEPLOYS_LIST, "deploys.list", ANY, RO, { F_END } },
-	{ OP_WEBHOOK_PUSH, "webhook.push", ANY, DASH, {
+	{ OP_JOBS_LIST, "jobs.list", ANY, RO | PRJ, { F_PROJECT, F_END } },
+	{ OP_GIT_STATUS, "git.status", ANY, RO | PRJ, { F_PROJECT, F_END } },
+	{ OP_GIT_FETCH, "git.fetch", ANY, DASH | PRJ,
+	    { F_TRIGGER, F_PROJECT, F_END } },
+	{ OP_GIT_PULL, "git.pull", ANY, DASH | PRJ,
+	    { F_TRIGGER, F_PROJECT, F_END } },
+	{ OP_DEPLOY, "deploy", ANY, DASH | PRJ,
+	    { F_TRIGGER, F_PROJECT, F_END } },
+	{ OP_DEPLOYS_LIST, "deploys.list", ANY, RO | PRJ,
+	    { F_PROJECT, F_END } },
+	{ OP_WEBHOOK_PUSH, "webhook.push", ANY, DASH | PRJ, {
 		{ "delivery", PF_STRING, PF_REQUIRED, PC_NAME, 1, 64, 0 },
 		{ "ref", PF_STRING, PF_REQUIRED, PC_REF, 1, 255, 0 },
 		{ "before", PF_STRING, 0, PC_HEX, 40, 64, 0 },
@@ -66,14 +78,17 @@ const struct proto_op proto_ops[OP__COUNT] = {
 		{ "repository", PF_STRING, PF_REQUIRED, PC_TEXT, 1, 200, 0 },
 		{ "paths", PF_STRLIST, 0, PC_PATH, 0, 100, 255 },
 		{ "digest", PF_STRING, 0, PC_HEX, 64, 64, 0 },
+		F_PROJECT,
 		F_END } },
 	{ OP_WEBHOOK_REJECTED, "webhook.rejected", ANY, 0, {
 		{ "reason", PF_STRING, PF_REQUIRED, PC_TEXT, 1, 128, 0 },
 		F_CLIENT,
+		F_PROJECT,	/* the project named by the URL, if it exists */
 		F_END } },
-	{ OP_STATE_GET, "state.get", ANY, RO, { F_END } },
+	{ OP_STATE_GET, "state.get", ANY, RO | PRJ, { F_PROJECT, F_END } },
 	/* the TLS certificate and key: the frontend's uid only, never audited */
 	{ OP_TLS_GET, "tls.get", PROTO_CALLER_FRONTEND, 0, { F_END } },
+	{ OP_PROJECTS_LIST, "projects.list", ANY, RO, { F_END } },
 };
 
 #define P(part)		PROTO_PART_BIT(PART_##part)
@@ -114,6 +129,9 @@ const struct proto_event proto_events[EV__COUNT] = {
 	    "{up}: the frontend's link to the backend (SSE only)" },
 	{ EV_TLS_RELOAD, "tls.reload", BK, 0,
 	    "{}: SIGHUP re-read DAVIT_TLS_CERT/KEY: call tls.get again" },
+	{ EV_PROJECTS_CHANGED, "projects.changed", BK | BR, PROTO_PARTS_ALL,
+	    "{}: a reload changed the projects: frontend.config and "
+	    "projects.list again" },
 };
 
 static const char *const proto_errcodes[PE__COUNT] = {
@@ -232,6 +250,20 @@ proto_op_allowed(const struct proto_op *op, unsigned caller)
 	return (op->callers & caller) != 0;
 }
 
+int
+proto_project_name_ok(const char *s, size_t len)
+{
+	size_t	i;
+
+	if (len == 0 || len > PROTO_PROJECT_NAME_MAX)
+		return 0;
+	for (i = 0; i < len; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') ||
+		    (i > 0 && s[i] == '-')))
+			return 0;
+	return 1;
+}
+
 /* validates a string against a field's charset and length bounds */
 static int
 string_valid(const struct proto_field *f, const char *s, size_t len,
@@ -266,6 +298,10 @@ string_valid(const struct proto_field *f, const char *s, size_t len,
 			break;
 		case PC_HEX:
 			ok = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+			break;
+		case PC_PROJECT:
+			ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+			    (i > 0 && c == '-');
 			break;
 		case PC_REF:	/* git's rules; UTF-8 names are allowed */
 			ok = c > 0x20 && c != 0x7f && strchr("~^:?*[\\", c) == NULL;

@@ -28,7 +28,7 @@
 #include "proto/limits.h"
 
 #define PROTO_VERSION		1
-#define PROTO_MAX_FIELDS	8		/* argument fields of one op */
+#define PROTO_MAX_FIELDS	10		/* argument fields of one op */
 #define PROTO_MAX_ID		9007199254740991LL	/* 2^53 - 1: exact in JS */
 #define PROTO_MAX_MESSAGE	256		/* error message text */
 #define PROTO_MAX_LIST		256		/* items of a string-list argument */
@@ -41,6 +41,7 @@
 /* op flags */
 #define PROTO_OP_DASHBOARD	0x01	/* the dashboard names its jobs: served in OPS */
 #define PROTO_OP_READONLY	0x02	/* changes nothing: audited by count, not a line */
+#define PROTO_OP_PROJECT	0x04	/* project-scoped: takes "project" */
 
 enum proto_ftype {
 	PF_INT,
@@ -57,6 +58,7 @@ enum proto_charset {
 	PC_REF,		/* git ref: no control character, space or ~^:?*[\ (UTF-8 allowed) */
 	PC_SECRET,	/* anything but NUL and control characters; redacted in logs */
 	PC_PATH,	/* repository-relative path: printable, no control chars */
+	PC_PROJECT,	/* [a-z0-9][a-z0-9-]*: project names */
 };
 
 /* field flags */
@@ -99,6 +101,7 @@ enum proto_op_id {
 	OP_WEBHOOK_REJECTED,
 	OP_STATE_GET,
 	OP_TLS_GET,
+	OP_PROJECTS_LIST,
 	OP__COUNT
 };
 
@@ -135,6 +138,7 @@ enum proto_event_id {
 	EV_MISSED,
 	EV_BACKEND,
 	EV_TLS_RELOAD,
+	EV_PROJECTS_CHANGED,
 	EV__COUNT
 };
 
@@ -210,6 +214,8 @@ const struct proto_event *proto_event_by_name(const char *name);
 const struct proto_event *proto_event_by_id(enum proto_event_id id);
 /* the parts of the state an event makes stale; data is the event's data */
 unsigned		 proto_event_stale(const struct proto_event *ev, yajl_val data);
+/* a project's name: [a-z0-9][a-z0-9-]{0,31} (PC_PROJECT) */
+int			 proto_project_name_ok(const char *s, size_t len);
 int			 proto_field_index(const struct proto_op *op, const char *name);
 const char		*proto_errcode_name(enum proto_errcode code);
 int			 proto_errcode_parse(const char *name, enum proto_errcode *code);

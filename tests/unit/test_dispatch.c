@@ -65,7 +65,8 @@ test_readonly_ops(void **state)
 {
 	static const char *const readonly[] = {
 		"hello", "project.get", "services.list", "git.status", "job.get",
-		"jobs.list", "deploys.list", "subscribe", "state.get", NULL,
+		"jobs.list", "deploys.list", "subscribe", "state.get",
+		"projects.list", NULL,
 	};
 	int	op;
 

@@ -140,7 +140,9 @@ test_protocol_js_events(void **state)
 	    "\"deploy.state\":[\"jobs\",\"deploys\"],"
 	    "\"engine.state\":[\"services\"],"
 	    "\"missed\":[\"project\",\"git\",\"services\",\"jobs\",\"deploys\"],"
-	    "\"backend\":[\"project\",\"git\",\"services\",\"jobs\",\"deploys\"]}");
+	    "\"backend\":[\"project\",\"git\",\"services\",\"jobs\",\"deploys\"],"
+	    "\"projects.changed\":[\"project\",\"git\",\"services\",\"jobs\","
+	    "\"deploys\"]}");
 	free(got);
 	yajl_tree_free(evs);
 	/* the module is the two exports and its comment, nothing else */
