@@ -52,26 +52,16 @@ sent() { jq -c --arg op "$1" 'select(.op == $op)' "$REQS"; }
 nsent() { sent "$1" | wc -l; }
 
 # hook PATH SECRET DELIVERY: a signed push; CODE and $T/hook.out
-cat >"$T/hook.py" <<'PY'
-import hashlib, hmac, json, sys, urllib.request, urllib.error
-url, secret, delivery, out = sys.argv[1:5]
-body = json.dumps({"ref": "refs/heads/main", "before": "1" * 40, "after": "2" * 40,
-                   "repository": {"full_name": "acme/shop"}, "commits": [],
-                   "head_commit": None}).encode()
-sig = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-req = urllib.request.Request(url, data=body, method="POST", headers={
-    "Content-Type": "application/json", "X-GitHub-Event": "push",
-    "X-GitHub-Delivery": delivery, "X-Hub-Signature-256": sig})
-try:
-    with urllib.request.urlopen(req, timeout=15) as r:
-        code, data = r.status, r.read()
-except urllib.error.HTTPError as e:
-    code, data = e.code, e.read()
-open(out, "wb").write(data)
-print(code)
-PY
+jq -cn '{ref: "refs/heads/main", before: ("1" * 40), after: ("2" * 40),
+	repository: {full_name: "acme/shop"}, commits: [], head_commit: null}' |
+	tr -d '\n' >"$T/push.json"
 hook() {
-	CODE=$(python3 "$T/hook.py" "$URL$1" "$2" "$3" "$T/hook.out")
+	local sig
+	sig=sha256=$(openssl dgst -sha256 -hmac "$2" -r <"$T/push.json" | cut -d' ' -f1)
+	CODE=$(curl -s -o "$T/hook.out" -w '%{http_code}' --max-time 15 -X POST \
+		-H 'Content-Type: application/json' -H 'X-GitHub-Event: push' \
+		-H "X-GitHub-Delivery: $3" -H "X-Hub-Signature-256: $sig" \
+		--data-binary @"$T/push.json" "$URL$1" || true)
 }
 
 # ------------------------------------------------------------- webhooks --
