@@ -6,8 +6,9 @@
  * A NAME that is no project (or bad syntax), a project without a secret,
  * and /hooks/github with several projects get the 401 of a bad signature,
  * after an HMAC with a key of our own, and count for the throttle: nothing
- * tells an outsider which projects exist.  A push is cut down to the fields davit
- * uses and forwarded as a typed webhook.push request, with the SHA-256 of
+ * tells an outsider which projects exist.  A push is cut down to the
+ * fields davit uses and forwarded as a typed webhook.push request (with
+ * "project"), with the SHA-256 of
  * the signed body (a replayed body may come under a new delivery id); the
  * backend filters (branch, repository, deletion, replay) and answers with a
  * job at once.
