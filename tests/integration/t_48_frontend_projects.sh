@@ -157,6 +157,8 @@ fi
 # ------------------------------------------------------- projects.changed --
 if scenario changed hooks; then
 	configs=$(nsent frontend.config)
+	start_bg events curl -sN --max-time 60 -b "$T/jar" "$URL/api/events"
+	wait_for -t 10 grep -q '"up":true' "$T/events.log" || fail "no event stream"
 	write_projects "$S_SHOP2"
 	hook /hooks/github/shop "$S_SHOP2" d-shop-2
 	assert_eq "$CODE" 401 "the new secret before projects.changed"
@@ -165,6 +167,8 @@ if scenario changed hooks; then
 		fail "projects.changed did not make the frontend ask frontend.config"
 	wait_for -t 10 grep -q 'the projects changed: 3 now' "$T/frontend.log" ||
 		fail "the new settings were not taken: $(tail -n 5 "$T/frontend.log")"
+	wait_for -t 10 grep -q '^event: projects.changed' "$T/events.log" ||
+		fail "projects.changed did not reach the browsers: $(cat "$T/events.log")"
 	hook /hooks/github/shop "$S_SHOP2" d-shop-3
 	assert_eq "$CODE" 202 "the new secret after projects.changed"
 	assert_eq "$(sent webhook.push | jq -r 'select(.args.delivery == "d-shop-3") | .args.project')" \
