@@ -375,12 +375,6 @@ op_frontend_config(struct ctl_request *cr, yajl_gen g, struct proto_error *err)
 	/* /hooks/github without a name: the main file's one project */
 	only = project_only();
 	json_kbool(g, "single", only != NULL && !benv->cfg.multi);
-	/*
-	 * MERGE: the frontend of today reads this one; drop it once mpweb's
-	 * frontend reads "projects".
-	 */
-	json_kstr(g, "webhook_secret", only != NULL ? only->cfg->webhook_secret :
-	    NULL);
 	json_kint(g, "session_idle", cfg->session_idle);
 	json_kint(g, "session_max", cfg->session_max);
 	json_kbool(g, "cookie_secure", cfg->cookie_secure);

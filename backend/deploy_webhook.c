@@ -105,10 +105,18 @@ op_webhook_rejected(struct ctl_request *cr, yajl_gen g, struct proto_error *err)
 {
 	const char	*reason = proto_arg_str(&cr->req, "reason");
 	const char	*client = proto_arg_str(&cr->req, "client");
+	const char	*name = proto_arg_str(&cr->req, "project");
+	struct project	*p = NULL;
 
-	notify_project(cr->project, "webhook.rejected", NULL, "webhook "
-	    "delivery for %s rejected from %s: %s", cr->project->name,
-	    client != NULL ? client : "an unknown address", reason);
+	/* the URL's project when it is one of ours, else davit's own URL */
+	if (name != NULL)
+		p = project_find(name);
+	else
+		p = project_only();
+	notify_project(p, "webhook.rejected", NULL, "webhook delivery%s%s "
+	    "rejected from %s: %s", p != NULL ? " for " : "",
+	    p != NULL ? p->name : "", client != NULL ? client : "an unknown "
+	    "address", reason);
 	yajl_gen_map_open(g);
 	json_kbool(g, "recorded", 1);
 	yajl_gen_map_close(g);

@@ -7,7 +7,10 @@
  *   - a POST needs X-Davit-CSRF equal to the session's token (403), login
  *     aside, which has no session yet;
  *   - a POST body is JSON or nothing: the types a plain HTML form can send
- *     get 415, as does a body of another type.
+ *     get 415, as does a body of another type;
+ *   - a project-scoped route's ?project=NAME is checked (a project name,
+ *     once) and forwarded as the op's "project"; without it the backend
+ *     takes its only project.
  * The password of a login is forwarded to the backend, which decides; it is
  * wiped from every buffer the frontend owns once sent.  A login that
  * throttle.c says must wait is held (with its request built, the password
@@ -70,6 +73,7 @@ static void	api_deploy(struct evhttp_request *, struct session *, const char *);
 static void	api_stack(struct evhttp_request *, struct session *, const char *);
 static void	api_service(struct evhttp_request *, struct session *, const char *);
 static void	api_job(struct evhttp_request *, struct session *, const char *);
+static void	api_projects(struct evhttp_request *, struct session *, const char *);
 
 static const struct api_route	api_routes[] = {
 	{ "/api/login", EVHTTP_REQ_POST, 0, api_login },
@@ -82,6 +86,7 @@ static const struct api_route	api_routes[] = {
 	{ "/api/stack/", EVHTTP_REQ_POST, API_SESSION | API_PREFIX, api_stack },
 	{ "/api/services/", EVHTTP_REQ_POST, API_SESSION | API_PREFIX, api_service },
 	{ "/api/jobs/", EVHTTP_REQ_GET, API_SESSION | API_PREFIX, api_job },
+	{ "/api/projects", EVHTTP_REQ_GET, API_SESSION, api_projects },
 };
 
 /* the live session named by the request's cookie, if any */
@@ -320,17 +325,64 @@ api_forward(struct evhttp_request *req, struct proto_request *preq, int status,
 	proto_request_free(preq);
 }
 
+/*
+ * The query's project=NAME into name ("" without one): 0, or -1 once a 400
+ * is sent (not a project name, given twice, a query that does not parse).
+ */
+static int
+api_project(struct evhttp_request *req, char *name, size_t namelen)
+{
+	const struct evhttp_uri	*uri = evhttp_request_get_evhttp_uri(req);
+	const char		*query = uri != NULL ? evhttp_uri_get_query(uri) : NULL;
+	struct evkeyvalq	 params;
+	struct evkeyval		*kv;
+	int			 n = 0, rv = 0;
+
+	name[0] = '\0';
+	if (query == NULL || query[0] == '\0')
+		return 0;
+	TAILQ_INIT(&params);
+	if (evhttp_parse_query_str(query, &params) == -1) {
+		http_reply_error(req, 400, "bad_request", "bad query string");
+		return -1;
+	}
+	TAILQ_FOREACH(kv, &params, next) {
+		if (strcmp(kv->key, "project") != 0)
+			continue;
+		if (n++ > 0 || !proto_project_name_ok(kv->value,
+		    strlen(kv->value)) || strlen(kv->value) >= namelen) {
+			if (n > 1)
+				http_reply_error(req, 400, "bad_request",
+				    "project: given twice");
+			else
+				http_reply_error(req, 400, "bad_request",
+				    "project: not a project name ([a-z0-9]"
+				    "[a-z0-9-], at most %d characters)",
+				    PROTO_PROJECT_NAME_MAX);
+			rv = -1;
+			break;
+		}
+		memcpy(name, kv->value, strlen(kv->value) + 1);
+	}
+	evhttp_clear_headers(&params);
+	return rv;
+}
+
 /* a job op: 202 {"job":N} */
 static void
 api_job_op(struct evhttp_request *req, enum proto_op_id op, const char *service)
 {
 	struct proto_request	preq;
+	char			project[PROTO_PROJECT_NAME_MAX + 1];
 
-	if (!api_body_json_ok(req))
+	if (api_project(req, project, sizeof(project)) == -1 ||
+	    !api_body_json_ok(req))
 		return;
 	proto_request_init(&preq, op, 0);
 	if (service != NULL)
 		proto_request_set_str(&preq, "service", service);
+	if (project[0] != '\0')
+		proto_request_set_str(&preq, "project", project);
 	proto_request_set_str(&preq, "by", "dashboard");
 	api_forward(req, &preq, 202, service != NULL);
 }
@@ -567,20 +619,39 @@ api_session(struct evhttp_request *req, struct session *s, const char *rest)
 }
 
 static void
-api_state_done(void *arg, const char *json, size_t len, const char *errmsg)
+api_state_done(void *arg, const char *json, size_t len, const char *code,
+    const char *errmsg)
 {
 	struct evhttp_request	*req = arg;
+	int			 status;
 
-	if (json == NULL)
-		http_reply_error(req, 503, "unavailable", "%s", errmsg);
-	else
+	if (json != NULL)
 		http_reply_json(req, 200, json, len);
+	else if (code != NULL && (status = http_backend_status(code)) != 0 &&
+	    status != 503)
+		http_reply_error(req, status, code, "%s", errmsg);
+	else
+		http_reply_error(req, 503, "unavailable", "%s", errmsg);
 }
 
 static void
 api_state(struct evhttp_request *req, struct session *s, const char *rest)
 {
-	state_get(api_state_done, req);
+	char	project[PROTO_PROJECT_NAME_MAX + 1];
+
+	if (api_project(req, project, sizeof(project)) == -1)
+		return;
+	state_get(project[0] != '\0' ? project : NULL, api_state_done, req);
+}
+
+/* GET /api/projects: projects.list's result */
+static void
+api_projects(struct evhttp_request *req, struct session *s, const char *rest)
+{
+	struct proto_request	preq;
+
+	proto_request_init(&preq, OP_PROJECTS_LIST, 0);
+	api_forward(req, &preq, 200, 0);
 }
 
 static void
@@ -695,8 +766,11 @@ api_event(const struct proto_reply *r)
 		log_debug("%s: event %.64s not passed on", __func__, r->event);
 		return;
 	}
-	if ((stale = proto_event_stale(ev, r->data)) != 0)
-		state_invalidate(stale);
+	if ((stale = proto_event_stale(ev, r->data)) != 0) {
+		v = json_get(r->data, "project");
+		state_invalidate(v != NULL && YAJL_IS_STRING(v) ?
+		    v->u.string : NULL, stale);
+	}
 	if (ev->id == EV_MISSED) {
 		v = json_get(r->data, "count");
 		count = v != NULL && YAJL_IS_INTEGER(v) && v->u.number.i > 0 &&
@@ -725,7 +799,7 @@ void
 api_backend_changed(int up)
 {
 	if (up) {
-		state_invalidate(PROTO_PARTS_ALL);
+		state_invalidate(NULL, PROTO_PARTS_ALL);
 		sse_broadcast("backend", "{\"up\":true}", 11);
 	} else {
 		state_backend_down();

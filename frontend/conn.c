@@ -10,7 +10,7 @@
  * (FE_MAX_HEADERS at most, else evhttp refuses it), reads the request line
  * and the body's framing (http_head_body), and only then lets evhttp see
  * it, after setting the route's body limit (http_decide): FE_MAX_WEBHOOK_BODY
- * for POST /hooks/github, FE_MAX_API_BODY for everything else.  The bytes
+ * for POST /hooks/github[/NAME], FE_MAX_API_BODY for everything else.  The bytes
  * of the next request are held until evhttp has handed us this one
  * (conn_request_in): one request at a time, and at most FE_READ_AHEAD bytes
  * read ahead.
@@ -341,7 +341,9 @@ http_decide(struct fe_conn *fc, const char *head, size_t len)
 		    EVHTTP_URI_NONCONFORMANT)) != NULL) {
 			path = evhttp_uri_get_path(uri);
 			webhook = path != NULL &&
-			    strcmp(path, "/hooks/github") == 0;
+			    (strcmp(path, FE_HOOK_PATH) == 0 ||
+			    strncmp(path, FE_HOOK_PATH "/",
+			    sizeof(FE_HOOK_PATH)) == 0);
 			evhttp_uri_free(uri);
 		}
 	}

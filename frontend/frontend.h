@@ -55,6 +55,7 @@
 #define FE_SSE_RETRY_MS		2000		/* the browser's reconnect delay */
 #define FE_STATE_TTL_MS		1000		/* the /api/state cache, besides events */
 #define FE_STATE_MAX_WAITERS	256
+#define FE_STATE_MAX_DOCS	(PROTO_MAX_PROJECTS + 1)	/* /api/state documents kept */
 #define FE_BACKEND_MAX_LINE	PROTO_MAX_REPLY		/* one reply or event */
 #define FE_BACKEND_MAX_INFLIGHT	PROTO_MAX_PENDING	/* the backend's CTL_MAX_PENDING */
 #define FE_BACKEND_MAX_QUEUED	512		/* waiting to be sent */
@@ -81,11 +82,19 @@ struct fe_proxies {
 	size_t		n;
 };
 
+/* a project as frontend.config names it, with its webhook secret */
+struct fe_project {
+	char	 name[PROTO_PROJECT_NAME_MAX + 1];	/* "": a backend before issue 13 */
+	char	*webhook_secret;	/* NULL: no webhook */
+	size_t	 webhook_secret_len;
+};
+
 /* what frontend.config tells us */
 struct fe_config {
 	char	*listen;
-	char	*webhook_secret;	/* NULL: no webhook */
-	size_t	 webhook_secret_len;
+	struct fe_project *projects;	/* in the backend's order, names unique */
+	size_t	 nprojects;		/* 0..PROTO_MAX_PROJECTS */
+	int	 single;		/* one project from the main file: /hooks/github */
 	int	 session_idle;
 	int	 session_max;
 	int	 cookie_secure;
@@ -112,6 +121,9 @@ extern struct frontend_env	*fenv;
 int	 fe_config_parse(yajl_val result, struct fe_config *cfg, char *err,
 	    size_t errlen);
 void	 fe_config_free(struct fe_config *cfg);
+/* the project of that name (not NUL-terminated), or NULL */
+const struct fe_project *fe_project_find(const struct fe_config *cfg,
+	    const char *name, size_t len);
 time_t	 fe_now(void);		/* monotonic seconds */
 
 /* link.c: the one persistent connection to davit-backend */
@@ -259,10 +271,16 @@ char		*protocol_js_build(size_t *len);	/* malloc'd; pure */
 const char	*protocol_js(size_t *len);		/* built once, kept */
 
 /* state.c: /api/state from a cache kept fresh by events (proto_events[]) */
-/* json is the whole /api/state document, or NULL with a message */
-typedef void (*state_cb)(void *arg, const char *json, size_t len, const char *errmsg);
-int	 state_get(state_cb cb, void *arg);
-void	 state_invalidate(unsigned parts);	/* PROTO_PART_BIT()s */
+/*
+ * json is the whole /api/state document, or NULL with a message and the
+ * backend's error code (NULL: the backend is not there, or too busy)
+ */
+typedef void (*state_cb)(void *arg, const char *json, size_t len,
+    const char *code, const char *errmsg);
+/* project: NULL or a valid name (proto_project_name_ok) */
+int	 state_get(const char *project, state_cb cb, void *arg);
+/* PROTO_PART_BIT()s of one project (NULL: of all) */
+void	 state_invalidate(const char *project, unsigned parts);
 void	 state_backend_down(void);
 void	 state_shutdown(void);
 
@@ -285,10 +303,13 @@ void	 api_backend_changed(int up);
 void	 api_shutdown(void);	/* answers the logins still being delayed */
 
 /*
- * webhook_http.c (the webhook concern): POST /hooks/github.  Weak: without
- * it the route answers 404.  The secret is fenv->cfg.webhook_secret.
+ * webhook_http.c (the webhook concern): POST /hooks/github (name NULL) and
+ * /hooks/github/NAME (name: the rest of the path, unchecked).  Weak: without
+ * it the route answers 404.  The secrets are fenv->cfg.projects'.
  */
-void	 webhook_route(struct evhttp_request *req) __attribute__((weak));
+#define FE_HOOK_PATH		"/hooks/github"
+void	 webhook_route(struct evhttp_request *req, const char *name)
+	    __attribute__((weak));
 void	 webhook_shutdown(void) __attribute__((weak));
 
 #endif

@@ -78,6 +78,7 @@ http_backend_status(const char *code)
 		{ "not_found", 404 },
 		{ "conflict", 409 },
 		{ "too_large", 413 },
+		{ "unknown_op", 501 },	/* a backend without it (projects.list) */
 		{ "busy", 503 },
 		{ "unavailable", 503 },
 	};
@@ -278,9 +279,11 @@ http_request(struct evhttp_request *req, void *arg)
 		http_reply_error(req, 400, "bad_request", "bad request URI");
 		return;
 	}
-	if (strcmp(path, "/hooks/github") == 0) {
+	if (strcmp(path, FE_HOOK_PATH) == 0 ||
+	    strncmp(path, FE_HOOK_PATH "/", sizeof(FE_HOOK_PATH)) == 0) {
 		if (webhook_route != NULL)
-			webhook_route(req);
+			webhook_route(req, path[sizeof(FE_HOOK_PATH) - 1] == '\0' ?
+			    NULL : path + sizeof(FE_HOOK_PATH));
 		else
 			http_reply_error(req, 404, "not_found",
 			    "webhooks are not built in");

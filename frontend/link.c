@@ -74,6 +74,7 @@ static struct {
 static void	link_disconnect(const char *why);
 static void	link_handshake(void);
 static void	link_up(void);
+static void	link_projects_changed(void);
 
 int
 backend_up(void)
@@ -219,8 +220,12 @@ link_dispatch(const char *line, size_t len)
 		if (bk.state == LINK_UP && strcmp(r.event,
 		    proto_event_by_id(EV_TLS_RELOAD)->name) == 0)
 			tls_reload();
-		else if (bk.state == LINK_UP)
+		else if (bk.state == LINK_UP) {
+			if (strcmp(r.event,
+			    proto_event_by_id(EV_PROJECTS_CHANGED)->name) == 0)
+				link_projects_changed();
 			api_event(&r);
+		}
 		goto done;
 	}
 	if (r.id == -1) {
@@ -548,6 +553,66 @@ link_up(void)
 	api_backend_changed(1);
 }
 
+/*
+ * A new frontend.config takes the place of the one in use (the old one's
+ * secrets wiped): the address we listen on stays.
+ */
+static void
+config_take(struct fe_config *cfg)
+{
+	if (fenv->cfg.listen != NULL && strcmp(cfg->listen, fenv->cfg.listen) != 0)
+		log_warnx("DAVIT_LISTEN is now %s; restart davit-frontend "
+		    "to listen there (still on %s)", cfg->listen,
+		    fenv->cfg.listen);
+	free(cfg->listen);
+	cfg->listen = fenv->cfg.listen;
+	fenv->cfg.listen = NULL;
+	fe_config_free(&fenv->cfg);
+	if (tls_ctx() != NULL)
+		cfg->cookie_secure = 1;
+	fenv->cfg = *cfg;
+	memset(cfg, 0, sizeof(*cfg));
+	session_limits(fenv->cfg.session_idle, fenv->cfg.session_max);
+}
+
+/* frontend.config again, after projects.changed: a bad one keeps the old */
+static void
+config_reply(void *arg, const struct proto_reply *r)
+{
+	struct fe_config	cfg;
+	char			err[256];
+
+	if (r == NULL)
+		return;		/* the link went down: the handshake asks again */
+	memset(&cfg, 0, sizeof(cfg));
+	if (!r->ok) {
+		log_warnx("backend: frontend.config: %s: %s (the projects' "
+		    "settings in use are kept)", r->error_code, r->error_message);
+		return;
+	}
+	if (fe_config_parse(r->result, &cfg, err, sizeof(err)) == -1) {
+		log_warnx("backend: frontend.config: %s (the projects' settings "
+		    "in use are kept)", err);
+		return;
+	}
+	config_take(&cfg);
+	log_info("backend: the projects changed: %zu now", fenv->cfg.nprojects);
+}
+
+/* projects.changed: new webhook secrets, maybe new projects */
+static void
+link_projects_changed(void)
+{
+	struct proto_request	req;
+	struct proto_error	err;
+
+	proto_request_init(&req, OP_FRONTEND_CONFIG, 0);
+	if (link_send(&req, config_reply, NULL, &err) == -1)
+		log_warnx("backend: frontend.config not asked again: %s",
+		    err.message);
+	proto_request_free(&req);
+}
+
 /* a handshake reply on a reconnect (the step's index in arg) */
 static void
 handshake_reply(void *arg, const struct proto_reply *r)
@@ -565,22 +630,8 @@ handshake_reply(void *arg, const struct proto_reply *r)
 		link_disconnect("handshake failed");
 		return;
 	}
-	if (handshake[i].op == OP_FRONTEND_CONFIG) {
-		if (fenv->cfg.listen != NULL &&
-		    strcmp(cfg.listen, fenv->cfg.listen) != 0)
-			log_warnx("DAVIT_LISTEN is now %s; restart davit-frontend "
-			    "to listen there (still on %s)", cfg.listen,
-			    fenv->cfg.listen);
-		/* keep the address we listen on; take the rest */
-		free(cfg.listen);
-		cfg.listen = fenv->cfg.listen;
-		fenv->cfg.listen = NULL;
-		fe_config_free(&fenv->cfg);
-		if (tls_ctx() != NULL)
-			cfg.cookie_secure = 1;
-		fenv->cfg = cfg;
-		session_limits(cfg.session_idle, cfg.session_max);
-	}
+	if (handshake[i].op == OP_FRONTEND_CONFIG)
+		config_take(&cfg);
 	if (i == HANDSHAKE_STEPS - 1)
 		link_up();
 }

@@ -29,11 +29,16 @@ fe_now(void)
 void
 fe_config_free(struct fe_config *cfg)
 {
+	size_t	i;
+
 	free(cfg->listen);
-	if (cfg->webhook_secret != NULL) {
-		sodium_memzero(cfg->webhook_secret, cfg->webhook_secret_len);
-		free(cfg->webhook_secret);
-	}
+	for (i = 0; i < cfg->nprojects; i++)
+		if (cfg->projects[i].webhook_secret != NULL) {
+			sodium_memzero(cfg->projects[i].webhook_secret,
+			    cfg->projects[i].webhook_secret_len);
+			free(cfg->projects[i].webhook_secret);
+		}
+	free(cfg->projects);
 	free(cfg->github_repo);
 	free(cfg->branch);
 	free(cfg->www_dir);
@@ -80,6 +85,110 @@ cfg_int(yajl_val result, const char *key, long long min, long long max, int *out
 	return 0;
 }
 
+const struct fe_project *
+fe_project_find(const struct fe_config *cfg, const char *name, size_t len)
+{
+	size_t	i;
+
+	if (len == 0 || len > PROTO_PROJECT_NAME_MAX)
+		return NULL;
+	for (i = 0; i < cfg->nprojects; i++)
+		if (strncmp(cfg->projects[i].name, name, len) == 0 &&
+		    cfg->projects[i].name[len] == '\0')
+			return &cfg->projects[i];
+	return NULL;
+}
+
+/* one element of "projects": {"name":..., "webhook_secret":...|null} */
+static int
+cfg_project(yajl_val v, size_t i, struct fe_project *p, char *err,
+    size_t errlen)
+{
+	yajl_val	name;
+	char		why[128];
+
+	if (v == NULL || v->type != yajl_t_object) {
+		snprintf(err, errlen, "\"projects\"[%zu] is not an object", i);
+		return -1;
+	}
+	name = json_get(v, "name");
+	if (name == NULL || name->type != yajl_t_string ||
+	    !proto_project_name_ok(name->u.string, strlen(name->u.string))) {
+		snprintf(err, errlen, "\"projects\"[%zu]: \"name\" is not a "
+		    "project name ([a-z0-9][a-z0-9-], 1..%d)", i,
+		    PROTO_PROJECT_NAME_MAX);
+		return -1;
+	}
+	memcpy(p->name, name->u.string, strlen(name->u.string) + 1);
+	if (cfg_string(v, "webhook_secret", 0, PROTO_CONFIG_VALUE_MAX,
+	    &p->webhook_secret, why, sizeof(why)) == -1) {
+		snprintf(err, errlen, "\"projects\"[%zu]: %s", i, why);
+		return -1;
+	}
+	if (p->webhook_secret != NULL)
+		p->webhook_secret_len = strlen(p->webhook_secret);
+	return 0;
+}
+
+/*
+ * "projects" and "single"; a backend from before issue 13 says
+ * "webhook_secret" instead: one project, unnamed, served at /hooks/github.
+ */
+static int
+cfg_projects(yajl_val result, struct fe_config *cfg, char *err, size_t errlen)
+{
+	yajl_val	list = json_get(result, "projects"), single;
+	size_t		i, j, n;
+
+	if (list == NULL) {
+		if ((cfg->projects = calloc(1, sizeof(*cfg->projects))) == NULL)
+			fatal("%s", __func__);
+		cfg->nprojects = 1;
+		cfg->single = 1;
+		if (cfg_string(result, "webhook_secret", 0,
+		    PROTO_CONFIG_VALUE_MAX, &cfg->projects[0].webhook_secret, err,
+		    errlen) == -1)
+			return -1;
+		if (cfg->projects[0].webhook_secret != NULL)
+			cfg->projects[0].webhook_secret_len =
+			    strlen(cfg->projects[0].webhook_secret);
+		return 0;
+	}
+	if (list->type != yajl_t_array ||
+	    (n = list->u.array.len) > PROTO_MAX_PROJECTS) {
+		snprintf(err, errlen, "\"projects\" is not an array of at most "
+		    "%d", PROTO_MAX_PROJECTS);
+		return -1;
+	}
+	single = json_get(result, "single");
+	if (single == NULL || (single->type != yajl_t_true &&
+	    single->type != yajl_t_false)) {
+		snprintf(err, errlen, "\"single\" is not a boolean");
+		return -1;
+	}
+	if (single->type == yajl_t_true && n != 1) {
+		snprintf(err, errlen, "\"single\" with %zu projects", n);
+		return -1;
+	}
+	cfg->single = single->type == yajl_t_true;
+	if (n > 0 && (cfg->projects = calloc(n, sizeof(*cfg->projects))) == NULL)
+		fatal("%s", __func__);
+	for (i = 0; i < n; i++) {
+		cfg->nprojects = i + 1;		/* what fe_config_free wipes */
+		if (cfg_project(list->u.array.values[i], i, &cfg->projects[i],
+		    err, errlen) == -1)
+			return -1;
+		for (j = 0; j < i; j++)
+			if (strcmp(cfg->projects[j].name,
+			    cfg->projects[i].name) == 0) {
+				snprintf(err, errlen, "\"projects\": \"%s\" "
+				    "given twice", cfg->projects[i].name);
+				return -1;
+			}
+	}
+	return 0;
+}
+
 /* frontend.config's result, checked even though the backend made it */
 int
 fe_config_parse(yajl_val result, struct fe_config *cfg, char *err, size_t errlen)
@@ -94,8 +203,7 @@ fe_config_parse(yajl_val result, struct fe_config *cfg, char *err, size_t errlen
 	}
 	if (cfg_string(result, "listen", 1, FE_MAX_LISTEN, &cfg->listen, err,
 	    errlen) == -1 ||
-	    cfg_string(result, "webhook_secret", 0, PROTO_CONFIG_VALUE_MAX,
-	    &cfg->webhook_secret, err, errlen) == -1 ||
+	    cfg_projects(result, cfg, err, errlen) == -1 ||
 	    cfg_string(result, "github_repo", 0, 256, &cfg->github_repo, err,
 	    errlen) == -1 ||
 	    cfg_string(result, "branch", 0, 256, &cfg->branch, err, errlen) == -1 ||
@@ -110,8 +218,6 @@ fe_config_parse(yajl_val result, struct fe_config *cfg, char *err, size_t errlen
 	    PROTO_SESSION_MAX_MAX, &cfg->session_max, err,
 	    errlen) == -1)
 		goto fail;
-	if (cfg->webhook_secret != NULL)
-		cfg->webhook_secret_len = strlen(cfg->webhook_secret);
 	v = json_get(result, "cookie_secure");
 	if (v == NULL || (v->type != yajl_t_true && v->type != yajl_t_false)) {
 		snprintf(err, errlen, "\"cookie_secure\" is not a boolean");

@@ -1,18 +1,25 @@
 /*
- * POST /hooks/github: GitHub's push webhooks.  No session: the delivery is
- * authenticated by its X-Hub-Signature-256 alone, checked over the raw body
- * before anything in it is parsed.  A push is cut down to the fields davit
- * uses and forwarded as a typed webhook.push request, with the SHA-256 of
+ * POST /hooks/github/NAME (and /hooks/github when the backend says
+ * "single": its one project): GitHub's push webhooks.  No session: the
+ * delivery is authenticated by its X-Hub-Signature-256 alone, checked with
+ * that project's secret over the raw body before anything in it is parsed.
+ * A NAME that is no project (or bad syntax), a project without a secret,
+ * and /hooks/github with several projects get the 401 of a bad signature,
+ * after an HMAC with a key of our own, and count for the throttle: nothing
+ * tells an outsider which projects exist.  A push is cut down to the
+ * fields davit uses and forwarded as a typed webhook.push request (with
+ * "project"), with the SHA-256 of
  * the signed body (a replayed body may come under a new delivery id); the
  * backend filters (branch, repository, deletion, replay) and answers with a
  * job at once.
  *
- *   401  missing or wrong signature (no detail; logged; reported to the
- *        backend, which notifies, rate-limited)
+ *   401  missing or wrong signature, or no such project (no detail;
+ *        logged; reported to the backend, which notifies, rate-limited)
  *   429  the client address sent too many bad signatures (throttle.c's
  *        THROTTLE_WEBHOOK table, as failed logins, without the delays):
  *        refused before the HMAC is computed, with Retry-After
- *   404  no DAVIT_WEBHOOK_SECRET: the endpoint is off
+ *   404  /hooks/github of a single project without DAVIT_WEBHOOK_SECRET:
+ *        the endpoint is off (as before projects had names)
  *   413  a body over 25 MB (evhttp refuses it from its Content-Length)
  *   415  neither application/json nor application/x-www-form-urlencoded
  *   400  a signed body that is not a push
@@ -56,6 +63,7 @@ struct webhook_call {
 static time_t		 webhook_last_report;
 static unsigned		 webhook_unreported;
 static char		 webhook_held_reason[64], webhook_held_addr[FE_ADDR_MAX];
+static char		 webhook_held_project[PROTO_PROJECT_NAME_MAX + 1];
 static struct event	*webhook_report_ev;	/* reports what the interval held */
 
 static void
@@ -65,7 +73,7 @@ webhook_report_done(void *arg, const struct proto_reply *r)
 
 /* tells the backend about the deliveries refused since the last report */
 static void
-webhook_report(const char *reason, const char *addr)
+webhook_report(const char *reason, const char *addr, const char *project)
 {
 	struct proto_request	 preq;
 	struct proto_error	 err;
@@ -79,6 +87,8 @@ webhook_report(const char *reason, const char *addr)
 	proto_request_set_str(&preq, "reason", text);
 	if (addr[0] != '\0')
 		proto_request_set_str(&preq, "client", addr);
+	if (project[0] != '\0')
+		proto_request_set_str(&preq, "project", project);
 	if (backend_request(&preq, webhook_report_done, NULL, &err) == -1)
 		log_warnx("webhook rejection not reported: %s", err.message);
 	proto_request_free(&preq);
@@ -89,15 +99,18 @@ static void
 webhook_report_held(evutil_socket_t fd, short ev, void *arg)
 {
 	if (webhook_unreported > 0)
-		webhook_report(webhook_held_reason, webhook_held_addr);
+		webhook_report(webhook_held_reason, webhook_held_addr,
+		    webhook_held_project);
 }
 
 /*
  * Bad signatures: logged each, reported to the backend at most once a
- * minute; those of a minute are reported when it is over.
+ * minute; those of a minute are reported when it is over.  project: the
+ * project the URL named when it exists, else "".
  */
 static void
-webhook_rejected(struct evhttp_request *req, const char *reason)
+webhook_rejected(struct evhttp_request *req, const char *reason,
+    const char *project)
 {
 	char		addr[FE_ADDR_MAX];
 	time_t		now = fe_now();
@@ -108,11 +121,13 @@ webhook_rejected(struct evhttp_request *req, const char *reason)
 	webhook_unreported++;
 	if (webhook_last_report == 0 ||
 	    now - webhook_last_report >= WEBHOOK_REPORT_INTERVAL) {
-		webhook_report(reason, addr);
+		webhook_report(reason, addr, project);
 		return;
 	}
 	snprintf(webhook_held_reason, sizeof(webhook_held_reason), "%s", reason);
 	snprintf(webhook_held_addr, sizeof(webhook_held_addr), "%s", addr);
+	snprintf(webhook_held_project, sizeof(webhook_held_project), "%s",
+	    project);
 	if (webhook_report_ev == NULL &&
 	    (webhook_report_ev = evtimer_new(fenv->base, webhook_report_held,
 	    NULL)) == NULL)
@@ -197,8 +212,8 @@ printable(const char *s, char *out, size_t outlen)
 }
 
 static void
-webhook_push(struct evhttp_request *req, const char *delivery,
-    const char *body, size_t len)
+webhook_push(struct evhttp_request *req, const char *project,
+    const char *delivery, const char *body, size_t len)
 {
 	struct webhook_push	 push;
 	struct proto_request	 preq;
@@ -245,6 +260,8 @@ webhook_push(struct evhttp_request *req, const char *delivery,
 	proto_request_set_str(&preq, "digest", digest);
 	for (i = 0; i < push.npaths; i++)
 		proto_request_add_item(&preq, "paths", push.paths[i]);
+	if (project[0] != '\0')
+		proto_request_set_str(&preq, "project", project);
 	webhook_push_free(&push);
 
 	if ((call = calloc(1, sizeof(*call))) == NULL)
@@ -267,17 +284,63 @@ webhook_push(struct evhttp_request *req, const char *delivery,
 	proto_request_free(&preq);
 }
 
+/*
+ * The project a URL names, if it has a secret: /hooks/github is the single
+ * project's, /hooks/github/NAME is NAME's.  NULL: the same 401 for all.
+ */
+static const struct fe_project *
+webhook_project(const char *name)
+{
+	const struct fe_config	*cfg = &fenv->cfg;
+	const struct fe_project	*p;
+
+	if (name == NULL)
+		p = cfg->single && cfg->nprojects == 1 ? &cfg->projects[0] : NULL;
+	else if (!proto_project_name_ok(name, strlen(name)))
+		p = NULL;
+	else
+		p = fe_project_find(cfg, name, strlen(name));
+	return p != NULL && p->webhook_secret != NULL ? p : NULL;
+}
+
+/*
+ * The signature, with p's secret; without p, an HMAC with a key of our own
+ * all the same (an unknown name costs what a wrong signature costs), and
+ * the answer is no.
+ */
+static int
+webhook_verify(const struct fe_project *p, const char *body, size_t len,
+    const char *sig)
+{
+	static unsigned char	nokey[32];
+	static int		nokey_set;
+
+	if (p != NULL)
+		return webhook_signature_ok(
+		    (const unsigned char *)p->webhook_secret,
+		    p->webhook_secret_len, body, len, sig);
+	if (!nokey_set) {
+		randombytes_buf(nokey, sizeof(nokey));
+		nokey_set = 1;
+	}
+	(void)webhook_signature_ok(nokey, sizeof(nokey), body, len, sig);
+	return 0;
+}
+
 void
-webhook_route(struct evhttp_request *req)
+webhook_route(struct evhttp_request *req, const char *name)
 {
 	struct evbuffer	*in = evhttp_request_get_input_buffer(req);
+	const struct fe_project *p;
 	const char	*event, *delivery, *sig;
 	const char	*body;
 	char		 shown[WEBHOOK_EVENT_MAX + 1], addr[FE_ADDR_MAX], retry[16];
+	char		 project[PROTO_PROJECT_NAME_MAX + 1];
 	size_t		 len = evbuffer_get_length(in);
 	int		 wait, delay;
 
-	if (fenv->cfg.webhook_secret == NULL) {
+	if (name == NULL && fenv->cfg.single && fenv->cfg.nprojects == 1 &&
+	    fenv->cfg.projects[0].webhook_secret == NULL) {
 		http_reply_error(req, 404, "not_found",
 		    "webhooks are off (no DAVIT_WEBHOOK_SECRET)");
 		return;
@@ -305,10 +368,13 @@ webhook_route(struct evhttp_request *req)
 	}
 	body = len > 0 ? (const char *)evbuffer_pullup(in, -1) : "";
 	sig = http_header(req, "X-Hub-Signature-256");
-	if (!webhook_signature_ok((const unsigned char *)fenv->cfg.webhook_secret,
-	    fenv->cfg.webhook_secret_len, body, len, sig)) {
-		webhook_rejected(req, sig == NULL ? "no X-Hub-Signature-256" :
-		    "bad X-Hub-Signature-256");
+	p = webhook_project(name);
+	/* a copy: the table may be swapped (projects.changed) before the reply */
+	snprintf(project, sizeof(project), "%s", p != NULL ? p->name : "");
+	if (!webhook_verify(p, body, len, sig)) {
+		webhook_rejected(req, p == NULL ? "no such project, or no secret" :
+		    sig == NULL ? "no X-Hub-Signature-256" :
+		    "bad X-Hub-Signature-256", project);
 		http_reply_error(req, 401, "unauthorized", "signature missing or invalid");
 		return;
 	}
@@ -339,7 +405,7 @@ webhook_route(struct evhttp_request *req)
 		http_reply_json(req, 202, reply, (size_t)n);
 		return;
 	}
-	webhook_push(req, delivery, body, len);
+	webhook_push(req, project, delivery, body, len);
 }
 
 void

@@ -80,8 +80,9 @@ const struct proto_op proto_ops[OP__COUNT] = {
 		{ "paths", PF_STRLIST, 0, PC_PATH, 0, 100, 255 },
 		{ "digest", PF_STRING, 0, PC_HEX, 64, 64, 0 },
 		F_END } },
-	{ OP_WEBHOOK_REJECTED, "webhook.rejected", ANY, PRJ, {
-		F_PROJECT,
+	/* not PRJ: a rejected delivery may name no project, or an unknown one */
+	{ OP_WEBHOOK_REJECTED, "webhook.rejected", ANY, 0, {
+		F_PROJECT,	/* the project named by the URL, if it exists */
 		{ "reason", PF_STRING, PF_REQUIRED, PC_TEXT, 1, 128, 0 },
 		F_CLIENT,
 		F_END } },
@@ -247,6 +248,20 @@ int
 proto_op_allowed(const struct proto_op *op, unsigned caller)
 {
 	return (op->callers & caller) != 0;
+}
+
+int
+proto_project_name_ok(const char *s, size_t len)
+{
+	size_t	i;
+
+	if (len == 0 || len > PROTO_PROJECT_NAME_MAX)
+		return 0;
+	for (i = 0; i < len; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') ||
+		    (i > 0 && s[i] == '-')))
+			return 0;
+	return 1;
 }
 
 /* validates a string against a field's charset and length bounds */

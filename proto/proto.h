@@ -214,6 +214,8 @@ const struct proto_event *proto_event_by_name(const char *name);
 const struct proto_event *proto_event_by_id(enum proto_event_id id);
 /* the parts of the state an event makes stale; data is the event's data */
 unsigned		 proto_event_stale(const struct proto_event *ev, yajl_val data);
+/* a project's name: [a-z0-9][a-z0-9-]{0,31} (PC_PROJECT) */
+int			 proto_project_name_ok(const char *s, size_t len);
 int			 proto_field_index(const struct proto_op *op, const char *name);
 const char		*proto_errcode_name(enum proto_errcode code);
 int			 proto_errcode_parse(const char *name, enum proto_errcode *code);

@@ -9,14 +9,19 @@
  *   js/state.js      the state shown; js/ops.js what a job's op is called
  *   js/actions.js    a button that starts a job, the confirmation dialog
  *   js/views/*.js    one per part of the page: status (banners), project,
- *                    git, services, deploys, jobs, log
+ *                    git, services, deploys, jobs, log; overview (#/)
+ *
+ * Several projects (GET /api/projects): #/ is the overview, #/p/NAME a
+ * project's page, whose every call carries ?project=NAME (api.js scoped)
+ * and which takes only its project's events. With one project (or a
+ * backend without projects.list) #/ is that project's page, as before.
  *
  * Everything from the server is put into the page with textContent, never
  * as HTML.
  */
 import { S } from './js/state.js';
 import { $, str, parseTime, renderTimes, toast } from './js/util.js';
-import { api, apiHooks } from './js/api.js';
+import { api, apiHooks, scoped } from './js/api.js';
 import { connectEvents, closeEvents, loadBegin, loadEnd } from './js/events.js';
 import { setServerDown, setBackend, setLive, renderDockerBanner } from './js/views/status.js';
 import { renderProject } from './js/views/project.js';
@@ -25,9 +30,11 @@ import { setServices, renderServices, onServiceState, onEngineState, bindService
 import { renderDeploys, onDeployState, bindDeploys } from './js/views/deploys.js';
 import { renderJobs, onJobState } from './js/views/jobs.js';
 import { pickLogJob, resetLog, refreshLog, onJobLog, bindLog } from './js/views/log.js';
+import { renderOverview } from './js/views/overview.js';
 
 const TICK_MS = 5000;		/* relative times refresh */
 const RETRY_MS = 3000;		/* the server unreachable at start */
+const OVERVIEW_MS = 1000;	/* the overview re-read at most this often on events */
 
 let stateSeq = 0;
 let expiryTimer = 0;
@@ -54,12 +61,15 @@ async function checkSession() {
 }
 
 function showView(which) {
+	const signedIn = which === 'dash' || which === 'overview';
 	$('loading').hidden = which !== 'loading';
 	$('login-view').hidden = which !== 'login';
 	$('dash').hidden = which !== 'dash';
-	$('logout').hidden = which !== 'dash';
-	$('live').hidden = which !== 'dash';
+	$('overview').hidden = which !== 'overview';
+	$('logout').hidden = !signedIn;
+	$('live').hidden = !signedIn;
 	$('project').hidden = which !== 'dash' || !S.project;
+	$('nav-overview').hidden = which !== 'dash' || !S.projectName;
 }
 
 function showLogin(note) {
@@ -78,6 +88,8 @@ function loggedOut(note) {
 	S.csrf = null;
 	S.loaded = false;
 	S.project = S.git = S.services = S.deploys = null;
+	S.projects = null;
+	S.projectName = null;
 	S.jobs.clear();
 	resetLog('');
 	renderJobs();
@@ -130,12 +142,104 @@ apiHooks.reachable = (up) => setServerDown(!up);
 apiHooks.unauthorized = () => loggedOut('Your session has expired. Please sign in again.');
 apiHooks.unavailable = (message) => setBackend(false, message);
 
-/* ------------------------------------------------------------ state -- */
-function enterDashboard() {
+/* ----------------------------------------------------------- routes -- */
+let overviewTimer = 0;
+let overviewSeq = 0;
+
+/*
+ * GET /api/projects into S.projects: null when the backend has no
+ * projects.list (501) or the list could not be read.
+ */
+async function loadProjects() {
+	const seq = ++overviewSeq;
+	try {
+		const r = await api('GET', '/api/projects');
+		if (seq === overviewSeq)
+			S.projects = Array.isArray(r.projects) ? r.projects : [];
+	} catch (e) {
+		if (seq === overviewSeq && e.status === 501)
+			S.projects = null;
+		else if (e.status !== 401 && e.status !== 503 && e.status !== 0)
+			toast('Could not load the projects: ' + e.message, true);
+	}
+}
+
+function several() {
+	return Array.isArray(S.projects) && S.projects.length > 1;
+}
+
+/* the page's state, emptied before another project's is shown */
+function clearPage() {
+	++stateSeq;
+	S.project = S.git = S.services = S.deploys = null;
+	S.loaded = false;
+	S.jobs.clear();
+	resetLog('');
+	renderJobs();
+	renderProject();
+	$('banner-docker').hidden = true;
+}
+
+/* the view the hash names: the overview, a project's page, or the only one */
+function route() {
+	if (!S.csrf)
+		return;
+	const m = /^#\/p\/([a-z0-9][a-z0-9-]{0,31})$/.exec(location.hash);
+	let name = m ? m[1] : null;
+	if (!several())
+		name = null;	/* one project: its page is #/, without ?project= */
+	else if (name && !S.projects.some((p) => p && p.name === name)) {
+		toast('There is no project ' + name + '.', true);
+		name = null;
+	}
+	if (several() && name === null) {
+		if (location.hash !== '' && location.hash !== '#/')
+			history.replaceState(null, '', '#/');
+		S.view = 'overview';
+		if (S.projectName !== null)
+			clearPage();
+		S.projectName = null;
+		document.title = 'davit';
+		renderOverview();
+		showView('overview');
+		return;
+	}
+	const changed = S.view !== 'page' || S.projectName !== name;
+	S.view = 'page';
+	if (S.projectName !== name)
+		clearPage();
+	S.projectName = name;
 	showView('dash');
+	if (changed || !S.loaded) {
+		loadState();
+		refreshLog();
+	}
+}
+
+/* an event about a project: the overview's list is re-read soon */
+function overviewSoon() {
+	if (overviewTimer || S.view !== 'overview')
+		return;
+	overviewTimer = setTimeout(async () => {
+		overviewTimer = 0;
+		await loadProjects();
+		if (S.view === 'overview')
+			renderOverview();
+	}, OVERVIEW_MS);
+}
+
+/* projects.changed, or the stream (re)opened: the list, then the view */
+async function reloadProjects() {
+	await loadProjects();
+	route();
+}
+
+/* ------------------------------------------------------------ state -- */
+async function enterDashboard() {
 	setLive(false, 'Connecting…');
 	setBackend(true);
-	loadState();
+	await loadProjects();
+	route();
 	connectEvents(HANDLERS, STREAM);
 	clearInterval(tickTimer);
 	tickTimer = setInterval(tick, TICK_MS);
@@ -147,11 +251,13 @@ function enterDashboard() {
  * (js/events.js).
  */
 async function loadState() {
+	if (S.view !== 'page')
+		return;
 	const seq = ++stateSeq;
 	const mark = loadBegin();
 	let st = null, err = null;
 	try {
-		st = await api('GET', '/api/state');
+		st = await api('GET', scoped('/api/state'));
 	} catch (e) {
 		err = e;
 	}
@@ -190,28 +296,51 @@ function applyState(st) {
 }
 
 /* ----------------------------------------------------------- events -- */
+/*
+ * A project-scoped event (its data names "project") is the page's when the
+ * page shows that project, or the only one; on the overview it re-reads
+ * the list.
+ */
+function mine(fn) {
+	return (d) => {
+		if (typeof d.project === 'string')
+			overviewSoon();
+		if (S.view !== 'page')
+			return;
+		if (S.projectName && typeof d.project === 'string' && d.project !== S.projectName)
+			return;
+		fn(d);
+	};
+}
+
 /* what each event of js/protocol.js's EVENTS does here (js/events.js) */
 const HANDLERS = {
-	'job.state': { apply: onJobState },
-	'job.log': { signal: onJobLog },
-	'service.state': { apply: onServiceState },
-	'git.state': { apply: (g) => {
+	'job.state': { apply: mine(onJobState) },
+	'job.log': { signal: mine(onJobLog) },
+	'service.state': { apply: mine(onServiceState) },
+	'git.state': { apply: mine((g) => {
 		S.git = g;
 		renderGit();
+	}) },
+	'deploy.state': { apply: mine(onDeployState) },
+	'engine.state': { apply: (d) => {
+		overviewSoon();
+		onEngineState(d);
 	} },
-	'deploy.state': { apply: onDeployState },
-	'engine.state': { apply: onEngineState },
+	'projects.changed': { signal: () => reloadProjects() },
 	'backend': { signal: (d) => {
 		const was = S.backendUp;
 		setBackend(d.up === true, d.up === true ? '' : 'the frontend has lost its link to it');
 		/* the stream says "up" when it opens: reload only on a change */
 		if (d.up === true && !was) {
-			/* a new backend numbers its jobs afresh */
+			/* a new backend numbers its jobs afresh, and may have new projects */
 			resetLog('');
+			reloadProjects();
 			loadState();
 		}
 	} },
 	'missed': { signal: () => {
+		overviewSoon();
 		loadState();
 		refreshLog();
 	} }
@@ -222,6 +351,8 @@ const STREAM = {
 	open: () => {
 		setLive(true);
 		/* first open or reconnect: anything may have been missed */
+		if (S.view === 'overview')
+			reloadProjects();
 		loadState();
 		refreshLog();
 	},
@@ -246,9 +377,12 @@ function bind() {
 	bindDeploys();
 	bindServices();
 	bindLog();
+	window.addEventListener('hashchange', () => route());
 	document.addEventListener('visibilitychange', () => {
 		/* a phone may have slept: make sure nothing is stale */
 		if (document.visibilityState === 'visible' && S.csrf) {
+			if (S.view === 'overview')
+				reloadProjects();
 			loadState();
 			tick();
 		}

@@ -30,6 +30,11 @@
  *   DAVIT_BACKEND_DOWN_CMD, DAVIT_BACKEND_UP_CMD
  *                    shell commands that kill the backend and start it again
  *                    (the frontend stays); without them that scenario is skipped
+ *   DAVIT_PROJECTS_URL
+ *                    a second davit, with the three projects alpha, beta and
+ *                    gamma (services web,worker each) and the same password:
+ *                    the "projects" group; without it, or when its backend
+ *                    has no projects.list, the group prints SKIP
  *
  * Other settings: CHROMIUM (default /usr/bin/chromium), DAVIT_ARTIFACTS (where
  * screenshots go; default tests/artifacts/browser), DAVIT_SLOW (timeout
@@ -60,6 +65,10 @@ const SCENARIOS = [
 	['phone', 'the dashboard fits a 390 px phone screen'],
 	['console', 'no script errors and no CSP violations'],
 	['logout', 'Log out goes back to the login form'],
+	/* the "projects" group: a davit with three projects (DAVIT_PROJECTS_URL) */
+	['projects_overview', 'projects: the overview shows a card per project, live, at 1280 and 390 px'],
+	['projects_page', 'projects: a card opens its project page (#/p/NAME), its calls carry ?project='],
+	['projects_action', 'projects: Restart on one project restarts its service and leaves the others alone', ['projects_page']],
 ];
 
 for (let i = 2; i < process.argv.length; i++) {
@@ -244,7 +253,8 @@ async function runTests() {
 			return;
 		}
 		try {
-			if (id !== 'login')
+			/* the projects group signs in on its own page (projectsGroup) */
+			if (id !== 'login' && !id.startsWith('projects_'))
 				await ensureLogin();
 			await fn();
 			passed++;
@@ -332,6 +342,139 @@ async function runTests() {
 	}
 
 	log(`dashboard ${URL_}, screenshots in ${ART}`);
+
+	/*
+	 * The "projects" group, last: on a page of its own (its session cookie
+	 * for 127.0.0.1 replaces the first davit's, which is done by then).
+	 */
+	async function projectsGroup() {
+		const ids = ['projects_overview', 'projects_page', 'projects_action'];
+		const want = ids.filter((id) => !SELECTED || SELECTED.has(id));
+		if (want.length === 0)
+			return;
+		const PURL = (process.env.DAVIT_PROJECTS_URL || '').replace(/\/+$/, '');
+		const skipAll = (why) => {
+			for (const id of want)
+				log(`SKIP ${id}: ${why}`);
+			skipped += want.length;
+		};
+		if (!PURL) {
+			skipAll('no davit with several projects (DAVIT_PROJECTS_URL): the backend does not run DAVIT_PROJECTS_DIR');
+			return;
+		}
+		const pp = await ctx.newPage();
+		pp.setDefaultTimeout(T_UI);
+		pp.on('pageerror', (e) => pageErrors.push('projects: ' + e.message));
+		const calls = [];
+		pp.on('request', (r) => calls.push(r.method() + ' ' + r.url().slice(PURL.length)));
+		await pp.goto(PURL + '/#/');
+		await pp.locator('#login-form').waitFor({ state: 'visible' });
+		await pp.fill('#password', PASSWORD);
+		await pp.click('#login-submit');
+		await pp.locator('#live[data-live="on"]').waitFor({ timeout: T_UI });
+		const probe = await pp.evaluate(async () => {
+			const r = await fetch('/api/projects');
+			return { status: r.status, body: await r.text() };
+		});
+		if (probe.status === 501 || /unknown_op/.test(probe.body)) {
+			skipAll('the backend answers projects.list with unknown_op');
+			await pp.close();
+			return;
+		}
+		async function pshot(name) {
+			const n = String(++shotN).padStart(2, '0');
+			await pp.screenshot({ path: path.join(ART, `${n}-${name}-desktop.png`), fullPage: true });
+			await pp.setViewportSize(PHONE);
+			await pp.waitForTimeout(100);	/* layout settles; not an assertion */
+			const w = await pp.evaluate(() => document.documentElement.scrollWidth);
+			await pp.screenshot({ path: path.join(ART, `${n}-${name}-phone.png`), fullPage: true });
+			await pp.setViewportSize(DESKTOP);
+			assert(w <= PHONE.width, `${name}: the page is ${w} px wide on a ${PHONE.width} px screen`);
+		}
+		const card = (n) => pp.locator(`.project-card[data-project="${n}"]`);
+		/* a service's started_at in one project, as /api/state?project= says */
+		const startedAt = (proj, name) => pp.evaluate(async ([p, n]) => {
+			const st = await (await fetch('/api/state?project=' + p)).json();
+			const s = ((st.services && st.services.services) || []).find((x) => x.name === n);
+			return s ? s.started_at + '|' + s.state : '';
+		}, [proj, name]);
+
+		await scenario('projects_overview', 'projects: the overview shows a card per project, live, at 1280 and 390 px', async () => {
+			await pp.locator('#overview').waitFor({ state: 'visible' });
+			assert(await pp.locator('#dash').isHidden(), 'the project page is shown on #/ with three projects');
+			await pp.waitForFunction(() => document.querySelectorAll('.project-card').length === 3);
+			const names = await pp.$$eval('.project-card', (cs) => cs.map((c) => c.dataset.project));
+			assert(names.join(',') === 'alpha,beta,gamma', `cards: ${names.join(',')}`);
+			for (const n of names) {
+				const t = await card(n).innerText();
+				assert(/Services\s+\d+ of 2 up/.test(t), `${n}: no services count in "${t}"`);
+				assert(/Commit\s+[0-9a-f]{7}/.test(t), `${n}: no short commit in "${t}"`);
+				assert(/Last deploy/.test(t), `${n}: no last deploy in "${t}"`);
+			}
+			/* live: a commit pushed to alpha's origin and fetched shows on its card */
+			const PUSH = process.env.DAVIT_PROJECTS_PUSH_CMD || '';
+			if (PUSH) {
+				execFileSync('bash', ['-c', PUSH, 'push', 'overview ' + Date.now()], { encoding: 'utf8' });
+				const r = await pp.evaluate(async () => {
+					const csrf = (await (await fetch('/api/session')).json()).csrf;
+					return (await fetch('/api/git/fetch?project=alpha', { method: 'POST',
+					    headers: { 'X-Davit-CSRF': csrf } })).status;
+				});
+				assert(r === 202, `POST /api/git/fetch?project=alpha: ${r}`);
+				await card('alpha').locator('.badge.b-update').waitFor({ timeout: T_JOB });
+				assert(await card('beta').locator('.badge.b-update').count() === 0,
+				    'beta shows "update available" after alpha\'s fetch');
+			}
+			await pshot('projects-overview');
+		});
+
+		await scenario('projects_page', 'projects: a card opens its project page (#/p/NAME), its calls carry ?project=', async () => {
+			await pp.goto(PURL + '/#/');
+			await card('beta').waitFor();
+			calls.length = 0;
+			await card('beta').click();
+			await pp.waitForURL(/#\/p\/beta$/);
+			await pp.locator('#dash').waitFor({ state: 'visible' });
+			await pp.locator('#nav-overview').waitFor({ state: 'visible' });
+			for (const n of ['web', 'worker'])
+				await pp.locator(`.svc[data-service="${n}"]`).waitFor();
+			const st = calls.filter((c) => c.startsWith('GET /api/state'));
+			assert(st.length > 0 && st.every((c) => c === 'GET /api/state?project=beta'),
+			    `state calls: ${st.join(' ')}`);
+			/* its own URL: a reload comes back to beta */
+			await pp.reload();
+			await pp.locator('#dash').waitFor({ state: 'visible' });
+			assert(/#\/p\/beta$/.test(pp.url()), `after a reload: ${pp.url()}`);
+			await pshot('projects-page');
+			/* back to the overview */
+			await pp.click('#nav-overview');
+			await pp.locator('#overview').waitFor({ state: 'visible' });
+			await pp.goto(PURL + '/#/p/beta');
+			await pp.locator('#dash').waitFor({ state: 'visible' });
+		});
+
+		await scenario('projects_action', 'projects: Restart on one project restarts its service and leaves the others alone', async () => {
+			await pp.locator('.svc[data-service="web"]').waitFor();
+			const alpha0 = await startedAt('alpha', 'web');
+			const gamma0 = await startedAt('gamma', 'web');
+			const beta0 = await startedAt('beta', 'web');
+			assert(alpha0 && beta0 && gamma0, `started_at: ${alpha0} ${beta0} ${gamma0}`);
+			calls.length = 0;
+			await pp.locator('.svc[data-service="web"]').getByRole('button', { name: 'Restart web', exact: true }).click();
+			await pp.waitForFunction((s0) => {
+				const r = document.querySelector('.svc[data-service="web"]');
+				return r.dataset.state === 'running' && r.dataset.started && r.dataset.started !== s0.split('|')[0];
+			}, beta0, { timeout: T_JOB });
+			assert(calls.includes('POST /api/services/web/restart?project=beta'),
+			    `the restart was not beta's: ${calls.filter((c) => c.startsWith('POST')).join(' ')}`);
+			const beta1 = await startedAt('beta', 'web');
+			assert(beta1 !== beta0, `beta's web did not restart: ${beta0} -> ${beta1}`);
+			assert(await startedAt('alpha', 'web') === alpha0, 'alpha\'s web was touched');
+			assert(await startedAt('gamma', 'web') === gamma0, 'gamma\'s web was touched');
+			await pshot('projects-action');
+		});
+		await pp.close();
+	}
 
 	/* ---------------------------------------------------------- login -- */
 	await scenario('login', 'login: a wrong then a right password', async () => {
@@ -794,6 +937,8 @@ async function runTests() {
 		await page.reload();
 		await page.locator('#login-form').waitFor({ state: 'visible' });
 	});
+
+	await projectsGroup();
 
 	await ctx.close();
 	fs.rmSync(profile, { recursive: true, force: true });

@@ -71,7 +71,67 @@ UP_CMD="setsid $(printf '%q' "$BIN") --config $(printf '%q' "$T/davit.env") --no
 _SAN_LOGS+=("$T/backend-2.log")
 on_exit "[ ! -s $T/backend2.pid ] || kill -TERM \$(cat $T/backend2.pid)"
 
+# The "projects" group (issue 13): a second davit with three projects from
+# DAVIT_PROJECTS_DIR, each a demo app of its own, when the group is selected
+# (by default it is). A backend that cannot run several projects (it refuses
+# the configuration, or has no projects.list) leaves DAVIT_PROJECTS_URL unset:
+# run.mjs prints SKIP for the group.
+PROJECTS_IDS="projects_overview projects_page projects_action"
+want_projects() {
+	[ -n "${DAVIT_BROWSER_ONLY:-}" ] || return 0
+	node -e 'const re = new RegExp(process.argv[1]);
+		process.exit(process.argv.slice(2).some((id) => re.test(id)) ? 0 : 1)' \
+		"$DAVIT_BROWSER_ONLY" $PROJECTS_IDS
+}
+PROJECTS_URL=
+if want_projects; then
+	PDIR=$T/projects.d
+	install -d -m 0700 "$PDIR"
+	PPUSH=
+	for pn in alpha beta gamma; do
+		pport=$(unused_port)
+		pproj=$(unique_project "dvp$pn")
+		PORT=$pport demo_app "$T/p-$pn" "$pproj"
+		(cd "$T/p-$pn" && compose -p "$pproj" up -d --build) >>"$T/compose-up-projects.log" 2>&1 ||
+			fail "compose up ($pn) failed: $(tail -n 30 "$T/compose-up-projects.log")"
+		write_env "$PDIR/$pn.env" \
+			"DAVIT_WORKDIR=$T/p-$pn" \
+			"DAVIT_SERVICES=web,worker" \
+			"DAVIT_COMPOSE_PROJECT=$pproj" \
+			"DAVIT_REPO_URL=file://$T/p-$pn.origin.git" \
+			"DAVIT_POLL_INTERVAL=0"
+		[ -n "$PPUSH" ] || PPUSH=". $(printf '%q' "$DAVIT_SRC/scripts/demo-lib.sh") && push_commit $(printf '%q' "$T/p-$pn.origin.git") \"\$1\" VERSION \"\$1\""
+	done
+	PLISTEN=127.0.0.1:$(unused_port)
+	mkdir -p "$T/run2" "$T/state2"
+	write_env "$T/davit-projects.env" \
+		"DAVIT_SOCKET=$T/run2/backend.sock" \
+		"DAVIT_STATE_DIR=$T/state2" \
+		"DAVIT_AUDIT_LOG=$T/audit2.jsonl" \
+		"DAVIT_LISTEN=$PLISTEN" \
+		"DAVIT_USER=davit" \
+		"DAVIT_PROJECTS_DIR=$PDIR" \
+		"DAVIT_WWW_DIR=$DAVIT_SRC/www" \
+		"DAVIT_PASSWORD=\"$PASSWORD\""
+	_SAN_LOGS+=("$T/backend-projects.log" "$T/frontend-projects.log")
+	start_bg backend-projects "$DAVIT_BUILD/backend/davit-backend" \
+		--config "$T/davit-projects.env" --no-frontend
+	PB_PID=$BG_PID
+	if wait_for -t 15 test -S "$T/run2/backend.sock"; then
+		start_bg frontend-projects "$DAVIT_BUILD/frontend/davit-frontend" \
+			--socket "$T/run2/backend.sock" --user davit --www "$DAVIT_SRC/www"
+		wait_for -t 30 sh -c "curl -fsS 'http://$PLISTEN/healthz' | grep -q '\"up\"'" ||
+			fail "the projects' frontend is not linked to its backend: $(tail -n 20 "$T/frontend-projects.log")"
+		PROJECTS_URL=http://$PLISTEN
+		info "davit with three projects at $PROJECTS_URL"
+	else
+		info "SKIP: the projects group: this backend does not run DAVIT_PROJECTS_DIR: $(tail -n 3 "$T/backend-projects.log" | tr '\n' ' ')"
+		kill -TERM "$PB_PID" 2>/dev/null || true
+	fi
+fi
+
 rc=0
+DAVIT_PROJECTS_URL=$PROJECTS_URL DAVIT_PROJECTS_PUSH_CMD=${PPUSH:-} \
 DAVIT_URL=$URL DAVIT_PASSWORD=$PASSWORD DAVIT_PUSH_CMD=$PUSH_CMD DAVIT_SERVICES=web,worker \
 	DAVIT_APP_URL=http://127.0.0.1:$APPPORT/ \
 	DAVIT_BACKEND_DOWN_CMD=$DOWN_CMD DAVIT_BACKEND_UP_CMD=$UP_CMD \

@@ -24,8 +24,13 @@ Ops and what they do here:
   again) then not_found; services.list's engine follows
   job.get 4403: a job.log event, then the job, both with "caf\u00e9" (json.dumps
   escapes it: the frontend passes those bytes on as they are)
-frontend.config's webhook_secret is $WEBHOOK_SECRET (none when unset), its
-trusted_proxies $TRUSTED_PROXIES (none when unset).
+  job.get 4404: a projects.changed event (the frontend asks frontend.config
+  again), then not_found
+  projects.list: one small object per project of frontend.config
+frontend.config's projects are read from $PROJECTS_FILE at each call (JSON:
+{"single": bool, "projects": [{"name", "webhook_secret"}...]}); without it,
+one project "app" with $WEBHOOK_SECRET (none when unset), single. Its
+trusted_proxies are $TRUSTED_PROXIES (none when unset).
 Every request line is appended to SOCKET.requests for the test to read.
 """
 import asyncio
@@ -55,6 +60,16 @@ def err(rid, code, msg):
 
 def event(name, data):
     return line({"event": name, "data": data})
+
+
+def projects():
+    """frontend.config's "single" and "projects", from $PROJECTS_FILE"""
+    path = os.environ.get("PROJECTS_FILE")
+    if path:
+        with open(path) as f:
+            p = json.load(f)
+        return p["single"], p["projects"]
+    return True, [{"name": "app", "webhook_secret": os.environ.get("WEBHOOK_SECRET")}]
 
 
 def broadcast(data):
@@ -92,8 +107,9 @@ async def handle(reader, writer):
             if op == "hello":
                 writer.write(ok(rid, {"protocol": 1, "version": "fake", "role": "frontend"}))
             elif op == "frontend.config":
+                single, plist = projects()
                 writer.write(ok(rid, {"listen": LISTEN,
-                                      "webhook_secret": os.environ.get("WEBHOOK_SECRET"),
+                                      "single": single, "projects": plist,
                                       "session_idle": 3600, "session_max": 43200,
                                       "cookie_secure": False, "github_repo": None,
                                       "trusted_proxies": os.environ.get("TRUSTED_PROXIES"),
@@ -112,6 +128,14 @@ async def handle(reader, writer):
                     writer.write(ok(rid, {"ok": True}))
                 else:
                     writer.write(err(rid, "unauthorized", "wrong password"))
+            elif op == "projects.list":
+                writer.write(ok(rid, {"projects": [
+                    {"name": p["name"], "repo": "file:///fake/" + p["name"],
+                     "branch": "main", "local": None, "origin": None,
+                     "update_available": False,
+                     "services": {"running": 1, "total": 2},
+                     "last_deploy": None, "error": None}
+                    for p in sorted(projects()[1], key=lambda p: p["name"])]}))
             elif op == "project.get":
                 writer.write(ok(rid, {"services": ["web"], "branch": "main"}))
             elif op == "jobs.list":
@@ -157,6 +181,9 @@ async def handle(reader, writer):
                 elif job == 4403:         # a result and an event with an escape:
                     broadcast(event("job.log", {"job": 4403, "n": 1, "line": "caf\u00e9"}))
                     writer.write(ok(rid, {"id": 4403, "line": "caf\u00e9"}))
+                elif job == 4404:
+                    broadcast(event("projects.changed", {}))
+                    writer.write(err(rid, "not_found", "no job %s" % job))
                 elif job == 777:
                     writer.write(ok(rid + 1000, {"stray": True}))
                     writer.write(ok(rid, {"id": 777}))

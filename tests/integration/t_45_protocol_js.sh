@@ -48,7 +48,7 @@ assert_eq "$(jq -c '.EVENTS["job.state"]' "$T/p.json")" '["jobs"]' "job.state's 
 assert_eq "$(jq -c '.EVENTS["deploy.state"]' "$T/p.json")" '["jobs","deploys"]' "deploy.state's parts"
 assert_eq "$(jq -c '.EVENTS["job.log"]' "$T/p.json")" '[]' "job.log changes no part"
 assert_eq "$(jq -r '.EVENTS | keys_unsorted | join(" ")' "$T/p.json")" \
-	"job.state job.log service.state git.state deploy.state engine.state missed backend" "EVENTS' names"
+	"job.state job.log service.state git.state deploy.state engine.state missed backend projects.changed" "EVENTS' names"
 pass "an ES module node imports: OPS and EVENTS as the tables say"
 
 # the same path by another spelling, HEAD, and the files beside it

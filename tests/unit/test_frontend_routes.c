@@ -3,7 +3,9 @@
  * static.c, webhook_http.c) on a loopback socket, with no backend: what a
  * request gets without one.  A child process is the client (blocking
  * sockets, one connection a request, "Connection: close"); the test's
- * process runs the frontend's loop until the child is done.
+ * process runs the frontend's loop until the child is done.  The settings
+ * name two projects, "shop" (secret SECRET) and "blog" (no secret), and
+ * a session is made for the routes that need one.
  */
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -21,6 +23,7 @@
 #include <cmocka.h>
 
 #include <event2/event.h>
+#include <sodium.h>
 
 #include "frontend/frontend.h"
 
@@ -46,8 +49,60 @@ static const char *const requests[] = {
 	"GET /healthz HTTP/1.1\r\nHost: h\r\n\r\n"
 	    "GET /api/nope HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n",
 };
-#define NREQ	(sizeof(requests) / sizeof(requests[0]))
+#define NSTATIC	(sizeof(requests) / sizeof(requests[0]))
 
+#define SECRET	"shop-secret"
+#define BODY	"{\"zen\":\"x\"}"
+
+/* made in setup: %1$s the session's cookie, %2$s its CSRF token, %3$s a signature */
+static const char *const projreq[] = {
+	/* ?project=: checked here, never forwarded when bad */
+	"GET /api/state?project=Shop HTTP/1.1\r\nHost: h\r\nConnection: close\r\n"
+	    "Cookie: davit_session=%1$s\r\n\r\n",
+	"GET /api/state?project=shop&project=blog HTTP/1.1\r\nHost: h\r\n"
+	    "Connection: close\r\nCookie: davit_session=%1$s\r\n\r\n",
+	"POST /api/deploy?project=-x HTTP/1.1\r\nHost: h\r\nConnection: close\r\n"
+	    "Cookie: davit_session=%1$s\r\nX-Davit-CSRF: %2$s\r\n"
+	    "Content-Length: 0\r\n\r\n",
+	"POST /api/services/web/restart?project=abcdefghijklmnopqrstuvwxyz0123456 "
+	    "HTTP/1.1\r\nHost: h\r\nConnection: close\r\n"
+	    "Cookie: davit_session=%1$s\r\nX-Davit-CSRF: %2$s\r\n"
+	    "Content-Length: 0\r\n\r\n",
+	/* a good name goes on to the backend (none here: 503) */
+	"POST /api/services/web/restart?project=shop HTTP/1.1\r\nHost: h\r\n"
+	    "Connection: close\r\nCookie: davit_session=%1$s\r\n"
+	    "X-Davit-CSRF: %2$s\r\nContent-Length: 0\r\n\r\n",
+	"GET /api/state?project=blog HTTP/1.1\r\nHost: h\r\nConnection: close\r\n"
+	    "Cookie: davit_session=%1$s\r\n\r\n",
+	"GET /api/projects HTTP/1.1\r\nHost: h\r\nConnection: close\r\n"
+	    "Cookie: davit_session=%1$s\r\n\r\n",
+	/* webhooks: shop's secret opens /hooks/github/shop alone */
+	"POST /hooks/github/shop HTTP/1.1\r\nHost: h\r\nConnection: close\r\n"
+	    "X-GitHub-Event: ping\r\nX-GitHub-Delivery: d1\r\n"
+	    "X-Hub-Signature-256: %3$s\r\nContent-Type: application/json\r\n"
+	    "Content-Length: 11\r\n\r\n" BODY,
+	"POST /hooks/github/blog HTTP/1.1\r\nHost: h\r\nConnection: close\r\n"
+	    "X-GitHub-Event: ping\r\nX-GitHub-Delivery: d2\r\n"
+	    "X-Hub-Signature-256: %3$s\r\nContent-Type: application/json\r\n"
+	    "Content-Length: 11\r\n\r\n" BODY,
+	"POST /hooks/github/nope HTTP/1.1\r\nHost: h\r\nConnection: close\r\n"
+	    "X-GitHub-Event: ping\r\nX-GitHub-Delivery: d3\r\n"
+	    "X-Hub-Signature-256: %3$s\r\nContent-Type: application/json\r\n"
+	    "Content-Length: 11\r\n\r\n" BODY,
+	"POST /hooks/github HTTP/1.1\r\nHost: h\r\nConnection: close\r\n"
+	    "X-GitHub-Event: ping\r\nX-GitHub-Delivery: d4\r\n"
+	    "X-Hub-Signature-256: %3$s\r\nContent-Type: application/json\r\n"
+	    "Content-Length: 11\r\n\r\n" BODY,
+	"POST /hooks/github/shop HTTP/1.1\r\nHost: h\r\nConnection: close\r\n"
+	    "X-GitHub-Event: ping\r\nX-GitHub-Delivery: d5\r\n"
+	    "X-Hub-Signature-256: sha256=%1$.64s\r\n"
+	    "Content-Type: application/json\r\nContent-Length: 11\r\n\r\n" BODY,
+};
+#define NPROJ	(sizeof(projreq) / sizeof(projreq[0]))
+#define NREQ	(NSTATIC + NPROJ)
+#define R(i)	replies[NSTATIC + (i)]
+
+static char	*reqs[NREQ];
 static char	*replies[NREQ];
 
 /* the child: each request on its own connection, the replies to out */
@@ -67,7 +122,7 @@ client(int port, int out)
 	for (i = 0; i < NREQ; i++) {
 		if ((s = socket(AF_INET, SOCK_STREAM, 0)) == -1 ||
 		    connect(s, (struct sockaddr *)&sin, sizeof(sin)) == -1 ||
-		    write(s, requests[i], strlen(requests[i])) == -1)
+		    write(s, reqs[i], strlen(reqs[i])) == -1)
 			_exit(1);
 		while ((n = read(s, buf, sizeof(buf))) > 0)
 			if (write(out, buf, (size_t)n) != n)
@@ -99,6 +154,44 @@ collect(evutil_socket_t fd, short ev, void *arg)
 	got[gotlen] = '\0';
 }
 
+/* the settings frontend.config would give, a session, the requests */
+static int
+projects_setup(void)
+{
+	crypto_auth_hmacsha256_state hs;
+	unsigned char	mac[crypto_auth_hmacsha256_BYTES];
+	char		sig[7 + 2 * sizeof(mac) + 1];
+	struct session	*sess;
+	size_t		i;
+
+	if (sodium_init() == -1)
+		return -1;
+	fenv->cfg.nprojects = 2;
+	if ((fenv->cfg.projects = calloc(2, sizeof(struct fe_project))) == NULL ||
+	    (fenv->cfg.projects[0].webhook_secret = strdup(SECRET)) == NULL)
+		return -1;
+	strcpy(fenv->cfg.projects[0].name, "shop");
+	fenv->cfg.projects[0].webhook_secret_len = strlen(SECRET);
+	strcpy(fenv->cfg.projects[1].name, "blog");
+	crypto_auth_hmacsha256_init(&hs, (const unsigned char *)SECRET,
+	    strlen(SECRET));
+	crypto_auth_hmacsha256_update(&hs, (const unsigned char *)BODY,
+	    strlen(BODY));
+	crypto_auth_hmacsha256_final(&hs, mac);
+	memcpy(sig, "sha256=", 7);
+	http_hex(mac, sizeof(mac), sig + 7);
+	session_limits(600, 3600);
+	if ((sess = session_create(fe_now())) == NULL)
+		return -1;
+	for (i = 0; i < NSTATIC; i++)
+		reqs[i] = (char *)requests[i];
+	for (i = 0; i < NPROJ; i++)
+		if (asprintf(&reqs[NSTATIC + i], projreq[i], sess->id, sess->csrf,
+		    sig) == -1)
+			return -1;
+	return 0;
+}
+
 static int
 setup(void **state)
 {
@@ -111,6 +204,8 @@ setup(void **state)
 	size_t			 i;
 	char			*s, *e;
 
+	if (projects_setup() == -1)
+		return -1;
 	memset(&sin, 0, sizeof(sin));
 	sin.sin_family = AF_INET;
 	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
@@ -207,18 +302,69 @@ test_edge(void **state)
 	assert_true(strncmp(replies[8], "HTTP/1.1 413 ", 13) == 0);
 	assert_non_null(strstr(replies[8], "\"code\":\"too_large\""));
 	assert_secure(replies[8]);
-	/* no webhook secret: no webhook */
-	assert_true(strncmp(replies[9], "HTTP/1.1 404 ", 13) == 0);
+	/* several projects: /hooks/github is no project's */
+	assert_true(strncmp(replies[9], "HTTP/1.1 401 ", 13) == 0);
 	/* two requests on one connection, answered in order */
 	assert_true(strncmp(replies[10], "HTTP/1.1 200 ", 13) == 0);
 	assert_non_null(strstr(strstr(replies[10], "backend"),
 	    "HTTP/1.1 404 "));
 }
 
+static const char *
+body(const char *r)
+{
+	const char	*b = strstr(r, "\r\n\r\n");
+
+	assert_non_null(b);
+	return b + 4;
+}
+
+static void
+assert_status(const char *r, const char *status, const char *code)
+{
+	if (strncmp(r, status, strlen(status)) != 0)
+		fail_msg("wanted %s, got %.200s", status, r);
+	if (code != NULL)
+		assert_non_null(strstr(body(r), code));
+}
+
+/* ?project=: bad names are 400s here; a good one is forwarded */
+static void
+test_project_query(void **state)
+{
+	assert_status(R(0), "HTTP/1.1 400 ", "project: not a project name");
+	assert_status(R(1), "HTTP/1.1 400 ", "project: given twice");
+	assert_status(R(2), "HTTP/1.1 400 ", "project: not a project name");
+	assert_status(R(3), "HTTP/1.1 400 ", "project: not a project name");
+	/* past the check, to the backend, which is not there */
+	assert_status(R(4), "HTTP/1.1 503 ", "\"code\":\"unavailable\"");
+	assert_status(R(5), "HTTP/1.1 503 ", "\"code\":\"unavailable\"");
+	assert_status(R(6), "HTTP/1.1 503 ", "\"code\":\"unavailable\"");
+}
+
+/*
+ * A project's secret opens its own URL only; no secret, no such project,
+ * no name with several projects, a wrong signature: one 401, byte for byte
+ */
+static void
+test_project_webhooks(void **state)
+{
+	size_t	i;
+
+	assert_status(R(7), "HTTP/1.1 200 ", "{\"pong\":true}");
+	for (i = 8; i <= 11; i++) {
+		assert_status(R(i), "HTTP/1.1 401 ", "\"code\":\"unauthorized\"");
+		assert_string_equal(body(R(i)), body(R(8)));
+	}
+	assert_string_equal(body(replies[9]), body(R(8)));
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest	tests[] = {
+		cmocka_unit_test(test_project_query),
+		cmocka_unit_test(test_project_webhooks),
 		cmocka_unit_test(test_api_routes),
 		cmocka_unit_test(test_healthz_and_files),
 		cmocka_unit_test(test_edge),

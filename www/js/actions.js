@@ -2,7 +2,7 @@
  * Starting a job from a button: the confirmation dialog, the POST, the job
  * shown in the log panel, a toast if it was refused.
  */
-import { api } from './api.js';
+import { api, scoped } from './api.js';
 import { $, toast } from './util.js';
 import { updateButtons } from './views/status.js';
 import { L, showJob } from './views/log.js';
@@ -38,7 +38,8 @@ export async function runJob(button, path, what) {
 		button.disabled = true;
 	}
 	try {
-		const r = await api('POST', path);
+		/* the page's project, as it was when the button was pressed */
+		const r = await api('POST', scoped(path));
 		if (typeof r.job === 'number') {
 			/* no toast: the log panel and the busy markers show the job */
 			L.pinned = false;

@@ -23,6 +23,13 @@ export class ApiError extends Error {
 	}
 }
 
+/* a project-scoped route of the page's project: ?project=NAME */
+export function scoped(path) {
+	if (!S.projectName)
+		return path;
+	return path + (path.includes('?') ? '&' : '?') + 'project=' + encodeURIComponent(S.projectName);
+}
+
 export async function api(method, path, body) {
 	const opts = { method, headers: {}, credentials: 'same-origin', cache: 'no-store' };
 	if (method !== 'GET') {

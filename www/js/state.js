@@ -4,6 +4,9 @@
  */
 export const S = {
 	csrf: null,
+	projects: null,		/* GET /api/projects' list; null: a backend without it */
+	projectName: null,	/* the page's project, sent as ?project=; null: the only one */
+	view: 'page',		/* 'page' (a project) or 'overview' (#/ with several) */
 	expiresAt: null,
 	project: null,
 	git: null,

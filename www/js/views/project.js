@@ -1,4 +1,7 @@
-/* The project's name and branch in the top bar, and the page's title. */
+/*
+ * The project's name and branch in the top bar, and the page's title: with
+ * several projects, the name davit knows it by (#/p/NAME).
+ */
 import { S } from '../state.js';
 import { $, str } from '../util.js';
 
@@ -8,7 +11,7 @@ export function renderProject() {
 		$('project').hidden = true;
 		return;
 	}
-	const name = str(p.github_repo) || str(p.compose_project) || str(p.repo);
+	const name = S.projectName || str(p.github_repo) || str(p.compose_project) || str(p.repo);
 	$('project-name').textContent = name;
 	$('project-branch').textContent = str(p.branch);
 	$('project-branch').hidden = !p.branch;
