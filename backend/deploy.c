@@ -31,6 +31,8 @@
 #include "backend/git.h"
 #include "backend/github_api.h"
 #include "backend/notify.h"
+#include "backend/release.h"
+#include "common/argv.h"
 #include "common/clock.h"
 #include "common/json.h"
 #include "common/log.h"
@@ -49,6 +51,8 @@ struct deploy {
 	long long		 verify_stable_ms;	/* ready, unchanged, since; 0 if not */
 	unsigned long long	 verify_print;	/* the containers then */
 	char			 verify_why[256];
+	char			 runbuf[ARGV_MAX_LEN + 1];	/* DAVIT_DEPLOY_RUN's words */
+	char			*run[ARGV_MAX_WORDS + 1];	/* NULL: none */
 };
 
 static struct deploy	*deploy_queued;		/* waiting in the job queue */
@@ -103,6 +107,13 @@ deploy_publish(struct deploy *d)
 	events_publish(g);
 }
 
+/* the running deploy's record as of now, in its crash-safe journal */
+static void
+deploy_journal(struct deploy *d)
+{
+	deploy_journal_write(release_state_dir(d->job->project), deploy_record(d));
+}
+
 int
 deploy_pending_has(const char *delivery, const char *body)
 {
@@ -126,6 +137,7 @@ deploy_finish(struct job *j, const char *fmt, const char *arg)
 	    j->state == JOB_SUCCEEDED, j->timed_out, j->ended_ms - j->started_ms,
 	    j->error);
 	deploy_history_append(deploy_record(d));
+	deploy_journal_end(release_state_dir(j->project));
 	deploy_publish(d);
 	if (deploy_current == d)
 		deploy_current = NULL;
@@ -143,6 +155,18 @@ deploy_step_end(struct job *j, enum deploy_step step, int ok, int skipped)
 	job_log(j, "deploy: %s %s in %lld ms", deploy_step_names[step],
 	    skipped ? "skipped" : ok ? "done" : "FAILED", d->rec.steps[step].ms);
 	deploy_publish(d);
+	deploy_journal(d);
+}
+
+static void
+deploy_pruned(struct job *j)
+{
+	struct deploy	*d = j->arg;
+
+	if (job_is_over(j))
+		return;
+	release_mark_kept(j->project, &d->rec);
+	deploy_finish(j, NULL, NULL);
 }
 
 /*
@@ -180,7 +204,9 @@ deploy_verify_tick(evutil_socket_t fd, short ev, void *arg)
 			deploy_step_end(j, STEP_VERIFY, 1, 0);
 			deploy_commit_save(d->rec.to[0] ? d->rec.to : deploy_commit_get());
 			job_log(j, "deploy: %s is live", d->rec.to[0] ? d->rec.to : "the app");
-			deploy_finish(j, NULL, NULL);
+			/* the older releases go once this one is proven */
+			snprintf(d->rec.state, sizeof(d->rec.state), "succeeded");
+			release_prune(j, j->project, &d->rec, deploy_pruned);
 			return;
 		}
 		snprintf(why, sizeof(why), "every service runs; watching it for "
@@ -243,6 +269,7 @@ deploy_after_pull(struct job *j, const struct git_step_result *r)
 		snprintf(d->rec.to, sizeof(d->rec.to), "%s", head);
 	github_deploy_status(d->rec.id, d->rec.to, "pending", "deploying");
 	deploy_record_set_files(&d->rec, r->files, r->nfiles);
+	deploy_journal(d);	/* from and to: what a crash from here would leave */
 	if (d->rec.pushed[0] != '\0' && d->rec.to[0] != '\0' &&
 	    strcmp(d->rec.pushed, d->rec.to) != 0)
 		job_log(j, "deploy: origin is at %.12s (the push named %.12s)",
@@ -289,7 +316,10 @@ deploy_step_start(struct job *j, enum deploy_step step)
 		git_pull_step(j, deploy_after_pull);
 		break;
 	case STEP_REBUILD:
-		compose_rebuild(j, NULL, deploy_after_rebuild);
+		/* up -d without down: compose recreates what changed */
+		release_rebuild(j, j->project, &d->rec, 1,
+		    (const char *const *)(d->run[0] != NULL ? d->run : NULL),
+		    deploy_after_rebuild);
 		break;
 	case STEP_VERIFY:
 		d->verify_deadline_ms = clock_mono_ms() +
@@ -308,7 +338,24 @@ deploy_cancel(struct job *j)
 	struct deploy	*d = j->arg;
 
 	evtimer_del(d->verify_timer);
+	release_cancel(j);
 	deploy_finish(j, "%s", "timed out");
+}
+
+/* DAVIT_DEPLOY_RUN's words (config.c checked them) */
+static void
+deploy_run_words(struct deploy *d, struct project *p)
+{
+	const char	*run = p != NULL && p->cfg != NULL ? p->cfg->deploy_run :
+			    benv->cfg.deploy_run;
+	char		 err[128];
+
+	d->run[0] = NULL;
+	if (run != NULL && argv_split(run, d->runbuf, sizeof(d->runbuf), d->run,
+	    ARGV_MAX_WORDS, err, sizeof(err)) < 1) {
+		log_warnx("DAVIT_DEPLOY_RUN: %s", err);
+		d->run[0] = NULL;
+	}
 }
 
 static void
@@ -323,10 +370,12 @@ deploy_start(struct job *j)
 	j->cancel = deploy_cancel;
 	if ((d->verify_timer = evtimer_new(benv->base, deploy_verify_tick, j)) == NULL)
 		fatalx("%s: evtimer_new", __func__);
+	deploy_run_words(d, j->project);
 	job_log(j, "deploy #%lld: started by %s%s%s", d->rec.id, d->rec.trigger,
 	    d->rec.by && strcmp(d->rec.by, d->rec.trigger) != 0 ? " " : "",
 	    d->rec.by && strcmp(d->rec.by, d->rec.trigger) != 0 ? d->rec.by : "");
 	deploy_publish(d);
+	deploy_journal(d);
 	deploy_step_start(j, STEP_FETCH);
 }
 
@@ -454,6 +503,8 @@ deploy_init(void)
 		    (unsigned)st.st_uid, (unsigned)(st.st_mode & 07777));
 	deploy_history_open(dir);
 	deploy_next_id = deploy_history_load();
+	deploy_next_id = deploy_journal_recover(dir, deploy_next_id);
+	release_mark_kept(project_only(), NULL);
 }
 
 void
@@ -470,7 +521,10 @@ deploy_shutdown(void)
 		log_warnx("deploy #%lld (%s) interrupted by the shutdown",
 		    ds[i]->rec.id, ds[i] == deploy_current ? "running" : "queued");
 		deploy_history_append(deploy_record(ds[i]));
+		if (ds[i] == deploy_current)
+			deploy_journal_end(release_state_dir(ds[i]->job->project));
 	}
+	release_shutdown();
 	deploy_history_close();
 	deploy_replay_clear();
 }

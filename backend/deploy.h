@@ -12,6 +12,7 @@
 #include <stddef.h>
 
 #include <yajl/yajl_gen.h>
+#include <yajl/yajl_tree.h>
 
 #include "backend/backend.h"
 
@@ -36,6 +37,17 @@ enum deploy_step {
 	STEP_PULL,
 	STEP_REBUILD,
 	STEP_VERIFY,
+};
+
+#define DEPLOY_IMAGE_REF_MAX	256		/* an image's name and its NUL */
+#define DEPLOY_IMAGE_ID_MAX	72		/* "sha256:" + 64 hex and its NUL */
+
+/* one service's image in a release (release.c): what compose runs it from */
+struct deploy_image {
+	char		 service[CONFIG_MAX_SERVICE_NAME + 1];
+	char		 image[DEPLOY_IMAGE_REF_MAX];	/* the name compose uses */
+	char		 id[DEPLOY_IMAGE_ID_MAX];	/* sha256:... */
+	int		 recreated;	/* its container was replaced */
 };
 
 struct deploy_file {
@@ -70,7 +82,13 @@ struct deploy_record {
 		int		 skipped;
 		long long	 ms;
 	}			 steps[DEPLOY_STEPS];
-	char			 state[DEPLOY_STATE_MAX];	/* a job state, or interrupted */
+	/* the release (release.c): per listed service, its image */
+	struct deploy_image	*images;	/* NULL when none */
+	size_t			 nimages;
+	char			 rolled_back_to[DEPLOY_ID_MAX];	/* rolled_back: the commit put back */
+	long long		 release_of;	/* a manual rollback: the deploy restored */
+	int			 pruned;	/* in memory: its tags were removed */
+	char			 state[DEPLOY_STATE_MAX];	/* a job state, interrupted, rolled_back */
 	long long		 created_ms, started_ms, ended_ms;
 	char			*error;
 };
@@ -98,6 +116,23 @@ struct git_file;
 void	 deploy_record_set_files(struct deploy_record *r,
 	    const struct git_file *files, size_t n);
 
+/* release_record.c: the release members of a record, no I/O */
+void	 release_record_gen(yajl_gen g, const struct deploy_record *r);
+int	 release_record_parse(yajl_val v, struct deploy_record *r);	/* 0 or -1 */
+void	 release_record_copy(struct deploy_record *dst, const struct deploy_record *src);
+void	 release_record_clear(struct deploy_record *r);
+/* "IMAGE:davit-<12 hex>" into out for image ref and commit; -1 if it does not fit */
+int	 release_tag_name(const char *image, const char *commit, char *repo,
+	    size_t repolen, char *tag, size_t taglen);
+/*
+ * GET /containers/json of project: per listed service (services, n), its
+ * container (a running one first, else the newest), its image's name and id.
+ * ids[i] "" when service i has none.  -1 with err on a malformed reply.
+ */
+int	 release_parse_containers(const char *buf, size_t len, const char *project,
+	    char *const *services, size_t n, char (*ids)[65],
+	    struct deploy_image *images, char *err, size_t errlen);
+
 /* deploy_replay.c: deliveries and bodies deployed with success */
 int	 deploy_delivery_seen(const char *delivery);
 void	 deploy_delivery_remember(const char *delivery);
@@ -115,8 +150,24 @@ long long deploy_history_load(void);
 void	 deploy_history_append(const struct deploy_record *r);
 size_t	 deploy_history_count(void);
 const struct deploy_record *deploy_history_get(size_t i);	/* 0: oldest */
+struct deploy_record *deploy_history_at(size_t i);	/* the same, to mark it */
 const char *deploy_commit_get(void);	/* "" if unknown */
 void	 deploy_commit_save(const char *id);
+/* a file of the state directory written whole: tmp, fsync, rename, fsync */
+struct iovec;
+int	 deploy_state_write(const char *path, const struct iovec *iov, int iovcnt);
+
+/*
+ * deploy_journal.c: the running deploy's record in DEPLOY_JOURNAL_FILE,
+ * rewritten at each step, removed when it ends; one left at start (a
+ * kill -9, a power loss) becomes an "interrupted" record in the history.
+ */
+#define DEPLOY_JOURNAL_FILE	"deploy-journal.json"
+#define DEPLOY_JOURNAL_MAX	(256 * 1024)	/* bytes of a journal read back */
+void	 deploy_journal_write(const char *dir, const struct deploy_record *r);
+void	 deploy_journal_end(const char *dir);
+/* a leftover journal into the history; returns the next id (>= next_id) */
+long long deploy_journal_recover(const char *dir, long long next_id);
 
 /* deploy.c: the pipeline, for the webhook filter */
 int	 deploy_pending_has(const char *delivery, const char *body);

@@ -66,6 +66,12 @@ deploy_history_get(size_t i)
 	return i < dh.n ? &dh.recs[i] : NULL;
 }
 
+struct deploy_record *
+deploy_history_at(size_t i)
+{
+	return i < dh.n ? &dh.recs[i] : NULL;
+}
+
 const char *
 deploy_commit_get(void)
 {
@@ -204,6 +210,12 @@ deploy_history_append(const struct deploy_record *r)
 	if (fd != -1)
 		close(fd);
 	free(line);
+}
+
+int
+deploy_state_write(const char *path, const struct iovec *iov, int iovcnt)
+{
+	return state_file_write(path, iov, iovcnt);
 }
 
 void

@@ -53,6 +53,7 @@
 #include <sodium.h>
 
 #include "config.h"
+#include "argv.h"
 #include "envfile.h"
 #include "log.h"
 
@@ -198,6 +199,13 @@ static const struct config_key config_keys[] = {
 	    "300", 10, 86400, CF_ZERO_OK },
 	{ "DAVIT_DEPLOY_VERIFY", CT_INT, OFF(deploy_verify),
 	    "60", 0, 3600, 0 },
+	/* releases (backend/release.c, rollback.c): checked in config_deploy_run() */
+	{ "DAVIT_KEEP_RELEASES", CT_INT, OFF(keep_releases),
+	    "5", 1, 100, 0 },
+	{ "DAVIT_ROLLBACK", CT_BOOL, OFF(rollback),
+	    "1", 0, 0, 0 },
+	{ "DAVIT_DEPLOY_RUN", CT_LABEL, OFF(deploy_run),
+	    NULL, 0, ARGV_MAX_LEN, 0 },
 	{ "DAVIT_NOTIFY_DOCKER_DOWN", CT_INT, OFF(notify_docker_down),
 	    "60", 1, 86400, CF_ZERO_OK },
 	{ "DAVIT_SESSION_IDLE", CT_INT, OFF(session_idle),
@@ -269,6 +277,7 @@ static const char	*v_api_url(const char *, size_t);
 static const char	*v_label(const struct config_key *, const char *,
 		    size_t, struct config_ctx *);
 static void	 config_github(struct config_ctx *);
+static void	 config_deploy_run(struct config_ctx *);
 static const char	*v_int(const struct config_key *, const char *, size_t,
 		    struct config_ctx *, int *);
 static const char	*v_bool(const char *, size_t, int *);
@@ -951,8 +960,8 @@ v_int(const struct config_key *k, const char *val, size_t len,
 static const char *
 v_bool(const char *val, size_t len, int *out)
 {
-	static const char	*yes[] = { "1", "true", "yes" };
-	static const char	*no[] = { "0", "false", "no" };
+	static const char	*yes[] = { "1", "true", "yes", "on" };
+	static const char	*no[] = { "0", "false", "no", "off" };
 	size_t			 i;
 
 	for (i = 0; i < nitems(yes); i++) {
@@ -965,7 +974,7 @@ v_bool(const char *val, size_t len, int *out)
 			return (NULL);
 		}
 	}
-	return ("must be one of 0, 1, true, false, yes, no");
+	return ("must be one of 0, 1, true, false, yes, no, on, off");
 }
 
 static const char *
@@ -1547,6 +1556,7 @@ config_parse_ctx(struct config_ctx *ctx, const char *buf, size_t len,
 		cfg->github_repo = derive_github_repo(cfg->repo_url);
 
 	config_github(ctx);
+	config_deploy_run(ctx);
 
 	/* last, it is the expensive part, and pointless if the rest is wrong */
 	if (ctx->password != NULL && ctx->errs->n == 0) {
@@ -1566,6 +1576,27 @@ config_parse_ctx(struct config_ctx *ctx, const char *buf, size_t len,
 		}
 	}
 	return (0);
+}
+
+/* DAVIT_DEPLOY_RUN: words by the .env quoting rules, the first a listed service */
+static void
+config_deploy_run(struct config_ctx *ctx)
+{
+	char	 buf[ARGV_MAX_LEN + 1], *argv[ARGV_MAX_WORDS + 1], why[128];
+	int	 n;
+
+	if (ctx->cfg->deploy_run == NULL)
+		return;
+	if ((n = argv_split(ctx->cfg->deploy_run, buf, sizeof(buf), argv,
+	    ARGV_MAX_WORDS, why, sizeof(why))) == -1)
+		config_adderr(ctx->errs, ctx->path, 0, "DAVIT_DEPLOY_RUN",
+		    "%s", why);
+	else if (n == 0)
+		config_adderr(ctx->errs, ctx->path, 0, "DAVIT_DEPLOY_RUN",
+		    "empty: SERVICE ARG... expected");
+	else if (!config_has_service(ctx->cfg, argv[0]))
+		config_adderr(ctx->errs, ctx->path, 0, "DAVIT_DEPLOY_RUN",
+		    "its first word must be a service of DAVIT_SERVICES");
 }
 
 static void
