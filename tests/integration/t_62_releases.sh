@@ -126,3 +126,34 @@ h=$(history)
 assert_eq "$(jq -r '[.result[] | select(.kept) | .to] | join(",")' <<<"$h")" "$c5,$c4" "deploys.list: the kept releases"
 pass "pruning kept the kept releases, another project's image and an in-use image"
 fi
+
+# --- a deploy cut short by kill -9 is recorded as interrupted ----------
+if scenario journal prune; then
+before=$(git -C "$T/app" rev-parse HEAD)
+good_web=$(git -C "$ORIGIN" show "$c1:web/Dockerfile")
+slow=$(push_commit "$ORIGIN" "slow build" web/Dockerfile "FROM scratch
+COPY busybox /bin/busybox
+RUN [\"/bin/busybox\", \"sleep\", \"6\"]")
+job=$(deploy)
+building() { req job.get "{\"job\":$job}" | grep -q 'compose.* build'; }
+wait_for -t 120 building || fail "the deploy did not reach its build"
+kill -KILL "$DAVIT_BACKEND_PID"
+wait "$DAVIT_BACKEND_PID" 2>/dev/null || true
+assert_eq "$(jq -r .state "$T/state/deploy-journal.json")" running "the journal holds the running deploy"
+# the orphaned build ends by itself; the frontend follows its parent
+no_build() { ! pgrep -f "docker-compose -p $PROJECT build" >/dev/null; }
+wait_for -t 60 no_build || fail "the orphaned build did not end"
+rm -f "$SOCK"
+davit_start_backend "$ENV"
+wait_for grep -q 'was interrupted' "$T/backend.log" || fail "no word of the interrupted deploy"
+h=$(history)
+r=$(jq -c --arg to "$slow" '[.result[] | select(.to == $to)][0]' <<<"$h")
+assert_eq "$(jq -r .state <<<"$r")" interrupted "deploys.list: interrupted"
+assert_eq "$(jq -r .from <<<"$r")" "$before" "with its from"
+assert_eq "$(jq -r '[.steps[].name] | join(",")' <<<"$r")" "fetch,pull" "and the steps it had done"
+assert_contains "$(jq -r .error <<<"$r")" "found at start" "and why"
+[ ! -e "$T/state/deploy-journal.json" ] || fail "the journal was not removed"
+assert_eq "$(serving)" v6 "the app still serves v6"
+push_commit "$ORIGIN" "web back" web/Dockerfile "$good_web" >/dev/null
+pass "a deploy cut short by kill -9 is in the history as interrupted, with from, to and steps"
+fi
