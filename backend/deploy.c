@@ -34,6 +34,7 @@
 #include "backend/release.h"
 #include "common/argv.h"
 #include "common/clock.h"
+#include "common/text.h"
 #include "common/json.h"
 #include "common/log.h"
 
@@ -53,6 +54,9 @@ struct deploy {
 	char			 verify_why[256];
 	char			 runbuf[ARGV_MAX_LEN + 1];	/* DAVIT_DEPLOY_RUN's words */
 	char			*run[ARGV_MAX_WORDS + 1];	/* NULL: none */
+	int			 rollback;	/* putting the previous release back */
+	int			 rolled_back;	/* and it runs again */
+	char			 rb_why[256];	/* why the verify failed */
 };
 
 static struct deploy	*deploy_queued;		/* waiting in the job queue */
@@ -87,7 +91,8 @@ deploy_record(struct deploy *d)
 
 	d->rec.job = j->id;
 	snprintf(d->rec.state, sizeof(d->rec.state), "%s", d->interrupted ?
-	    "interrupted" : job_state_name(j->state));
+	    "interrupted" : d->rolled_back && job_is_over(j) ? "rolled_back" :
+	    job_state_name(j->state));
 	d->rec.created_ms = j->created_ms;
 	d->rec.started_ms = j->started_ms;
 	d->rec.ended_ms = d->interrupted ? json_now_ms() : j->ended_ms;
@@ -169,6 +174,83 @@ deploy_pruned(struct job *j)
 	deploy_finish(j, NULL, NULL);
 }
 
+/* ------------------------------------------------------- the rollback -- */
+
+static void	deploy_verify_begin(struct deploy *);
+
+static void
+deploy_rollback_failed(struct job *j, const char *why)
+{
+	struct deploy	*d = j->arg;
+	char		 msg[PROTO_MAX_MESSAGE];
+
+	msgf(msg, sizeof(msg), "services not ready and steady within "
+	    "DAVIT_DEPLOY_VERIFY: %s; the rollback to %.12s failed too: %s",
+	    d->rb_why, d->rec.rolled_back_to, why);
+	d->rec.rolled_back_to[0] = '\0';
+	deploy_finish(j, "%s", msg);
+}
+
+/* the previous release runs again: the deploy is rolled_back */
+static void
+deploy_rolled_back(struct job *j)
+{
+	struct deploy	*d = j->arg;
+	char		 msg[PROTO_MAX_MESSAGE];
+
+	deploy_commit_save(d->rec.rolled_back_to);
+	d->rolled_back = 1;
+	job_log(j, "rollback: %.12s is live again", d->rec.rolled_back_to);
+	msgf(msg, sizeof(msg), "services not ready and steady within "
+	    "DAVIT_DEPLOY_VERIFY: %s; rolled back from %.12s to %.12s",
+	    d->rb_why, d->rec.to, d->rec.rolled_back_to);
+	deploy_finish(j, "%s", msg);
+}
+
+static void
+deploy_restored(struct job *j, int ok, const char *err)
+{
+	struct deploy	*d = j->arg;
+
+	if (job_is_over(j))
+		return;
+	if (!ok) {
+		deploy_rollback_failed(j, err);
+		return;
+	}
+	job_log(j, "rollback: verify");
+	deploy_verify_begin(d);
+}
+
+/*
+ * A failed verify: the previous kept release back (DAVIT_ROLLBACK), then
+ * verified as a deploy is.  0 when there is none to go back to.
+ */
+static int
+deploy_rollback(struct job *j, const char *why)
+{
+	struct deploy			*d = j->arg;
+	const struct deploy_record	*rel;
+	struct project			*p = j->project;
+
+	if (!(p != NULL && p->cfg != NULL ? p->cfg->rollback : benv->cfg.rollback)) {
+		job_log(j, "deploy: no rollback (DAVIT_ROLLBACK is off)");
+		return 0;
+	}
+	if (d->rec.to[0] == '\0' || (rel = rollback_previous(d->rec.to)) == NULL) {
+		job_log(j, "deploy: no kept release to roll back to");
+		return 0;
+	}
+	snprintf(d->rb_why, sizeof(d->rb_why), "%s", why);
+	snprintf(d->rec.rolled_back_to, sizeof(d->rec.rolled_back_to), "%s",
+	    rel->to);
+	d->rollback = 1;
+	job_log(j, "deploy: verify failed (%s): rolling back to %.12s", why,
+	    rel->to);
+	rollback_restore(j, j->project, rel, deploy_restored);
+	return 1;
+}
+
 /*
  * Verify: every listed service running (healthy where it has a healthcheck)
  * and staying so, the same containers not restarting, for
@@ -200,6 +282,10 @@ deploy_verify_tick(evutil_socket_t fd, short ev, void *arg)
 			d->verify_stable_ms = now;
 			d->verify_print = print;
 		}
+		if (now - d->verify_stable_ms >= stable && d->rollback) {
+			deploy_rolled_back(j);
+			return;
+		}
 		if (now - d->verify_stable_ms >= stable) {
 			deploy_step_end(j, STEP_VERIFY, 1, 0);
 			deploy_commit_save(d->rec.to[0] ? d->rec.to : deploy_commit_get());
@@ -217,8 +303,14 @@ deploy_verify_tick(evutil_socket_t fd, short ev, void *arg)
 		job_log(j, "deploy: waiting: %s", why);
 		snprintf(d->verify_why, sizeof(d->verify_why), "%s", why);
 	}
+	if (now >= d->verify_deadline_ms && d->rollback) {
+		deploy_rollback_failed(j, why);
+		return;
+	}
 	if (now >= d->verify_deadline_ms) {
 		deploy_step_end(j, STEP_VERIFY, 0, 0);
+		if (deploy_rollback(j, why))
+			return;
 		deploy_finish(j, "services not ready and steady within "
 		    "DAVIT_DEPLOY_VERIFY: %s", why);
 		return;
@@ -303,7 +395,6 @@ static void
 deploy_step_start(struct job *j, enum deploy_step step)
 {
 	struct deploy	*d = j->arg;
-	struct timeval	 tv = { 0, 0 };
 
 	d->step_started_ms = clock_mono_ms();
 	job_log(j, "deploy: %s", deploy_step_names[step]);
@@ -322,13 +413,21 @@ deploy_step_start(struct job *j, enum deploy_step step)
 		    deploy_after_rebuild);
 		break;
 	case STEP_VERIFY:
-		d->verify_deadline_ms = clock_mono_ms() +
-		    (long long)benv->cfg.deploy_verify * 1000;
-		d->verify_stable_ms = 0;
-		d->verify_why[0] = '\0';
-		evtimer_add(d->verify_timer, &tv);
+		deploy_verify_begin(d);
 		break;
 	}
+}
+
+static void
+deploy_verify_begin(struct deploy *d)
+{
+	struct timeval	 tv = { 0, 0 };
+
+	d->verify_deadline_ms = clock_mono_ms() +
+	    (long long)benv->cfg.deploy_verify * 1000;
+	d->verify_stable_ms = 0;
+	d->verify_why[0] = '\0';
+	evtimer_add(d->verify_timer, &tv);
 }
 
 /* the job timed out outside a child process: in the verify step */
@@ -339,6 +438,7 @@ deploy_cancel(struct job *j)
 
 	evtimer_del(d->verify_timer);
 	release_cancel(j);
+	rollback_cancel(j);
 	deploy_finish(j, "%s", "timed out");
 }
 
@@ -525,6 +625,7 @@ deploy_shutdown(void)
 			deploy_journal_end(release_state_dir(ds[i]->job->project));
 	}
 	release_shutdown();
+	rollback_shutdown();
 	deploy_history_close();
 	deploy_replay_clear();
 }

@@ -49,6 +49,7 @@ struct git_run {
 	LIST_ENTRY(git_run)	 entry;
 	enum gc_op		 op;
 	enum git_run_kind	 kind;
+	char			 commit[GC_OID_HEX + 1];	/* GC_RESET's target */
 	long long		 seq;		/* when its child started */
 	struct job		*job;		/* NULL for RUN_BG */
 	struct proc		*proc;

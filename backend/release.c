@@ -508,7 +508,9 @@ release_prune(struct job *j, struct project *p, const struct deploy_record *rec,
 		fatal("%s", __func__);
 	for (i = 0; i < deploy_history_count(); i++) {
 		h = deploy_history_at(i);
-		if (!is_release(h) || h->pruned || commit_in(kept, n, h->to))
+		/* releases, and the images of deploys rolled back */
+		if (h->nimages == 0 || h->to[0] == '\0' || h->pruned ||
+		    commit_in(kept, n, h->to))
 			continue;
 		h->pruned = 1;
 		for (k = 0; k < h->nimages; k++) {

@@ -46,14 +46,19 @@ void	 release_shutdown(void);
 /* rollback.c */
 /* the newest kept release other than commit (NULL: none) */
 const struct deploy_record *rollback_previous(const char *commit);
+/* deploy id's record if it is a kept release, else NULL */
+const struct deploy_record *rollback_release(long long id);
+/* 1 if commit's newest deploy was rolled back (a webhook does not redo it) */
+int	 rollback_was_rolled_back(const char *commit);
 /*
  * Puts release rel back: the checkout to its commit (davit-git, local),
  * its images tagged again as the names compose uses, up -d without build.
- * done(j, ok, err) once.
+ * done(j, ok, err) once (rel may go away meanwhile: copied).
  */
 void	 rollback_restore(struct job *j, struct project *p,
-	    const struct deploy_record *rel, struct deploy_record *rec,
+	    const struct deploy_record *rel,
 	    void (*done)(struct job *, int, const char *));
 void	 rollback_cancel(struct job *j);
+void	 rollback_shutdown(void);
 
 #endif

@@ -30,6 +30,7 @@ write_davit_env "$ENV" \
 	"DAVIT_SERVICES=web,worker" \
 	"DAVIT_COMPOSE_PROJECT=$PROJECT" \
 	"DAVIT_REPO_URL=file://$ORIGIN" \
+	"DAVIT_GITHUB_REPO=acme/demo" \
 	"DAVIT_NOTIFY_URL=http://127.0.0.1:$NOTIFYPORT/hook" \
 	"DAVIT_DEPLOY_VERIFY=20" \
 	"DAVIT_KEEP_RELEASES=2" \
@@ -156,4 +157,59 @@ assert_contains "$(jq -r .error <<<"$r")" "found at start" "and why"
 assert_eq "$(serving)" v6 "the app still serves v6"
 push_commit "$ORIGIN" "web back" web/Dockerfile "$good_web" >/dev/null
 pass "a deploy cut short by kill -9 is in the history as interrupted, with from, to and steps"
+fi
+
+# push COMMIT DELIVERY: the webhook.push the frontend sends for a verified push
+push() { req webhook.push "{\"delivery\":\"$2\",\"ref\":\"refs/heads/main\",\"after\":\"$1\",\"repository\":\"acme/demo\"}"; }
+web_dockerfile() { # web_dockerfile CMD-JSON
+	printf 'FROM scratch\nCOPY busybox /bin/busybox\nCOPY VERSION /www/index.html\nCMD %s' "$1"
+}
+
+# --- a new version that exits at once is rolled back -------------------
+if scenario rollback_exit journal; then
+good=$(push_commit "$ORIGIN" "v7" VERSION v7)
+assert_eq "$(ended "$(deploy)")" succeeded "deploy v7"
+assert_eq "$(serving)" v7 "v7 serves"
+worker=$(cid worker)
+bad=$(push_commit "$ORIGIN" "web exits at once" web/Dockerfile "$(web_dockerfile '["/bin/busybox", "false"]')")
+r=$(push "$bad" d-bad-1)
+job=$(jq -er .result.job <<<"$r") || fail "the push did not deploy: $r"
+assert_eq "$(ended "$job" failed)" failed "the deploy of a version that exits fails"
+assert_eq "$(serving)" v7 "the app serves the previous version again"
+assert_eq "$(git -C "$T/app" rev-parse HEAD)" "$good" "the checkout is back at the previous release"
+assert_eq "$(cid worker)" "$worker" "the worker was never recreated"
+log=$(job_log "$job")
+assert_contains "$log" "rolling back to ${good:0:12}" "the log says it rolls back"
+assert_not_contains "$(sed -n '/rolling back/,$p' <<<"$log")" "-p $PROJECT build" "no build in the rollback"
+assert_not_contains "$(sed -n '/rolling back/,$p' <<<"$log")" "fetching" "no fetch in the rollback"
+r=$(jq -c --arg to "$bad" '[.result[] | select(.to == $to)][0]' <<<"$(history)")
+assert_eq "$(jq -r .state <<<"$r")" rolled_back "deploys.list: rolled_back"
+assert_eq "$(jq -r .rolled_back_to <<<"$r")" "$good" "rolled back to the previous release"
+assert_contains "$(jq -r .error <<<"$r")" "rolled back from ${bad:0:12} to ${good:0:12}" "with the reason"
+assert_contains "$(jq -r .error <<<"$r")" "not ready" "the verify's reason"
+wait_for -t 30 grep -q 'rolled back' "$T/notifications.jsonl" || fail "no notification of the rollback"
+r=$(push "$bad" d-bad-2)
+assert_eq "$(jq -r .result.ignored <<<"$r")" true "the same bad commit pushed again is not deployed"
+assert_contains "$r" "commit ${bad:0:12} was rolled back" "and the reason says so"
+push_commit "$ORIGIN" "web back" web/Dockerfile "$good_web" >/dev/null
+newer=$(push_commit "$ORIGIN" "v8" VERSION v8)
+r=$(push "$newer" d-v8)
+job=$(jq -er .result.job <<<"$r") || fail "a newer commit was not deployed: $r"
+assert_eq "$(ended "$job")" succeeded "a newer good commit deploys"
+assert_eq "$(serving)" v8 "v8 serves"
+pass "a version that exits at once was rolled back; its commit is not redeployed by a push, a newer one is"
+fi
+
+# --- a failing healthcheck is rolled back ------------------------------
+if scenario rollback_health rollback_exit; then
+sick=$(push_commit "$ORIGIN" "web never healthy" web/Dockerfile "$(web_dockerfile '["/bin/busybox", "sh", "-c", "trap '"'exit 0'"' TERM INT; /bin/busybox sleep 1000 & wait $!"]')")
+job=$(deploy)
+assert_eq "$(ended "$job" failed)" failed "the deploy of a version never healthy fails"
+assert_eq "$(serving)" v8 "the app serves v8 again"
+r=$(jq -c --arg to "$sick" '[.result[] | select(.to == $to)][0]' <<<"$(history)")
+assert_eq "$(jq -r .state <<<"$r")" rolled_back "deploys.list: rolled_back"
+assert_eq "$(jq -r .rolled_back_to <<<"$r")" "$newer" "back to v8"
+assert_contains "$(jq -r .error <<<"$r")" "health" "the reason names the health"
+push_commit "$ORIGIN" "web back" web/Dockerfile "$good_web" >/dev/null
+pass "a version whose healthcheck fails was rolled back"
 fi
