@@ -64,6 +64,7 @@ static struct deploy	*deploy_current;	/* running */
 static long long	 deploy_next_id = 1;
 
 static void	deploy_step_start(struct job *j, enum deploy_step step);
+static void	deploy_manual_start(struct job *j);
 
 static void
 deploy_free(void *arg)
@@ -233,6 +234,10 @@ deploy_rollback(struct job *j, const char *why)
 	const struct deploy_record	*rel;
 	struct project			*p = j->project;
 
+	if (d->rec.release_of > 0) {
+		job_log(j, "deploy: a rollback is not rolled back in turn");
+		return 0;
+	}
 	if (!(p != NULL && p->cfg != NULL ? p->cfg->rollback : benv->cfg.rollback)) {
 		job_log(j, "deploy: no rollback (DAVIT_ROLLBACK is off)");
 		return 0;
@@ -442,6 +447,46 @@ deploy_cancel(struct job *j)
 	deploy_finish(j, "%s", "timed out");
 }
 
+/* a manual rollback's release is back: verified as a deploy is */
+static void
+deploy_manual_restored(struct job *j, int ok, const char *err)
+{
+	if (job_is_over(j))
+		return;
+	deploy_step_end(j, STEP_REBUILD, ok, 0);
+	if (!ok) {
+		deploy_finish(j, "rollback failed: %s", err);
+		return;
+	}
+	deploy_step_start(j, STEP_VERIFY);
+}
+
+/*
+ * deploy.rollback: deploy #release_of's release back, as the rebuild step
+ * (no fetch, no pull, no build); the record is a release of its commit.
+ */
+static void
+deploy_manual_start(struct job *j)
+{
+	struct deploy			*d = j->arg;
+	const struct deploy_record	*rel;
+	const char			*head = git_head_id();
+
+	if ((rel = rollback_release(d->rec.release_of)) == NULL) {
+		deploy_finish(j, "deploy #%s is not a kept release (any more)",
+		    d->rb_why);
+		return;
+	}
+	snprintf(d->rec.from, sizeof(d->rec.from), "%s", head != NULL ? head : "");
+	snprintf(d->rec.to, sizeof(d->rec.to), "%s", rel->to);
+	release_record_clear(&d->rec);
+	release_record_copy(&d->rec, rel);
+	deploy_journal(d);
+	d->step_started_ms = clock_mono_ms();
+	job_log(j, "deploy: rebuild");
+	rollback_restore(j, j->project, rel, deploy_manual_restored);
+}
+
 /* DAVIT_DEPLOY_RUN's words (config.c checked them) */
 static void
 deploy_run_words(struct deploy *d, struct project *p)
@@ -476,6 +521,10 @@ deploy_start(struct job *j)
 	    d->rec.by && strcmp(d->rec.by, d->rec.trigger) != 0 ? d->rec.by : "");
 	deploy_publish(d);
 	deploy_journal(d);
+	if (d->rec.release_of > 0) {
+		deploy_manual_start(j);
+		return;
+	}
 	deploy_step_start(j, STEP_FETCH);
 }
 
@@ -518,6 +567,45 @@ deploy_submit(const char *trigger, const char *by, const char *delivery,
 	deploy_queued = d;
 	deploy_publish(d);
 	return j;
+}
+
+/* deploy.rollback {"deploy":N}: a job of its own, never merged with pushes */
+int
+op_deploy_rollback(struct ctl_request *cr, yajl_gen g, struct proto_error *err)
+{
+	long long			 n = proto_arg_int(&cr->req, "deploy", 0);
+	const char			*by = proto_arg_str(&cr->req, "by");
+	const struct deploy_record	*rel;
+	struct deploy			*d;
+	struct job			*j;
+	char				 args[64];
+
+	if ((rel = rollback_release(n)) == NULL) {
+		proto_seterr(err, PE_NOT_ALLOWED, "deploy #%lld is not a kept "
+		    "release: see deploys.list's \"kept\"", n);
+		return CTL_FAIL;
+	}
+	if ((d = calloc(1, sizeof(*d))) == NULL)
+		fatal("%s", __func__);
+	snprintf(d->rec.trigger, sizeof(d->rec.trigger), "%s",
+	    cr->caller == PROTO_CALLER_FRONTEND ? "dashboard" : "socket");
+	if (by != NULL && (d->rec.by = strdup(by)) == NULL)
+		fatal("%s", __func__);
+	d->rec.release_of = n;
+	snprintf(d->rb_why, sizeof(d->rb_why), "%lld", n);
+	d->rec.id = deploy_next_id;
+	snprintf(args, sizeof(args), "{\"deploy\":%lld}", d->rec.id);
+	if ((j = jobs_submit_internal(cr->project, OP_DEPLOY_ROLLBACK, args, by,
+	    deploy_start, d, deploy_free, err)) == NULL)
+		return CTL_FAIL;
+	deploy_next_id++;
+	d->job = j;
+	job_log(j, "deploy: roll back to deploy #%lld's release %.12s", n, rel->to);
+	deploy_publish(d);
+	yajl_gen_map_open(g);
+	json_kint(g, "job", j->id);
+	yajl_gen_map_close(g);
+	return CTL_DONE;
 }
 
 int

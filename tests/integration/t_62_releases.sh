@@ -213,3 +213,46 @@ assert_contains "$(jq -r .error <<<"$r")" "health" "the reason names the health"
 push_commit "$ORIGIN" "web back" web/Dockerfile "$good_web" >/dev/null
 pass "a version whose healthcheck fails was rolled back"
 fi
+
+# --- deploy.rollback: a kept release back, two releases back ------------
+if scenario manual rollback_health; then
+davit_stop_backend
+echo "DAVIT_KEEP_RELEASES=3" >>"$ENV"
+davit_start_backend "$ENV"
+v9=$(push_commit "$ORIGIN" "v9" VERSION v9)
+assert_eq "$(ended "$(deploy)")" succeeded "deploy v9"
+v10=$(push_commit "$ORIGIN" "v10" VERSION v10)
+assert_eq "$(ended "$(deploy)")" succeeded "deploy v10"
+h=$(history)
+assert_eq "$(jq -r '[.result[] | select(.kept) | .to] | join(",")' <<<"$h")" "$v10,$v9,$newer" "three kept releases"
+n8=$(jq -r --arg to "$newer" '[.result[] | select(.to == $to and .kept)][0].id' <<<"$h")
+n7=$(jq -r --arg to "$good" '[.result[] | select(.to == $to)][0].id' <<<"$h")
+r=$(req deploy.rollback "{\"deploy\":$n7}")
+assert_eq "$(jq -r .error.code <<<"$r")" not_allowed "a pruned release cannot be rolled back to"
+job=$(submit deploy.rollback "{\"deploy\":$n8}")
+assert_eq "$(ended "$job")" succeeded "rollback two releases back"
+assert_eq "$(serving)" v8 "v8 serves again"
+assert_eq "$(git -C "$T/app" rev-parse HEAD)" "$newer" "the checkout is at v8's commit"
+log=$(job_log "$job")
+assert_not_contains "$log" "-p $PROJECT build" "no build"
+assert_not_contains "$log" "fetching" "no fetch"
+r=$(jq -c '.result[0]' <<<"$(history)")
+assert_eq "$(jq -r '[.release_of, .to, .state, .kept] | join(",")' <<<"$r")" "$n8,$newer,succeeded,true" "the record of the rollback"
+assert_eq "$(jq -r .from <<<"$r")" "$v10" "from v10"
+pass "deploy.rollback put the release two back in place"
+fi
+
+# --- DAVIT_ROLLBACK=off: a failed verify stays failed -------------------
+if scenario rollback_off manual; then
+davit_stop_backend
+echo "DAVIT_ROLLBACK=off" >>"$ENV"
+davit_start_backend "$ENV"
+off=$(push_commit "$ORIGIN" "web exits (rollback off)" web/Dockerfile "$(web_dockerfile '["/bin/busybox", "false"]')")
+job=$(deploy)
+assert_eq "$(ended "$job" failed)" failed "the deploy fails"
+assert_contains "$(job_log "$job")" "no rollback (DAVIT_ROLLBACK is off)" "the log says why nothing was rolled back"
+r=$(jq -c '.result[0]' <<<"$(history)")
+assert_eq "$(jq -r '[.state, .rolled_back_to] | join(",")' <<<"$r")" "failed," "recorded failed, not rolled back"
+assert_eq "$(git -C "$T/app" rev-parse HEAD)" "$off" "the checkout stays at the new commit"
+pass "DAVIT_ROLLBACK=off leaves a failed deploy as it is"
+fi
