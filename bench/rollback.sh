@@ -11,14 +11,14 @@
 #
 # Usage: bench/rollback.sh [ROUNDS]    (default 10)
 # Env:   DAVIT_BUILD  a build dir, preferably without sanitizers (default: build)
-#        VERIFY       DAVIT_DEPLOY_VERIFY for the run (default 5 seconds)
+#        VERIFY       DAVIT_DEPLOY_VERIFY for the run (default 10 seconds)
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 DAVIT_BUILD=${DAVIT_BUILD:-$ROOT/build}
 export DAVIT_BUILD
 ROUNDS=${1:-10}
-VERIFY=${VERIFY:-5}
+VERIFY=${VERIFY:-10}
 # lib.sh gives the temp dir, its cleanup, the demo app and the backend's start
 . "$ROOT/tests/integration/lib.sh"
 
@@ -52,7 +52,9 @@ serving() { curl -fsS --max-time 1 "http://127.0.0.1:$APPPORT/" 2>/dev/null || t
 cid() { docker ps -aq --no-trunc --filter "label=com.docker.compose.project=$PROJECT" --filter "label=com.docker.compose.service=$1" | head -n 1; }
 worker_print() { local c; c=$(cid worker); printf '%s %s' "$c" "$(docker inspect -f '{{.State.StartedAt}}' "$c")"; }
 deploy_wait() { # deploy_wait: deploys origin's commit, prints the job's state
-	local j; j=$(submit deploy); job_state "$j" 600
+	local j st; j=$(submit deploy); st=$(job_state "$j" 600)
+	[ "$st" = succeeded ] || req job.get "{\"job\":$j}" | jq -r '.result.log[]' | tail -n 30 >&2
+	echo "$st"
 }
 
 # the first release
