@@ -473,8 +473,9 @@ deploy_manual_start(struct job *j)
 	const char			*head = git_head_id();
 
 	if ((rel = rollback_release(d->rec.release_of)) == NULL) {
-		deploy_finish(j, "deploy #%s is not a kept release (any more)",
-		    d->rb_why);
+		msgf(d->rb_why, sizeof(d->rb_why), "deploy #%lld is not a kept "
+		    "release (any more)", d->rec.release_of);
+		deploy_finish(j, "%s", d->rb_why);
 		return;
 	}
 	snprintf(d->rec.from, sizeof(d->rec.from), "%s", head != NULL ? head : "");
@@ -592,7 +593,6 @@ op_deploy_rollback(struct ctl_request *cr, yajl_gen g, struct proto_error *err)
 	if (by != NULL && (d->rec.by = strdup(by)) == NULL)
 		fatal("%s", __func__);
 	d->rec.release_of = n;
-	snprintf(d->rb_why, sizeof(d->rb_why), "%lld", n);
 	d->rec.id = deploy_next_id;
 	snprintf(args, sizeof(args), "{\"deploy\":%lld}", d->rec.id);
 	if ((j = jobs_submit_internal(cr->project, OP_DEPLOY_ROLLBACK, args, by,

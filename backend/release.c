@@ -274,8 +274,11 @@ rebuild_composed(struct job *j, const struct compose_result *cr)
 	LIST_FOREACH(r, &runs, entry)
 		if (r->j == j && r->kind == RK_REBUILD)
 			break;
-	if (r == NULL)
-		fatalx("%s: no run for job %lld", __func__, j->id);
+	if (r == NULL) {	/* cancelled with its job meanwhile */
+		log_warnx("%s: job %lld: its release run was cancelled", __func__,
+		    j->id);
+		return;
+	}
 	r->cr = *cr;
 	snprintf(r->err, sizeof(r->err), "%s", cr->err);
 	if (!cr->ok || job_is_over(j)) {

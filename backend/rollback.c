@@ -110,6 +110,7 @@ rb_end(struct rb_run *rb, int ok, const char *err)
 	done(j, ok, msg);
 }
 
+/* j's rollback; NULL (logged) if it was cancelled meanwhile */
 static struct rb_run *
 rb_find(struct job *j)
 {
@@ -118,7 +119,8 @@ rb_find(struct job *j)
 	LIST_FOREACH(rb, &rb_runs, entry)
 		if (rb->j == j)
 			return rb;
-	fatalx("%s: no rollback for job %lld", __func__, j->id);
+	log_warnx("%s: job %lld: its rollback was cancelled", __func__, j->id);
+	return NULL;
 }
 
 static void
@@ -126,6 +128,8 @@ rb_composed(struct job *j, const struct compose_result *cr)
 {
 	struct rb_run	*rb = rb_find(j);
 
+	if (rb == NULL)
+		return;
 	if (!cr->ok)
 		rb_end(rb, 0, cr->err[0] != '\0' ? cr->err : "compose up failed");
 	else
@@ -211,6 +215,8 @@ rb_reset(struct job *j, const struct git_step_result *r)
 	struct rb_run	*rb = rb_find(j);
 	char		 err[PROTO_MAX_MESSAGE];
 
+	if (rb == NULL)
+		return;
 	if (job_is_over(j)) {
 		rb_end(rb, 0, "the job ended");
 		return;
