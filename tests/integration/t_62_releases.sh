@@ -191,6 +191,12 @@ wait_for -t 30 grep -q 'rolled back' "$T/notifications.jsonl" || fail "no notifi
 r=$(push "$bad" d-bad-2)
 assert_eq "$(jq -r .result.ignored <<<"$r")" true "the same bad commit pushed again is not deployed"
 assert_contains "$r" "commit ${bad:0:12} was rolled back" "and the reason says so"
+# the Deploy button (op deploy) deploys it anyway: built, failed, rolled back again
+job=$(deploy)
+assert_eq "$(ended "$job" failed)" failed "a forced deploy of the rolled-back commit"
+assert_contains "$(job_log "$job")" "rolling back to ${good:0:12}" "it ran and was rolled back again"
+assert_eq "$(jq -r '.result[0] | [.to, .state] | join(",")' <<<"$(history)")" "$bad,rolled_back" "recorded again"
+assert_eq "$(serving)" v7 "v7 serves"
 push_commit "$ORIGIN" "web back" web/Dockerfile "$good_web" >/dev/null
 newer=$(push_commit "$ORIGIN" "v8" VERSION v8)
 r=$(push "$newer" d-v8)
