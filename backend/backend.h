@@ -228,6 +228,7 @@ int	 op_git_status(struct ctl_request *, yajl_gen, struct proto_error *);	/* git
 int	 op_git_job(struct ctl_request *, yajl_gen, struct proto_error *);
 int	 op_deploy(struct ctl_request *, yajl_gen, struct proto_error *);	/* deploy.c */
 int	 op_deploys_list(struct ctl_request *, yajl_gen, struct proto_error *);
+int	 op_deploy_rollback(struct ctl_request *, yajl_gen, struct proto_error *);	/* deploy.c */
 int	 op_webhook_push(struct ctl_request *, yajl_gen, struct proto_error *);
 int	 op_webhook_rejected(struct ctl_request *, yajl_gen, struct proto_error *);
 int	 op_subscribe(struct ctl_request *, yajl_gen, struct proto_error *);	/* control.c */

@@ -80,6 +80,8 @@ struct crun {
 	char			 other[CONFIG_MAX_SERVICE_NAME + 1];	/* the first */
 	char			 in_file[CONFIG_MAX_SERVICES];	/* listed and named by it */
 	char			*service;
+	int			 deploy_build;	/* compose_deploy: build first */
+	const char *const	*deploy_run;	/* compose_deploy: "run" words, or NULL */
 	char			 err[PROTO_MAX_MESSAGE];
 	void			(*done)(struct crun *, int);
 	void			(*user_done)(struct job *,
@@ -87,6 +89,7 @@ struct crun {
 };
 
 static void	crun_next(struct crun *);
+static void	crun_report(struct crun *, int);
 
 /* --------------------------------------------------------- detection -- */
 
@@ -605,6 +608,61 @@ stack_plan(struct crun *c)
 	c->down_step = 2;
 	c->up_step = 4;
 	return 0;
+}
+
+/*
+ * A deploy's plan after "config --services" (compose_deploy): build, the
+ * pre-deploy command, then up -d of the listed services by name, never a
+ * down: compose recreates only what changed.  -1 with c->err.
+ */
+static int
+deploy_plan(struct crun *c)
+{
+	size_t	i, n = 0;
+
+	c->nsteps = 1;
+	if (c->deploy_build && crun_step_services(c, c->nsteps++, "build",
+	    NULL, NULL) == 0) {
+		msgf(c->err, sizeof(c->err), "compose config --services names "
+		    "none of DAVIT_SERVICES");
+		return -1;
+	}
+	if (c->deploy_run != NULL) {
+		c->steps[c->nsteps][n++] = "run";
+		c->steps[c->nsteps][n++] = "--rm";
+		c->steps[c->nsteps][n++] = "--no-deps";
+		for (i = 0; c->deploy_run[i] != NULL; i++) {
+			if (n + 1 >= COMPOSE_STEP_ARGS)
+				fatalx("%s: too many words", __func__);
+			c->steps[c->nsteps][n++] = c->deploy_run[i];
+		}
+		c->steps[c->nsteps++][n] = NULL;
+	}
+	c->down_step = c->nsteps;	/* untouched until up runs */
+	if (crun_step_services(c, c->nsteps++, "up", "-d", "--no-deps") == 0) {
+		msgf(c->err, sizeof(c->err), "compose config --services names "
+		    "none of DAVIT_SERVICES");
+		return -1;
+	}
+	return 0;
+}
+
+void
+compose_deploy(struct job *j, int build, const char *const *run,
+    void (*done)(struct job *, const struct compose_result *))
+{
+	struct crun	*c;
+
+	c = crun_new(j, crun_report);
+	c->user_done = done;
+	c->deploy_build = build;
+	c->deploy_run = run;
+	c->steps[0][0] = "config";
+	c->steps[0][1] = "--services";
+	c->nsteps = 1;
+	c->collect = 1;
+	c->plan = deploy_plan;
+	crun_start(c);
 }
 
 static void

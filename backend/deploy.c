@@ -36,7 +36,10 @@
 #include "backend/git.h"
 #include "backend/github_api.h"
 #include "backend/notify.h"
+#include "backend/release.h"
+#include "common/argv.h"
 #include "common/clock.h"
+#include "common/text.h"
 #include "common/json.h"
 #include "common/log.h"
 
@@ -56,9 +59,15 @@ struct deploy {
 	long long		 verify_stable_ms;	/* ready, unchanged, since; 0 if not */
 	unsigned long long	 verify_print;	/* the containers then */
 	char			 verify_why[256];
+	char			 runbuf[ARGV_MAX_LEN + 1];	/* DAVIT_DEPLOY_RUN's words */
+	char			*run[ARGV_MAX_WORDS + 1];	/* NULL: none */
+	int			 rollback;	/* putting the previous release back */
+	int			 rolled_back;	/* and it runs again */
+	char			 rb_why[256];	/* why the verify failed */
 };
 
 static void	deploy_step_start(struct job *j, enum deploy_step step);
+static void	deploy_manual_start(struct job *j);
 
 static void
 deploy_free(void *arg)
@@ -67,6 +76,9 @@ deploy_free(void *arg)
 
 	if (d == NULL)
 		return;
+	/* its project's deploy state went first (the shutdown) */
+	if (d->dp != NULL && d->p->deploy != d->dp)
+		d->dp = NULL;
 	if (d->dp != NULL && d->dp->queued == d)
 		d->dp->queued = NULL;
 	if (d->dp != NULL && d->dp->current == d)
@@ -86,7 +98,8 @@ deploy_record(struct deploy *d)
 
 	d->rec.job = j->id;
 	snprintf(d->rec.state, sizeof(d->rec.state), "%s", d->interrupted ?
-	    "interrupted" : job_state_name(j->state));
+	    "interrupted" : d->rolled_back && job_is_over(j) ? "rolled_back" :
+	    job_state_name(j->state));
 	d->rec.created_ms = j->created_ms;
 	d->rec.started_ms = j->started_ms;
 	d->rec.ended_ms = d->interrupted ? json_now_ms() : j->ended_ms;
@@ -104,6 +117,14 @@ deploy_publish(struct deploy *d)
 
 	deploy_record_gen_project(g, deploy_record(d), d->p->name);
 	events_publish(g);
+}
+
+/* the running deploy's record as of now, in its crash-safe journal */
+static void
+deploy_journal(struct deploy *d)
+{
+	if (d->dp != NULL)
+		deploy_journal_write(&d->dp->hist, deploy_record(d));
 }
 
 int
@@ -130,6 +151,7 @@ deploy_finish(struct job *j, const char *fmt, const char *arg)
 	    j->state == JOB_SUCCEEDED, j->timed_out, j->ended_ms - j->started_ms,
 	    j->error);
 	deploy_history_append(&d->dp->hist, deploy_record(d));
+	deploy_journal_end(&d->dp->hist);
 	deploy_publish(d);
 	if (d->dp->current == d)
 		d->dp->current = NULL;
@@ -148,6 +170,100 @@ deploy_step_end(struct job *j, enum deploy_step step, int ok, int skipped)
 	job_log(j, "deploy: %s %s in %lld ms", deploy_step_names[step],
 	    skipped ? "skipped" : ok ? "done" : "FAILED", d->rec.steps[step].ms);
 	deploy_publish(d);
+	deploy_journal(d);
+}
+
+static void
+deploy_pruned(struct job *j)
+{
+	struct deploy	*d = j->arg;
+
+	if (job_is_over(j))
+		return;
+	release_mark_kept(j->project, &d->rec);
+	deploy_finish(j, NULL, NULL);
+}
+
+/* ------------------------------------------------------- the rollback -- */
+
+static void	deploy_verify_begin(struct deploy *);
+
+static void
+deploy_rollback_failed(struct job *j, const char *why)
+{
+	struct deploy	*d = j->arg;
+	char		 msg[PROTO_MAX_MESSAGE];
+
+	msgf(msg, sizeof(msg), "services not ready and steady within "
+	    "DAVIT_DEPLOY_VERIFY: %s; the rollback to %.12s failed too: %s",
+	    d->rb_why, d->rec.rolled_back_to, why);
+	d->rec.rolled_back_to[0] = '\0';
+	deploy_finish(j, "%s", msg);
+}
+
+/* the previous release runs again: the deploy is rolled_back */
+static void
+deploy_rolled_back(struct job *j)
+{
+	struct deploy	*d = j->arg;
+	char		 msg[PROTO_MAX_MESSAGE];
+
+	if (d->dp != NULL)
+		deploy_commit_save(&d->dp->hist, d->rec.rolled_back_to);
+	d->rolled_back = 1;
+	job_log(j, "rollback: %.12s is live again", d->rec.rolled_back_to);
+	msgf(msg, sizeof(msg), "services not ready and steady within "
+	    "DAVIT_DEPLOY_VERIFY: %s; rolled back from %.12s to %.12s",
+	    d->rb_why, d->rec.to, d->rec.rolled_back_to);
+	deploy_finish(j, "%s", msg);
+}
+
+static void
+deploy_restored(struct job *j, int ok, const char *err)
+{
+	struct deploy	*d = j->arg;
+
+	if (job_is_over(j))
+		return;
+	if (!ok) {
+		deploy_rollback_failed(j, err);
+		return;
+	}
+	job_log(j, "rollback: verify");
+	deploy_verify_begin(d);
+}
+
+/*
+ * A failed verify: the previous kept release back (DAVIT_ROLLBACK), then
+ * verified as a deploy is.  0 when there is none to go back to.
+ */
+static int
+deploy_rollback(struct job *j, const char *why)
+{
+	struct deploy			*d = j->arg;
+	const struct deploy_record	*rel;
+	struct project			*p = j->project;
+
+	if (d->rec.release_of > 0) {
+		job_log(j, "deploy: a rollback is not rolled back in turn");
+		return 0;
+	}
+	if (!p->cfg->rollback) {
+		job_log(j, "deploy: no rollback (DAVIT_ROLLBACK is off)");
+		return 0;
+	}
+	if (d->rec.to[0] == '\0' || (rel = rollback_previous(p, d->rec.to)) == NULL) {
+		job_log(j, "deploy: no kept release to roll back to");
+		return 0;
+	}
+	snprintf(d->rb_why, sizeof(d->rb_why), "%s", why);
+	snprintf(d->rec.rolled_back_to, sizeof(d->rec.rolled_back_to), "%s",
+	    rel->to);
+	d->rollback = 1;
+	job_log(j, "deploy: verify failed (%s): rolling back to %.12s", why,
+	    rel->to);
+	rollback_restore(j, j->project, rel, deploy_restored);
+	return 1;
 }
 
 /*
@@ -181,12 +297,18 @@ deploy_verify_tick(evutil_socket_t fd, short ev, void *arg)
 			d->verify_stable_ms = now;
 			d->verify_print = print;
 		}
+		if (now - d->verify_stable_ms >= stable && d->rollback) {
+			deploy_rolled_back(j);
+			return;
+		}
 		if (now - d->verify_stable_ms >= stable) {
 			deploy_step_end(j, STEP_VERIFY, 1, 0);
 			deploy_commit_save(&d->dp->hist, d->rec.to[0] ? d->rec.to :
 			    deploy_commit_get(&d->dp->hist));
 			job_log(j, "deploy: %s is live", d->rec.to[0] ? d->rec.to : "the app");
-			deploy_finish(j, NULL, NULL);
+			/* the older releases go once this one is proven */
+			snprintf(d->rec.state, sizeof(d->rec.state), "succeeded");
+			release_prune(j, j->project, &d->rec, deploy_pruned);
 			return;
 		}
 		snprintf(why, sizeof(why), "every service runs; watching it for "
@@ -197,8 +319,14 @@ deploy_verify_tick(evutil_socket_t fd, short ev, void *arg)
 		job_log(j, "deploy: waiting: %s", why);
 		snprintf(d->verify_why, sizeof(d->verify_why), "%s", why);
 	}
+	if (now >= d->verify_deadline_ms && d->rollback) {
+		deploy_rollback_failed(j, why);
+		return;
+	}
 	if (now >= d->verify_deadline_ms) {
 		deploy_step_end(j, STEP_VERIFY, 0, 0);
+		if (deploy_rollback(j, why))
+			return;
 		deploy_finish(j, "services not ready and steady within "
 		    "DAVIT_DEPLOY_VERIFY: %s", why);
 		return;
@@ -249,6 +377,7 @@ deploy_after_pull(struct job *j, const struct git_step_result *r)
 		snprintf(d->rec.to, sizeof(d->rec.to), "%s", head);
 	github_deploy_status(d->p, d->rec.id, d->rec.to, "pending", "deploying");
 	deploy_record_set_files(&d->rec, r->files, r->nfiles);
+	deploy_journal(d);	/* from and to: what a crash from here would leave */
 	if (d->rec.pushed[0] != '\0' && d->rec.to[0] != '\0' &&
 	    strcmp(d->rec.pushed, d->rec.to) != 0)
 		job_log(j, "deploy: origin is at %.12s (the push named %.12s)",
@@ -283,7 +412,6 @@ static void
 deploy_step_start(struct job *j, enum deploy_step step)
 {
 	struct deploy	*d = j->arg;
-	struct timeval	 tv = { 0, 0 };
 
 	d->step_started_ms = clock_mono_ms();
 	job_log(j, "deploy: %s", deploy_step_names[step]);
@@ -296,16 +424,27 @@ deploy_step_start(struct job *j, enum deploy_step step)
 		git_pull_step(j, deploy_after_pull);
 		break;
 	case STEP_REBUILD:
-		compose_rebuild(j, NULL, deploy_after_rebuild);
+		/* up -d without down: compose recreates what changed */
+		release_rebuild(j, j->project, &d->rec, 1,
+		    (const char *const *)(d->run[0] != NULL ? d->run : NULL),
+		    deploy_after_rebuild);
 		break;
 	case STEP_VERIFY:
-		d->verify_deadline_ms = clock_mono_ms() +
-		    (long long)d->p->cfg->deploy_verify * 1000;
-		d->verify_stable_ms = 0;
-		d->verify_why[0] = '\0';
-		evtimer_add(d->verify_timer, &tv);
+		deploy_verify_begin(d);
 		break;
 	}
+}
+
+static void
+deploy_verify_begin(struct deploy *d)
+{
+	struct timeval	 tv = { 0, 0 };
+
+	d->verify_deadline_ms = clock_mono_ms() +
+	    (long long)d->p->cfg->deploy_verify * 1000;
+	d->verify_stable_ms = 0;
+	d->verify_why[0] = '\0';
+	evtimer_add(d->verify_timer, &tv);
 }
 
 /* the job timed out outside a child process: in the verify step */
@@ -315,7 +454,65 @@ deploy_cancel(struct job *j)
 	struct deploy	*d = j->arg;
 
 	evtimer_del(d->verify_timer);
+	release_cancel(j);
+	rollback_cancel(j);
 	deploy_finish(j, "%s", "timed out");
+}
+
+/* a manual rollback's release is back: verified as a deploy is */
+static void
+deploy_manual_restored(struct job *j, int ok, const char *err)
+{
+	if (job_is_over(j))
+		return;
+	deploy_step_end(j, STEP_REBUILD, ok, 0);
+	if (!ok) {
+		deploy_finish(j, "rollback failed: %s", err);
+		return;
+	}
+	deploy_step_start(j, STEP_VERIFY);
+}
+
+/*
+ * deploy.rollback: deploy #release_of's release back, as the rebuild step
+ * (no fetch, no pull, no build); the record is a release of its commit.
+ */
+static void
+deploy_manual_start(struct job *j)
+{
+	struct deploy			*d = j->arg;
+	const struct deploy_record	*rel;
+	const char			*head = git_head_id(j->project);
+
+	if ((rel = rollback_release(j->project, d->rec.release_of)) == NULL) {
+		msgf(d->rb_why, sizeof(d->rb_why), "deploy #%lld is not a kept "
+		    "release (any more)", d->rec.release_of);
+		deploy_finish(j, "%s", d->rb_why);
+		return;
+	}
+	snprintf(d->rec.from, sizeof(d->rec.from), "%s", head != NULL ? head : "");
+	snprintf(d->rec.to, sizeof(d->rec.to), "%s", rel->to);
+	release_record_clear(&d->rec);
+	release_record_copy(&d->rec, rel);
+	deploy_journal(d);
+	d->step_started_ms = clock_mono_ms();
+	job_log(j, "deploy: rebuild");
+	rollback_restore(j, j->project, rel, deploy_manual_restored);
+}
+
+/* DAVIT_DEPLOY_RUN's words (config.c checked them) */
+static void
+deploy_run_words(struct deploy *d, struct project *p)
+{
+	const char	*run = p->cfg->deploy_run;
+	char		 err[128];
+
+	d->run[0] = NULL;
+	if (run != NULL && argv_split(run, d->runbuf, sizeof(d->runbuf), d->run,
+	    ARGV_MAX_WORDS, err, sizeof(err)) < 1) {
+		log_warnx("DAVIT_DEPLOY_RUN: %s", err);
+		d->run[0] = NULL;
+	}
 }
 
 static void
@@ -330,10 +527,16 @@ deploy_start(struct job *j)
 	j->cancel = deploy_cancel;
 	if ((d->verify_timer = evtimer_new(benv->base, deploy_verify_tick, j)) == NULL)
 		fatalx("%s: evtimer_new", __func__);
+	deploy_run_words(d, j->project);
 	job_log(j, "deploy #%lld: started by %s%s%s", d->rec.id, d->rec.trigger,
 	    d->rec.by && strcmp(d->rec.by, d->rec.trigger) != 0 ? " " : "",
 	    d->rec.by && strcmp(d->rec.by, d->rec.trigger) != 0 ? d->rec.by : "");
 	deploy_publish(d);
+	deploy_journal(d);
+	if (d->rec.release_of > 0) {
+		deploy_manual_start(j);
+		return;
+	}
 	deploy_step_start(j, STEP_FETCH);
 }
 
@@ -380,6 +583,46 @@ deploy_submit(struct project *p, const char *trigger, const char *by,
 	dp->queued = d;
 	deploy_publish(d);
 	return j;
+}
+
+/* deploy.rollback {"deploy":N}: a job of its own, never merged with pushes */
+int
+op_deploy_rollback(struct ctl_request *cr, yajl_gen g, struct proto_error *err)
+{
+	long long			 n = proto_arg_int(&cr->req, "deploy", 0);
+	const char			*by = proto_arg_str(&cr->req, "by");
+	const struct deploy_record	*rel;
+	struct deploy			*d;
+	struct job			*j;
+	char				 args[64];
+
+	if ((rel = rollback_release(cr->project, n)) == NULL) {
+		proto_seterr(err, PE_NOT_ALLOWED, "deploy #%lld is not a kept "
+		    "release: see deploys.list's \"kept\"", n);
+		return CTL_FAIL;
+	}
+	if ((d = calloc(1, sizeof(*d))) == NULL)
+		fatal("%s", __func__);
+	snprintf(d->rec.trigger, sizeof(d->rec.trigger), "%s",
+	    cr->caller == PROTO_CALLER_FRONTEND ? "dashboard" : "socket");
+	if (by != NULL && (d->rec.by = strdup(by)) == NULL)
+		fatal("%s", __func__);
+	d->p = cr->project;
+	d->dp = cr->project->deploy;
+	d->rec.release_of = n;
+	d->rec.id = d->dp->next_id;
+	snprintf(args, sizeof(args), "{\"deploy\":%lld}", d->rec.id);
+	if ((j = jobs_submit_internal(cr->project, OP_DEPLOY_ROLLBACK, args, by,
+	    deploy_start, d, deploy_free, err)) == NULL)
+		return CTL_FAIL;
+	d->dp->next_id++;
+	d->job = j;
+	job_log(j, "deploy: roll back to deploy #%lld's release %.12s", n, rel->to);
+	deploy_publish(d);
+	yajl_gen_map_open(g);
+	json_kint(g, "job", j->id);
+	yajl_gen_map_close(g);
+	return CTL_DONE;
 }
 
 int
@@ -508,13 +751,15 @@ deploy_project_add(struct project *p)
 	if ((dp = calloc(1, sizeof(*dp))) == NULL)
 		fatal("%s", __func__);
 	dp->p = p;
-	/* mpcore's layout: DAVIT_STATE_DIR/NAME; until then DAVIT_STATE_DIR */
+	/* DAVIT_STATE_DIR/NAME (project.c made it); DAVIT_STATE_DIR in tests */
 	dir = p->state_dir != NULL ? p->state_dir : benv->cfg.state_dir;
 	if (p->state_dir != NULL)
 		deploy_state_dir(p->state_dir, 0700);
 	deploy_history_open(&dp->hist, dir);
 	dp->next_id = deploy_history_load(&dp->hist, &dp->replay);
+	dp->next_id = deploy_journal_recover(&dp->hist, dp->next_id);
 	p->deploy = dp;
+	release_mark_kept(p, NULL);
 }
 
 /* recorded as interrupted: their deliveries may come again */
@@ -538,6 +783,8 @@ deploy_project_remove(struct project *p)
 			    ds[i]->rec.id, ds[i] == dp->current ? "running" :
 			    "queued");
 			deploy_history_append(&dp->hist, deploy_record(ds[i]));
+			if (ds[i] == dp->current)
+				deploy_journal_end(&dp->hist);
 		}
 		ds[i]->dp = NULL;
 	}
@@ -560,4 +807,6 @@ deploy_shutdown(void)
 
 	TAILQ_FOREACH(p, &projects, entry)
 		deploy_project_remove(p);
+	release_shutdown();
+	rollback_shutdown();
 }

@@ -14,6 +14,7 @@
 #include <stddef.h>
 
 #include <yajl/yajl_gen.h>
+#include <yajl/yajl_tree.h>
 
 #include "backend/backend.h"
 
@@ -38,6 +39,17 @@ enum deploy_step {
 	STEP_PULL,
 	STEP_REBUILD,
 	STEP_VERIFY,
+};
+
+#define DEPLOY_IMAGE_REF_MAX	256		/* an image's name and its NUL */
+#define DEPLOY_IMAGE_ID_MAX	72		/* "sha256:" + 64 hex and its NUL */
+
+/* one service's image in a release (release.c): what compose runs it from */
+struct deploy_image {
+	char		 service[CONFIG_MAX_SERVICE_NAME + 1];
+	char		 image[DEPLOY_IMAGE_REF_MAX];	/* the name compose uses */
+	char		 id[DEPLOY_IMAGE_ID_MAX];	/* sha256:... */
+	int		 recreated;	/* its container was replaced */
 };
 
 struct deploy_file {
@@ -72,7 +84,13 @@ struct deploy_record {
 		int		 skipped;
 		long long	 ms;
 	}			 steps[DEPLOY_STEPS];
-	char			 state[DEPLOY_STATE_MAX];	/* a job state, or interrupted */
+	/* the release (release.c): per listed service, its image */
+	struct deploy_image	*images;	/* NULL when none */
+	size_t			 nimages;
+	char			 rolled_back_to[DEPLOY_ID_MAX];	/* rolled_back: the commit put back */
+	long long		 release_of;	/* a manual rollback: the deploy restored */
+	int			 pruned;	/* in memory: its tags were removed */
+	char			 state[DEPLOY_STATE_MAX];	/* a job state, interrupted, rolled_back */
 	long long		 created_ms, started_ms, ended_ms;
 	char			*error;
 };
@@ -117,6 +135,23 @@ void	 deploy_replay_remember(struct deploy_replay *rp,
 	    const struct deploy_record *r);
 void	 deploy_replay_clear(struct deploy_replay *rp);
 
+/* release_record.c: the release members of a record, no I/O */
+void	 release_record_gen(yajl_gen g, const struct deploy_record *r);
+int	 release_record_parse(yajl_val v, struct deploy_record *r);	/* 0 or -1 */
+void	 release_record_copy(struct deploy_record *dst, const struct deploy_record *src);
+void	 release_record_clear(struct deploy_record *r);
+/* "IMAGE:davit-<12 hex>" into out for image ref and commit; -1 if it does not fit */
+int	 release_tag_name(const char *image, const char *commit, char *repo,
+	    size_t repolen, char *tag, size_t taglen);
+/*
+ * GET /containers/json of project: per listed service (services, n), its
+ * container (a running one first, else the newest), its image's name and id.
+ * ids[i] "" when service i has none.  -1 with err on a malformed reply.
+ */
+int	 release_parse_containers(const char *buf, size_t len, const char *project,
+	    char *const *services, size_t n, char (*ids)[65],
+	    struct deploy_image *images, char *err, size_t errlen);
+
 /* deploy_history.c: one project's STATE/deploys.jsonl and deployed-commit */
 struct deploy_history {
 	char			*dir;
@@ -139,8 +174,26 @@ size_t	 deploy_history_count(const struct deploy_history *h);
 /* 0: oldest */
 const struct deploy_record *deploy_history_get(const struct deploy_history *h,
 	    size_t i);
+struct deploy_record *deploy_history_at(struct deploy_history *h, size_t i);	/* to mark it */
 const char *deploy_commit_get(const struct deploy_history *h);	/* "" if unknown */
 void	 deploy_commit_save(struct deploy_history *h, const char *id);
+/* a file of the state directory written whole: tmp, fsync, rename, fsync */
+struct iovec;
+int	 deploy_state_write(const struct deploy_history *h, const char *path,
+	    const struct iovec *iov, int iovcnt);
+
+/*
+ * deploy_journal.c: the running deploy's record in DEPLOY_JOURNAL_FILE,
+ * rewritten at each step, removed when it ends; one left at start (a
+ * kill -9, a power loss) becomes an "interrupted" record in the history.
+ */
+#define DEPLOY_JOURNAL_FILE	"deploy-journal.json"
+#define DEPLOY_JOURNAL_MAX	(256 * 1024)	/* bytes of a journal read back */
+void	 deploy_journal_write(const struct deploy_history *h,
+	    const struct deploy_record *r);
+void	 deploy_journal_end(const struct deploy_history *h);
+/* a leftover journal into h; returns the next id (>= next_id) */
+long long deploy_journal_recover(struct deploy_history *h, long long next_id);
 
 /* deploy.c: one project's deploys (p->deploy) */
 struct deploy;

@@ -63,6 +63,12 @@ deploy_history_get(const struct deploy_history *h, size_t i)
 	return i < h->n ? &h->recs[i] : NULL;
 }
 
+struct deploy_record *
+deploy_history_at(struct deploy_history *h, size_t i)
+{
+	return i < h->n ? &h->recs[i] : NULL;
+}
+
 const char *
 deploy_commit_get(const struct deploy_history *h)
 {
@@ -201,6 +207,13 @@ deploy_history_append(struct deploy_history *h, const struct deploy_record *r)
 	if (fd != -1)
 		close(fd);
 	free(line);
+}
+
+int
+deploy_state_write(const struct deploy_history *h, const char *path,
+    const struct iovec *iov, int iovcnt)
+{
+	return state_file_write(h, path, iov, iovcnt);
 }
 
 void

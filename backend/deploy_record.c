@@ -96,6 +96,7 @@ deploy_record_gen_project(yajl_gen g, const struct deploy_record *r,
 	json_ktime(g, "started_at", r->started_ms);
 	json_ktime(g, "ended_at", r->ended_ms);
 	json_kstr(g, "error", r->error);
+	release_record_gen(g, r);
 	yajl_gen_map_close(g);
 }
 
@@ -115,6 +116,7 @@ deploy_record_clear(struct deploy_record *r)
 	}
 	free(r->files);
 	free(r->error);
+	release_record_clear(r);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -130,6 +132,7 @@ deploy_record_copy(struct deploy_record *dst, const struct deploy_record *src)
 		dst->deliveries[i] = xstrdup(src->deliveries[i]);
 	for (i = 0; i < src->nbodies; i++)
 		dst->bodies[i] = xstrdup(src->bodies[i]);
+	release_record_copy(dst, src);
 	dst->files = NULL;
 	if (src->nfiles > 0) {
 		if ((dst->files = calloc(src->nfiles, sizeof(*dst->files))) == NULL)
@@ -409,6 +412,8 @@ deploy_record_parse(const char *line, size_t len, struct deploy_record *r,
 		what = "ended_at";
 	else if (get_str(v, "error", &r->error) == -1)
 		what = "error";
+	else if (release_record_parse(v, r) == -1)
+		what = "release";
 	yajl_tree_free(v);
 	if (what != NULL) {
 		snprintf(err, errlen, "bad %s", what);

@@ -10,6 +10,7 @@
 #include "backend/backend.h"
 #include "backend/deploy.h"
 #include "backend/project.h"
+#include "backend/release.h"
 #include "backend/notify.h"
 #include "common/json.h"
 #include "common/log.h"
@@ -78,6 +79,10 @@ op_webhook_push(struct ctl_request *cr, yajl_gen g, struct proto_error *err)
 		    "under another delivery id (replay)");
 	if (deploy_pending_has(dp, delivery, body))
 		return ignored(p, g, delivery, "%s", "delivery already being deployed");
+	/* a push of what failed and was rolled back: the Deploy button forces it */
+	if (rollback_was_rolled_back(p, after))
+		return ignored(p, g, delivery, "commit %.12s was rolled back: not "
+		    "deployed again (the Deploy button forces it)", after);
 	if (cfg->repo_url == NULL) {
 		proto_seterr(err, PE_UNAVAILABLE, "no DAVIT_REPO_URL: nothing to deploy from");
 		return CTL_FAIL;

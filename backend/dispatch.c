@@ -42,7 +42,8 @@
 	X(WEBHOOK_PUSH,		op_webhook_push,	0)		\
 	X(WEBHOOK_REJECTED,	op_webhook_rejected,	0)		\
 	X(TLS_GET,		op_tls_get,		0)		\
-	X(PROJECTS_LIST,	op_projects_list,	0)
+	X(PROJECTS_LIST,	op_projects_list,	0)		\
+	X(DEPLOY_ROLLBACK,	op_deploy_rollback,	C)
 
 /* one enumerator per row: their count is the number of rows */
 enum {

@@ -216,6 +216,15 @@ struct compose_result {
  */
 void	 compose_rebuild(struct job *j, const char *service,
 	    void (*done)(struct job *j, const struct compose_result *r));
+/*
+ * A deploy's rebuild: compose build of the listed services (if build),
+ * then run --rm --no-deps RUN... (if run is not NULL: it lives until done
+ * is called), then up -d --no-deps of the listed services by name, without
+ * a down: compose recreates only the services whose image or configuration
+ * changed.  A failure before up leaves the running app untouched.
+ */
+void	 compose_deploy(struct job *j, int build, const char *const *run,
+	    void (*done)(struct job *j, const struct compose_result *r));
 /* the audit record of a rebuild: kind "docker.rebuild", "docker.stack_rebuild" */
 void	 compose_audit(struct job *j, const char *kind, const char *service,
 	    const char *result);

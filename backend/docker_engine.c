@@ -234,7 +234,8 @@ dreq_start(enum dreq_kind kind, int post, const char *path, long timeout,
 	if (path[0] == '/' && path[1] == 'v' &&
 	    (slash = strchr(path + 2, '/')) != NULL)
 		pathonly = slash;
-	snprintf(r->what, sizeof(r->what), "%s %.*s", post ? "POST" : "GET",
+	snprintf(r->what, sizeof(r->what), "%s %.*s", post == DREQ_DELETE ?
+	    "DELETE" : post ? "POST" : "GET",
 	    (int)strcspn(pathonly, "?"), pathonly);
 	if ((size_t)snprintf(url, sizeof(url), "%s%s", DOCKER_URL_BASE, path) >=
 	    sizeof(url))
@@ -258,7 +259,9 @@ dreq_start(enum dreq_kind kind, int post, const char *path, long timeout,
 	curl_easy_setopt(r->easy, CURLOPT_CONNECTTIMEOUT, (long)DOCKER_CONNECT_TIMEOUT);
 	curl_easy_setopt(r->easy, CURLOPT_TIMEOUT, timeout);
 	curl_easy_setopt(r->easy, CURLOPT_MAXREDIRS, 0L);
-	if (post) {
+	if (post == DREQ_DELETE)
+		curl_easy_setopt(r->easy, CURLOPT_CUSTOMREQUEST, "DELETE");
+	else if (post) {
 		curl_easy_setopt(r->easy, CURLOPT_POST, 1L);
 		curl_easy_setopt(r->easy, CURLOPT_POSTFIELDS, "");
 		curl_easy_setopt(r->easy, CURLOPT_POSTFIELDSIZE, 0L);

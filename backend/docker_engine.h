@@ -17,6 +17,11 @@
 
 #define DOCKER_URL_MAX		2048
 
+/* dreq_start's method */
+#define DREQ_GET	0
+#define DREQ_POST	1
+#define DREQ_DELETE	2
+
 enum dreq_kind {
 	DR_CONNECT,		/* /version, /events, sync: cancelled when the engine is lost */
 	DR_ACTION,		/* a job's call: ends by its own callback */
@@ -49,7 +54,8 @@ extern const long	 dreq_ok_200[];	/* { 200, 0 } */
 void	 docker_engine_init(void);
 void	 docker_engine_shutdown(void);	/* cancels every request */
 /*
- * Starts a request to the engine: method GET or POST, path with its query.
+ * Starts a request to the engine: method DREQ_GET, DREQ_POST or DREQ_DELETE
+ * (post), path with its query.
  * timeout 0: none (a stream).  done runs from the loop when it ends.
  */
 struct dreq *dreq_start(enum dreq_kind kind, int post, const char *path,

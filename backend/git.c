@@ -238,6 +238,17 @@ git_pull_step(struct job *j, git_step_done done)
 	git_run_try(r);
 }
 
+void
+git_reset_step(struct job *j, const char *commit, git_step_done done)
+{
+	struct git_run	*r;
+
+	r = git_run_new(j->project, GC_RESET, RUN_PULL, j);
+	snprintf(r->commit, sizeof(r->commit), "%s", commit);
+	r->done = done;
+	git_run_try(r);
+}
+
 /* git.fetch and git.pull jobs: the step is the whole job */
 static void
 git_job_step_done(struct job *j, const struct git_step_result *r)

@@ -56,6 +56,12 @@ void	 git_fetch_step(struct job *j, git_step_done done);
 void	 git_fetch_pull_step(struct job *j, git_step_done done);
 /* Fast-forwards the checkout to origin/DAVIT_BRANCH.  Audited as "git.pull". */
 void	 git_pull_step(struct job *j, git_step_done done);
+/*
+ * A rollback's move: DAVIT_BRANCH to commit (40 hex, already in the
+ * repository, along its history), checked out like a pull, no network;
+ * done gets a pull's result.
+ */
+void	 git_reset_step(struct job *j, const char *commit, git_step_done done);
 
 struct project;
 

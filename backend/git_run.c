@@ -142,6 +142,8 @@ run_what(const struct git_run *r)
 		return "clone";
 	case GC_PULL:
 		return "pull";
+	case GC_RESET:
+		return "reset";
 	case GC_LSREMOTE:
 		return "poll";
 	default:
@@ -573,6 +575,8 @@ run_spawn(struct git_run *r, char *err, size_t errlen)
 	req.op = r->op;
 	req.workdir = cfg->workdir;
 	req.branch = cfg->branch;
+	if (r->op == GC_RESET)
+		req.commit = r->commit;
 	if (net) {
 		if (cfg->repo_url == NULL) {
 			snprintf(err, errlen, "DAVIT_REPO_URL is not set: there is "
@@ -655,6 +659,10 @@ git_run_try(struct git_run *r)
 	case GC_PULL:
 		run_log(r, "fast-forwarding %s in %s to origin/%s", r->p->cfg->branch,
 		    r->p->cfg->workdir, r->p->cfg->branch);
+		break;
+	case GC_RESET:
+		run_log(r, "moving %s in %s back to %.12s (no fetch)",
+		    r->p->cfg->branch, r->p->cfg->workdir, r->commit);
 		break;
 	default:
 		break;

@@ -54,6 +54,7 @@ struct git_run {
 	struct git_project	*gp;		/* p->git */
 	enum gc_op		 op;
 	enum git_run_kind	 kind;
+	char			 commit[GC_OID_HEX + 1];	/* GC_RESET's target */
 	long long		 seq;		/* when its child started */
 	struct job		*job;		/* NULL for RUN_BG */
 	struct proc		*proc;

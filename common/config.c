@@ -53,6 +53,7 @@
 #include <sodium.h>
 
 #include "config.h"
+#include "argv.h"
 #include "envfile.h"
 #include "log.h"
 
@@ -201,6 +202,13 @@ static const struct config_key config_keys[] = {
 	    "300", 10, 86400, CF_ZERO_OK | CF_PROJECT },
 	{ "DAVIT_DEPLOY_VERIFY", CT_INT, OFF(deploy_verify),
 	    "60", 0, 3600, CF_PROJECT },
+	/* releases (backend/release.c, rollback.c): checked in config_deploy_run() */
+	{ "DAVIT_KEEP_RELEASES", CT_INT, OFF(keep_releases),
+	    "5", 1, 100, CF_PROJECT },
+	{ "DAVIT_ROLLBACK", CT_BOOL, OFF(rollback),
+	    "1", 0, 0, CF_PROJECT },
+	{ "DAVIT_DEPLOY_RUN", CT_LABEL, OFF(deploy_run),
+	    NULL, 0, ARGV_MAX_LEN, CF_PROJECT },
 	{ "DAVIT_NOTIFY_DOCKER_DOWN", CT_INT, OFF(notify_docker_down),
 	    "60", 1, 86400, CF_ZERO_OK },
 	{ "DAVIT_SESSION_IDLE", CT_INT, OFF(session_idle),
@@ -290,6 +298,7 @@ static int	 config_key_applies(const struct config_ctx *,
 		    const struct config_key *);
 static void	 config_scope_check(struct config_ctx *);
 static void	 config_inherit(struct config_ctx *);
+static void	 config_deploy_run(struct config_ctx *);
 static const char	*v_int(const struct config_key *, const char *, size_t,
 		    struct config_ctx *, int *);
 static const char	*v_bool(const char *, size_t, int *);
@@ -973,8 +982,8 @@ v_int(const struct config_key *k, const char *val, size_t len,
 static const char *
 v_bool(const char *val, size_t len, int *out)
 {
-	static const char	*yes[] = { "1", "true", "yes" };
-	static const char	*no[] = { "0", "false", "no" };
+	static const char	*yes[] = { "1", "true", "yes", "on" };
+	static const char	*no[] = { "0", "false", "no", "off" };
 	size_t			 i;
 
 	for (i = 0; i < nitems(yes); i++) {
@@ -987,7 +996,7 @@ v_bool(const char *val, size_t len, int *out)
 			return (NULL);
 		}
 	}
-	return ("must be one of 0, 1, true, false, yes, no");
+	return ("must be one of 0, 1, true, false, yes, no, on, off");
 }
 
 static const char *
@@ -1672,6 +1681,7 @@ config_parse_ctx(struct config_ctx *ctx, const char *buf, size_t len,
 		config_inherit(ctx);
 
 	config_github(ctx);
+	config_deploy_run(ctx);
 
 	/* last, it is the expensive part, and pointless if the rest is wrong */
 	if (ctx->password != NULL && ctx->errs->n == 0) {
@@ -1691,6 +1701,27 @@ config_parse_ctx(struct config_ctx *ctx, const char *buf, size_t len,
 		}
 	}
 	return (0);
+}
+
+/* DAVIT_DEPLOY_RUN: words by the .env quoting rules, the first a listed service */
+static void
+config_deploy_run(struct config_ctx *ctx)
+{
+	char	 buf[ARGV_MAX_LEN + 1], *argv[ARGV_MAX_WORDS + 1], why[128];
+	int	 n;
+
+	if (ctx->cfg->deploy_run == NULL)
+		return;
+	if ((n = argv_split(ctx->cfg->deploy_run, buf, sizeof(buf), argv,
+	    ARGV_MAX_WORDS, why, sizeof(why))) == -1)
+		config_adderr(ctx->errs, ctx->path, 0, "DAVIT_DEPLOY_RUN",
+		    "%s", why);
+	else if (n == 0)
+		config_adderr(ctx->errs, ctx->path, 0, "DAVIT_DEPLOY_RUN",
+		    "empty: SERVICE ARG... expected");
+	else if (!config_has_service(ctx->cfg, argv[0]))
+		config_adderr(ctx->errs, ctx->path, 0, "DAVIT_DEPLOY_RUN",
+		    "its first word must be a service of DAVIT_SERVICES");
 }
 
 static void

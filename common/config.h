@@ -64,6 +64,9 @@ struct davit_config {
 	int	 audit_max;		/* DAVIT_AUDIT_MAX bytes before the audit log rotates, default 64 MiB, 64 KiB..1 GiB */
 	int	 poll_interval;		/* DAVIT_POLL_INTERVAL seconds, default 300, 0 = off, else 10..86400 */
 	int	 deploy_verify;		/* DAVIT_DEPLOY_VERIFY seconds, default 60, 0..3600 */
+	int	 keep_releases;		/* DAVIT_KEEP_RELEASES, default 5, 1..100 */
+	int	 rollback;		/* DAVIT_ROLLBACK 0/1 (on/off), default 1 */
+	char	*deploy_run;		/* DAVIT_DEPLOY_RUN "SERVICE ARG...", NULL if unset */
 	int	 notify_docker_down;	/* DAVIT_NOTIFY_DOCKER_DOWN seconds, default 60, 0 = never, else 1..86400 */
 	int	 session_idle;		/* DAVIT_SESSION_IDLE seconds, default 3600, 60..604800 */
 	int	 session_max;		/* DAVIT_SESSION_MAX seconds, default 43200, 60..2592000 */

@@ -74,6 +74,7 @@ static void	api_stack(struct evhttp_request *, struct session *, const char *);
 static void	api_service(struct evhttp_request *, struct session *, const char *);
 static void	api_job(struct evhttp_request *, struct session *, const char *);
 static void	api_projects(struct evhttp_request *, struct session *, const char *);
+static void	api_deploys(struct evhttp_request *, struct session *, const char *);
 
 static const struct api_route	api_routes[] = {
 	{ "/api/login", EVHTTP_REQ_POST, 0, api_login },
@@ -83,6 +84,7 @@ static const struct api_route	api_routes[] = {
 	{ "/api/events", EVHTTP_REQ_GET, API_SESSION, api_events },
 	{ "/api/git/", EVHTTP_REQ_POST, API_SESSION | API_PREFIX, api_git },
 	{ "/api/deploy", EVHTTP_REQ_POST, API_SESSION, api_deploy },
+	{ "/api/deploys/", EVHTTP_REQ_POST, API_SESSION | API_PREFIX, api_deploys },
 	{ "/api/stack/", EVHTTP_REQ_POST, API_SESSION | API_PREFIX, api_stack },
 	{ "/api/services/", EVHTTP_REQ_POST, API_SESSION | API_PREFIX, api_service },
 	{ "/api/jobs/", EVHTTP_REQ_GET, API_SESSION | API_PREFIX, api_job },
@@ -678,6 +680,31 @@ static void
 api_deploy(struct evhttp_request *req, struct session *s, const char *rest)
 {
 	api_job_op(req, OP_DEPLOY, NULL);
+}
+
+/* rest: "N/rollback": deploy.rollback of deploy N's release */
+static void
+api_deploys(struct evhttp_request *req, struct session *s, const char *rest)
+{
+	struct proto_request	 preq;
+	const char		*slash = strchr(rest, '/');
+	long long		 id;
+	char			 project[PROTO_PROJECT_NAME_MAX + 1];
+
+	if (slash == NULL || strcmp(slash + 1, "rollback") != 0 ||
+	    http_parse_id(rest, (size_t)(slash - rest), PROTO_MAX_ID, &id) == -1) {
+		http_reply_error(req, 404, "not_found", "no such deploy action");
+		return;
+	}
+	if (api_project(req, project, sizeof(project)) == -1 ||
+	    !api_body_json_ok(req))
+		return;
+	proto_request_init(&preq, OP_DEPLOY_ROLLBACK, 0);
+	proto_request_set_int(&preq, "deploy", id);
+	if (project[0] != '\0')
+		proto_request_set_str(&preq, "project", project);
+	proto_request_set_str(&preq, "by", "dashboard");
+	api_forward(req, &preq, 202, 0);
 }
 
 static int

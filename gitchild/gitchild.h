@@ -142,5 +142,6 @@ const char	*gc_status_path(const git_status_entry *e);
 
 /* pull.c */
 int		 gc_do_pull(void);
+int		 gc_do_reset(void);	/* a rollback: BRANCH to req.commit */
 
 #endif

@@ -181,6 +181,9 @@ gc_run(void)
 	case GC_LSREMOTE:
 		rv = gc_do_lsremote();
 		break;
+	case GC_RESET:
+		rv = gc_do_reset();
+		break;
 	case GC__OPS:
 		break;
 	}

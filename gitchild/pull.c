@@ -293,8 +293,8 @@ gc_pull_forward(const git_oid *loid, const git_oid *roid, int unborn,
 		files = 0;
 	}
 	gc.pull.files_total = files;
-	gc_log("fast-forwarded %s from %.12s to %.12s (%zu commit%s, %zu file%s)",
-	    gc.req.branch, gc.pull.from != NULL ? gc.pull.from : "(none)",
+	gc_log("%s %s from %.12s to %.12s (%zu commit%s, %zu file%s)",
+	    gc.req.op == GC_RESET ? "moved" : "fast-forwarded", gc.req.branch, gc.pull.from != NULL ? gc.pull.from : "(none)",
 	    gc.pull_to, behind, behind == 1 ? "" : "s", files, files == 1 ? "" : "s");
 	rv = 0;
  done:
@@ -337,6 +337,54 @@ gc_do_pull(void)
 	}
 	if (gc_pull_clean() == -1 ||
 	    gc_pull_forward(&loid, &roid, unborn, behind) == -1)
+		goto fail;
+	return gc_status();
+ fail:
+	gc.pull.present = 0;
+	return -1;
+}
+
+/*
+ * A rollback: BRANCH back (or forward) to a commit the repository has,
+ * never across diverged history, never over local changes; no network.
+ */
+int
+gc_do_reset(void)
+{
+	git_oid		 loid, toid;
+	git_commit	*c = NULL;
+	size_t		 ahead = 0, behind = 0;
+	int		 unborn;
+
+	if (gc_open(0) == -1 || gc_pull_head(&loid, &unborn) == -1)
+		return -1;
+	if (unborn || git_oid_fromstr(&toid, gc.req.commit) < 0 ||
+	    git_commit_lookup(&c, gc.repo, &toid) < 0) {
+		gc_fail("not_found", 0, "commit %.12s is not in the repository "
+		    "(or the branch has no commit)", gc.req.commit);
+		return -1;
+	}
+	git_commit_free(c);
+	gc.pull.present = 1;
+	git_oid_tostr(gc.pull_from, sizeof(gc.pull_from), &loid);
+	gc.pull.from = gc.pull_from;
+	if (git_oid_equal(&loid, &toid)) {
+		gc_pull_nothing(0);
+		return gc_status();
+	}
+	if (git_graph_ahead_behind(&ahead, &behind, gc.repo, &loid, &toid) < 0) {
+		gc_fail("unavailable", 0, "cannot compare HEAD with %.12s: %s",
+		    gc.req.commit, gc_git_message());
+		goto fail;
+	}
+	if (ahead > 0 && behind > 0) {
+		gc_fail("conflict", 0, "commit %.12s is not in the history of %s: "
+		    "davit moves the branch only along its history",
+		    gc.req.commit, gc.req.branch);
+		goto fail;
+	}
+	if (gc_pull_clean() == -1 ||
+	    gc_pull_forward(&loid, &toid, 0, ahead + behind) == -1)
 		goto fail;
 	return gc_status();
  fail:

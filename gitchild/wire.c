@@ -24,6 +24,7 @@ static const char *const gc_op_names[GC__OPS] = {
 	[GC_FETCH_PULL] = "fetch_pull",
 	[GC_CLONE] = "clone",
 	[GC_LSREMOTE] = "ls-remote",
+	[GC_RESET] = "reset",
 };
 
 /* ------------------------------------------------------------ the codec -- */
@@ -119,6 +120,12 @@ gc_request_check(const char *const *vals, int op, char *err, size_t errlen)
 		    gc_op_names[op]);
 		return -1;
 	}
+	if ((op == GC_RESET) != (vals[5] != NULL) ||
+	    (vals[5] != NULL && !gc_oid_valid(vals[5]))) {
+		snprintf(err, errlen, "request: \"commit\" (40 hex digits) goes "
+		    "with op reset, and only with it");
+		return -1;
+	}
 	if (vals[4] != NULL) {
 		n = strlen(vals[4]);
 		/* the value is never quoted: it is a secret */
@@ -135,8 +142,9 @@ int
 gc_request_parse(const char *line, size_t len, struct gc_request *req,
     char *err, size_t errlen)
 {
-	static const char *const keys[] = { "op", "workdir", "url", "branch", "token" };
-	const char	*vals[5] = { NULL };
+	static const char *const keys[] = { "op", "workdir", "url", "branch",
+	    "token", "commit" };
+	const char	*vals[6] = { NULL };
 	yajl_val	 tree, v;
 	char		 perr[128];
 	size_t		 i, k;
@@ -157,10 +165,10 @@ gc_request_parse(const char *line, size_t len, struct gc_request *req,
 		goto fail;
 	}
 	for (i = 0; i < tree->u.object.len; i++) {
-		for (k = 0; k < 5; k++)
+		for (k = 0; k < 6; k++)
 			if (strcmp(tree->u.object.keys[i], keys[k]) == 0)
 				break;
-		if (k == 5) {
+		if (k == 6) {
 			snprintf(err, errlen, "request: unknown member \"%.32s\"",
 			    tree->u.object.keys[i]);
 			goto fail;
@@ -199,6 +207,8 @@ gc_request_parse(const char *line, size_t len, struct gc_request *req,
 		req->url = gc_strdup(vals[2]);
 	if (vals[4] != NULL)
 		req->token = gc_strdup(vals[4]);
+	if (vals[5] != NULL)
+		req->commit = gc_strdup(vals[5]);
 	if (vals[4] != NULL)
 		explicit_bzero((char *)vals[4], strlen(vals[4]));
 	yajl_tree_free(tree);
@@ -224,6 +234,8 @@ gc_request_encode(const struct gc_request *req, size_t *len)
 	json_kstr(g, "branch", req->branch);
 	if (req->token != NULL)
 		json_kstr(g, "token", req->token);
+	if (req->commit != NULL)
+		json_kstr(g, "commit", req->commit);
 	yajl_gen_map_close(g);
 	line = json_gen_take_line(g, len);
 	yajl_gen_free(g);	/* wipes yajl's own copy of the token */
@@ -236,6 +248,7 @@ gc_request_free(struct gc_request *req)
 	free(req->workdir);
 	free(req->url);
 	free(req->branch);
+	free(req->commit);
 	if (req->token != NULL) {
 		explicit_bzero(req->token, strlen(req->token));
 		free(req->token);

@@ -11,12 +11,16 @@
  * Request (one line, stdin, then EOF):
  *   {"op":"fetch","workdir":"/srv/app","url":"https://...","branch":"main",
  *    "token":"..."}
- *   op: status | fetch | pull | fetch_pull | clone | ls-remote.  url is
+ *   op: status | fetch | pull | fetch_pull | clone | ls-remote | reset.  url is
  *   required by fetch, fetch_pull, clone and ls-remote; token only when
  *   DAVIT_GITHUB_TOKEN is set.  fetch_pull is a deploy's fetch and then its
  *   fast-forward pull in one run: the fetch's result is the step line
  *   below, then the pull goes on as a pull would (a failed fetch ends the
- *   run with its final line, and no pull).
+ *   run with its final line, and no pull).  reset (a rollback) takes
+ *   "commit" (40 hex) instead of a url: BRANCH moves to that commit, which
+ *   must be an ancestor or a descendant of HEAD and already in the
+ *   repository, checked out like a pull (clean checkout only, untracked
+ *   files kept); no network; its result is a pull's.
  *
  * Reply (lines on stdout, each at most GC_MAX_LINE bytes):
  *   {"log":"text"}                                      progress
@@ -72,6 +76,7 @@ enum gc_op {
 	GC_FETCH_PULL,		/* fetch, then pull, in one run */
 	GC_CLONE,
 	GC_LSREMOTE,
+	GC_RESET,		/* BRANCH to a known commit: a rollback */
 	GC__OPS
 };
 
@@ -81,6 +86,7 @@ struct gc_request {
 	char		*url;		/* NULL when not given */
 	char		*branch;
 	char		*token;		/* NULL when not given; wiped on free */
+	char		*commit;	/* reset only: 40 hex */
 };
 
 #define GC_FMT_BUF		8192	/* a message before it is scrubbed and cut */

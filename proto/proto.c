@@ -90,6 +90,12 @@ const struct proto_op proto_ops[OP__COUNT] = {
 	/* the TLS certificate and key: the frontend's uid only, never audited */
 	{ OP_TLS_GET, "tls.get", PROTO_CALLER_FRONTEND, 0, { F_END } },
 	{ OP_PROJECTS_LIST, "projects.list", ANY, RO, { F_END } },
+	/* a kept release back (backend/rollback.c): its deploy's id */
+	{ OP_DEPLOY_ROLLBACK, "deploy.rollback", ANY, DASH | PRJ, {
+		F_PROJECT,
+		{ "deploy", PF_INT, PF_REQUIRED, PC_TEXT, 1, PROTO_MAX_ID, 0 },
+		F_TRIGGER,
+		F_END } },
 };
 
 #define P(part)		PROTO_PART_BIT(PART_##part)

@@ -102,6 +102,7 @@ enum proto_op_id {
 	OP_STATE_GET,
 	OP_TLS_GET,
 	OP_PROJECTS_LIST,
+	OP_DEPLOY_ROLLBACK,
 	OP__COUNT
 };
 

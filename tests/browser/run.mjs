@@ -61,6 +61,7 @@ const SCENARIOS = [
 	['git', 'a commit pushed to origin shows "update available"; Pull clears it'],
 	['deploy', 'Deploy: a pushed commit is fetched, pulled, rebuilt, verified; shown live'],
 	['deploy_broken', 'Deploy of a commit that does not build: failed, said why, the app untouched', ['deploy']],
+	['rollback', 'a version that exits at once is rolled back and shown so; "Roll back to this" puts a kept release back', ['deploy']],
 	['backend_down', 'the backend going away is said plainly; its return clears it, the deploys are kept'],
 	['phone', 'the dashboard fits a 390 px phone screen'],
 	['console', 'no script errors and no CSP violations'],
@@ -862,6 +863,73 @@ async function runTests() {
 			assert(body === deployed.msg, `${APP_URL} serves "${body}" after the failed deploy, expected "${deployed.msg}"`);
 		}
 		await assertNoReload('failed deploy');
+	});
+
+	/* ------------------------------------------------------ rollback -- */
+	await scenario('rollback', 'a version that exits at once is rolled back and shown so; "Roll back to this" puts a kept release back', async () => {
+		assert(deployed, 'no successful deploy before this one');
+		await markPage();
+		const webOk = 'FROM scratch\nCOPY busybox /bin/busybox\nCOPY VERSION /www/index.html\n' +
+		    'CMD ["/bin/busybox", "sh", "-c", "trap \'exit 0\' TERM INT; /bin/busybox httpd -f -p 127.0.0.1:${PORT} -h /www & wait $!"]';
+		const bad = push('Exits at once ' + Date.now(), 'web/Dockerfile',
+		    'FROM scratch\nCOPY busybox /bin/busybox\nCMD ["/bin/busybox", "false"]');
+		log(`     pushed ${bad.slice(0, 7)} (web exits at once)`);
+		const job = await clickAndGetJob(page.locator('#btn-deploy'), true);
+		await page.locator(`#deploys li[data-job="${job}"]`).waitFor({ state: 'visible', timeout: T_UI });
+		const id = Number(await page.locator(`#deploys li[data-job="${job}"]`).getAttribute('data-deploy'));
+		const row = page.locator(`#deploys li[data-deploy="${id}"]`);
+		const st = await waitJobDone(job, T_JOB * 2);
+		assert(st === 'failed', `deploy job #${job} ${st}, expected failed`);
+		await page.waitForFunction((d) => {
+			const li = document.querySelector(`#deploys li[data-deploy="${d}"]`);
+			return li && li.dataset.state === 'rolled_back';
+		}, id, { timeout: T_UI });
+		await shot('deploy-rolled-back');
+		const badge = (await row.locator('.badge').first().innerText()).trim();
+		assert(badge === 'rolled back', `the deploy's badge says "${badge}"`);
+		const note = (await row.locator('.deploy-note').innerText()).replace(/\s+/g, ' ');
+		assert(note.includes(`Rolled back from ${bad.slice(0, 7)} to ${deployed.to.slice(0, 7)}`),
+		    `the note says "${note}"`);
+		if (APP_URL) {
+			const body = await appServes(deployed.msg);
+			assert(body === deployed.msg, `${APP_URL} serves "${body}" after the rollback, expected "${deployed.msg}"`);
+		}
+		/* a newer good version, then back to the first one from its row */
+		push('Web back ' + Date.now(), 'web/Dockerfile', webOk);
+		const msg = 'Release after rollback ' + Date.now();
+		const good = push(msg);
+		const job2 = await clickAndGetJob(page.locator('#btn-deploy'), true);
+		assert(await waitJobDone(job2, T_JOB * 2) === 'succeeded', `the deploy of ${good.slice(0, 7)} failed`);
+		if (APP_URL)
+			assert(await appServes(msg) === msg, `${APP_URL} does not serve the new release`);
+		const old = page.locator(`#deploys li[data-deploy="${deployed.id}"]`);
+		const btn = old.getByRole('button', { name: `Roll back to deploy ${deployed.id}`, exact: true });
+		await btn.waitFor({ state: 'visible', timeout: T_UI });
+		assert(await page.locator(`#deploys li[data-job="${job2}"] .deploy-rollback`).count() === 0,
+		    'the live release offers a rollback to itself');
+		await btn.click();
+		await page.locator('#confirm').waitFor({ state: 'visible' });
+		const q = await text('#confirm-title');
+		const body = await text('#confirm-text');
+		assert(q.includes(deployed.to.slice(0, 7)) && body.includes(deployed.to),
+		    `the confirmation names the commit: "${q}" / "${body}"`);
+		await shot('rollback-confirm');
+		const before = await logJobId();
+		await page.locator('#confirm-ok').click();
+		await page.waitForFunction((b) => {
+			const m = /^#(\d+)/.exec(document.getElementById('log-title').textContent);
+			return m && Number(m[1]) !== b;
+		}, before, { timeout: T_UI });
+		const job3 = await logJobId();
+		assert(await waitJobDone(job3, T_JOB) === 'succeeded', `the rollback job #${job3} failed`);
+		if (APP_URL) {
+			const served = await appServes(deployed.msg);
+			assert(served === deployed.msg, `${APP_URL} serves "${served}" after "Roll back to this"`);
+		}
+		const note3 = (await page.locator(`#deploys li[data-job="${job3}"] .deploy-note`).innerText());
+		assert(note3.includes(`deploy #${deployed.id}`), `the rollback's row says "${note3}"`);
+		await shot('rolled-back-manually');
+		await assertNoReload('rollback');
 	});
 
 	/* ------------------------------------------------- backend down -- */

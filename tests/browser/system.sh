@@ -45,6 +45,7 @@ write_davit_env "$T/davit.env" \
 	"DAVIT_SERVICES=web,worker" \
 	"DAVIT_COMPOSE_PROJECT=$PROJECT" \
 	"DAVIT_REPO_URL=file://$ORIGIN" \
+	"DAVIT_DEPLOY_VERIFY=20" \
 	"DAVIT_WWW_DIR=$DAVIT_SRC/www" \
 	"DAVIT_PASSWORD=\"$PASSWORD\""
 davit_start_backend "$T/davit.env" --no-frontend

@@ -43,7 +43,7 @@ import { OPS, EVENTS } from 'data:text/javascript;base64,$(base64 -w0 "$T/p.js")
 console.log(JSON.stringify({ OPS, EVENTS }));" >"$T/p.json" 2>"$T/node.err" ||
 	fail "node cannot import it: $(cat "$T/node.err")"
 assert_eq "$(jq -c .OPS "$T/p.json")" \
-	'["service.start","service.stop","service.restart","service.rebuild","stack.start","stack.stop","stack.restart","stack.rebuild","git.fetch","git.pull","deploy","webhook.push"]' "OPS"
+	'["service.start","service.stop","service.restart","service.rebuild","stack.start","stack.stop","stack.restart","stack.rebuild","git.fetch","git.pull","deploy","webhook.push","deploy.rollback"]' "OPS"
 assert_eq "$(jq -c '.EVENTS["job.state"]' "$T/p.json")" '["jobs"]' "job.state's parts"
 assert_eq "$(jq -c '.EVENTS["deploy.state"]' "$T/p.json")" '["jobs","deploys"]' "deploy.state's parts"
 assert_eq "$(jq -c '.EVENTS["job.log"]' "$T/p.json")" '[]' "job.log changes no part"

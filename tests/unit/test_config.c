@@ -956,9 +956,35 @@ t_bools(void **state)
 		assert_int_equal(C.cookie_secure, cases[i].out);
 	}
 	expect_err("DAVIT_COOKIE_SECURE=maybe\n", LINE4 "DAVIT_COOKIE_SECURE: "
-	    "must be one of 0, 1, true, false, yes, no");
+	    "must be one of 0, 1, true, false, yes, no, on, off");
 	expect_bad("DAVIT_COOKIE_SECURE", "2");
-	expect_bad("DAVIT_COOKIE_SECURE", "on");
+	expect_bad("DAVIT_COOKIE_SECURE", "enabled");
+	expect_good("DAVIT_ROLLBACK", "off");
+	assert_int_equal(C.rollback, 0);
+	expect_good("DAVIT_ROLLBACK", "On");
+	assert_int_equal(C.rollback, 1);
+}
+
+/* DAVIT_KEEP_RELEASES, DAVIT_DEPLOY_RUN: the first word a listed service */
+static void
+t_releases(void **state)
+{
+	expect_good("DAVIT_COOKIE_SECURE", "0");
+	assert_int_equal(C.keep_releases, 5);
+	assert_int_equal(C.rollback, 1);
+	assert_null(C.deploy_run);
+	expect_good("DAVIT_KEEP_RELEASES", "1");
+	assert_int_equal(C.keep_releases, 1);
+	expect_bad("DAVIT_KEEP_RELEASES", "0");
+	expect_bad("DAVIT_KEEP_RELEASES", "101");
+	expect_good("DAVIT_DEPLOY_RUN", "web ./manage.py migrate");
+	assert_string_equal(C.deploy_run, "web ./manage.py migrate");
+	expect_good("DAVIT_DEPLOY_RUN", "\"web sh -c 'echo a; exit 0'\"");
+	expect_good("DAVIT_DEPLOY_RUN", "web");
+	expect_err("DAVIT_DEPLOY_RUN=db migrate\n", F ": DAVIT_DEPLOY_RUN: "
+	    "its first word must be a service of DAVIT_SERVICES");
+	expect_err("DAVIT_DEPLOY_RUN=\"web 'x\"\n", F ": DAVIT_DEPLOY_RUN: "
+	    "an unterminated single quote");
 }
 
 static void
@@ -1204,6 +1230,7 @@ main(void)
 		cmocka_unit_test_teardown(t_compose_command, teardown),
 		cmocka_unit_test_teardown(t_ints, teardown),
 		cmocka_unit_test_teardown(t_bools, teardown),
+		cmocka_unit_test_teardown(t_releases, teardown),
 		cmocka_unit_test_teardown(t_too_large, teardown),
 		cmocka_unit_test_teardown(t_free_zeroes, teardown),
 		cmocka_unit_test_teardown(t_hash_password_api, teardown),

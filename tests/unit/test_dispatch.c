@@ -50,7 +50,8 @@ test_critical_ops(void **state)
 {
 	static const char *const critical[] = {
 		"service.start", "service.restart", "service.rebuild",
-		"stack.start", "stack.restart", "stack.rebuild", "deploy", NULL,
+		"stack.start", "stack.restart", "stack.rebuild", "deploy",
+		"deploy.rollback", NULL,
 	};
 	int	op;
 

@@ -93,6 +93,7 @@ test_protocol_js_ops(void **state)
 		"service.start", "service.stop", "service.restart",
 		"service.rebuild", "stack.start", "stack.stop", "stack.restart",
 		"stack.rebuild", "git.fetch", "git.pull", "deploy", "webhook.push",
+		"deploy.rollback",
 	};
 	char		*js;
 	size_t		 len, i, n = 0;

@@ -258,6 +258,10 @@ parse(const char *line, struct gc_request *req, char *err, size_t errlen)
 	return gc_request_parse(line, strlen(line), req, err, errlen);
 }
 
+#define GC_TEST_OID	"0123456789abcdef0123456789abcdef01234567"
+
+static void	bad(const char *, const char *);
+
 static void
 test_request_valid(void **state)
 {
@@ -304,6 +308,26 @@ test_request_valid(void **state)
 	    "\"url\":\"file:///srv/origin.git\",\"branch\":\"main\"}", &req,
 	    err, sizeof(err)), 0);
 	gc_request_free(&req);
+
+	/* a rollback's reset: a commit, no url */
+	assert_int_equal(parse("{\"op\":\"reset\",\"workdir\":\"/srv/x\","
+	    "\"branch\":\"main\",\"commit\":\"" GC_TEST_OID "\"}", &req, err,
+	    sizeof(err)), 0);
+	assert_int_equal(req.op, GC_RESET);
+	assert_string_equal(req.commit, GC_TEST_OID);
+	line = gc_request_encode(&req, &len);
+	assert_int_equal(gc_request_parse(line, len - 1, &back, err,
+	    sizeof(err)), 0);
+	assert_string_equal(back.commit, GC_TEST_OID);
+	free(line);
+	gc_request_free(&back);
+	gc_request_free(&req);
+	bad("{\"op\":\"reset\",\"workdir\":\"/srv/x\",\"branch\":\"main\"}",
+	    "commit");
+	bad("{\"op\":\"reset\",\"workdir\":\"/srv/x\",\"branch\":\"main\","
+	    "\"commit\":\"HEAD~1\"}", "commit");
+	bad("{\"op\":\"pull\",\"workdir\":\"/srv/x\",\"branch\":\"main\","
+	    "\"commit\":\"" GC_TEST_OID "\"}", "commit");
 }
 
 static void

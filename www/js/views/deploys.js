@@ -10,7 +10,10 @@ import { L, showJob } from './log.js';
 const DEPLOYS_SHOWN = 10;	/* rows in "Deploys" */
 const DEPLOYS_KEPT = 100;	/* deploys remembered from events */
 const DEPLOY_STEPS = ['fetch', 'pull', 'rebuild', 'verify'];
-const DEPLOY_TONE = { queued: 'idle', running: 'info', succeeded: 'ok', failed: 'bad', interrupted: 'warn' };
+const DEPLOY_TONE = {
+	queued: 'idle', running: 'info', succeeded: 'ok', failed: 'bad', interrupted: 'warn', rolled_back: 'warn'
+};
+const STATE_TEXT = { rolled_back: 'rolled back' };
 const TRIGGER_TEXT = {
 	dashboard: 'from the dashboard', webhook: 'GitHub push', socket: 'from the control socket'
 };
@@ -193,6 +196,7 @@ export function renderDeploys() {
 	renderDeployLive();
 	const ol = $('deploys');
 	const ds = sortedDeploys().slice(0, DEPLOYS_SHOWN);
+	const live = sortedDeploys().find((d) => d.state === 'succeeded' && d.to);
 	$('deploys-none').hidden = ds.length > 0;
 	ol.replaceChildren();
 	for (const d of ds) {
@@ -207,7 +211,7 @@ export function renderDeploys() {
 		li.dataset.trigger = str(d.trigger);
 		const head = el('div', 'deploy-head');
 		const b = el('span');
-		badge(b, st, tone, st === 'running' ? 'b-running' : '');
+		badge(b, STATE_TEXT[st] || st, tone, st === 'running' ? 'b-running' : '');
 		head.append(el('strong', 'deploy-name', 'Deploy #' + d.id), b, deployRange(d));
 		const j = deployJob(d);
 		if (j) {
@@ -220,7 +224,12 @@ export function renderDeploys() {
 			});
 			head.append(lb);
 		}
+		if (d.kept === true && live && str(d.to) !== str(live.to))
+			head.append(rollbackButton(d));
 		li.append(head, deployMeta(d));
+		const note = deployNote(d);
+		if (note)
+			li.append(note);
 		const steps = deploySteps(d);
 		if (steps)
 			li.append(steps);
@@ -230,6 +239,47 @@ export function renderDeploys() {
 			li.append(el('div', 'job-error deploy-error', str(d.error)));
 		ol.append(li);
 	}
+}
+
+/*
+ * What a rollback did: "rolled back from X to Y" (automatic), "release of
+ * deploy #N put back" (deploy.rollback), or, for an interrupted deploy,
+ * where it had got to.
+ */
+function deployNote(d) {
+	const sha = (id) => {
+		const c = el('code', 'sha', shortId(id));
+		c.title = str(id);
+		return c;
+	};
+	const p = el('div', 'commit-meta deploy-note');
+	if (d.state === 'rolled_back' && d.to && d.rolled_back_to)
+		p.append('Rolled back from ', sha(d.to), ' to ', sha(d.rolled_back_to),
+		    ': the checkout is behind origin until a newer commit deploys.');
+	else if (typeof d.release_of === 'number' && d.release_of > 0)
+		p.append('Roll back to the release of deploy #' + d.release_of + '.');
+	else if (d.state === 'interrupted' && d.to)
+		p.append('Interrupted: the checkout may be at ', sha(d.to),
+		    d.from ? ' while the app still runs ' : '', d.from ? sha(d.from) : '', '.');
+	else
+		return null;
+	return p;
+}
+
+function rollbackButton(d) {
+	const b = el('button', 'btn btn-small deploy-rollback', 'Roll back to this');
+	b.type = 'button';
+	b.setAttribute('aria-label', 'Roll back to deploy ' + d.id);
+	b.addEventListener('click', async (ev) => {
+		const button = ev.currentTarget;
+		if (!await confirmAction('Roll back to ' + shortId(d.to) + '?',
+		    'davit moves the checkout back to commit ' + str(d.to) + ' (deploy #' + d.id +
+		    '), runs its kept images again without a build or a fetch, and checks that ' +
+		    'the services run. Services whose image changes are recreated.', 'Roll back'))
+			return;
+		await runJob(button, '/api/deploys/' + d.id + '/rollback', 'Roll back');
+	});
+	return b;
 }
 
 /* a deploy.state event: the whole record of one deploy */
@@ -252,7 +302,8 @@ export function onDeployState(d) {
 async function deployAction(button) {
 	if (!await confirmAction('Deploy now?',
 	    'davit fetches the origin, fast-forwards the checkout, rebuilds the images and recreates ' +
-	    'the services (they are briefly down), then checks that they run. A failed build ' +
+	    'the services whose image or configuration changed (they are briefly down), then checks ' +
+	    'that they run; if they do not, it puts the previous release back. A failed build ' +
 	    'leaves the running app as it is.', 'Deploy'))
 		return;
 	await runJob(button, '/api/deploy', 'Deploy');
