@@ -5,7 +5,8 @@
 #   2. meson build + test in build/       normal build, cmocka unit tests
 #   3. meson build + test in build-asan/  -Db_sanitize=address,undefined
 #   4. libFuzzer targets in build-fuzz/   clang, -Dfuzz=true, FUZZ_SECONDS each (default 20)
-#   5. tests/integration/t_*.sh           in order, against build-asan's binaries
+#   5. tests/integration/t_*.sh           against build-asan's binaries, INTEGRATION_JOBS
+#                                         (default 3) at a time
 #   6. tests/system/t_systemd.sh          davit's units under a real systemd (nspawn),
 #                                         with build-release via scripts/install.sh
 #   7. node tests/browser/run.mjs         if it exists
@@ -16,6 +17,7 @@
 #                   name matches PATTERN (a bash extended regex, e.g. 't_1|webhook');
 #                   the system test runs if PATTERN matches t_systemd
 # Env: FUZZ_SECONDS (20), INTEGRATION_TIMEOUT (900 s per script),
+#      INTEGRATION_JOBS (3 scripts at once; 1: one after another),
 #      KEEP=1 (integration tests keep their temp dirs), T_ONLY=REGEX (only
 #      the integration scenarios it names), DAVIT_BROWSER_ONLY=REGEX (only
 #      those browser scenarios). tests/README.md: one test at a time.
@@ -50,6 +52,8 @@ done
 
 FUZZ_SECONDS=${FUZZ_SECONDS:-20}
 INTEGRATION_TIMEOUT=${INTEGRATION_TIMEOUT:-900}
+INTEGRATION_JOBS=${INTEGRATION_JOBS:-3}
+case $INTEGRATION_JOBS in '' | *[!0-9]* | 0) echo "test.sh: INTEGRATION_JOBS must be a number > 0" >&2; exit 2 ;; esac
 case $FUZZ_SECONDS in '' | *[!0-9]*) echo "test.sh: FUZZ_SECONDS must be a number" >&2; exit 2 ;; esac
 
 ART=$ROOT/tests/artifacts
@@ -260,20 +264,12 @@ fi
 if [ "$asan_ok" -eq 0 ]; then
 	echo "test.sh: warning: build-asan did not build or pass; integration tests run anyway"
 fi
-n_int=0
-for t in tests/integration/t_*.sh; do
-	[ -f "$t" ] || continue
-	name=$(basename "$t" .sh)
-	if [ -n "$only" ] && ! [[ $name =~ $only ]]; then
-		continue
-	fi
-	n_int=$((n_int + 1))
+# The scripts run INTEGRATION_JOBS at a time (each uses its own ports,
+# compose project names and temporary directory); their results are
+# reported in the order they end.
+int_report() { # int_report NAME RC SECONDS
+	local name=$1 rc=$2 dur=$3 why
 	section "integration: $name"
-	start=$SECONDS
-	rc=0
-	DAVIT_BUILD=$ROOT/build-asan DAVIT_SRC=$ROOT DAVIT_ARTIFACTS=$ART/integration \
-		timeout -k 30 "$INTEGRATION_TIMEOUT" bash "$t" </dev/null >"$ART/integration/$name.log" 2>&1 || rc=$?
-	dur=$((SECONDS - start))
 	if [ "$rc" -eq 0 ]; then
 		grep -E ' ok \[' "$ART/integration/$name.log" | tail -n 30 || true
 		record pass "integration: $name" "${dur}s"
@@ -284,7 +280,45 @@ for t in tests/integration/t_*.sh; do
 		tail -n 120 "$ART/integration/$name.log"
 		record fail "integration: $name" "$why, ${dur}s"
 	fi
+}
+int_run() { # int_run SCRIPT NAME: in the background; writes NAME.rc
+	local start=$SECONDS rc=0
+	DAVIT_BUILD=$ROOT/build-asan DAVIT_SRC=$ROOT DAVIT_ARTIFACTS=$ART/integration \
+		timeout -k 30 "$INTEGRATION_TIMEOUT" bash "$1" </dev/null >"$ART/integration/$2.log" 2>&1 || rc=$?
+	echo "$rc $((SECONDS - start))" >"$ART/integration/$2.rc"
+}
+int_collect() { # reports the scripts that ended
+	local f name rc dur
+	for f in "$ART"/integration/*.rc; do
+		[ -f "$f" ] || continue
+		name=$(basename "$f" .rc)
+		read -r rc dur <"$f"
+		rm -f "$f"
+		int_report "$name" "$rc" "$dur"
+		int_running=$((int_running - 1))
+	done
+	return 0
+}
+n_int=0
+int_running=0
+for t in tests/integration/t_*.sh; do
+	[ -f "$t" ] || continue
+	name=$(basename "$t" .sh)
+	if [ -n "$only" ] && ! [[ $name =~ $only ]]; then
+		continue
+	fi
+	n_int=$((n_int + 1))
+	while int_collect && [ "$int_running" -ge "$INTEGRATION_JOBS" ]; do
+		sleep 1
+	done
+	echo "$(date +%H:%M:%S) started integration: $name"
+	int_run "$t" "$name" &
+	int_running=$((int_running + 1))
 done
+while int_collect && [ "$int_running" -gt 0 ]; do
+	sleep 1
+done
+wait
 if [ "$n_int" -eq 0 ]; then
 	if [ -n "$only" ] && ! [[ t_systemd =~ $only ]]; then
 		record fail "integration: no script matches '$only'"
