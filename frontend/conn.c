@@ -782,15 +782,14 @@ conn_request_in(struct evhttp_request *req)
 }
 
 /*
- * libevent's own messages, in davit's log.  One is expected: libevent 2.1's
- * filter warns that it holds too few references to the socket's
- * bufferevent when it frees it with itself (BEV_OPT_CLOSE_ON_FREE), and
- * then frees it all the same; that one goes to the debug level.
+ * libevent's own messages, in davit's log.  Its filter's "too few
+ * references" means a bufferevent freed a second time (a freed timer of
+ * the filter's came due): a warning like the others.
  */
 static void
 http_libevent_log(int severity, const char *msg)
 {
-	if (severity < EVENT_LOG_WARN || strstr(msg, "too few references") != NULL)
+	if (severity < EVENT_LOG_WARN)
 		log_debug("libevent: %s", msg);
 	else
 		log_warnx("libevent: %s", msg);
