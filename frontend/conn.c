@@ -41,7 +41,8 @@
  *
  * Writing: the filter writes what evhttp gives it straight to the socket
  * (http_filter_out): evhttp takes "nothing more to write" to mean the
- * client has it, and may shut the socket down right after.
+ * client has it, and may shut the socket down right after.  The socket's
+ * own bufferevent writes nothing and calls no write callback.
  *
  * HTTPS (tls.c has a context): the bufferevent under the filter is an
  * OpenSSL one (libevent's bufferevent_openssl) that does the handshake
@@ -695,6 +696,9 @@ http_newconn(struct event_base *base, void *arg)
 {
 	struct fe_conn		*fc;
 	struct bufferevent	*sock;
+	bufferevent_data_cb	 rcb, wcb;
+	bufferevent_event_cb	 ecb;
+	void			*cbarg;
 
 	if ((fc = calloc(1, sizeof(*fc))) == NULL)
 		fatal("%s", __func__);
@@ -709,10 +713,19 @@ http_newconn(struct event_base *base, void *arg)
 	    BEV_OPT_CLOSE_ON_FREE)) == NULL)
 		fatalx("%s: bufferevent", __func__);
 	fc->sock = sock;
-	if (
-(fc->bev = bufferevent_filter_new(sock, http_filter_in, http_filter_out,
-	    BEV_OPT_CLOSE_ON_FREE, http_conn_gone, fc)) == NULL)
+	if ((fc->bev = bufferevent_filter_new(sock, http_filter_in,
+	    http_filter_out, BEV_OPT_CLOSE_ON_FREE, http_conn_gone, fc)) == NULL)
 		fatalx("%s: bufferevent", __func__);
+	/*
+	 * The socket's bufferevent has nothing to write (the filter writes
+	 * to the socket), yet calls the filter's write callback once, when
+	 * first writable; libevent 2.1 runs it holding no reference: should
+	 * evhttp write a reply from it and free the connection (Connection:
+	 * close), the filter re-arms its write timeout on itself as it is
+	 * freed (a freed timer: a crash, or event_base_free spinning).
+	 */
+	bufferevent_getcb(sock, &rcb, &wcb, &ecb, &cbarg);
+	bufferevent_setcb(sock, rcb, NULL, ecb, cbarg);
 	/* what the filter holds back (the next request) is bounded */
 	bufferevent_setwatermark(sock, EV_READ, 0, FE_READ_AHEAD);
 	if ((fc->deadline = evtimer_new(base, http_deadline, fc)) == NULL ||
@@ -769,15 +782,14 @@ conn_request_in(struct evhttp_request *req)
 }
 
 /*
- * libevent's own messages, in davit's log.  One is expected: libevent 2.1's
- * filter warns that it holds too few references to the socket's
- * bufferevent when it frees it with itself (BEV_OPT_CLOSE_ON_FREE), and
- * then frees it all the same; that one goes to the debug level.
+ * libevent's own messages, in davit's log.  Its filter's "too few
+ * references" means a bufferevent freed a second time (a freed timer of
+ * the filter's came due): a warning like the others.
  */
 static void
 http_libevent_log(int severity, const char *msg)
 {
-	if (severity < EVENT_LOG_WARN || strstr(msg, "too few references") != NULL)
+	if (severity < EVENT_LOG_WARN)
 		log_debug("libevent: %s", msg);
 	else
 		log_warnx("libevent: %s", msg);
