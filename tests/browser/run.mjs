@@ -396,7 +396,7 @@ async function runTests() {
 		/* a service's started_at in one project, as /api/state?project= says */
 		const startedAt = (proj, name) => pp.evaluate(async ([p, n]) => {
 			const st = await (await fetch('/api/state?project=' + p)).json();
-			const s = ((st.services && st.services.services) || []).find((x) => x.name === n);
+			const s = ((st.services && st.services.services) || []).find((x) => x.service === n);
 			return s ? s.started_at + '|' + s.state : '';
 		}, [proj, name]);
 
