@@ -62,7 +62,7 @@ mkdir -m 0700 "$T/projects.d"
 project_env() { # project_env NAME KEY=VALUE...
 	local f=$T/projects.d/$1.env
 	shift
-	write_env "$f" "$@"
+	write_env "$f" DAVIT_POLL_INTERVAL=0 "$@"
 	chmod 0600 "$f"
 }
 project_env a "DAVIT_WORKDIR=${DIR[a]}" "DAVIT_SERVICES=web,worker" \
@@ -168,7 +168,7 @@ fi
 
 # --- a project whose services are all down, or whose workdir vanished -----
 if scenario isolation; then
-compose -p "${CP[c]}" stop >"$T/stop-c.log" 2>&1
+( cd "${DIR[c]}" && compose -p "${CP[c]}" stop ) >"$T/stop-c.log" 2>&1 || fail "compose stop c: $(tail -3 "$T/stop-c.log")"
 not_running() { ! running "$1"; }
 wait_for -t 60 not_running c || fail "c's services not seen down"
 r=$(preq services.list c)
@@ -183,7 +183,7 @@ ja=$(psubmit deploy a)
 assert_eq "$(job_state "$ja" 240)" succeeded "a deploys while b's workdir is gone and c is down"
 wait_for -t 30 sh -c "curl -fsS http://127.0.0.1:${APPPORT[a]}/ | grep -qx v4" || fail "a serves v4"
 mv "${DIR[b]}.gone" "${DIR[b]}"
-compose -p "${CP[c]}" start >"$T/start-c.log" 2>&1 || true
+( cd "${DIR[c]}" && compose -p "${CP[c]}" start ) >"$T/start-c.log" 2>&1 || true
 pass "a project down or without its workdir leaves the others working"
 fi
 
