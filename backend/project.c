@@ -284,7 +284,8 @@ project_set_cfg(struct project *p, struct davit_config *cfg, int owned)
 	log_info("project %s: new configuration from %s", p->name, p->path);
 }
 
-void
+/* p runs and waits for nothing: a removal or a new configuration now */
+static void
 project_idle(struct project *p)
 {
 	if (p->removed) {
@@ -297,6 +298,18 @@ project_idle(struct project *p)
 	if (p->next_cfg != NULL) {
 		project_set_cfg(p, p->next_cfg, 1);
 		p->next_cfg = NULL;
+	}
+}
+
+void
+projects_settle(void)
+{
+	struct project	*p, *next;
+
+	for (p = TAILQ_FIRST(&projects); p != NULL; p = next) {
+		next = TAILQ_NEXT(p, entry);
+		if ((p->removed || p->next_cfg != NULL) && jobs_project_quiet(p))
+			project_idle(p);	/* may free p */
 	}
 }
 
@@ -315,16 +328,17 @@ project_remove(struct project *p)
 {
 	log_info("project %s: removed by the reload", p->name);
 	p->removed = 1;
-	if (job_running(p) == NULL)
+	jobs_project_drop_queued(p);
+	if (jobs_project_quiet(p))
 		project_idle(p);
-	else
-		jobs_project_drop_queued(p);
 }
 
 /*
  * A reload's reading of one project that exists: a bad file keeps the
  * last good configuration with the error shown; a changed one replaces
- * it, now or when the running job ends.  1 if anything changed.
+ * it, now or once the project runs and waits for nothing (a waiting job,
+ * a queued deploy, was made with the old one's state).  1 if anything
+ * changed.
  */
 static int
 project_update(struct project *p, struct project_conf *c,
@@ -362,10 +376,9 @@ project_update(struct project *p, struct project_conf *c,
 		p->next_cfg = NULL;
 	}
 	memcpy(p->path, c->path, sizeof(p->path));
-	if (job_running(p) != NULL)
-		p->next_cfg = cfg;
-	else
-		project_set_cfg(p, cfg, 1);
+	p->next_cfg = cfg;
+	if (jobs_project_quiet(p))
+		project_idle(p);
 	return 1;
 }
 

@@ -171,8 +171,9 @@ git clone -q --bare "$T/c-src" "$T/app-c.origin.git"
 git clone -q "$T/app-c.origin.git" "${DIR[c]}"
 app_owned "${DIR[c]}"
 CP[c]=$(unique_project dv70c)
-# a's deploy takes a while: its web image sleeps as it is built
-sed 's|^COPY VERSION|RUN ["/bin/busybox", "sleep", "8"]\nCOPY VERSION|' \
+# a's deploys take a while: its web image sleeps as it is built, after
+# VERSION (so at each new version)
+sed 's|^\(COPY VERSION.*\)$|\1\nRUN ["/bin/busybox", "sleep", "8"]|' \
 	"${DIR[a]}/web/Dockerfile" >"$T/slow.Dockerfile"
 grep -q sleep "$T/slow.Dockerfile" || fail "no slow Dockerfile"
 push_commit "${ORIGIN[a]}" "slow build" web/Dockerfile "$(cat "$T/slow.Dockerfile")" >/dev/null
@@ -254,6 +255,76 @@ grep -q 'project d: not added' "$T/backend.log" || fail "d's refusal not logged"
 rm "$T/projects.d/d.env"
 assert_file_not_contains "$T/backend.log" "nope"
 pass "an invalid NAME.env: last good configuration kept, its error shown"
+fi
+
+# a deploy of a that takes a while (its web image's build sleeps): job id
+slow_deploy() { # slow_deploy VERSION: sets JA to the job, CA to the commit
+	CA=$(push_commit "${ORIGIN[a]}" "$1 of a" VERSION "$1")
+	local j
+	j=$(psubmit deploy a)
+	wait_for -t 60 sh -c "[ \"\$(git -C '${DIR[a]}' rev-parse HEAD)\" = $CA ]" ||
+		fail "a's deploy does not reach its build: $(req job.get "{\"job\":$j}")"
+	assert_eq "$(req job.get "{\"job\":$j}" | jq -r .result.state)" running "a's deploy is building"
+	JA=$j
+}
+
+# --- a's file changes while a deploys: the new one after the deploy --------
+if scenario change_busy reload; then
+slow_deploy v4
+ja=$JA ca=$CA
+# and one more waiting behind it, made with the old configuration
+jq2=$(psubmit deploy a)
+assert_ne "$jq2" "$ja" "a second deploy queued"
+assert_eq "$(req job.get "{\"job\":$jq2}" | jq -r .result.state)" queued "the second deploy waits"
+env_a "DAVIT_DEPLOY_VERIFY=31"
+sed -i 's/^DAVIT_SERVICES=.*/DAVIT_SERVICES=worker,web/' "$T/projects.d/a.env"
+kill -HUP "$DAVIT_BACKEND_PID"
+wait_for -t 10 grep -q 'project a: .* changed' "$T/backend.log" || fail "the change is not seen"
+# the running deploy keeps the configuration it started with
+assert_eq "$(preq project.get a | jq -c .result.services)" '["web","worker"]' "a's services while it deploys"
+assert_eq "$(job_state "$ja" 240)" succeeded "a's deploy across the change"
+kill -0 "$DAVIT_BACKEND_PID" || fail "the backend died at the deploy's end"
+assert_eq "$(job_state "$jq2" 240)" succeeded "a's waiting deploy across the change"
+kill -0 "$DAVIT_BACKEND_PID" || fail "the backend died at the waiting deploy"
+new_cfg() { [ "$(preq project.get a | jq -c .result.services)" = '["worker","web"]' ]; }
+wait_for -t 10 new_cfg || fail "a's new configuration not applied after its deploy: $(preq project.get a)"
+# the deploy is recorded once, as it ended, in a's history
+# (read again from the history with the new configuration: the records'
+# job ids are a past one's, null)
+id1=$(grep "\"job\":$ja," "$T/state/a/deploys.jsonl" | jq -r .id)
+assert_eq "$(preq deploys.list a | jq -c --argjson i "$id1" '[.result[] | select(.id == $i) | [.to, .state]]')" \
+	"[[\"$ca\",\"succeeded\"]]" "a's deploy in deploys.list"
+assert_eq "$(grep -c "\"job\":$ja," "$T/state/a/deploys.jsonl")" 1 "one record of the first in the history"
+assert_eq "$(grep -c "\"job\":$jq2," "$T/state/a/deploys.jsonl")" 1 "one record of the second in the history"
+assert_eq "$(grep -c '"state":"interrupted"' "$T/state/a/deploys.jsonl" || true)" 0 "no deploy interrupted"
+assert_eq "$(plist a | jq -c '[.last_deploy.state, .local, .error]')" "[\"succeeded\",\"$ca\",null]" \
+	"a in projects.list after its change"
+pass "a project's file changed while it deploys: applied after the deploy, which ends well"
+fi
+
+# --- a's file removed while a deploys: it finishes, then a is gone ---------
+if scenario remove_busy change_busy; then
+slow_deploy v5
+ja=$JA ca=$CA
+mv "$T/projects.d/a.env" "$T/a.env.removed"
+kill -HUP "$DAVIT_BACKEND_PID"
+no_a() { [ "$(plist a)" = null ]; }
+wait_for -t 10 no_a || fail "a still listed after its removal"
+assert_eq "$(preq services.list a | jq -r .error.code)" not_allowed "a's ops after its removal"
+assert_eq "$(job_state "$ja" 240)" succeeded "a's deploy after its project's removal"
+kill -0 "$DAVIT_BACKEND_PID" || fail "the backend died at the deploy's end"
+wait_for -t 10 grep -q 'project a: removed, its last job over' "$T/backend.log" ||
+	fail "a not freed after its last job"
+assert_eq "$(req job.get "{\"job\":$ja}" | jq -r .result.project)" a "the finished job keeps its project's name"
+assert_eq "$(grep -c "\"to\":\"$ca\"" "$T/state/a/deploys.jsonl")" 1 "one record of it in a's history"
+assert_eq "$(grep "\"to\":\"$ca\"" "$T/state/a/deploys.jsonl" | jq -r .state)" succeeded "recorded as it ended"
+# back again: its history with it
+mv "$T/a.env.removed" "$T/projects.d/a.env"
+kill -HUP "$DAVIT_BACKEND_PID"
+back_a() { [ "$(plist a | jq -r .last_deploy.state)" = succeeded ]; }
+wait_for -t 10 back_a || fail "a not back with its history: $(plist a)"
+assert_eq "$(preq deploys.list a | jq -r '.result[0].to')" "$ca" "a's last deploy after it came back"
+pass "a project removed while it deploys: the deploy ends well, then the project goes"
 fi
 
 davit_stop_backend
