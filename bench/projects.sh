@@ -83,7 +83,7 @@ for i in $(seq 1 "$NPROJ"); do
 	git -C "$dir" init -q -b main && git -C "$dir" add -A &&
 		git -C "$dir" -c user.name=bench -c user.email=bench@localhost commit -qm init ||
 		fail "git init $dir"
-	write_env "$T/projects.d/$name.env" "DAVIT_WORKDIR=$dir" \
+	write_env "$T/projects.d/$name.env" "DAVIT_WORKDIR=$dir" DAVIT_POLL_INTERVAL=0 \
 		"DAVIT_SERVICES=$services" "DAVIT_COMPOSE_PROJECT=${RUN}p$i"
 	for s in ${services//,/ }; do
 		docker run -d -q --network none --name "${RUN}p${i}_${s}_1" \
@@ -95,7 +95,8 @@ for i in $(seq 1 "$NPROJ"); do
 			"$IMG" >/dev/null || fail "docker run ${RUN}p${i}_$s"
 	done
 done
-app_owned "$T"/p*
+# (the checkouts only: "$T"/p* would take projects.d too)
+app_owned $(seq -f "$T/p%g" 1 "$NPROJ")
 
 LISTEN=127.0.0.1:$(unused_port)
 URL=http://$LISTEN
@@ -151,7 +152,15 @@ curl -s -c "$T/jar" -X POST -H 'Content-Type: application/json' \
 	--data-binary "{\"password\":\"$PASSWORD\"}" "$URL/api/login" >/dev/null
 SID=$(awk '$6 == "davit_session" { print $7 }' "$T/jar")
 [ -n "$SID" ] || fail "login failed"
-curl -sf -b "$T/jar" "$URL/api/state?project=p1" >/dev/null || fail "GET /api/state?project=p1 failed"
+# /api/state?project= needs a frontend that knows it (without it, with
+# several projects, /api/state is a 400): else the HTTP figure is skipped
+st_body=$(curl -s -b "$T/jar" "$URL/api/state?project=p1") || true
+http_ok=0
+if [ "$(jq -r '.project.name // empty' <<<"$st_body" 2>/dev/null)" = p1 ]; then
+	http_ok=1
+else
+	info "GET /api/state?project=p1 does not answer p1's state ($(head -c 200 <<<"$st_body")): the HTTP figure is skipped"
+fi
 wrk_rps() { # wrk_rps URL [HEADER]
 	local out
 	if [ -n "${2:-}" ]; then
@@ -162,9 +171,11 @@ wrk_rps() { # wrk_rps URL [HEADER]
 	! grep -q 'Non-2xx' <<<"$out" || fail "$1: some answers were not 2xx"
 	awk '/^Requests\/sec:/ { printf "%d", $2 }' <<<"$out"
 }
-info "wrk: /healthz and /api/state?project=p1, 10 s each"
-hz_rps=$(wrk_rps "$URL/healthz")
-st_rps=$(wrk_rps "$URL/api/state?project=p1" "Cookie: davit_session=$SID")
+if [ "$http_ok" = 1 ]; then
+	info "wrk: /healthz and /api/state?project=p1, 10 s each"
+	hz_rps=$(wrk_rps "$URL/healthz")
+	st_rps=$(wrk_rps "$URL/api/state?project=p1" "Cookie: davit_session=$SID")
+fi
 
 # ------------------------------------------------- a burst of restarts --
 ncont=$((NPROJ * NSVC))
@@ -213,8 +224,12 @@ printf '%-46s %10s %10s %8s\n' "projects.list (davit)" \
 	"$(field projects_list median_ms)" "$(field projects_list p99_ms)" "< 1"
 printf '%-46s %10s %10s %8s\n' "GET /containers/json, one project (engine)" \
 	"$(field engine median_ms)" "$(field engine p99_ms)" ""
-printf '\n/healthz %s req/s, /api/state?project=p1 %s req/s: %s%% (goal >= 50%%)\n' \
-	"$hz_rps" "$st_rps" "$(awk -v a="$st_rps" -v b="$hz_rps" 'BEGIN { printf "%.0f", 100 * a / b }')"
+if [ "$http_ok" = 1 ]; then
+	printf '\n/healthz %s req/s, /api/state?project=p1 %s req/s: %s%% (goal >= 50%%)\n' \
+		"$hz_rps" "$st_rps" "$(awk -v a="$st_rps" -v b="$hz_rps" 'BEGIN { printf "%.0f", 100 * a / b }')"
+else
+	printf '\n/api/state?project=p1: skipped (the frontend does not know ?project= yet)\n'
+fi
 printf 'backend PSS idle: %d KiB with 1 project, %d KiB with %d: %.0f KiB per project (goal < 200)\n' \
 	"$pss_one" "$pss_all" "$NPROJ" "$(awk -v a="$pss_all" -v b="$pss_one" -v n="$NPROJ" 'BEGIN { print (a - b) / (n - 1) }')"
 printf 'after restarting %d containers: davit agreed with the engine after %s ms; stale entries: %s (goal 0)\n' \
