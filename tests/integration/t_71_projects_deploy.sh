@@ -178,6 +178,16 @@ running a || fail "a still runs while c is down"
 mv "${DIR[b]}" "${DIR[b]}.gone"
 jb=$(psubmit git.pull b)
 assert_eq "$(job_state "$jb" 60)" failed "b's pull fails without its workdir"
+# projects.list tells each apart: b's error, c's services down, a fine
+pl=$(req projects.list)
+info "projects.list: $(jq -c '[.result.projects[] | [.name, .services, .error]]' <<<"$pl")"
+assert_eq "$(jq -c '[.result.projects[] | select(.name == "c") | .services]' <<<"$pl")" \
+	'[{"running":0,"total":2}]' "c's services down in projects.list"
+assert_eq "$(jq -c '[.result.projects[] | select(.name == "a") | [.services, .error]]' <<<"$pl")" \
+	'[[{"running":2,"total":2},null]]' "a in projects.list"
+berr=$(jq -r '.result.projects[] | select(.name == "b") | .error // ""' <<<"$pl")
+[ -n "$berr" ] || fail "b's missing workdir is not its error in projects.list"
+assert_contains "$berr" "DAVIT_WORKDIR ${DIR[b]} does not exist" "b's error names its workdir"
 ca=$(push_commit "${ORIGIN[a]}" "v4 of a" VERSION v4)
 ja=$(psubmit deploy a)
 assert_eq "$(job_state "$ja" 240)" succeeded "a deploys while b's workdir is gone and c is down"
