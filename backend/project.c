@@ -69,6 +69,7 @@ static const char *const project_state_files[] = {
 };
 
 static void	 projects_insert(struct project *);
+static struct project	*project_removed(const char *);
 
 static void
 project_hooks_add(struct project *p)
@@ -443,6 +444,15 @@ projects_reload(void)
 			changed |= project_update(p, &pc.v[i], newmain);
 			continue;
 		}
+		if (pc.v[i].ok && (p = project_removed(pc.v[i].name)) != NULL) {
+			/* back while its last job runs: the same project */
+			log_info("project %s: back from %s before its last job "
+			    "ended", p->name, pc.v[i].path);
+			p->removed = 0;
+			(void)project_update(p, &pc.v[i], newmain);
+			changed = 1;
+			continue;
+		}
 		if (!pc.v[i].ok) {
 			project_conf_error(&pc.v[i], errs->e[0].msg,
 			    sizeof(errs->e[0].msg));
@@ -474,6 +484,23 @@ projects_reload(void)
 	config_free(newmain);
 	free(newmain);
 	free(errs);
+}
+
+/*
+ * A project a reload removed whose last job still runs: a later reload
+ * that finds its file again takes it back, rather than a second project
+ * of that name beside it (the same state directory, compose project and
+ * deploy ids).
+ */
+static struct project *
+project_removed(const char *name)
+{
+	struct project	*p;
+
+	TAILQ_FOREACH(p, &projects, entry)
+		if (p->removed && strcmp(p->name, name) == 0)
+			return p;
+	return NULL;
 }
 
 struct project *

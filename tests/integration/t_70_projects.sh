@@ -327,6 +327,31 @@ assert_eq "$(preq deploys.list a | jq -r '.result[0].to')" "$ca" "a's last deplo
 pass "a project removed while it deploys: the deploy ends well, then the project goes"
 fi
 
+# --- a's file gone and back while a deploys: the same project -------------
+if scenario readd_busy remove_busy; then
+slow_deploy v6
+ja=$JA
+mv "$T/projects.d/a.env" "$T/a.env.removed"
+kill -HUP "$DAVIT_BACKEND_PID"
+wait_for -t 10 no_a || fail "a still listed after its removal"
+mv "$T/a.env.removed" "$T/projects.d/a.env"
+kill -HUP "$DAVIT_BACKEND_PID"
+has_a() { [ "$(plist a)" != null ]; }
+wait_for -t 10 has_a || fail "a not back"
+assert_eq "$(req job.get "{\"job\":$ja}" | jq -r .result.state)" running "a's deploy still running when a came back"
+grep -q 'project a: back from' "$T/backend.log" || fail "a came back as another project"
+assert_eq "$(job_state "$ja" 240)" succeeded "a's deploy across its file's going and coming back"
+# the next deploy is numbered after it: every id once in a's history
+cb=$(push_commit "${ORIGIN[a]}" "v7 of a" VERSION v7)
+j=$(psubmit deploy a)
+assert_eq "$(job_state "$j" 240)" succeeded "a's next deploy"
+assert_eq "$(jq -s 'map(.id) | length == (unique | length)' "$T/state/a/deploys.jsonl")" true \
+	"deploy ids unique in a's history: $(jq -c -s 'map(.id)' "$T/state/a/deploys.jsonl")"
+assert_eq "$(preq deploys.list a | jq -r '.result[0].to')" "$cb" "a's last deploy"
+kill -0 "$DAVIT_BACKEND_PID" || fail "the backend died"
+pass "a project's file gone and back while it deploys: one project, its deploys numbered once"
+fi
+
 davit_stop_backend
 
 # --- today's single-project main file ---------------------------------------
