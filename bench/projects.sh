@@ -14,10 +14,12 @@
 #     least 50% of /healthz's requests per second);
 #   - the backend's PSS (/proc/PID/smaps_rollup) idle with 1 project and with
 #     NPROJECTS: the growth per project (goal: under 200 KiB);
-#   - a burst of restarts of every container (500 with 50 projects): after
-#     it, every project's services.list is compared with the engine's own
-#     state of each container (id, state, start time): stale entries counted
-#     (goal: none), and the time until davit agreed printed.
+#   - a burst of restarts of every container (500 with 50 projects, 16
+#     docker clients at once): after it, every project's services.list is
+#     compared with the engine's own state of each container (id, state,
+#     start time) until they agree (2 minutes at most): stale entries
+#     counted (goal: none), and when the first comparison that agreed began
+#     (a comparison itself takes seconds with 500 containers).
 #
 # Uses $DAVIT_BUILD's binaries (default: build/, optimised, no sanitizers),
 # starts dockerd if none runs, removes everything it made.
@@ -179,11 +181,14 @@ fi
 
 # ------------------------------------------------- a burst of restarts --
 ncont=$((NPROJ * NSVC))
-info "restarting all $ncont containers at once"
-# shellcheck disable=SC2046
-docker restart -t 0 $(docker ps -aq --filter "label=davit.bench=$RUN") >/dev/null ||
-	fail "docker restart failed"
+info "restarting all $ncont containers at once (16 docker clients at a time)"
+# one `docker restart` of all of them restarts one after the other (a
+# second each here: minutes, no burst); 16 clients of 10 containers each
+tb=$(date +%s%N)
+docker ps -aq --filter "label=davit.bench=$RUN" |
+	xargs -P 16 -n 10 docker restart -t 0 >/dev/null || fail "docker restart failed"
 t0=$(date +%s%N)
+burst_ms=$(((t0 - tb) / 1000000))
 # engine's view: name -> "id state startedAt"
 engine_view() {
 	# shellcheck disable=SC2046
@@ -201,15 +206,20 @@ davit_view() {
 # second and the state and the id
 norm() { awk '{ print $1, $2, substr($3, 1, 12), $4, substr($5, 1, 19) }'; }
 stale() { comm -3 <(engine_view | norm) <(davit_view | norm) | wc -l; }
-agree() { [ "$(stale)" = 0 ]; }
-if wait_for -t 120 agree; then
-	t1=$(date +%s%N)
-	agreed_ms=$(((t1 - t0) / 1000000))
-	nstale=0
-else
-	agreed_ms=never
+# each comparison takes a while itself (500 inspected, 50 services.list):
+# the time printed is when the first comparison that agreed began
+agreed_ms=never
+nstale=
+deadline=$((SECONDS + 120))
+while [ "$SECONDS" -lt "$deadline" ]; do
+	tc=$(date +%s%N)
 	nstale=$(stale)
-fi
+	if [ "$nstale" = 0 ]; then
+		agreed_ms=$(((tc - t0) / 1000000))
+		break
+	fi
+	sleep 0.2
+done
 
 # ----------------------------------------------------------------- report --
 field() { # field LABEL KEY
@@ -232,6 +242,6 @@ else
 fi
 printf 'backend PSS idle: %d KiB with 1 project, %d KiB with %d: %.0f KiB per project (goal < 200)\n' \
 	"$pss_one" "$pss_all" "$NPROJ" "$(awk -v a="$pss_all" -v b="$pss_one" -v n="$NPROJ" 'BEGIN { print (a - b) / (n - 1) }')"
-printf 'after restarting %d containers: davit agreed with the engine after %s ms; stale entries: %s (goal 0)\n' \
-	"$ncont" "$agreed_ms" "$nstale"
+printf 'after restarting %d containers (in %d ms): the first comparison that agreed began %s ms after; stale entries: %s (goal 0)\n' \
+	"$ncont" "$burst_ms" "$agreed_ms" "$nstale"
 davit_stop_backend
