@@ -7,7 +7,10 @@
 # audit lines naming the project; SIGHUP adding a third project and
 # removing one while a deploy of the other runs (it ends well); an invalid
 # NAME.env keeping the last good configuration with its error shown;
-# projects.changed to a subscriber; and today's single-project main file
+# projects.changed to a subscriber; a project's file changed, removed, or
+# removed and back while that project deploys (the deploy ends well, the
+# change waits for it, one project, deploy ids once); and today's
+# single-project main file
 # (one project named after its workdir, ops without "project", the state
 # directory's migration keeping the deploy history).
 set -euo pipefail
