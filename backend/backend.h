@@ -176,6 +176,7 @@ struct job *jobs_submit_internal(struct project *p, enum proto_op_id op,
 	    void *arg, void (*arg_free)(void *), struct proto_error *err);
 struct job *job_find(long long id);
 struct job *job_running(const struct project *p);	/* p's running job */
+int	 jobs_project_quiet(const struct project *p);	/* none running or waiting */
 void	 jobs_project_add(struct project *p);
 void	 jobs_project_remove(struct project *p);	/* before p is freed */
 void	 jobs_project_drop_queued(struct project *p);	/* its waiting jobs fail */

@@ -156,8 +156,8 @@ int	 release_parse_containers(const char *buf, size_t len, const char *project,
 struct deploy_history {
 	char			*dir;
 	char			*history_path, *commit_path;
-	struct deploy_record	*recs;		/* DEPLOY_HISTORY_KEEP, oldest first */
-	size_t			 n;
+	struct deploy_record	*recs;		/* oldest first, n of cap */
+	size_t			 n, cap;	/* cap grows to DEPLOY_HISTORY_KEEP */
 	char			 commit[DEPLOY_ID_MAX];
 };
 void	 deploy_history_open(struct deploy_history *h, const char *dir);

@@ -27,8 +27,8 @@ void
 deploy_history_open(struct deploy_history *h, const char *dir)
 {
 	memset(h, 0, sizeof(*h));
-	if ((h->recs = calloc(DEPLOY_HISTORY_KEEP, sizeof(*h->recs))) == NULL ||
-	    (h->dir = strdup(dir)) == NULL ||
+	/* recs grow with the history: a project never deployed costs none */
+	if ((h->dir = strdup(dir)) == NULL ||
 	    asprintf(&h->history_path, "%s/%s", dir, DEPLOY_HISTORY_FILE) == -1 ||
 	    asprintf(&h->commit_path, "%s/%s", dir, DEPLOY_COMMIT_FILE) == -1)
 		fatal("%s", __func__);
@@ -48,6 +48,7 @@ deploy_history_close(struct deploy_history *h)
 	free(h->commit_path);
 	free(h->recs);
 	h->recs = NULL;
+	h->cap = 0;
 	h->dir = h->history_path = h->commit_path = NULL;
 }
 
@@ -79,11 +80,24 @@ deploy_commit_get(const struct deploy_history *h)
 static void
 history_keep(struct deploy_history *h, const struct deploy_record *r)
 {
+	struct deploy_record	*recs;
+	size_t			 cap;
+
 	if (h->n == DEPLOY_HISTORY_KEEP) {
 		deploy_record_clear(&h->recs[0]);
 		memmove(h->recs, h->recs + 1,
 		    (DEPLOY_HISTORY_KEEP - 1) * sizeof(h->recs[0]));
 		h->n--;
+	}
+	if (h->n == h->cap) {
+		cap = h->cap == 0 ? 4 : h->cap * 2;
+		if (cap > DEPLOY_HISTORY_KEEP)
+			cap = DEPLOY_HISTORY_KEEP;
+		if ((recs = reallocarray(h->recs, cap, sizeof(*recs))) == NULL)
+			fatal("%s", __func__);
+		memset(recs + h->cap, 0, (cap - h->cap) * sizeof(*recs));
+		h->recs = recs;
+		h->cap = cap;
 	}
 	deploy_record_copy(&h->recs[h->n++], r);
 }

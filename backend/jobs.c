@@ -265,6 +265,7 @@ jobs_start_next(evutil_socket_t fd, short ev, void *arg)
 {
 	struct job	*j, *next;
 
+	projects_settle();	/* a reload's changes, on projects now quiet */
 	for (j = TAILQ_FIRST(&jobs_queued); j != NULL &&
 	    jobs_nrunning < (size_t)jobs_max_parallel(); j = next) {
 		next = TAILQ_NEXT(j, entry);
@@ -362,9 +363,12 @@ job_done(struct job *j, int exit, const char *errfmt, ...)
 		jobs_ndone--;
 		job_free(old);
 	}
+	/*
+	 * A reload's change or removal of the project waits for the loop's
+	 * next turn (jobs_start_next): the job's owner (a deploy, a git run)
+	 * still uses the project and its concerns' state after this returns.
+	 */
 	jobs_schedule();
-	if (j->project != NULL && q->current == NULL)
-		project_idle(j->project);	/* may free the project */
 }
 
 struct job *
@@ -476,6 +480,14 @@ struct job *
 job_running(const struct project *p)
 {
 	return job_queue(p)->current;
+}
+
+int
+jobs_project_quiet(const struct project *p)
+{
+	const struct job_queue	*q = job_queue(p);
+
+	return q->current == NULL && q->nqueued == 0;
 }
 
 void

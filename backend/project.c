@@ -69,6 +69,7 @@ static const char *const project_state_files[] = {
 };
 
 static void	 projects_insert(struct project *);
+static struct project	*project_removed(const char *);
 
 static void
 project_hooks_add(struct project *p)
@@ -284,7 +285,8 @@ project_set_cfg(struct project *p, struct davit_config *cfg, int owned)
 	log_info("project %s: new configuration from %s", p->name, p->path);
 }
 
-void
+/* p runs and waits for nothing: a removal or a new configuration now */
+static void
 project_idle(struct project *p)
 {
 	if (p->removed) {
@@ -297,6 +299,18 @@ project_idle(struct project *p)
 	if (p->next_cfg != NULL) {
 		project_set_cfg(p, p->next_cfg, 1);
 		p->next_cfg = NULL;
+	}
+}
+
+void
+projects_settle(void)
+{
+	struct project	*p, *next;
+
+	for (p = TAILQ_FIRST(&projects); p != NULL; p = next) {
+		next = TAILQ_NEXT(p, entry);
+		if ((p->removed || p->next_cfg != NULL) && jobs_project_quiet(p))
+			project_idle(p);	/* may free p */
 	}
 }
 
@@ -315,16 +329,17 @@ project_remove(struct project *p)
 {
 	log_info("project %s: removed by the reload", p->name);
 	p->removed = 1;
-	if (job_running(p) == NULL)
+	jobs_project_drop_queued(p);
+	if (jobs_project_quiet(p))
 		project_idle(p);
-	else
-		jobs_project_drop_queued(p);
 }
 
 /*
  * A reload's reading of one project that exists: a bad file keeps the
  * last good configuration with the error shown; a changed one replaces
- * it, now or when the running job ends.  1 if anything changed.
+ * it, now or once the project runs and waits for nothing (a waiting job,
+ * a queued deploy, was made with the old one's state).  1 if anything
+ * changed.
  */
 static int
 project_update(struct project *p, struct project_conf *c,
@@ -362,10 +377,9 @@ project_update(struct project *p, struct project_conf *c,
 		p->next_cfg = NULL;
 	}
 	memcpy(p->path, c->path, sizeof(p->path));
-	if (job_running(p) != NULL)
-		p->next_cfg = cfg;
-	else
-		project_set_cfg(p, cfg, 1);
+	p->next_cfg = cfg;
+	if (jobs_project_quiet(p))
+		project_idle(p);
 	return 1;
 }
 
@@ -430,6 +444,15 @@ projects_reload(void)
 			changed |= project_update(p, &pc.v[i], newmain);
 			continue;
 		}
+		if (pc.v[i].ok && (p = project_removed(pc.v[i].name)) != NULL) {
+			/* back while its last job runs: the same project */
+			log_info("project %s: back from %s before its last job "
+			    "ended", p->name, pc.v[i].path);
+			p->removed = 0;
+			(void)project_update(p, &pc.v[i], newmain);
+			changed = 1;
+			continue;
+		}
 		if (!pc.v[i].ok) {
 			project_conf_error(&pc.v[i], errs->e[0].msg,
 			    sizeof(errs->e[0].msg));
@@ -461,6 +484,23 @@ projects_reload(void)
 	config_free(newmain);
 	free(newmain);
 	free(errs);
+}
+
+/*
+ * A project a reload removed whose last job still runs: a later reload
+ * that finds its file again takes it back, rather than a second project
+ * of that name beside it (the same state directory, compose project and
+ * deploy ids).
+ */
+static struct project *
+project_removed(const char *name)
+{
+	struct project	*p;
+
+	TAILQ_FOREACH(p, &projects, entry)
+		if (p->removed && strcmp(p->name, name) == 0)
+			return p;
+	return NULL;
 }
 
 struct project *

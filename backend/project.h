@@ -33,7 +33,7 @@ struct project {
 	char			 name[PROTO_PROJECT_NAME_MAX + 1];
 	char			 path[PATH_MAX];	/* its file */
 	struct davit_config	*cfg;		/* this project's keys */
-	struct davit_config	*next_cfg;	/* a reload's, once its job ends */
+	struct davit_config	*next_cfg;	/* a reload's, once it is quiet */
 	int			 cfg_owned;	/* cfg is ours to free (not &benv->cfg) */
 	char			*state_dir;	/* DAVIT_STATE_DIR/NAME, or NULL */
 	char			*config_error;	/* the last reload's problem with its file */
@@ -98,9 +98,12 @@ void		 projects_init(void);
 void		 projects_start(void);
 /* SIGHUP: the files read again (backend.c's handler) */
 void		 projects_reload(void);
-/* jobs.c: p's running job ended (a removed project is freed, a reload's
- * configuration applied) */
-void		 project_idle(struct project *p);
+/*
+ * jobs.c, from the loop (never inside a job's end: its owner still uses
+ * the project): each project a reload removed or changed that runs and
+ * waits for nothing now is freed, or gets its new configuration.
+ */
+void		 projects_settle(void);
 void		 projects_shutdown(void);
 struct project	*project_find(const char *name);	/* NULL: none, or removed */
 size_t		 projects_count(void);		/* live ones */

@@ -14,10 +14,12 @@
 #     least 50% of /healthz's requests per second);
 #   - the backend's PSS (/proc/PID/smaps_rollup) idle with 1 project and with
 #     NPROJECTS: the growth per project (goal: under 200 KiB);
-#   - a burst of restarts of every container (500 with 50 projects): after
-#     it, every project's services.list is compared with the engine's own
-#     state of each container (id, state, start time): stale entries counted
-#     (goal: none), and the time until davit agreed printed.
+#   - a burst of restarts of every container (500 with 50 projects, 16
+#     docker clients at once): after it, every project's services.list is
+#     compared with the engine's own state of each container (id, state,
+#     start time) until they agree (2 minutes at most): stale entries
+#     counted (goal: none), and when the first comparison that agreed began
+#     (a comparison itself takes seconds with 500 containers).
 #
 # Uses $DAVIT_BUILD's binaries (default: build/, optimised, no sanitizers),
 # starts dockerd if none runs, removes everything it made.
@@ -83,7 +85,7 @@ for i in $(seq 1 "$NPROJ"); do
 	git -C "$dir" init -q -b main && git -C "$dir" add -A &&
 		git -C "$dir" -c user.name=bench -c user.email=bench@localhost commit -qm init ||
 		fail "git init $dir"
-	write_env "$T/projects.d/$name.env" "DAVIT_WORKDIR=$dir" \
+	write_env "$T/projects.d/$name.env" "DAVIT_WORKDIR=$dir" DAVIT_POLL_INTERVAL=0 \
 		"DAVIT_SERVICES=$services" "DAVIT_COMPOSE_PROJECT=${RUN}p$i"
 	for s in ${services//,/ }; do
 		docker run -d -q --network none --name "${RUN}p${i}_${s}_1" \
@@ -95,7 +97,8 @@ for i in $(seq 1 "$NPROJ"); do
 			"$IMG" >/dev/null || fail "docker run ${RUN}p${i}_$s"
 	done
 done
-app_owned "$T"/p*
+# (the checkouts only: "$T"/p* would take projects.d too)
+app_owned $(seq -f "$T/p%g" 1 "$NPROJ")
 
 LISTEN=127.0.0.1:$(unused_port)
 URL=http://$LISTEN
@@ -151,7 +154,15 @@ curl -s -c "$T/jar" -X POST -H 'Content-Type: application/json' \
 	--data-binary "{\"password\":\"$PASSWORD\"}" "$URL/api/login" >/dev/null
 SID=$(awk '$6 == "davit_session" { print $7 }' "$T/jar")
 [ -n "$SID" ] || fail "login failed"
-curl -sf -b "$T/jar" "$URL/api/state?project=p1" >/dev/null || fail "GET /api/state?project=p1 failed"
+# /api/state?project= needs a frontend that knows it (without it, with
+# several projects, /api/state is a 400): else the HTTP figure is skipped
+st_body=$(curl -s -b "$T/jar" "$URL/api/state?project=p1") || true
+http_ok=0
+if [ "$(jq -r '.project.name // empty' <<<"$st_body" 2>/dev/null)" = p1 ]; then
+	http_ok=1
+else
+	info "GET /api/state?project=p1 does not answer p1's state ($(head -c 200 <<<"$st_body")): the HTTP figure is skipped"
+fi
 wrk_rps() { # wrk_rps URL [HEADER]
 	local out
 	if [ -n "${2:-}" ]; then
@@ -162,17 +173,22 @@ wrk_rps() { # wrk_rps URL [HEADER]
 	! grep -q 'Non-2xx' <<<"$out" || fail "$1: some answers were not 2xx"
 	awk '/^Requests\/sec:/ { printf "%d", $2 }' <<<"$out"
 }
-info "wrk: /healthz and /api/state?project=p1, 10 s each"
-hz_rps=$(wrk_rps "$URL/healthz")
-st_rps=$(wrk_rps "$URL/api/state?project=p1" "Cookie: davit_session=$SID")
+if [ "$http_ok" = 1 ]; then
+	info "wrk: /healthz and /api/state?project=p1, 10 s each"
+	hz_rps=$(wrk_rps "$URL/healthz")
+	st_rps=$(wrk_rps "$URL/api/state?project=p1" "Cookie: davit_session=$SID")
+fi
 
 # ------------------------------------------------- a burst of restarts --
 ncont=$((NPROJ * NSVC))
-info "restarting all $ncont containers at once"
-# shellcheck disable=SC2046
-docker restart -t 0 $(docker ps -aq --filter "label=davit.bench=$RUN") >/dev/null ||
-	fail "docker restart failed"
+info "restarting all $ncont containers at once (16 docker clients at a time)"
+# one `docker restart` of all of them restarts one after the other (a
+# second each here: minutes, no burst); 16 clients of 10 containers each
+tb=$(date +%s%N)
+docker ps -aq --filter "label=davit.bench=$RUN" |
+	xargs -P 16 -n 10 docker restart -t 0 >/dev/null || fail "docker restart failed"
 t0=$(date +%s%N)
+burst_ms=$(((t0 - tb) / 1000000))
 # engine's view: name -> "id state startedAt"
 engine_view() {
 	# shellcheck disable=SC2046
@@ -190,15 +206,20 @@ davit_view() {
 # second and the state and the id
 norm() { awk '{ print $1, $2, substr($3, 1, 12), $4, substr($5, 1, 19) }'; }
 stale() { comm -3 <(engine_view | norm) <(davit_view | norm) | wc -l; }
-agree() { [ "$(stale)" = 0 ]; }
-if wait_for -t 120 agree; then
-	t1=$(date +%s%N)
-	agreed_ms=$(((t1 - t0) / 1000000))
-	nstale=0
-else
-	agreed_ms=never
+# each comparison takes a while itself (500 inspected, 50 services.list):
+# the time printed is when the first comparison that agreed began
+agreed_ms=never
+nstale=
+deadline=$((SECONDS + 120))
+while [ "$SECONDS" -lt "$deadline" ]; do
+	tc=$(date +%s%N)
 	nstale=$(stale)
-fi
+	if [ "$nstale" = 0 ]; then
+		agreed_ms=$(((tc - t0) / 1000000))
+		break
+	fi
+	sleep 0.2
+done
 
 # ----------------------------------------------------------------- report --
 field() { # field LABEL KEY
@@ -213,10 +234,14 @@ printf '%-46s %10s %10s %8s\n' "projects.list (davit)" \
 	"$(field projects_list median_ms)" "$(field projects_list p99_ms)" "< 1"
 printf '%-46s %10s %10s %8s\n' "GET /containers/json, one project (engine)" \
 	"$(field engine median_ms)" "$(field engine p99_ms)" ""
-printf '\n/healthz %s req/s, /api/state?project=p1 %s req/s: %s%% (goal >= 50%%)\n' \
-	"$hz_rps" "$st_rps" "$(awk -v a="$st_rps" -v b="$hz_rps" 'BEGIN { printf "%.0f", 100 * a / b }')"
+if [ "$http_ok" = 1 ]; then
+	printf '\n/healthz %s req/s, /api/state?project=p1 %s req/s: %s%% (goal >= 50%%)\n' \
+		"$hz_rps" "$st_rps" "$(awk -v a="$st_rps" -v b="$hz_rps" 'BEGIN { printf "%.0f", 100 * a / b }')"
+else
+	printf '\n/api/state?project=p1: skipped (the frontend does not know ?project= yet)\n'
+fi
 printf 'backend PSS idle: %d KiB with 1 project, %d KiB with %d: %.0f KiB per project (goal < 200)\n' \
 	"$pss_one" "$pss_all" "$NPROJ" "$(awk -v a="$pss_all" -v b="$pss_one" -v n="$NPROJ" 'BEGIN { print (a - b) / (n - 1) }')"
-printf 'after restarting %d containers: davit agreed with the engine after %s ms; stale entries: %s (goal 0)\n' \
-	"$ncont" "$agreed_ms" "$nstale"
+printf 'after restarting %d containers (in %d ms): the first comparison that agreed began %s ms after; stale entries: %s (goal 0)\n' \
+	"$ncont" "$burst_ms" "$agreed_ms" "$nstale"
 davit_stop_backend

@@ -1861,8 +1861,9 @@ config_load_ctx(struct config_ctx *ctx, char *const *envp)
 	    O_NOFOLLOW)) == -1) {
 		if (errno == ELOOP)
 			config_adderr(errs, path, 0, NULL, "is a symbolic link; "
-			    "give --config the file itself (it must be root's, "
-			    "mode 0600)");
+			    "%s the file itself (it must be root's, mode 0600)",
+			    ctx->scope == CONFIG_SCOPE_PROJECT ?
+			    "put in DAVIT_PROJECTS_DIR" : "give --config");
 		else
 			config_adderr(errs, path, 0, NULL, "%s",
 			    strerror(errno));

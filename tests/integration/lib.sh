@@ -435,7 +435,9 @@ write_env() {
 # davit inside $T: DAVIT_SOCKET=$T/backend.sock, DAVIT_STATE_DIR=$T/state,
 # DAVIT_AUDIT_LOG=$T/audit.jsonl, DAVIT_LISTEN=127.0.0.1:<unused port>,
 # DAVIT_POLL_INTERVAL=0, DAVIT_PASSWORD=test-password, DAVIT_USER=davit.
-# Arguments override defaults of the same KEY.
+# Arguments override defaults of the same KEY. With DAVIT_PROJECTS_DIR and
+# no DAVIT_WORKDIR (several projects) DAVIT_POLL_INTERVAL is left out: it is
+# a project key, for each NAME.env.
 write_davit_env() {
 	local file=${1:-} kv key
 	[ -n "$file" ] || fail "usage: write_davit_env FILE KEY=VALUE..."
@@ -458,6 +460,15 @@ write_davit_env() {
 		key=${kv%%=*}
 		[ -n "${given[$key]:-}" ] || all+=("$kv")
 	done
+	# several projects (DAVIT_PROJECTS_DIR without DAVIT_WORKDIR): the
+	# poll interval is a project key, each NAME.env's own
+	if [ -n "${given[DAVIT_PROJECTS_DIR]:-}" ] && [ -z "${given[DAVIT_WORKDIR]:-}" ]; then
+		local keep=()
+		for kv in "${all[@]}"; do
+			[ "${kv%%=*}" = DAVIT_POLL_INTERVAL ] || keep+=("$kv")
+		done
+		all=("${keep[@]}")
+	fi
 	mkdir -p "$T/state"
 	write_env "$file" "${all[@]}" "$@"
 }

@@ -62,7 +62,7 @@ mkdir -m 0700 "$T/projects.d"
 project_env() { # project_env NAME KEY=VALUE...
 	local f=$T/projects.d/$1.env
 	shift
-	write_env "$f" "$@"
+	write_env "$f" DAVIT_POLL_INTERVAL=0 "$@"
 	chmod 0600 "$f"
 }
 project_env a "DAVIT_WORKDIR=${DIR[a]}" "DAVIT_SERVICES=web,worker" \
@@ -168,7 +168,7 @@ fi
 
 # --- a project whose services are all down, or whose workdir vanished -----
 if scenario isolation; then
-compose -p "${CP[c]}" stop >"$T/stop-c.log" 2>&1
+( cd "${DIR[c]}" && compose -p "${CP[c]}" stop ) >"$T/stop-c.log" 2>&1 || fail "compose stop c: $(tail -3 "$T/stop-c.log")"
 not_running() { ! running "$1"; }
 wait_for -t 60 not_running c || fail "c's services not seen down"
 r=$(preq services.list c)
@@ -178,12 +178,22 @@ running a || fail "a still runs while c is down"
 mv "${DIR[b]}" "${DIR[b]}.gone"
 jb=$(psubmit git.pull b)
 assert_eq "$(job_state "$jb" 60)" failed "b's pull fails without its workdir"
+# projects.list tells each apart: b's error, c's services down, a fine
+pl=$(req projects.list)
+info "projects.list: $(jq -c '[.result.projects[] | [.name, .services, .error]]' <<<"$pl")"
+assert_eq "$(jq -c '[.result.projects[] | select(.name == "c") | .services]' <<<"$pl")" \
+	'[{"running":0,"total":2}]' "c's services down in projects.list"
+assert_eq "$(jq -c '[.result.projects[] | select(.name == "a") | [.services, .error]]' <<<"$pl")" \
+	'[[{"running":2,"total":2},null]]' "a in projects.list"
+berr=$(jq -r '.result.projects[] | select(.name == "b") | .error // ""' <<<"$pl")
+[ -n "$berr" ] || fail "b's missing workdir is not its error in projects.list"
+assert_contains "$berr" "DAVIT_WORKDIR ${DIR[b]} does not exist" "b's error names its workdir"
 ca=$(push_commit "${ORIGIN[a]}" "v4 of a" VERSION v4)
 ja=$(psubmit deploy a)
 assert_eq "$(job_state "$ja" 240)" succeeded "a deploys while b's workdir is gone and c is down"
 wait_for -t 30 sh -c "curl -fsS http://127.0.0.1:${APPPORT[a]}/ | grep -qx v4" || fail "a serves v4"
 mv "${DIR[b]}.gone" "${DIR[b]}"
-compose -p "${CP[c]}" start >"$T/start-c.log" 2>&1 || true
+( cd "${DIR[c]}" && compose -p "${CP[c]}" start ) >"$T/start-c.log" 2>&1 || true
 pass "a project down or without its workdir leaves the others working"
 fi
 

@@ -1122,6 +1122,25 @@ t_load(void **state)
 	    "file itself (it must be root's, mode 0600)", link);
 	assert_string_equal(E, msg);
 	assert_null(C.workdir);
+	/* a project's NAME.env too, with its own advice */
+	{
+		struct davit_config	 pcfg, pmain;
+		struct config_errors	*perrs;
+		char			 perr[CONFIG_ERR_LEN + 512];
+
+		memset(&pmain, 0, sizeof(pmain));
+		assert_non_null(perrs = calloc(1, sizeof(*perrs)));
+		assert_int_equal(config_load_project(link, &pmain, &pcfg,
+		    perrs), -1);
+		assert_true(perrs->n >= 1);
+		config_error_str(&perrs->e[0], perr, sizeof(perr));
+		snprintf(msg, sizeof(msg), "%s: is a symbolic link; put in "
+		    "DAVIT_PROJECTS_DIR the file itself (it must be root's, "
+		    "mode 0600)", link);
+		assert_string_equal(perr, msg);
+		config_free(&pcfg);
+		free(perrs);
+	}
 
 	/* inside DAVIT_WORKDIR, compared by real path: refused */
 	snprintf(text, sizeof(text), "DAVIT_PASSWORD_HASH=%s\n"

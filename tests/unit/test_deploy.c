@@ -357,6 +357,47 @@ test_history_append_reload(void **state)
 }
 
 /*
+ * The records kept in memory grow with the history (a project never
+ * deployed holds none) up to DEPLOY_HISTORY_KEEP, the oldest dropped.
+ */
+static void
+test_history_keep(void **state)
+{
+	struct deploy_record	r;
+	char			by[32];
+	int			i, n = DEPLOY_HISTORY_KEEP + 30;
+
+	assert_int_equal(deploy_history_count(&hist), 0);
+	assert_null(deploy_history_get(&hist, 0));
+	for (i = 1; i <= n; i++) {
+		memset(&r, 0, sizeof(r));
+		r.id = i;
+		r.job = i;
+		snprintf(by, sizeof(by), "by-%d", i);
+		r.by = by;
+		snprintf(r.state, sizeof(r.state), "succeeded");
+		snprintf(r.trigger, sizeof(r.trigger), "dashboard");
+		deploy_history_append(&hist, &r);
+		assert_int_equal(deploy_history_count(&hist),
+		    i < DEPLOY_HISTORY_KEEP ? i : DEPLOY_HISTORY_KEEP);
+		assert_int_equal(deploy_history_get(&hist,
+		    deploy_history_count(&hist) - 1)->id, i);
+	}
+	assert_int_equal(deploy_history_get(&hist, 0)->id, n - DEPLOY_HISTORY_KEEP + 1);
+	assert_string_equal(deploy_history_get(&hist, 0)->by, "by-31");
+	snprintf(by, sizeof(by), "by-%d", n);
+	assert_string_equal(deploy_history_get(&hist, DEPLOY_HISTORY_KEEP - 1)->by,
+	    by);
+	assert_null(deploy_history_get(&hist, DEPLOY_HISTORY_KEEP));
+	/* and again from the file: the last DEPLOY_HISTORY_KEEP */
+	deploy_history_close(&hist);
+	deploy_history_open(&hist, dir);
+	assert_int_equal(deploy_history_load(&hist, &rp), n + 1);
+	assert_int_equal(deploy_history_count(&hist), DEPLOY_HISTORY_KEEP);
+	assert_int_equal(deploy_history_get(&hist, DEPLOY_HISTORY_KEEP - 1)->id, n);
+}
+
+/*
  * Two projects: each its own history directory, ids, deployed commit and
  * replay set.  A delivery deployed for one is no replay for the other.
  */
@@ -424,6 +465,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_history_bad_commit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_history_append_reload, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_history_keep, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
