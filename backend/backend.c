@@ -51,6 +51,7 @@ usage(int status)
 	fprintf(status == 0 ? stdout : stderr,
 	    "usage: davit-backend [-v] [--no-frontend] --config FILE\n"
 	    "       davit-backend [-v] --check-config FILE\n"
+	    "       davit-backend [-v] --reload-check FILE\n"
 	    "       davit-backend [-v] -t --config FILE\n"
 	    "       davit-backend --hash-password < password\n"
 	    "       davit-backend --version\n");
@@ -267,7 +268,8 @@ check_errors(const struct config_errors *errs, const char *path, size_t *n)
  * file's, printed above).
  */
 static void
-check_projects(const char *path, const struct davit_config *main, size_t *n)
+check_projects(const char *path, const struct davit_config *main, size_t *n,
+    size_t *nproj)
 {
 	struct project_confs	 pc;
 	struct project_conf	*c;
@@ -279,13 +281,13 @@ check_projects(const char *path, const struct davit_config *main, size_t *n)
 	for (i = 0; i < pc.n; i++) {
 		c = &pc.v[i];
 		printf("project %s (%s)\n", c->name, c->path);
-		check_errors(c->errs, c->path, n);
+		check_errors(c->errs, c->path, nproj);
 		if (c->cfg == NULL)
 			continue;
 		config_print_sources(c->cfg, c->path, stdout);
 		if (c->ok && c->cfg->github_app_key != NULL &&
 		    github_check_config(c->cfg, err, sizeof(err)) == -1)
-			check_report(n, err);
+			check_report(nproj, err);
 	}
 	project_confs_free(&pc);
 }
@@ -295,9 +297,12 @@ check_projects(const char *path, const struct davit_config *main, size_t *n)
  * start-up checks that start nothing: every problem on stderr, where each
  * key came from on stdout (never a secret's value), then "configuration
  * OK" and 0, or 1.  Nothing is created, opened for writing or started.
+ * reload (--reload-check, systemctl reload's): a project file's own
+ * problems do not fail it, as a reload keeps that project's last good
+ * configuration; the main file's and the directory's still do.
  */
 static int
-check_config(const char *path)
+check_config(const char *path, int reload)
 {
 	struct davit_config	 cfg;
 	struct config_errors	*errs;
@@ -306,7 +311,7 @@ check_config(const char *path)
 	const char		*sp;
 	uid_t			 uid;
 	gid_t			 gid;
-	size_t			 i, n = 0, len;
+	size_t			 i, n = 0, nproj = 0, len;
 
 	if ((errs = calloc(1, sizeof(*errs))) == NULL)
 		fatal("%s", __func__);
@@ -353,8 +358,16 @@ check_config(const char *path)
 		check_report(&n, err);
 
 	config_print_sources(&cfg, path, stdout);
-	check_projects(path, &cfg, &n);
+	check_projects(path, &cfg, &n, &nproj);
 	config_free(&cfg);
+	if (reload && n == 0 && nproj > 0) {
+		fprintf(stderr, "%s: %zu problem%s in project files: a reload "
+		    "keeps each such project's last good configuration\n", path,
+		    nproj, nproj == 1 ? "" : "s");
+		printf("configuration OK for a reload\n");
+		return 0;
+	}
+	n += nproj;
 	if (n > 0) {
 		fprintf(stderr, "%s: %zu problem%s, davit would not start\n",
 		    path, n, n == 1 ? "" : "s");
@@ -411,6 +424,7 @@ main(int argc, char *argv[])
 	static const struct option	 longopts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "check-config", required_argument, NULL, 'C' },
+		{ "reload-check", required_argument, NULL, 'R' },
 		{ "hash-password", no_argument, NULL, 'H' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "no-frontend", no_argument, NULL, 'N' },
@@ -421,7 +435,7 @@ main(int argc, char *argv[])
 	struct event	*ev_term, *ev_int, *ev_chld, *ev_hup;
 	char		 exe[PATH_MAX], err[CHECK_ERR_LEN];
 	ssize_t		 n;
-	int		 ch, verbose = 0, check = 0;
+	int		 ch, verbose = 0, check = 0, reload = 0;
 
 	log_init("davit-backend", 0);
 	while ((ch = getopt_long(argc, argv, "c:tv", longopts, NULL)) != -1) {
@@ -432,6 +446,10 @@ main(int argc, char *argv[])
 		case 'C':
 			benv->config_path = optarg;
 			check = 1;
+			break;
+		case 'R':
+			benv->config_path = optarg;
+			check = reload = 1;
 			break;
 		case 't':
 			check = 1;
@@ -464,7 +482,7 @@ main(int argc, char *argv[])
 			usage(2);
 		if (sodium_init() == -1)
 			fatalx("sodium_init failed");
-		return check_config(benv->config_path);
+		return check_config(benv->config_path, reload);
 	}
 	if (geteuid() != 0)
 		fatalx("must run as root (it runs git as the checkout's owner "

@@ -246,6 +246,19 @@ changed_more() { [ "$(grep -c '"event":"projects.changed"' "$T/events.log")" -gt
 wait_for -t 10 changed_more || fail "no projects.changed after the failed file"
 assert_file_contains "$T/backend.log" "project a: "
 grep -q 'project a: .*keeping the last good configuration' "$T/backend.log" || fail "the bad file is not logged"
+# systemctl reload's check (the unit's ExecReload): a bad project file is
+# reported and does not fail it; --check-config (a start) fails on it; a
+# bad main file fails both
+rc=0
+"$DAVIT_BUILD/backend/davit-backend" --reload-check "$T/davit.env" >"$T/rcheck.out" 2>"$T/rcheck.err" || rc=$?
+assert_eq "$rc" 0 "--reload-check with a bad project file: $(cat "$T/rcheck.err")"
+assert_file_contains "$T/rcheck.err" "DAVIT_LISTEN"
+assert_file_contains "$T/rcheck.err" "keeps each such project's last good configuration"
+assert_fails "$DAVIT_BUILD/backend/davit-backend" --check-config "$T/davit.env"
+cp "$T/davit.env" "$T/davit-bad.env"
+echo "DAVIT_NO_SUCH_KEY=1" >>"$T/davit-bad.env"
+echo "DAVIT_SESSION_IDLE=1" >>"$T/davit-bad.env"
+assert_fails "$DAVIT_BUILD/backend/davit-backend" --reload-check "$T/davit-bad.env"
 # a project new in this reload whose file is bad is not added
 project_env d "DAVIT_WORKDIR=$T/nowhere" "DAVIT_SERVICES=x" "DAVIT_PASSWORD=nope"
 cp "$T/a.env.good" "$T/projects.d/a.env"
