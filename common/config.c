@@ -299,6 +299,7 @@ static int	 config_key_applies(const struct config_ctx *,
 static void	 config_scope_check(struct config_ctx *);
 static void	 config_inherit(struct config_ctx *);
 static void	 config_deploy_run(struct config_ctx *);
+static void	 config_password_fp(const char *, unsigned char *);
 static const char	*v_int(const struct config_key *, const char *, size_t,
 		    struct config_ctx *, int *);
 static const char	*v_bool(const char *, size_t, int *);
@@ -1694,6 +1695,8 @@ config_parse_ctx(struct config_ctx *ctx, const char *buf, size_t len,
 		}
 		cfg->password_hash = secret_dup(hash, strlen(hash));
 		sodium_memzero(hash, sizeof(hash));
+		config_password_fp(ctx->password, cfg->password_fp);
+		cfg->has_password_fp = 1;
 		if (cfg->password_hash == NULL) {
 			config_adderr(ctx->errs, ctx->path, 0, NULL,
 			    "out of memory");
@@ -2198,6 +2201,25 @@ config_hash_password(const char *password, char *out, size_t outlen)
 }
 
 /*
+ * A fingerprint of a plaintext DAVIT_PASSWORD, so that a reload can tell
+ * whether it changed: its hash has a new salt at each reading.  Keyed with
+ * this process's random key, never written anywhere.
+ */
+static void
+config_password_fp(const char *password, unsigned char *fp)
+{
+	static unsigned char	key[crypto_generichash_KEYBYTES];
+	static int		keyed;
+
+	if (!keyed) {
+		randombytes_buf(key, sizeof(key));
+		keyed = 1;
+	}
+	crypto_generichash(fp, CONFIG_PASSWORD_FP_LEN,
+	    (const unsigned char *)password, strlen(password), key, sizeof(key));
+}
+
+/*
  * The keys whose values differ between a and b, among the project keys
  * (project != 0) or the global ones: their count, the first one's name in
  * first.  Secrets are compared too (never shown).
@@ -2219,6 +2241,18 @@ config_diff(const struct davit_config *a, const struct davit_config *b,
 		    (project != 0)))
 			continue;
 		switch (k->type) {
+		case CT_PWHASH:
+			/* both from a plaintext password: its fingerprint */
+			if (a->has_password_fp && b->has_password_fp) {
+				same = memcmp(a->password_fp, b->password_fp,
+				    CONFIG_PASSWORD_FP_LEN) == 0;
+				break;
+			}
+			va = a->password_hash;
+			vb = b->password_hash;
+			same = (va == NULL && vb == NULL) || (va != NULL &&
+			    vb != NULL && strcmp(va, vb) == 0);
+			break;
 		case CT_INT:
 		case CT_BOOL:
 			same = *(const int *)(const void *)((const char *)a +

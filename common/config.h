@@ -16,6 +16,7 @@
 #define CONFIG_MAX_SERVICES	64
 #define CONFIG_MAX_SERVICE_NAME	PROTO_SERVICE_NAME_MAX	/* compose's own limit is similar */
 #define CONFIG_ERR_LEN		512
+#define CONFIG_PASSWORD_FP_LEN	32		/* config_diff's fingerprint of DAVIT_PASSWORD */
 #define CONFIG_MAX_ERRORS	32		/* problems kept from one reading; more are counted */
 #define CONFIG_MAX_KEYS		64		/* rows of config.c's key table, at most */
 #define CONFIG_ERR_FILE		256		/* a file name in an error, cut */
@@ -79,6 +80,10 @@ struct davit_config {
 	char	*projects_dir;		/* DAVIT_PROJECTS_DIR, default /etc/davit/projects.d */
 	int	 max_parallel;		/* DAVIT_MAX_PARALLEL jobs of different projects at once, default 2, 1..16 */
 	int	 multi;			/* the main file has no DAVIT_WORKDIR: projects from projects_dir */
+
+	/* a plaintext DAVIT_PASSWORD's keyed fingerprint (config_diff) */
+	unsigned char	 password_fp[CONFIG_PASSWORD_FP_LEN];
+	int		 has_password_fp;
 
 	/* where each key's value came from, by row of the key table */
 	int	 key_src[CONFIG_MAX_KEYS];	/* CONFIG_SRC_DEFAULT, CONFIG_SRC_ENV or a line */

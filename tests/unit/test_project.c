@@ -302,10 +302,45 @@ t_diff(void **state)
 	config_free(&a);
 }
 
+/*
+ * A plaintext DAVIT_PASSWORD gets a new salt at each reading: a reload must
+ * not take that for a change (it logged "needs a restart" every time).
+ */
+static void
+t_diff_password(void **state)
+{
+	struct davit_config	 a, b;
+	struct config_errors	 e;
+	char			 first[64];
+	static const char	 one[] = "DAVIT_PASSWORD=correct horse\n"
+				    "DAVIT_WORKDIR=/srv/a\nDAVIT_SERVICES=web\n";
+	static const char	 two[] = "DAVIT_PASSWORD=battery staple\n"
+				    "DAVIT_WORKDIR=/srv/a\nDAVIT_SERVICES=web\n";
+
+	(void)state;
+	memset(&a, 0, sizeof(a));
+	memset(&b, 0, sizeof(b));
+	memset(&e, 0, sizeof(e));
+	if (config_parse_all("m.env", one, strlen(one), NULL, &a, &e) != 0)
+		fail_msg("%s", e.e[0].msg);
+	assert_int_equal(config_parse_all("m.env", one, strlen(one), NULL, &b,
+	    &e), 0);
+	assert_string_not_equal(a.password_hash, b.password_hash);
+	assert_int_equal(config_diff(&a, &b, 0, first, sizeof(first)), 0);
+	config_free(&b);
+	assert_int_equal(config_parse_all("m.env", two, strlen(two), NULL, &b,
+	    &e), 0);
+	assert_int_equal(config_diff(&a, &b, 0, first, sizeof(first)), 1);
+	assert_string_equal(first, "DAVIT_PASSWORD_HASH");
+	config_free(&a);
+	config_free(&b);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(t_diff_password),
 		cmocka_unit_test_teardown(t_modes, teardown),
 		cmocka_unit_test_teardown(t_project_key_in_main, teardown),
 		cmocka_unit_test_teardown(t_bounds, teardown),
