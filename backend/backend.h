@@ -9,6 +9,8 @@
 #include <sys/queue.h>
 #include <sys/types.h>
 
+#include <signal.h>
+
 #include <event2/event.h>
 #include <yajl/yajl_gen.h>
 
@@ -59,6 +61,7 @@ struct ctl_request {
 	long long		 started_ms;
 	struct project		*project;	/* a PROTO_OP_PROJECT op's, resolved */
 	int			 secret;	/* the reply holds one: wiped once written */
+	sigset_t		 secret_mask;	/* a secret's: signals blocked till complete (common/wipe.c) */
 	TAILQ_ENTRY(ctl_request) entry;
 };
 /*

@@ -26,6 +26,7 @@
 #include "common/config.h"
 #include "common/json.h"
 #include "common/log.h"
+#include "common/wipe.h"
 
 #define CTL_IDLE_TIMEOUT	60	/* seconds an unsubscribed peer may send nothing */
 #define CTL_ROOT_SLOTS		4	/* of CTL_MAX_CONNS, never DAVIT_USER's */
@@ -90,8 +91,10 @@ ctl_request_complete(struct ctl_request *cr, yajl_gen g, const struct proto_erro
 {
 	struct ctl_conn		*c = cr->conn;
 	struct proto_error	 internal;
+	sigset_t		 mask = cr->secret_mask;
 	char			*line;
 	size_t			 len;
+	int			 secret = cr->secret;
 
 	if (g == NULL && err == NULL) {
 		proto_seterr(&internal, PE_INTERNAL, "no result");
@@ -125,6 +128,9 @@ ctl_request_complete(struct ctl_request *cr, yajl_gen g, const struct proto_erro
 		json_line_wipe(line, len, NULL);
 	proto_request_free(&cr->req);
 	free(cr);
+	/* the copies are made: none stays in a register for a signal frame */
+	if (secret)
+		secret_leave(&mask);
 }
 
 /*

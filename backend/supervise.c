@@ -39,6 +39,7 @@
 #include "common/clock.h"
 #include "common/json.h"
 #include "common/log.h"
+#include "common/wipe.h"
 
 #define SUPERVISE_BACKOFF_MIN	1	/* seconds */
 #define SUPERVISE_BACKOFF_MAX	30
@@ -168,15 +169,20 @@ tls_bundle(const struct davit_config *cfg, char **out, size_t *outlen,
 int
 supervise_tls_check(const struct davit_config *cfg, char *err, size_t errlen)
 {
-	char	*b;
-	size_t	 len;
+	sigset_t	 mask;
+	char		*b;
+	size_t		 len;
+	int		 rv = 0;
 
 	if (cfg->tls_cert == NULL || cfg->tls_key == NULL)
 		return 0;
+	secret_enter(&mask);
 	if (tls_bundle(cfg, &b, &len, err, errlen) == -1)
-		return -1;
-	sodium_free(b);
-	return 0;
+		rv = -1;
+	else
+		sodium_free(b);
+	secret_leave(&mask);
+	return rv;
 }
 
 /* SIGHUP: the frontend is told to ask again, if the files are fine */
@@ -185,13 +191,18 @@ supervise_hup(evutil_socket_t sig, short ev, void *arg)
 {
 	char		*b, err[512];
 	size_t		 len;
+	sigset_t	 mask;
 	yajl_gen	 g;
+	int		 rv;
 
-	if (tls_bundle(&benv->cfg, &b, &len, err, sizeof(err)) == -1) {
+	secret_enter(&mask);
+	if ((rv = tls_bundle(&benv->cfg, &b, &len, err, sizeof(err))) == 0)
+		sodium_free(b);
+	secret_leave(&mask);
+	if (rv == -1) {
 		log_warnx("SIGHUP: %s: the frontend keeps its certificate", err);
 		return;
 	}
-	sodium_free(b);
 	g = events_begin(EV_TLS_RELOAD);
 	yajl_gen_map_open(g);	/* {}: the frontend asks with tls.get */
 	yajl_gen_map_close(g);
@@ -224,6 +235,9 @@ op_tls_get(struct ctl_request *cr, yajl_gen g, struct proto_error *err)
 		    benv->cfg.user);
 		return CTL_FAIL;
 	}
+	/* till ctl_request_complete: no signal saves the registers */
+	secret_enter(&cr->secret_mask);
+	cr->secret = 1;		/* control.c wipes the reply once written */
 	yajl_gen_map_open(g);
 	json_key(g, "bundle");
 	if (benv->cfg.tls_cert == NULL || benv->cfg.tls_key == NULL) {
@@ -239,7 +253,6 @@ op_tls_get(struct ctl_request *cr, yajl_gen g, struct proto_error *err)
 	}
 	yajl_gen_string(g, (const unsigned char *)b, len);
 	sodium_free(b);
-	cr->secret = 1;		/* control.c wipes the reply once written */
 	yajl_gen_map_close(g);
 	return CTL_DONE;
 }
