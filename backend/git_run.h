@@ -2,7 +2,8 @@
  * git.c and git_run.c, the backend's two halves of git, share these: each
  * project's snapshot of its checkout and its last pull kept in memory
  * (struct git_project, p->git, owned by git.c), and one run of davit-git
- * for one project (git_run.c).  Private to the two.
+ * for one project (git_run.c; its result applied: git_result.c).  Private
+ * to the three.
  */
 #ifndef DAVIT_GIT_RUN_H
 #define DAVIT_GIT_RUN_H
@@ -128,5 +129,17 @@ void		 git_run_free(struct git_run *r);
  * running child's pull becomes the step (1), or there is none (0).
  */
 int		 git_run_adopt_pull(struct job *j, git_step_done done);
+
+/* git_result.c */
+void		 commit_from_line(struct git_commit *c, const struct gc_line *l);
+/* a changed file's letter in a job's log: A, D, R or M */
+char		 file_letter(const char *status);
+void		 view_from_status(struct git_view *v, const struct gc_status *st);
+/* a finished run's view, origin and pull into r->gp */
+void		 run_apply(struct git_run *r);
+/* its view only (a failed run's) */
+void		 run_apply_view(struct git_run *r);
+/* the job's result: the pull's, or the failure's code */
+void		 run_job_result(struct git_run *r);
 
 #endif

@@ -40,9 +40,7 @@
  * requests evhttp's own timeout (FE_HTTP_TIMEOUT) applies.
  *
  * Writing: the filter writes what evhttp gives it straight to the socket
- * (http_filter_out): evhttp takes "nothing more to write" to mean the
- * client has it, and may shut the socket down right after.  The socket's
- * own bufferevent writes nothing and calls no write callback.
+ * (http_filter_out, in conn_write.c with the rest of the writing).
  *
  * HTTPS (tls.c has a context): the bufferevent under the filter is an
  * OpenSSL one (libevent's bufferevent_openssl) that does the handshake
@@ -70,48 +68,13 @@
 #include <openssl/ssl.h>
 
 #include "common/log.h"
+#include "frontend/conn.h"
 #include "frontend/frontend.h"
 
 #define FE_REFUSED_LINGER	2	/* seconds a refused client may read */
 #define FE_READ_AHEAD		(2 * FE_MAX_HEADERS)	/* held from evhttp */
 #define FE_TLS_RECORD_HANDSHAKE	0x16	/* a ClientHello's first byte */
 
-enum head_phase {
-	PH_HEAD,	/* holding a request's head until it is all in */
-	PH_BODY,	/* passing its Content-Length bytes */
-	PH_WAIT,	/* holding what follows until evhttp has the request */
-	PH_PASS,	/* passing everything: a chunked body, an oversized head */
-};
-
-struct fe_conn {
-	TAILQ_ENTRY(fe_conn)		 entry;
-	struct bufferevent		*bev;	/* the filter evhttp reads */
-	struct evhttp_connection	*evcon;	/* once a request came */
-	void				*sse;	/* its event stream, if any */
-	int				 webhook_rx;	/* holds a large webhook body slot */
-	char				 key[FE_ADDR_MAX];	/* client_key of the peer */
-	int				 adopted;	/* peer known, counted */
-	int				 counted;	/* in its address's count */
-	int				 kill;		/* to be closed */
-	int				 refused;	/* our own error sent: drop input */
-	struct event			*deadline;	/* http_deadline */
-	struct event			*flush;		/* http_out_flush */
-	struct event			*writable;	/* http_out_flush */
-	int				 write_failed;
-	int				 closed;	/* evhttp closed the socket */
-	struct evbuffer_cb_entry	*outcb;		/* http_out_added */
-	SSL				*ssl;		/* HTTPS: its SSL, else NULL */
-	struct bufferevent		*sock;		/* the bufferevent under the filter */
-	struct event			*peek;		/* HTTPS: http_peek */
-	enum head_phase			 phase;
-	int				 reading;	/* a request is coming in */
-	int				 head_state;	/* http_head_scan */
-	size_t				 head_scanned;	/* bytes of it scanned */
-	long long			 body_left;	/* PH_BODY */
-	size_t				 raw_limit;	/* PH_PASS of a first request */
-	time_t				 started;	/* its first byte, or its body's */
-	size_t				 body_bytes;
-};
 TAILQ_HEAD(fe_conn_list, fe_conn);
 
 static struct evconnlistener	*http_listener;
@@ -123,7 +86,6 @@ static int			 http_webhook_rx;	/* large webhook bodies coming in */
 static time_t			 http_cap_logged;	/* the last "too many" log line */
 
 static void	http_feed(struct fe_conn *, struct evbuffer *, struct evbuffer *);
-static void	http_out_flush(evutil_socket_t, short, void *);
 
 int
 http_conn_count(void)
@@ -587,104 +549,6 @@ http_conn_of(struct evhttp_request *req)
 		evhttp_connection_set_closecb(evcon, http_conn_closed, fc);
 	}
 	return fc->evcon == evcon ? fc : NULL;
-}
-
-/*
- * What evhttp writes goes straight to the socket: evhttp takes the
- * filter's write callback (no more to write) to mean the client has it,
- * and may then shut the socket down, so nothing may wait in between.
- * BEV_OK once all is written; else the socket's writability calls again.
- */
-static enum bufferevent_filter_result
-http_filter_out(struct evbuffer *src, struct evbuffer *dst, ev_ssize_t limit,
-    enum bufferevent_flush_mode mode, void *arg)
-{
-	struct fe_conn	*fc = arg;
-	evutil_socket_t	 fd = bufferevent_getfd(fc->bev);
-	int		 n;
-
-	while (evbuffer_get_length(src) > 0 && !fc->write_failed &&
-	    !fc->closed) {
-		if (fc->ssl != NULL)
-			n = tls_write(fc->ssl, src);
-		else
-			n = evbuffer_write(src, fd);
-		if (n > 0)
-			continue;
-		if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK ||
-		    errno == EINTR)) {
-			if (fc->writable == NULL && (fc->writable = event_new(
-			    bufferevent_get_base(fc->bev), fd, EV_WRITE,
-			    http_out_flush, fc)) == NULL)
-				fatalx("%s: event_new", __func__);
-			event_add(fc->writable, NULL);
-			return BEV_NEED_MORE;
-		}
-		/* the client is gone: evhttp hears of it from the loop */
-		fc->write_failed = 1;
-		event_active(fc->flush, EV_TIMEOUT, 0);
-	}
-	evbuffer_drain(src, evbuffer_get_length(src));
-	return BEV_OK;
-}
-
-/*
- * libevent 2.1's filter passes on what evhttp writes only if evhttp's
- * writing is enabled when the bytes are added; evhttp adds them first and
- * enables it right after.  So whatever is added is passed on from the
- * loop, once evhttp is done, and again when the socket takes more.
- */
-static void
-http_out_flush(evutil_socket_t fd, short ev, void *arg)
-{
-	struct fe_conn		*fc = arg;
-	struct bufferevent	*bev = fc->bev;
-
-	if (fc->closed)
-		return;		/* its socket, or its number, is another's now */
-	if (fc->write_failed == 1) {
-		fc->write_failed = 2;
-		bufferevent_trigger_event(fc->bev,
-		    BEV_EVENT_ERROR | BEV_EVENT_WRITING, 0);
-		return;
-	}
-	/* fc lives until the reference goes: evhttp may free bev meanwhile */
-	bufferevent_incref(bev);
-	bufferevent_flush(bev, EV_WRITE, BEV_NORMAL);
-	/*
-	 * What evhttp adds while its writing is enabled (a chunked reply's
-	 * chunks, and its end) goes out at once, before evhttp says what to
-	 * call once all is written (at the end: to take the next request):
-	 * its write callback came too early, and nothing would call it
-	 * again, so the connection's next request waited for a timeout.
-	 * Call it once all is out; evhttp disables writing when it is done.
-	 */
-	if (!fc->closed && evbuffer_get_length(bufferevent_get_output(bev)) == 0 &&
-	    (bufferevent_get_enabled(bev) & EV_WRITE))
-		bufferevent_trigger(bev, EV_WRITE, 0);
-	bufferevent_decref(bev);
-}
-
-static void
-http_out_added(struct evbuffer *out, const struct evbuffer_cb_info *info,
-    void *arg)
-{
-	struct fe_conn	*fc = arg;
-
-	if (info->n_added > 0)
-		event_active(fc->flush, EV_TIMEOUT, 0);
-}
-
-/* the bytes written to fc and not sent yet */
-size_t
-http_conn_unsent(struct evhttp_connection *evcon)
-{
-	struct bufferevent	*bev = evhttp_connection_get_bufferevent(evcon);
-	struct bufferevent	*sock = bufferevent_get_underlying(bev);
-
-	return evbuffer_get_length(bufferevent_get_output(bev)) +
-	    (sock != NULL ? evbuffer_get_length(bufferevent_get_output(sock)) :
-	    0);
 }
 
 /*
