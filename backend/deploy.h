@@ -1,8 +1,10 @@
 /*
  * The deploy concern, a file per role: the pipeline and its ops (deploy.c),
+ * the verify step and the rollback after a failed one (deploy_verify.c),
  * the record of one deploy with its JSON form and the merging of pushes
  * (deploy_record.c, pure), the history store in the project's state
- * directory (deploy_history.c), the set of deliveries already deployed
+ * directory (deploy_history.c), the running deploy's journal
+ * (deploy_journal.c), the set of deliveries already deployed
  * (deploy_replay.c), and the webhook filter (deploy_webhook.c).  Each
  * project has its own of each (struct deploy_project, p->deploy): its
  * queued and running deploy, its numbering, its history and its replay
