@@ -59,9 +59,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (config_parse("fuzz.env", (const char *)data, size, &cfg, err,
 	    sizeof(err)) == 0) {
-		if (cfg.password_hash == NULL || cfg.workdir == NULL ||
-		    cfg.nservices == 0 || cfg.nservices > CONFIG_MAX_SERVICES ||
-		    cfg.compose_project == NULL || cfg.branch == NULL)
+		if (cfg.password_hash == NULL)
+			__builtin_trap();
+		/* no DAVIT_WORKDIR: several projects, no project key here */
+		if (cfg.multi && (cfg.workdir != NULL || cfg.nservices != 0))
+			__builtin_trap();
+		if (!cfg.multi && (cfg.workdir == NULL || cfg.nservices == 0 ||
+		    cfg.nservices > CONFIG_MAX_SERVICES ||
+		    cfg.compose_project == NULL || cfg.branch == NULL))
 			__builtin_trap();
 		for (i = 0; i < cfg.nservices; i++)
 			if (!config_has_service(&cfg, cfg.services[i]))

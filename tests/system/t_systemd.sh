@@ -269,8 +269,8 @@ assert_eq "$(jq -r .state "$T/body")" succeeded "deploy job $JOB: $(jq -c '{erro
 app_serves() { [ "$(curl -s --max-time 5 "http://127.0.0.1:$APP_PORT/")" = "$1" ]; }
 wait_for -t 60 app_serves "$VERSION_V2" ||
 	fail "the app does not serve the deployed VERSION $VERSION_V2: $(curl -s --max-time 5 "http://127.0.0.1:$APP_PORT/")"
-DEPLOYS=$(cx cat /var/lib/davit/deploys.jsonl | wc -l)
-[ "$DEPLOYS" -ge 1 ] || fail "no deploy in /var/lib/davit/deploys.jsonl"
+DEPLOYS=$(cx cat /var/lib/davit/app/deploys.jsonl | wc -l)
+[ "$DEPLOYS" -ge 1 ] || fail "no deploy in /var/lib/davit/app/deploys.jsonl"
 # the git child confines itself too (gitchild/sandbox.c): a child that
 # cannot load its own filter fails its job, one without Landlock says so
 assert_file_not_contains "$T/deploy-job.log" "sandbox: no Landlock"
@@ -291,7 +291,7 @@ wait_for restarted_from "$BE_PID" || fail "davit-backend not restarted after kil
 assert_eq "$(cx systemctl show -p NRestarts --value davit-backend.service)" "$((n0 + 1))" "NRestarts after kill -9"
 wait_for state_up || fail "the frontend did not reconnect: GET /api/state $CODE $(cat "$T/body")"
 assert_eq "$(cx systemctl show -p MainPID --value davit-frontend.service)" "$FE_PID" "the frontend kept running"
-assert_eq "$(cx cat /var/lib/davit/deploys.jsonl | wc -l)" "$DEPLOYS" "the deploy history after kill -9"
+assert_eq "$(cx cat /var/lib/davit/app/deploys.jsonl | wc -l)" "$DEPLOYS" "the deploy history after kill -9"
 req -b "$JAR" "$URL/api/state"
 assert_eq "$(jq -r --arg to "$V2" '[.deploys | .. | objects | select(.to? == $to)][0].state' "$T/body")" succeeded \
 	"the deploy of ${V2:0:12} in /api/state after the restart: $(jq -c .deploys "$T/body" | head -c 400)"
