@@ -173,11 +173,20 @@ http_raw_send(struct fe_conn *fc, evutil_socket_t fd, const char *buf,
 static void
 http_close(struct fe_conn *fc)
 {
+	bufferevent_event_cb	ecb;
+
 	if (fc->evcon != NULL) {
 		/* calls http_conn_closed; the bufferevent goes later */
 		evhttp_connection_free(fc->evcon);
 		return;
 	}
+	/*
+	 * evhttp may have freed it already (its callbacks are gone, fc goes
+	 * with it from the loop): a reference taken now would free it again.
+	 */
+	bufferevent_getcb(fc->bev, NULL, NULL, &ecb, NULL);
+	if (ecb == NULL)
+		return;
 	/* no request yet: as if the client had closed it */
 	bufferevent_trigger_event(fc->bev, BEV_EVENT_EOF | BEV_EVENT_READING,
 	    0);
@@ -468,7 +477,12 @@ http_peek(evutil_socket_t fd, short ev, void *arg)
 		return;
 	}
 	if (n == 1 && b != FE_TLS_RECORD_HANDSHAKE) {
-		bufferevent_disable(fc->sock, EV_READ);
+		/*
+		 * Nor may the handshake go on: it runs on writability too,
+		 * would read the plain bytes and fail, and evhttp would free
+		 * the connection from it, before http_close does.
+		 */
+		bufferevent_disable(fc->sock, EV_READ | EV_WRITE);
 		fc->refused = 1;
 		http_kill_soon(fc, 0);
 		log_warnx("client %s: 400 plain HTTP on the HTTPS port", fc->key);

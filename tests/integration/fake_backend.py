@@ -5,7 +5,8 @@ Speaks the backend protocol on a Unix socket (one JSON line per message),
 answers the frontend's handshake and the ops the API uses, and misbehaves on
 request: floods, garbage, errors. Usage: fake_backend.py SOCKET LISTEN
 Ops and what they do here:
-  hello, frontend.config, tls.get ({"bundle": null}: plain HTTP), subscribe,
+  hello, frontend.config, tls.get ({"bundle": null}: plain HTTP; the PEM
+  files $TLS_CERT and $TLS_KEY as a bundle when both are set), subscribe,
   auth.login (password "pw")
   project.get, jobs.list: small results; git.status, deploys.list:
   "unavailable"; services.list: {"engine":{...},"services":[]}; state.get:
@@ -72,6 +73,18 @@ def projects():
     return True, [{"name": "app", "webhook_secret": os.environ.get("WEBHOOK_SECRET")}]
 
 
+def tls_bundle():
+    """tls.get's bundle: "davit-tls CERTLEN KEYLEN\n" then both files"""
+    if not os.environ.get("TLS_CERT") or not os.environ.get("TLS_KEY"):
+        return None
+    with open(os.environ["TLS_CERT"]) as f:
+        cert = f.read()
+    with open(os.environ["TLS_KEY"]) as f:
+        key = f.read()
+    return "davit-tls %d %d\n%s%s" % (len(cert.encode()), len(key.encode()),
+                                      cert, key)
+
+
 def broadcast(data):
     for w in list(subscribers):
         w.write(data)
@@ -115,7 +128,7 @@ async def handle(reader, writer):
                                       "trusted_proxies": os.environ.get("TRUSTED_PROXIES"),
                                       "branch": "main", "www_dir": None}))
             elif op == "tls.get":
-                writer.write(ok(rid, {"bundle": None}))
+                writer.write(ok(rid, {"bundle": tls_bundle()}))
             elif op == "subscribe":
                 subscribers.add(writer)
                 writer.write(ok(rid, {"subscribed": True}))

@@ -92,4 +92,42 @@ if scenario close_exit; then
 	pass "after 40 requests with Connection: close, 20 of them urllib's, the frontend runs on and exits 0 on SIGTERM"
 fi
 
+# HTTPS: plain HTTP to the port is refused (conn.c http_peek); the TLS
+# handshake also ran on the socket's writability, read the plain bytes and
+# failed, and evhttp freed the connection from it, before our own close
+# (a 0 s timer) took a reference on the freed filter and freed it again:
+# libevent's "too few references", once per refusal or so.
+if scenario https_plain_exit; then
+	command -v openssl >/dev/null || fail "openssl is needed"
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+		-keyout "$T/tls.key" -out "$T/tls.crt" -days 2 -subj "/CN=127.0.0.1" \
+		-addext "subjectAltName=IP:127.0.0.1" 2>/dev/null
+	PORT=$(unused_port)
+	URL=https://127.0.0.1:$PORT
+	FAKE=$T/run/fake-tls.sock
+	TLS_CERT=$T/tls.crt TLS_KEY=$T/tls.key start_bg fake-tls python3 \
+		"$(dirname "$0")/fake_backend.py" "$FAKE" "127.0.0.1:$PORT"
+	wait_for -t 10 test -S "$FAKE" || fail "the fake backend did not start: $(cat "$T/fake-tls.log")"
+	_SAN_LOGS+=("$T/frontend-tls.log")
+	start_bg frontend-tls "$FE_BIN" --socket "$FAKE" --user davit -v
+	FE_PID=$BG_PID
+	tls_up() { [ "$(curl -s --cacert "$T/tls.crt" --max-time 5 "$URL/healthz")" = '{"backend":"up"}' ]; }
+	wait_for -t 20 tls_up || fail "frontend not up: $(tail -n 20 "$T/frontend-tls.log")"
+	for i in 1 2 3 4 5 6; do
+		out=$(curl -s -i --max-time 5 "http://127.0.0.1:$PORT/healthz" || true)
+		assert_contains "$out" "HTTP/1.1 400 Bad Request" "plain HTTP to the HTTPS port ($i)"
+	done
+	wait_for -t 10 bash -c "[ \$(grep -c '400 plain HTTP on the HTTPS port' '$T/frontend-tls.log') -ge 6 ]" ||
+		fail "refusals not logged: $(tail -n 20 "$T/frontend-tls.log")"
+	# the refused connections close at once (a 0 s timer), the refused
+	# clients' lingering sockets after FE_TLS_PLAIN_LINGER
+	sleep 3
+	tls_up || fail "the frontend does not answer: $(tail -n 20 "$T/frontend-tls.log")"
+	stop_pid "$FE_PID" 10
+	assert_eq "$STOP_STATUS" 0 "the HTTPS frontend's exit status after SIGTERM"
+	assert_file_contains "$T/frontend-tls.log" ": stopped" "the frontend's last log line"
+	assert_file_not_contains "$T/frontend-tls.log" "too few references" "libevent freeing a refused connection's bufferevent twice"
+	pass "HTTPS: 6 plain-HTTP requests refused, each connection freed once; the frontend exits 0 on SIGTERM"
+fi
+
 check_sanitizer_logs
