@@ -396,5 +396,11 @@ awk -v a="$be" -v b="$GOAL_BACKEND" 'BEGIN { exit !(a <= b) }' ||
 pass "exposure under systemd: frontend $fe, backend $be"
 
 cx systemctl stop davit-frontend.service davit-frontend.socket davit-backend.service
+# both stop cleanly: no signal (the frontend's seccomp once killed it with
+# SIGSYS in OpenSSL's clean-up at exit)
+for u in davit-frontend.service davit-backend.service; do
+	assert_eq "$(cx systemctl show -p Result --value "$u")" success "$u's result after systemctl stop"
+done
+pass "systemctl stop: both daemons exit cleanly"
 compose_cleanup "$PROJECT" "$ROOTFS/srv/app" >/dev/null 2>&1 || true
 info "total $SECONDS s"
