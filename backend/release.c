@@ -65,10 +65,16 @@ struct rel_run {
 
 static LIST_HEAD(, rel_run) runs = LIST_HEAD_INITIALIZER(runs);
 
-static const struct davit_config *
-rel_cfg(struct project *p)
+/* DAVIT_KEEP_RELEASES, within the kept[] arrays' bound whatever the config */
+static size_t
+release_keep(const struct project *p)
 {
-	return p->cfg;
+	int	keep = p->cfg->keep_releases;
+
+	if (keep < 1)
+		return 1;
+	return keep > CONFIG_MAX_KEEP_RELEASES ? CONFIG_MAX_KEEP_RELEASES :
+	    (size_t)keep;
 }
 
 static void
@@ -128,7 +134,7 @@ rel_list(struct rel_run *r, void (*cb)(struct dreq *))
 {
 	char	path[DOCKER_URL_MAX], q[DOCKER_NAME_MAX * 3 + 128];
 
-	qenc(rel_cfg(r->p)->compose_project, q, sizeof(q));
+	qenc(r->p->cfg->compose_project, q, sizeof(q));
 	api_path(path, sizeof(path), "/containers/json?all=1&filters=%%7B%%22"
 	    "label%%22%%3A%%5B%%22%s%%3D%s%%22%%5D%%7D", LABEL_PROJECT, q);
 	r->req = dreq_start(DR_ACTION, DREQ_GET, path, DOCKER_REQUEST_TIMEOUT,
@@ -140,7 +146,7 @@ static int
 rel_parse_list(struct rel_run *r, struct dreq *q, char (*ids)[65],
     struct deploy_image *images)
 {
-	const struct davit_config	*cfg = rel_cfg(r->p);
+	const struct davit_config	*cfg = r->p->cfg;
 	char				 err[DOCKER_ERR_LEN];
 
 	if (dreq_check(q, dreq_ok_200) == -1) {
@@ -210,7 +216,7 @@ rebuild_after_list(struct dreq *q)
 {
 	struct rel_run		*r = q->arg;
 	struct deploy_record	*rec = r->rec;
-	size_t			 n = rel_cfg(r->p)->nservices, i, o, u;
+	size_t			 n = r->p->cfg->nservices, i, o, u;
 	char			 ids[CONFIG_MAX_SERVICES][65];
 	char			 repo[DEPLOY_IMAGE_REF_MAX], tag[RELEASE_TAG_MAX];
 	char			 rq[DEPLOY_IMAGE_REF_MAX * 3], line[JOB_LOG_LINE_MAX];
@@ -354,14 +360,10 @@ kept_commits(struct project *p, const struct deploy_record *newest,
 void
 release_mark_kept(struct project *p, const struct deploy_record *newest)
 {
-	char			 kept[100][DEPLOY_ID_MAX];
+	char			 kept[CONFIG_MAX_KEEP_RELEASES][DEPLOY_ID_MAX];
 	size_t			 n, i;
 	struct deploy_record	*r;
-	int			 keep = rel_cfg(p)->keep_releases;
-
-	if (keep < 1 || keep > 100)
-		keep = 5;
-	n = kept_commits(p, newest, kept, (size_t)keep);
+	n = kept_commits(p, newest, kept, release_keep(p));
 	for (i = 0; i < deploy_history_count(&p->deploy->hist); i++) {
 		r = deploy_history_at(&p->deploy->hist, i);
 		r->pruned = is_release(r) && !commit_in(kept, n, r->to);
@@ -384,7 +386,7 @@ prune_report(struct rel_run *r)
 		    " (images in use kept)" : "");
 	else
 		job_log(j, "deploy: no old release to prune (keeping %d)",
-		    rel_cfg(r->p)->keep_releases);
+		    r->p->cfg->keep_releases);
 	rel_free(r);
 	done(j);
 }
@@ -489,17 +491,13 @@ release_prune(struct job *j, struct project *p, const struct deploy_record *rec,
     void (*done)(struct job *))
 {
 	struct rel_run		*r = rel_new(RK_PRUNE, j, p);
-	char			 kept[100][DEPLOY_ID_MAX];
+	char			 kept[CONFIG_MAX_KEEP_RELEASES][DEPLOY_ID_MAX];
 	char			 repo[DEPLOY_IMAGE_REF_MAX], tag[RELEASE_TAG_MAX];
 	char			 name[DEPLOY_IMAGE_REF_MAX + RELEASE_TAG_MAX];
 	size_t			 n, i, k, m;
 	struct deploy_record	*h;
-	int			 keep = rel_cfg(p)->keep_releases;
-
 	r->pdone = done;
-	if (keep < 1 || keep > 100)
-		keep = 5;
-	n = kept_commits(p, rec, kept, (size_t)keep);
+	n = kept_commits(p, rec, kept, release_keep(p));
 	if ((r->calls = calloc(RELEASE_MAX_CALLS, sizeof(*r->calls))) == NULL)
 		fatal("%s", __func__);
 	for (i = 0; i < deploy_history_count(&p->deploy->hist); i++) {

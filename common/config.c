@@ -204,7 +204,7 @@ static const struct config_key config_keys[] = {
 	    "60", 0, 3600, CF_PROJECT },
 	/* releases (backend/release.c, rollback.c): checked in config_deploy_run() */
 	{ "DAVIT_KEEP_RELEASES", CT_INT, OFF(keep_releases),
-	    "5", 1, 100, CF_PROJECT },
+	    "5", 1, CONFIG_MAX_KEEP_RELEASES, CF_PROJECT },
 	{ "DAVIT_ROLLBACK", CT_BOOL, OFF(rollback),
 	    "1", 0, 0, CF_PROJECT },
 	{ "DAVIT_DEPLOY_RUN", CT_LABEL, OFF(deploy_run),

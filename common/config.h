@@ -14,6 +14,7 @@
 #define CONFIG_MAX_FILE		(256 * 1024)	/* a .env larger than this is refused */
 #define CONFIG_MAX_VALUE	PROTO_CONFIG_VALUE_MAX	/* one value, after unquoting */
 #define CONFIG_MAX_SERVICES	64
+#define CONFIG_MAX_KEEP_RELEASES 100		/* DAVIT_KEEP_RELEASES */
 #define CONFIG_MAX_SERVICE_NAME	PROTO_SERVICE_NAME_MAX	/* compose's own limit is similar */
 #define CONFIG_ERR_LEN		512
 #define CONFIG_PASSWORD_FP_LEN	32		/* config_diff's fingerprint of DAVIT_PASSWORD */
