@@ -357,6 +357,45 @@ test_history_append_reload(void **state)
 }
 
 /*
+ * A journal left at start: a damaged one is logged and removed and adds no
+ * record; a good one becomes an "interrupted" record numbered after the
+ * history's, and is removed.
+ */
+static void
+test_journal_recover(void **state)
+{
+	static const char	 junk[] = "{\"id\":3,\"job\":\"x\"\0\xff";
+	struct deploy_record	 r;
+	const struct deploy_record *got;
+	char			 path[128];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, DEPLOY_JOURNAL_FILE);
+	write_file(DEPLOY_JOURNAL_FILE, junk, sizeof(junk) - 1);
+	assert_int_equal(deploy_journal_recover(&hist, 7), 7);
+	assert_int_equal(deploy_history_count(&hist), 0);
+	assert_int_equal(access(path, F_OK), -1);
+
+	memset(&r, 0, sizeof(r));
+	r.id = 2;
+	r.job = 12;
+	snprintf(r.state, sizeof(r.state), "running");
+	snprintf(r.from, sizeof(r.from), C1);
+	snprintf(r.to, sizeof(r.to), C2);
+	deploy_journal_write(&hist, &r);
+	assert_int_equal(access(path, F_OK), 0);
+	/* a history written since holds ids up to 6: the record is #7 */
+	assert_int_equal(deploy_journal_recover(&hist, 7), 8);
+	assert_int_equal(deploy_history_count(&hist), 1);
+	got = deploy_history_get(&hist, 0);
+	assert_int_equal(got->id, 7);
+	assert_string_equal(got->state, "interrupted");
+	assert_string_equal(got->from, C1);
+	assert_string_equal(got->to, C2);
+	assert_non_null(got->error);
+	assert_int_equal(access(path, F_OK), -1);
+}
+
+/*
  * The records kept in memory grow with the history (a project never
  * deployed holds none) up to DEPLOY_HISTORY_KEEP, the oldest dropped.
  */
@@ -466,6 +505,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_history_append_reload, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_history_keep, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_journal_recover, setup,
+		    teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
