@@ -100,7 +100,14 @@ deploy_publish(struct deploy *d)
 	events_publish(g);
 }
 
-/* the running deploy's record as of now, in its crash-safe journal */
+/*
+ * The running deploy's record as of now, in its crash-safe journal.  On the
+ * way to the first compose command it is written just after the next step
+ * started (the git child forked, the engine's request sent), while that
+ * step runs: its fsyncs then cost the deploy nothing.  Nothing the step
+ * does can be acted on before: its results come back through this loop,
+ * which is busy writing the journal until it is on disk.
+ */
 static void
 deploy_journal(struct deploy *d)
 {
@@ -122,6 +129,7 @@ deploy_finish(struct job *j, const char *fmt, const char *arg)
 {
 	struct deploy	*d = j->arg;
 
+	release_unprepare(j);	/* no rebuild came */
 	if (fmt != NULL)
 		job_done(j, 1, fmt, arg);
 	else
@@ -139,8 +147,9 @@ deploy_finish(struct job *j, const char *fmt, const char *arg)
 	d->dp = NULL;	/* ended: the project may go before its job is freed */
 }
 
-void
-deploy_step_end(struct job *j, enum deploy_step step, int ok, int skipped)
+/* the step's end in the record and published; the caller journals it */
+static void
+deploy_step_record(struct job *j, enum deploy_step step, int ok, int skipped)
 {
 	struct deploy	*d = j->arg;
 
@@ -151,7 +160,13 @@ deploy_step_end(struct job *j, enum deploy_step step, int ok, int skipped)
 	job_log(j, "deploy: %s %s in %lld ms", deploy_step_names[step],
 	    skipped ? "skipped" : ok ? "done" : "FAILED", d->rec.steps[step].ms);
 	deploy_publish(d);
-	deploy_journal(d);
+}
+
+void
+deploy_step_end(struct job *j, enum deploy_step step, int ok, int skipped)
+{
+	deploy_step_record(j, step, ok, skipped);
+	deploy_journal(j->arg);
 }
 
 static void
@@ -183,7 +198,8 @@ deploy_after_pull(struct job *j, const struct git_step_result *r)
 
 	if (job_is_over(j))
 		return;
-	deploy_step_end(j, STEP_PULL, r->ok, 0);
+	/* journaled with from and to, once the rebuild started (or finished) */
+	deploy_step_record(j, STEP_PULL, r->ok, 0);
 	if (!r->ok) {
 		deploy_finish(j, "pull refused or failed (%s): the running app is "
 		    "untouched", r->code != NULL ? r->code : "error");
@@ -197,7 +213,6 @@ deploy_after_pull(struct job *j, const struct git_step_result *r)
 		snprintf(d->rec.to, sizeof(d->rec.to), "%s", head);
 	github_deploy_status(d->p, d->rec.id, d->rec.to, "pending", "deploying");
 	deploy_record_set_files(&d->rec, r->files, r->nfiles);
-	deploy_journal(d);	/* from and to: what a crash from here would leave */
 	if (d->rec.pushed[0] != '\0' && d->rec.to[0] != '\0' &&
 	    strcmp(d->rec.pushed, d->rec.to) != 0)
 		job_log(j, "deploy: origin is at %.12s (the push named %.12s)",
@@ -213,6 +228,7 @@ deploy_after_pull(struct job *j, const struct git_step_result *r)
 		return;
 	}
 	deploy_step_start(j, STEP_REBUILD);
+	deploy_journal(d);	/* from and to: what a crash from here would leave */
 }
 
 static void
@@ -220,6 +236,8 @@ deploy_after_fetch(struct job *j, const struct git_step_result *r)
 {
 	if (job_is_over(j))
 		return;
+	if (r->ok)	/* the containers before compose, listed as the pull runs */
+		release_prepare(j, j->project);
 	deploy_step_end(j, STEP_FETCH, r->ok, 0);
 	if (!r->ok) {
 		deploy_finish(j, "%s", "fetch failed: the running app is untouched");
@@ -340,12 +358,13 @@ deploy_start(struct job *j)
 	    d->rec.by && strcmp(d->rec.by, d->rec.trigger) != 0 ? " " : "",
 	    d->rec.by && strcmp(d->rec.by, d->rec.trigger) != 0 ? d->rec.by : "");
 	deploy_publish(d);
-	deploy_journal(d);
 	if (d->rec.release_of > 0) {
+		deploy_journal(d);
 		deploy_manual_start(j);
 		return;
 	}
 	deploy_step_start(j, STEP_FETCH);
+	deploy_journal(d);
 }
 
 /*

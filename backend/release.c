@@ -54,6 +54,7 @@ struct rel_run {
 	struct dreq		*req;
 	char			 before[CONFIG_MAX_SERVICES][65];
 	int			 have_before;
+	int			 listed;	/* the first list answered */
 	struct rel_call		*calls;
 	size_t			 ncalls, call;
 	long long		 freed, deleted, untagged, refused;
@@ -287,14 +288,10 @@ rebuild_composed(struct job *j, const struct compose_result *cr)
 	rel_list(r, rebuild_after_list);
 }
 
+/* the containers before compose: compose starts, once the rebuild did */
 static void
-rebuild_before_list(struct dreq *q)
+rebuild_compose(struct rel_run *r)
 {
-	struct rel_run		*r = q->arg;
-	struct deploy_image	 images[CONFIG_MAX_SERVICES];
-
-	r->req = NULL;
-	r->have_before = rel_parse_list(r, q, r->before, images) == 0;
 	if (job_is_over(r->j)) {
 		r->cr.ok = 0;
 		r->cr.untouched = 1;
@@ -305,18 +302,64 @@ rebuild_before_list(struct dreq *q)
 	    rebuild_composed);
 }
 
+static void
+rebuild_before_list(struct dreq *q)
+{
+	struct rel_run		*r = q->arg;
+	struct deploy_image	 images[CONFIG_MAX_SERVICES];
+
+	r->req = NULL;
+	r->listed = 1;
+	r->have_before = rel_parse_list(r, q, r->before, images) == 0;
+	if (r->done != NULL)	/* else prepared: release_rebuild goes on */
+		rebuild_compose(r);
+}
+
+/* j's rebuild run that release_prepare made, not yet started */
+static struct rel_run *
+rebuild_prepared(struct job *j)
+{
+	struct rel_run	*r;
+
+	LIST_FOREACH(r, &runs, entry)
+		if (r->j == j && r->kind == RK_REBUILD && r->done == NULL)
+			return r;
+	return NULL;
+}
+
+void
+release_prepare(struct job *j, struct project *p)
+{
+	if (rebuild_prepared(j) == NULL)
+		rel_list(rel_new(RK_REBUILD, j, p), rebuild_before_list);
+}
+
+void
+release_unprepare(struct job *j)
+{
+	struct rel_run	*r;
+
+	if ((r = rebuild_prepared(j)) != NULL)
+		rel_free(r);
+}
+
 void
 release_rebuild(struct job *j, struct project *p, struct deploy_record *rec,
     int build, const char *const *run,
     void (*done)(struct job *, const struct compose_result *))
 {
-	struct rel_run	*r = rel_new(RK_REBUILD, j, p);
+	struct rel_run	*r;
 
+	if ((r = rebuild_prepared(j)) == NULL) {
+		r = rel_new(RK_REBUILD, j, p);
+		rel_list(r, rebuild_before_list);
+	}
 	r->rec = rec;
 	r->build = build;
 	r->run = run;
 	r->done = done;
-	rel_list(r, rebuild_before_list);
+	if (r->listed)		/* prepared, and answered already */
+		rebuild_compose(r);
 }
 
 /* ------------------------------------------------------------- prune -- */

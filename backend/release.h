@@ -26,6 +26,13 @@ void	 release_rebuild(struct job *j, struct project *p,
 	    struct deploy_record *rec, int build, const char *const *run,
 	    void (*done)(struct job *, const struct compose_result *));
 /*
+ * The first list of j's rebuild, asked for ahead (while the deploy's pull
+ * runs), so that release_rebuild starts compose at once; release_unprepare
+ * drops it when no rebuild came (the deploy ended first).
+ */
+void	 release_prepare(struct job *j, struct project *p);
+void	 release_unprepare(struct job *j);
+/*
  * After a successful deploy (rec, not yet in the history): keeps the
  * newest DAVIT_KEEP_RELEASES releases (distinct commits), removes the
  * davit- tags of older ones, which deletes the images left without a name

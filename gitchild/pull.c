@@ -314,7 +314,9 @@ gc_do_pull(void)
 	size_t		 behind = 0;
 	int		 rc, unborn;
 
-	if (gc_open(0) == -1 || gc_pull_head(&loid, &unborn) == -1)
+	/* fetch_pull: the fetch's open checkout */
+	if ((gc.repo == NULL && gc_open(0) == -1) ||
+	    gc_pull_head(&loid, &unborn) == -1)
 		return -1;
 	gc_remote_ref(rname, sizeof(rname));
 	if ((rc = git_reference_name_to_id(&roid, gc.repo, rname)) < 0) {

@@ -348,7 +348,8 @@ gc_do_fetch(void)
 		gc_log("origin/%s: %.12s -> %.12s (%u objects, %s)", gc.req.branch,
 		    old[0] != '\0' ? old : "(none)", new, stats.received_objects,
 		    bytes);
-	return gc_status();
+	/* fetch_pull: no status between the fetch and the pull (main.c) */
+	return gc.req.op == GC_FETCH_PULL ? 0 : gc_status();
  fail:
 	gc_local_origin(0);
 	git_remote_free(remote);

@@ -29,8 +29,9 @@
  *   {"item":"dirty","path":"..."}                       a modified tracked file
  *   {"item":"file","status":"added|modified|deleted|renamed","path":"...",
  *    "old_path":"..."}                                  changed by a pull
- *   {"step":"fetch","result":{"status":S,"fetched":ID,"origin":ID}}
- *                                   fetch_pull only: the fetch succeeded
+ *   {"step":"fetch","result":{"fetched":ID,"origin":ID}}
+ *                                   fetch_pull only: the fetch succeeded (no
+ *                                   status: the pull's final line has it)
  *   then exactly one final line:
  *   {"ok":true,"result":{"status":S,"fetched":ID,"origin":ID,"pull":P}}
  *   {"ok":false,"code":"conflict|unavailable|unauthorized|not_found|internal",
