@@ -115,6 +115,7 @@ struct proc_spec {
 	gid_t			 gid;
 	const void		*input;		/* written to stdin, then closed (a token) */
 	size_t			 inputlen;
+	int			 hold_input;	/* stdin a pipe for proc_input, later */
 	int			 inherit_output;	/* stdout/stderr to ours, no on_line */
 	int			 stdin_fd;	/* > 0: the child's stdin (not input) */
 	int			 timeout;	/* seconds, 0: none */
@@ -123,6 +124,12 @@ struct proc_spec {
 	void			*arg;
 };
 struct proc	*proc_start(const struct proc_spec *spec, char *err, size_t errlen);
+int		 proc_input(struct proc *p, const void *input, size_t len);
+void		 proc_adopt(struct proc *p,
+		    void (*on_line)(void *, const char *, size_t),
+		    void (*on_exit)(void *, int, int), void *arg, int timeout);
+void		 proc_release(struct proc *p,
+		    void (*on_line)(void *, const char *, size_t), int timeout);
 void		 proc_kill(struct proc *p);	/* SIGTERM to its group, SIGKILL later */
 void		 proc_forget(struct proc *p);	/* no more callbacks; keeps reaping */
 void		 proc_sigchld(void);

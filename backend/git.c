@@ -416,6 +416,7 @@ git_shutdown(void)
 
 	TAILQ_FOREACH(p, &projects, entry)
 		git_project_remove(p);
+	git_spare_shutdown();
 	free(git_child_exe);
 	git_child_exe = NULL;
 }

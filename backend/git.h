@@ -20,6 +20,7 @@
 #define GIT_BACKOFF_MS		1000	/* before the 2nd try; doubles, +-25% jitter */
 #define GIT_BG_TIMEOUT		120	/* seconds for a status or poll child */
 #define GIT_MAX_CHILD_LINES	20000	/* lines read from one child */
+#define GIT_EXIT_WAIT		10	/* seconds for a child to exit after its result */
 
 struct git_file;
 

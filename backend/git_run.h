@@ -106,6 +106,13 @@ struct git_project {
 
 extern char		*git_child_exe;	/* davit-git, for every project */
 
+/* git_spare.c: a davit-git exec'd ahead, waiting for its request */
+void		 git_spare_want(uid_t uid, gid_t gid);
+struct proc	*git_spare_take(uid_t uid, gid_t gid, const void *input,
+		    size_t len, void (*on_line)(void *, const char *, size_t),
+		    void (*on_exit)(void *, int, int), void *arg, int timeout);
+void		 git_spare_shutdown(void);
+
 /* git.c */
 void		 git_commit_clear(struct git_commit *c);
 void		 git_view_clear(struct git_view *v);

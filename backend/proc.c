@@ -10,6 +10,10 @@
  * and never a DAVIT_ variable (the backend's configuration may come from
  * its environment): proc_child drops any such entry as a last guard.
  *
+ * A child may also be started ahead, waiting on its stdin (hold_input: a
+ * spare, git_spare.c): proc_adopt gives it its callbacks and timeout when
+ * it is used, and proc_input its input, once.
+ *
  * What root runs by a path must be root's to change: proc_exe_trusted()
  * checks a file and every directory above it as sudo does its secure path.
  */
@@ -51,6 +55,7 @@ struct proc {
 	int			 eof;
 	int			 timed_out;
 	int			 killing;	/* proc_kill was called */
+	int			 in;		/* hold_input: stdin's write end, or -1 */
 	int			 kill_stage;	/* 0 none, 1 SIGTERM sent, 2 SIGKILL sent */
 	void			(*on_line)(void *, const char *, size_t);
 	void			(*on_exit)(void *, int, int);
@@ -72,6 +77,8 @@ static void
 proc_free(struct proc *p)
 {
 	LIST_REMOVE(p, entry);
+	if (p->in != -1)
+		close(p->in);
 	if (p->out != NULL)
 		bufferevent_free(p->out);
 	if (p->timer != NULL)
@@ -171,6 +178,55 @@ proc_timer(evutil_socket_t fd, short ev, void *arg)
 			log_warn("%s: killpg %d", __func__, (int)p->pid);
 		p->kill_stage = 2;
 	}
+}
+
+/* a held child's input, written at once (it fits the pipe), then closed */
+int
+proc_input(struct proc *p, const void *input, size_t len)
+{
+	int	rv = 0;
+
+	if (p->in == -1 || p->exited || len > PROC_MAX_INPUT)
+		return -1;
+	if (write(p->in, input, len) != (ssize_t)len) {
+		log_warn("%s: write to child %d", __func__, (int)p->pid);
+		rv = -1;
+	}
+	close(p->in);
+	p->in = -1;
+	return rv;
+}
+
+/* a held child's new owner: its callbacks and its timeout from now */
+void
+proc_adopt(struct proc *p, void (*on_line)(void *, const char *, size_t),
+    void (*on_exit)(void *, int, int), void *arg, int timeout)
+{
+	struct timeval	tv = { timeout, 0 };
+
+	p->on_line = on_line;
+	p->on_exit = on_exit;
+	p->arg = arg;
+	if (timeout > 0 && !p->exited && !p->killing)
+		evtimer_add(p->timer, &tv);
+}
+
+/*
+ * Its owner is done with it (a git child's final line came): no exit
+ * callback, on_line (if any) for what it still writes, and killed if it
+ * has not exited within timeout seconds.  Reaped and freed as any other.
+ */
+void
+proc_release(struct proc *p, void (*on_line)(void *, const char *, size_t),
+    int timeout)
+{
+	struct timeval	tv = { timeout, 0 };
+
+	p->on_line = on_line;
+	p->on_exit = NULL;
+	p->arg = NULL;
+	if (!p->exited && !p->killing)
+		evtimer_add(p->timer, &tv);
 }
 
 void
@@ -308,7 +364,8 @@ proc_start(const struct proc_spec *spec, char *err, size_t errlen)
 		snprintf(err, errlen, "process input too large");
 		return NULL;
 	}
-	if (spec->input != NULL && pipe2(inp, O_CLOEXEC) == -1)
+	if ((spec->input != NULL || spec->hold_input) &&
+	    pipe2(inp, O_CLOEXEC) == -1)
 		goto syserr;
 	if (!spec->inherit_output && pipe2(outp, O_CLOEXEC) == -1)
 		goto syserr;
@@ -327,7 +384,11 @@ proc_start(const struct proc_spec *spec, char *err, size_t errlen)
 	p->on_line = spec->on_line;
 	p->on_exit = spec->on_exit;
 	p->arg = spec->arg;
-	if (inp[0] != -1) {
+	p->in = -1;
+	if (inp[0] != -1 && spec->hold_input) {
+		close(inp[0]);
+		p->in = inp[1];		/* proc_input writes it */
+	} else if (inp[0] != -1) {
 		close(inp[0]);
 		/* small enough for the pipe buffer: the write cannot block */
 		if (write(inp[1], spec->input, spec->inputlen) != (ssize_t)spec->inputlen)

@@ -158,11 +158,17 @@ TARPIT_PID=$BG_PID
 wait_for -t 10 port_open "$TARPIT" || fail "no tarpit"
 restart_davit "http://127.0.0.1:$TARPIT/app.git" "DAVIT_GITHUB_TOKEN=$GOOD"
 id=$(submit git.fetch)
+# the fetch's child, connected to the tarpit (not a spare davit-git waiting
+# for the next run's request: backend/git_spare.c)
 child_pid() {
-	ps --ppid "$DAVIT_BACKEND_PID" -o pid=,args= | awk '/--git-child/ { print $1; exit }'
+	local p
+	for p in $(ps --ppid "$DAVIT_BACKEND_PID" -o pid=,args= | awk '/--git-child/ { print $1 }'); do
+		ss -tnp 2>/dev/null | grep "pid=$p," | grep -q "127.0.0.1:$TARPIT" &&
+			{ echo "$p"; return 0; }
+	done
+	return 1
 }
-wait_for -t 15 bash -c "ps --ppid $DAVIT_BACKEND_PID -o args= | grep -q -- --git-child" ||
-	fail "no git child seen"
+wait_for -t 15 child_pid || fail "no git child connected to the tarpit"
 cp=$(child_pid)
 [ -n "$cp" ] || fail "git child pid"
 cmdline=$(tr '\0' ' ' <"/proc/$cp/cmdline")

@@ -73,16 +73,17 @@ TARPIT_PID=$BG_PID
 wait_for -t 10 port_open "$TARPIT" || fail "no tarpit"
 start_davit "http://127.0.0.1:$TARPIT/app.git"
 submit git.fetch >/dev/null
+# the child that waits for the tarpit's answer: by then it is confined (a
+# spare davit-git, waiting for the next run's request, is not yet)
 child_pid() {
-	ps --ppid "$DAVIT_BACKEND_PID" -o pid=,args= | awk '/--git-child/ { print $1; exit }'
-}
-# the child waits for the tarpit's answer: by then it is confined
-waiting() {
 	local p
-	p=$(child_pid) && [ -n "$p" ] &&
-		grep -q "127.0.0.1:$TARPIT" <(ss -tnp 2>/dev/null | grep "pid=$p,")
+	for p in $(ps --ppid "$DAVIT_BACKEND_PID" -o pid=,args= | awk '/--git-child/ { print $1 }'); do
+		ss -tnp 2>/dev/null | grep "pid=$p," | grep -q "127.0.0.1:$TARPIT" &&
+			{ echo "$p"; return 0; }
+	done
+	return 1
 }
-wait_for -t 30 waiting || fail "no git child connected to the tarpit"
+wait_for -t 30 child_pid || fail "no git child connected to the tarpit"
 cp=$(child_pid)
 status=$(cat "/proc/$cp/status")
 assert_contains "$status" "Seccomp:	2" "the git child's seccomp mode (filter)"
