@@ -102,7 +102,8 @@ int		 gc_parse_id(const char *s, unsigned *out);
 int		 gc_drop(uid_t uid, gid_t gid);
 
 /* sandbox.c: Landlock and seccomp, after the drop and the request */
-int		 gc_sandbox(void);
+int		 gc_sandbox_syscalls(void);
+int		 gc_sandbox_paths(void);
 
 /* stream.c */
 int		 gc_origin_only(void);

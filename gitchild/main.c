@@ -3,10 +3,12 @@
  * small program.  backend/git.c execs it as root for every libgit2
  * operation; before anything else it hardens itself and drops for good to
  * UID and GID, DAVIT_WORKDIR's owner (never root), and checks the drop
- * (drop.c); only then does it read one request line on stdin (the token
- * travels there, never in argv or the environment), confine itself to what
- * that request needs (sandbox.c: Landlock, then a seccomp allowlist that
- * kills), do one operation, and write JSON lines on stdout (wire.h).  Data
+ * (drop.c); enters its seccomp allowlist, which kills (sandbox.c); only
+ * then does it read one request line on stdin (the token travels there,
+ * never in argv or the environment; a spare child, exec'd ahead by
+ * backend/git_spare.c, waits here), confine its paths and ports to what
+ * that request needs (sandbox.c: Landlock), do one operation, and write
+ * JSON lines on stdout (wire.h).  Data
  * from the network is parsed only here, and only confined.
  *
  * The token goes to origin only: remotes are made without the checkout's
@@ -220,11 +222,16 @@ main(int argc, char *argv[])
 		    "gid 0) and needs numeric ids");
 		goto done;
 	}
-	if (gc_drop(uid, gid) == -1 || gc_request() == -1)
+	if (gc_drop(uid, gid) == -1)
 		goto done;
-	gc_home();
-	/* confined before libgit2 starts, the checkout or the network */
-	if (gc_check_owner() == -1 || gc_sandbox() == -1)
+	gc_home();	/* the owner's passwd entry: NSS, before the filter */
+	/*
+	 * Confined before libgit2 starts, the checkout or the network: the
+	 * system calls before the request is read (a spare waits so), the
+	 * paths and ports once it named them.
+	 */
+	if (gc_sandbox_syscalls() == -1 || gc_request() == -1 ||
+	    gc_check_owner() == -1 || gc_sandbox_paths() == -1)
 		goto done;
 	gc_alarm_prepare();
 	if (git_libgit2_init() < 0) {

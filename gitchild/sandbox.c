@@ -1,9 +1,11 @@
 /*
- * The git child's own confinement, entered in one place (main.c) after
- * the drop to the checkout's owner and no_new_privs (drop.c) and the
- * request line (the root parent's: it names the workdir and origin, which
- * the rules need), before libgit2 starts or anything touches the checkout
- * or the network.
+ * The git child's own confinement, entered in two steps (main.c), both
+ * before libgit2 starts or anything touches the checkout or the network:
+ * the seccomp filter right after the drop to the checkout's owner and
+ * no_new_privs (drop.c), before the request line is read (a spare child,
+ * backend/git_spare.c, waits for it confined); Landlock once the request
+ * (the root parent's) has named the workdir and origin, which its rules
+ * need.
  *
  * 1. Landlock (common/landlock.c), for good:
  *    - read-write: the workdir (objects, index, refs, the checked-out
@@ -121,6 +123,9 @@ static const int gc_sandbox_allowed[] = {
 	 */
 	SCMP_SYS(futex), SCMP_SYS(set_robust_list), SCMP_SYS(rseq),
 	SCMP_SYS(sched_getaffinity), SCMP_SYS(sched_yield),
+	/* Landlock, entered after this filter: it only confines further */
+	SCMP_SYS(landlock_create_ruleset), SCMP_SYS(landlock_add_rule),
+	SCMP_SYS(landlock_restrict_self),
 };
 
 struct gc_rules {
@@ -393,10 +398,18 @@ gc_sandbox_test(void)
 }
 #endif
 
+/* the system calls: nothing of the request's, so before it is read */
 int
-gc_sandbox(void)
+gc_sandbox_syscalls(void)
 {
-	if (gc_landlock() == -1 || gc_seccomp() == -1)
+	return gc_seccomp();
+}
+
+/* the paths and ports: the request's workdir and origin */
+int
+gc_sandbox_paths(void)
+{
+	if (gc_landlock() == -1)
 		return -1;
 #ifdef DAVIT_SANDBOX_TEST_TRIGGER
 	gc_sandbox_test();

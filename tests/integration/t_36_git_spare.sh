@@ -2,9 +2,10 @@
 # The spare git child (backend/git_spare.c): a davit-git exec'd ahead for the
 # checkout's owner, waiting on its stdin for the next git run's request.
 # - spare_used: after a git run a spare waits: dropped to the owner,
-#   undumpable, no_new_privs, not yet confined (its sandbox depends on the
-#   request it has not read), holding no token; the next fetch uses it (it
-#   is gone after the fetch, which succeeded) and another spare follows;
+#   undumpable, no_new_privs, under its seccomp filter (entered before the
+#   request is read; Landlock's rules need the request), holding no token;
+#   the next fetch uses it (it is gone after the fetch, which succeeded)
+#   and another spare follows;
 # - spare_killed: a spare killed before its use is logged, the next fetch
 #   execs its own child and succeeds, and a new spare follows;
 # - spare_stop: stopping davit leaves no davit-git behind.
@@ -26,11 +27,10 @@ write_davit_env "$T/davit.env" "DAVIT_WORKDIR=$T/app" "DAVIT_SERVICES=web" \
 davit_start_backend "$T/davit.env" --no-frontend
 
 # spare_pid: the backend's davit-git child that waits on its stdin (read
-# from a pipe, no seccomp filter yet); empty if none
+# from a pipe); empty if none
 spare_pid() {
 	local p
 	for p in $(ps --ppid "$DAVIT_BACKEND_PID" -o pid=,args= | awk '/--git-child/ { print $1 }'); do
-		[ "$(awk '/^Seccomp:/ { print $2 }' "/proc/$p/status" 2>/dev/null)" = 0 ] || continue
 		case $(cat "/proc/$p/wchan" 2>/dev/null) in
 		*pipe_read) ;;		# pipe_read, anon_pipe_read (6.x)
 		*) continue ;;
@@ -50,6 +50,7 @@ if scenario spare_used; then
 	assert_contains "$cmdline" "--git-child $OUID $OGID" "the spare is the owner's child"
 	assert_eq "$(awk '/^Uid:/ { print $2, $3, $4, $5 }' "/proc/$sp/status")" "$OUID $OUID $OUID $OUID" "the spare runs as the owner"
 	assert_eq "$(awk '/^NoNewPrivs:/ { print $2 }' "/proc/$sp/status")" 1 "the spare's no_new_privs"
+	assert_eq "$(awk '/^Seccomp:/ { print $2 }' "/proc/$sp/status")" 2 "the spare waits under its seccomp filter"
 	assert_eq "$(stat -c %u "/proc/$sp/environ")" 0 "the spare is undumpable"
 	assert_not_contains "$(tr '\0' '\n' <"/proc/$sp/environ")" "$TOKEN" "no token in the spare's environment"
 	c2=$(push_commit "$T/seed" src/a.txt "two" "second")
