@@ -177,18 +177,16 @@ gc_reuse_pack_map(struct gc_rpack *p)
 static void
 gc_reuse_locate(struct gc_reuse *r, const git_oid *id, struct gc_reuse_obj *o)
 {
-	struct gc_rpack	*p;
+	struct gc_rpack	*p = NULL;
 	struct packent	 e;
 	uint32_t	 pos;
 	uint64_t	 off, end;
 	size_t		 k;
 
-	for (k = 0; k < r->npacks; k++) {
-		p = &r->packs[k];
-		if (packidx_find(&p->idx, id->id, &pos) == 1)
-			break;
-	}
-	if (k == r->npacks)
+	for (k = 0; k < r->npacks && p == NULL; k++)
+		if (packidx_find(&r->packs[k].idx, id->id, &pos) == 1)
+			p = &r->packs[k];
+	if (p == NULL)
 		return;
 	if (packidx_offset(&p->idx, pos, &off) == -1 ||
 	    gc_reuse_pack_map(p) == -1 ||
@@ -198,7 +196,7 @@ gc_reuse_locate(struct gc_reuse *r, const git_oid *id, struct gc_reuse_obj *o)
 		r->bad++;
 		return;
 	}
-	o->pack = (uint32_t)k + 1;
+	o->pack = (uint32_t)(p - r->packs) + 1;
 	o->off = off;
 	o->type = e.type;
 	o->size = e.size;
