@@ -140,7 +140,7 @@ struct gc_reuse_obj {
 };
 struct gc_reuse {
 	struct gc_rpack		*packs;
-	size_t			 npacks;
+	size_t			 npacks, packs_size;
 	struct gc_reuse_obj	*obj;		/* one per object to send */
 	uint32_t		*order;		/* the objects, bases first */
 	size_t			 n, norder;

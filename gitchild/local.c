@@ -330,8 +330,9 @@ gc_copy_write(struct gc_copy *c, git_repository *origin)
 	if (gc_reuse_plan(&r, origin, c->todo, c->ntodo) == -1)
 		goto done;
 	if (r.bad > 0 || r.bad_packs > 0)
-		gc_log("origin's packs: %zu unreadable indexes, %zu entries "
-		    "not consistent with theirs: those objects sent whole",
+		gc_log("origin's packs: %zu not used (an index not of version "
+		    "2, damaged, or without its pack), %zu entries not "
+		    "consistent with their index: those objects sent whole",
 		    r.bad_packs, r.bad);
 	if ((p->sha1 = EVP_MD_CTX_new()) == NULL ||
 	    EVP_DigestInit_ex(p->sha1, EVP_sha1(), NULL) != 1) {

@@ -38,6 +38,7 @@
 #include "gitchild/packidx.h"
 
 #define GC_REUSE_MAX_PACKS	256	/* of origin's packs, the first read */
+#define GC_REUSE_PACKS_MIN	8	/* slots for them, at first */
 /* a pack's sorted offsets take 8 bytes an object: 128 MiB at most */
 #define GC_REUSE_MAX_OBJECTS	(1u << 24)
 #define GC_REUSE_DEPTH		64	/* a longer delta chain: sent whole */
@@ -86,32 +87,43 @@ gc_map(const char *path, void **map, size_t *len)
 	return 0;
 }
 
-/* one pack-*.idx of origin's, kept if it is a version 2 index */
-static void
+/* one pack-*.idx of origin's, kept if it is a version 2 index; -1 oom */
+static int
 gc_reuse_add(struct gc_reuse *r, const char *dir, const char *name)
 {
-	struct gc_rpack	*p = &r->packs[r->npacks];
+	struct gc_rpack	*p;
 	char		 ipath[PATH_MAX];
-	size_t		 len = strlen(name);
+	size_t		 len = strlen(name), size;
 
 	if (len <= strlen(".idx") || strcmp(name + len - 4, ".idx") != 0 ||
 	    strncmp(name, "pack-", 5) != 0)
-		return;
+		return 0;
+	if (r->npacks == r->packs_size) {
+		size = r->packs_size ? 2 * r->packs_size : GC_REUSE_PACKS_MIN;
+		if ((p = reallocarray(r->packs, size, sizeof(*p))) == NULL) {
+			git_error_set_oom();
+			return -1;
+		}
+		r->packs = p;
+		r->packs_size = size;
+	}
+	p = &r->packs[r->npacks];
 	memset(p, 0, sizeof(*p));
 	if ((size_t)snprintf(ipath, sizeof(ipath), "%s/%s", dir, name) >=
 	    sizeof(ipath) ||
 	    (size_t)snprintf(p->path, sizeof(p->path), "%s/%.*s.pack", dir,
 	    (int)(len - 4), name) >= sizeof(p->path))
-		return;
+		return 0;
 	if (gc_map(ipath, &p->imap, &p->ilen) == -1)
-		return;
+		return 0;	/* gone since the listing */
 	if (packidx_open(&p->idx, p->imap, p->ilen) == -1 ||
 	    p->idx.count > GC_REUSE_MAX_OBJECTS) {
 		r->bad_packs++;
 		gc_unmap(p->imap, p->ilen);
-		return;
+		return 0;
 	}
 	r->npacks++;
+	return 0;
 }
 
 static int
@@ -134,27 +146,30 @@ gc_reuse_packs(struct gc_reuse *r, git_repository *origin)
 		return 0;
 	}
 	git_buf_dispose(&objects);
-	if ((r->packs = calloc(GC_REUSE_MAX_PACKS, sizeof(*r->packs))) == NULL) {
-		git_error_set_oom();
-		return -1;
-	}
 	if ((d = opendir(dir)) == NULL)
 		return 0;	/* no pack: everything whole */
 	while (r->npacks < GC_REUSE_MAX_PACKS && (de = readdir(d)) != NULL)
-		gc_reuse_add(r, dir, de->d_name);
+		if (gc_reuse_add(r, dir, de->d_name) == -1) {
+			closedir(d);
+			return -1;
+		}
 	closedir(d);
 	return 0;
 }
 
-/* the pack of an index where an object was found: 0 usable, -1 not */
+/*
+ * The pack of an index where an object was found, mapped and checked the
+ * first time: 0 usable, -1 not (counted once).
+ */
 static int
-gc_reuse_pack_map(struct gc_rpack *p)
+gc_reuse_pack_map(struct gc_reuse *r, struct gc_rpack *p)
 {
 	uint32_t	count;
 
 	if (p->state != GC_RP_UNMAPPED)
 		return p->state == GC_RP_MAPPED ? 0 : -1;
 	p->state = GC_RP_UNUSABLE;
+	r->bad_packs++;
 	if (gc_map(p->path, &p->pmap, &p->plen) == -1)
 		return -1;
 	if (pack_header(p->pmap, p->plen, &count) == -1 ||
@@ -167,6 +182,7 @@ gc_reuse_pack_map(struct gc_rpack *p)
 	    packidx_offsets(&p->idx, p->sorted) == -1)
 		return -1;
 	p->state = GC_RP_MAPPED;
+	r->bad_packs--;
 	return 0;
 }
 
@@ -183,13 +199,14 @@ gc_reuse_locate(struct gc_reuse *r, const git_oid *id, struct gc_reuse_obj *o)
 	uint64_t	 off, end;
 	size_t		 k;
 
+	/* the first pack that has it and can be used */
 	for (k = 0; k < r->npacks && p == NULL; k++)
-		if (packidx_find(&r->packs[k].idx, id->id, &pos) == 1)
+		if (packidx_find(&r->packs[k].idx, id->id, &pos) == 1 &&
+		    gc_reuse_pack_map(r, &r->packs[k]) == 0)
 			p = &r->packs[k];
 	if (p == NULL)
 		return;
 	if (packidx_offset(&p->idx, pos, &off) == -1 ||
-	    gc_reuse_pack_map(p) == -1 ||
 	    packent_parse(p->pmap, p->plen, off, &e) == -1 ||
 	    packent_end(p->sorted, p->idx.count, p->plen, off, &end) == -1 ||
 	    end <= off + e.hdrlen) {
