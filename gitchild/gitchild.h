@@ -144,8 +144,7 @@ struct gc_reuse {
 	struct gc_reuse_obj	*obj;		/* one per object to send */
 	uint32_t		*order;		/* the objects, bases first */
 	size_t			 n, norder;
-	size_t			 reused, deltas;	/* verbatim, of them deltas */
-	size_t			 bad, bad_packs;	/* entries, indexes refused */
+	size_t			 bad, bad_packs;	/* entries, packs refused */
 };
 int		 gc_reuse_plan(struct gc_reuse *r, git_repository *origin,
 		    const git_oid *ids, size_t n);

@@ -168,22 +168,22 @@ gc_reuse_pack_map(struct gc_reuse *r, struct gc_rpack *p)
 
 	if (p->state != GC_RP_UNMAPPED)
 		return p->state == GC_RP_MAPPED ? 0 : -1;
-	p->state = GC_RP_UNUSABLE;
-	r->bad_packs++;
-	if (gc_map(p->path, &p->pmap, &p->plen) == -1)
-		return -1;
-	if (pack_header(p->pmap, p->plen, &count) == -1 ||
+	if (gc_map(p->path, &p->pmap, &p->plen) == -1 ||
+	    pack_header(p->pmap, p->plen, &count) == -1 ||
 	    count != p->idx.count ||
 	    memcmp((unsigned char *)p->pmap + p->plen - PACK_TRAILER_LEN,
 	    packidx_pack_sum(&p->idx), PACK_TRAILER_LEN) != 0)
-		return -1;
+		goto fail;
 	if ((p->sorted = reallocarray(NULL, p->idx.count > 0 ? p->idx.count : 1,
 	    sizeof(*p->sorted))) == NULL ||
 	    packidx_offsets(&p->idx, p->sorted) == -1)
-		return -1;
+		goto fail;
 	p->state = GC_RP_MAPPED;
-	r->bad_packs--;
 	return 0;
+ fail:
+	p->state = GC_RP_UNUSABLE;
+	r->bad_packs++;
+	return -1;
 }
 
 /*
@@ -344,13 +344,8 @@ gc_reuse_visit(struct gc_reuse *r, uint32_t i, unsigned depth)
 	}
 	o->state = GC_RO_DONE;
 	r->order[r->norder++] = i;
-	if (o->data == NULL)
-		return;
-	r->reused++;
-	if (o->type == PACKENT_OFS_DELTA || o->type == PACKENT_REF_DELTA) {
+	if (o->data != NULL && o->type == PACKENT_REF_DELTA)
 		o->type = PACKENT_OFS_DELTA;	/* as davit's pack holds it */
-		r->deltas++;
-	}
 }
 
 /*
