@@ -136,6 +136,7 @@ struct gc_reuse_obj {
 	uint32_t		 pack;	/* 1 + its pack's index; 0 none */
 	uint64_t		 off, base_off;
 	unsigned char		 base_id[GIT_OID_RAWSZ];
+	unsigned		 depth;	/* its delta chain, as sent; 0 whole */
 	int			 state;
 };
 struct gc_reuse {

@@ -314,6 +314,30 @@ gc_pack_one(struct gc_copy *c, struct gc_pack *p, const struct gc_reuse *r,
 	return rc;
 }
 
+/*
+ * Every object copied from origin's packs is in the checkout under its
+ * id: the indexer hashed what arrived, and bytes that inflate to something
+ * else (origin's pack corrupt, the zlib stream still whole) would leave it
+ * under another.  Read whole, an object's hash was checked by libgit2.
+ */
+static int
+gc_copy_check(struct gc_copy *c, const struct gc_reuse *r)
+{
+	char	hex[GC_OID_HEX + 1], msg[GC_MAX_MESSAGE];
+	size_t	i;
+
+	for (i = 0; i < c->ntodo; i++) {
+		if (r->obj[i].data == NULL || git_odb_exists(c->dst, &c->todo[i]))
+			continue;
+		git_oid_tostr(hex, sizeof(hex), &c->todo[i]);
+		snprintf(msg, sizeof(msg), "object %s did not arrive whole: "
+		    "origin's pack is damaged (git fsck in origin)", hex);
+		git_error_set_str(GIT_ERROR_ODB, msg);
+		return -1;
+	}
+	return 0;
+}
+
 /* the queued objects, as one pack into the checkout's object database */
 static int
 gc_copy_write(struct gc_copy *c, git_repository *origin)
@@ -373,7 +397,8 @@ gc_copy_write(struct gc_copy *c, git_repository *origin)
 	/* the trailer is not hashed */
 	if (gc_pack_flush(p) == -1 ||
 	    p->wp->append(p->wp, sum, sumlen, &p->stats) < 0 ||
-	    p->wp->commit(p->wp, &p->stats) < 0)
+	    p->wp->commit(p->wp, &p->stats) < 0 ||
+	    gc_copy_check(c, &r) == -1)
 		goto done;
 	c->bytes = p->written + sumlen;
 	rv = 0;

@@ -41,7 +41,7 @@
 #define GC_REUSE_PACKS_MIN	8	/* slots for them, at first */
 /* a pack's sorted offsets take 8 bytes an object: 128 MiB at most */
 #define GC_REUSE_MAX_OBJECTS	(1u << 24)
-#define GC_REUSE_DEPTH		64	/* a longer delta chain: sent whole */
+#define GC_REUSE_DEPTH		64	/* deltas in a chain at most, as sent */
 
 enum { GC_RP_UNMAPPED, GC_RP_MAPPED, GC_RP_UNUSABLE };
 enum { GC_RO_NEW, GC_RO_VISITING, GC_RO_DONE };
@@ -324,9 +324,13 @@ gc_reuse_bases(struct gc_reuse *r, const git_oid *ids)
 	return rv;
 }
 
-/* object i into the order, its base first */
+/*
+ * Object i into the order, its base first (nested: how many bases are
+ * being visited below it).  A delta's chain in davit's pack, its base's
+ * plus one, stays within GC_REUSE_DEPTH: else, as for a cycle, whole.
+ */
 static void
-gc_reuse_visit(struct gc_reuse *r, uint32_t i, unsigned depth)
+gc_reuse_visit(struct gc_reuse *r, uint32_t i, unsigned nested)
 {
 	struct gc_reuse_obj	*o = &r->obj[i];
 
@@ -334,12 +338,17 @@ gc_reuse_visit(struct gc_reuse *r, uint32_t i, unsigned depth)
 		return;
 	if (o->data != NULL && (o->type == PACKENT_OFS_DELTA ||
 	    o->type == PACKENT_REF_DELTA)) {
-		if (depth >= GC_REUSE_DEPTH ||
-		    r->obj[o->base].state == GC_RO_VISITING)
-			o->data = NULL;		/* too deep, or a cycle */
+		if (r->obj[o->base].state == GC_RO_VISITING ||
+		    (r->obj[o->base].state == GC_RO_NEW &&
+		    nested >= GC_REUSE_DEPTH))
+			o->data = NULL;		/* a cycle, or too deep */
 		else {
 			o->state = GC_RO_VISITING;
-			gc_reuse_visit(r, o->base, depth + 1);
+			gc_reuse_visit(r, o->base, nested + 1);
+			if (r->obj[o->base].depth >= GC_REUSE_DEPTH)
+				o->data = NULL;
+			else
+				o->depth = r->obj[o->base].depth + 1;
 		}
 	}
 	o->state = GC_RO_DONE;

@@ -16,7 +16,13 @@
 # - file_fetch_loose: origin's new objects loose (a push of one small
 #   commit): they arrive whole, fsck clean;
 # - file_fetch_base_in_checkout: a blob that origin holds as a delta on a
-#   blob only the checkout gets arrives whole (no thin pack), fsck clean.
+#   blob only the checkout gets arrives whole (no thin pack), fsck clean;
+# - file_fetch_deep_chain: origin's delta chains deeper than davit-git's
+#   bound (GC_REUSE_DEPTH, 64) are cut: no chain over 64 in the fetched
+#   pack, fsck clean;
+# - file_fetch_damaged_origin: a blob in origin's pack whose bytes inflate
+#   (a whole zlib stream) to other content: the fetch fails with a clear
+#   error, origin/main stays.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -197,4 +203,89 @@ if scenario file_fetch_base_in_checkout; then
 	assert_eq "$objs" 3 "a commit, a tree, a blob"
 	git -C "$T/origin.git" update-ref refs/heads/main "$TIP"
 	pass "a delta on a base only the checkout has arrives whole, fsck clean"
+fi
+
+if scenario file_fetch_deep_chain; then
+	git clone -q "file://$T/origin.git" "$T/seed"
+	git -C "$T/seed" reset -q --hard "$TIP"
+	# each commit changes one more line of the same file: a version is
+	# nearest its neighbours, so git chains the deltas one on the next
+	for ((k = 0; k < 100; k++)); do
+		printf 'line %04d of a file of which each commit changes one line\n' "$k"
+	done >"$T/seed/chain.txt"
+	for ((c = 0; c < 100; c++)); do
+		sed -i "$(( (c * 37) % 100 + 1 ))s/.*/line changed by commit $c, the others as they were/" "$T/seed/chain.txt"
+		git -C "$T/seed" add chain.txt
+		git -C "$T/seed" -c user.name=t -c user.email=t@davit.invalid commit -qm "chain $c"
+	done
+	git -C "$T/seed" push -q -f origin HEAD:main
+	deep=$(git -C "$T/seed" rev-parse HEAD)
+	rm -rf "$T/seed"
+	git -C "$T/origin.git" repack -adfq --depth=250 --window=250
+	chmod -R a+rX "$T/origin.git"
+	git -C "$T/origin.git" verify-pack -v "$T"/origin.git/objects/pack/pack-*.idx >"$T/origin.verify"
+	longest() { sed -n 's/^chain length = \([0-9]*\):.*/\1/p' "$1" | sort -n | tail -n 1; }
+	[ "$(longest "$T/origin.verify")" -gt 64 ] || fail "origin's longest delta chain: $(longest "$T/origin.verify")"
+	clone_at "$T/fd" "$TIP"
+	git -C "$T/origin.git" update-ref refs/heads/main "$deep"
+	fetch_pack "$T/fd"
+	assert_eq "$(git -C "$T/fd" rev-parse refs/remotes/origin/main)" "$deep" "origin/main at the last commit"
+	[ "$deltas" -ge 90 ] || fail "only $deltas deltas of $objs objects"
+	[ "$(longest "$T/verify.out")" -le 64 ] || fail "a chain of $(longest "$T/verify.out") deltas in the fetched pack"
+	info "origin's chains up to $(longest "$T/origin.verify"), the fetched pack's up to $(longest "$T/verify.out")"
+	git -C "$T/origin.git" update-ref refs/heads/main "$TIP"
+	pass "delta chains deeper than 64 are cut, fsck clean"
+fi
+
+if scenario file_fetch_damaged_origin; then
+	git clone -q "file://$T/origin.git" "$T/seed"
+	git -C "$T/seed" reset -q --hard "$TIP"
+	for ((k = 0; k < 60; k++)); do
+		echo "line $k of a file whose packed bytes are about to change"
+	done >"$T/seed/damaged.txt"
+	git -C "$T/seed" add damaged.txt
+	git -C "$T/seed" -c user.name=t -c user.email=t@davit.invalid commit -qm "damaged"
+	git -C "$T/seed" push -q -f origin HEAD:main
+	dmg=$(git -C "$T/seed" rev-parse HEAD)
+	blob=$(git -C "$T/seed" rev-parse HEAD:damaged.txt)
+	rm -rf "$T/seed"
+	git -C "$T/origin.git" repack -adfq
+	chmod -R a+rX "$T/origin.git"
+	pack=$(ls "$T"/origin.git/objects/pack/pack-*.pack)
+	read -r nf off plen < <(git -C "$T/origin.git" verify-pack -v "${pack%.pack}.idx" |
+		awk -v b="$blob" '$1 == b { print NF, $5, $4 }')
+	assert_eq "$nf" 5 "origin holds the blob whole"
+	cp -p "$pack" "$T/pack.good"
+	# other content, compressed to the same length: only the id tells
+	python3 - "$pack" "$off" "$plen" <<'PY' || fail "no same-length stream for the blob"
+import sys, zlib
+path, off, plen = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+data = bytearray(open(path, "rb").read())
+h = off
+while data[h] & 0x80:
+    h += 1
+h += 1
+old = zlib.decompress(bytes(data[h:off + plen]))
+for j in range(len(old)):
+    for c in b"0123456789":
+        if old[j] == c:
+            continue
+        new = old[:j] + bytes([c]) + old[j + 1:]
+        for level in range(1, 10):
+            z = zlib.compress(new, level)
+            if len(z) == off + plen - h:
+                data[h:off + plen] = z
+                open(path, "wb").write(data)
+                sys.exit(0)
+sys.exit(1)
+PY
+	clone_at "$T/fx" "$TIP"
+	git -C "$T/origin.git" update-ref refs/heads/main "$dmg"
+	out=$(child "{\"op\":\"fetch\",\"workdir\":\"$T/fx\",\"url\":\"file://$T/origin.git\",\"branch\":\"main\"}")
+	assert_contains "$out" '"ok":false' "the fetch of a damaged blob fails"
+	assert_contains "$out" "object $blob did not arrive whole: origin's pack is damaged" "the error names the object"
+	assert_eq "$(git -C "$T/fx" rev-parse refs/remotes/origin/main)" "$TIP" "origin/main stays"
+	cp -p "$T/pack.good" "$pack"
+	git -C "$T/origin.git" update-ref refs/heads/main "$TIP"
+	pass "a blob damaged in origin's pack fails the fetch, origin/main stays"
 fi
