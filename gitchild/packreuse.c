@@ -8,7 +8,8 @@
  * - a delta (OFS_DELTA or REF_DELTA) whose base is also sent: its
  *   compressed bytes copied verbatim as an OFS_DELTA on that base, which
  *   the plan's order puts before it (depth first, a visiting mark; a
- *   cycle or a chain deeper than GC_REUSE_DEPTH: that object whole);
+ *   cycle, or a chain in davit's pack longer than GC_REUSE_DEPTH: that
+ *   object whole);
  * - anything else (loose in origin, a delta on a base the checkout has,
  *   an entry that is malformed or not consistent with its index): whole,
  *   read through libgit2 (local.c).  No thin pack: libgit2's indexer
@@ -17,7 +18,9 @@
  * a mapping is checked against its bounds there; a bad entry is counted,
  * never logged one by one (local.c logs one line); the compressed data is
  * not inflated here: libgit2's indexer inflates and hashes every object
- * it receives, so a corrupt origin fails the fetch with its error.  A
+ * it receives (a broken stream fails the fetch) and local.c then looks
+ * each reused object up under its id (bytes that inflate to other
+ * content fail it too).  A
  * pack is mapped, checked against its index (the pack's SHA-1) and its
  * offsets sorted (where an entry ends: the next offset) only when an
  * object to send is found in its index.  git never rewrites a pack in
