@@ -358,6 +358,10 @@ gc_copy_write(struct gc_copy *c, git_repository *origin)
 	}
 	if (gc_reuse_plan(&r, origin, c->todo, c->ntodo) == -1)
 		goto done;
+	if (r.norder != c->ntodo) {	/* the pack's header counts them */
+		git_error_set_str(GIT_ERROR_INTERNAL, "the pack's plan lost objects");
+		goto done;
+	}
 	if (r.bad > 0 || r.bad_packs > 0)
 		gc_log("origin's packs: %zu not used (an index not of version "
 		    "2, damaged, or without its pack), %zu entries not "
