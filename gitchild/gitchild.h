@@ -16,7 +16,9 @@
  *               their credentials
  *   status.c    opening the checkout and reporting its state
  *   pull.c      the fast-forward pull
- *   local.c     the fetch from a file:// origin, object by object
+ *   local.c     the fetch from a file:// origin: the new objects, one pack
+ *   packreuse.c which of them go as origin's packs hold them (packidx.c:
+ *               the pure reading of a pack's index and entries)
  *   wire.c, wire_decode.c, url.c   shared with the backend (wire.h, url.h)
  */
 #ifndef DAVIT_GITCHILD_H
@@ -25,6 +27,7 @@
 #include <sys/types.h>
 
 #include <limits.h>
+#include <stdint.h>
 
 #include <git2.h>
 
@@ -122,6 +125,32 @@ int		 gc_certificate_check(git_cert *cert, int valid, const char *host,
 int		 gc_local_download(const git_oid *tip, unsigned *objects,
 		    size_t *bytes);
 int		 gc_local_tips(const git_oid *tip, const char *rname);
+
+/* packreuse.c: how each object to send goes into the fetch's pack */
+struct gc_reuse_obj {
+	const unsigned char	*data;	/* origin's compressed bytes; NULL: whole */
+	size_t			 len;
+	uint64_t		 size;	/* the header's: the object's, the delta's */
+	int			 type;	/* 1-4 whole; 6 (OFS_DELTA) on base */
+	uint32_t		 base;	/* the base's index among the objects */
+	/* the planning's own */
+	uint32_t		 pack;	/* 1 + its pack's index; 0 none */
+	uint64_t		 off, base_off;
+	unsigned char		 base_id[GIT_OID_RAWSZ];
+	unsigned		 depth;	/* its delta chain, as sent; 0 whole */
+	int			 state;
+};
+struct gc_reuse {
+	struct gc_rpack		*packs;
+	size_t			 npacks, packs_size;
+	struct gc_reuse_obj	*obj;		/* one per object to send */
+	uint32_t		*order;		/* the objects, bases first */
+	size_t			 n, norder;
+	size_t			 bad, bad_packs;	/* entries, packs refused */
+};
+int		 gc_reuse_plan(struct gc_reuse *r, git_repository *origin,
+		    const git_oid *ids, size_t n);
+void		 gc_reuse_free(struct gc_reuse *r);
 
 /* remote.c */
 /* transfer progress: a log line per 10% or second; re-arms the stall alarm */
