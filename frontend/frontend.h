@@ -84,7 +84,7 @@ struct fe_proxies {
 
 /* a project as frontend.config names it, with its webhook secret */
 struct fe_project {
-	char	 name[PROTO_PROJECT_NAME_MAX + 1];	/* "": a backend before issue 13 */
+	char	 name[PROTO_PROJECT_NAME_MAX + 1];
 	char	*webhook_secret;	/* NULL: no webhook */
 	size_t	 webhook_secret_len;
 };

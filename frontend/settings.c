@@ -130,31 +130,14 @@ cfg_project(yajl_val v, size_t i, struct fe_project *p, char *err,
 	return 0;
 }
 
-/*
- * "projects" and "single"; a backend from before issue 13 says
- * "webhook_secret" instead: one project, unnamed, served at /hooks/github.
- */
+/* "projects" and "single" (both binaries ship together: no other shape) */
 static int
 cfg_projects(yajl_val result, struct fe_config *cfg, char *err, size_t errlen)
 {
 	yajl_val	list = json_get(result, "projects"), single;
 	size_t		i, j, n;
 
-	if (list == NULL) {
-		if ((cfg->projects = calloc(1, sizeof(*cfg->projects))) == NULL)
-			fatal("%s", __func__);
-		cfg->nprojects = 1;
-		cfg->single = 1;
-		if (cfg_string(result, "webhook_secret", 0,
-		    PROTO_CONFIG_VALUE_MAX, &cfg->projects[0].webhook_secret, err,
-		    errlen) == -1)
-			return -1;
-		if (cfg->projects[0].webhook_secret != NULL)
-			cfg->projects[0].webhook_secret_len =
-			    strlen(cfg->projects[0].webhook_secret);
-		return 0;
-	}
-	if (list->type != yajl_t_array ||
+	if (list == NULL || list->type != yajl_t_array ||
 	    (n = list->u.array.len) > PROTO_MAX_PROJECTS) {
 		snprintf(err, errlen, "\"projects\" is not an array of at most "
 		    "%d", PROTO_MAX_PROJECTS);

@@ -206,25 +206,20 @@ test_projects_bad(void **state)
 	free(many);
 }
 
-/* a backend from before issue 13: "webhook_secret", one unnamed project */
+/*
+ * The shape of before several projects ("webhook_secret" at the top, no
+ * "projects"): no backend sends it any more, and it is refused.
+ */
 static void
-test_legacy(void **state)
+test_no_projects(void **state)
 {
 	struct fe_config	cfg;
 
 	assert_int_equal(parse("{" BASE ",\"webhook_secret\":\"s3cret\"}",
-	    &cfg), 0);
-	assert_int_equal(cfg.nprojects, 1);
-	assert_int_equal(cfg.single, 1);
-	assert_string_equal(cfg.projects[0].name, "");
-	assert_string_equal(cfg.projects[0].webhook_secret, "s3cret");
-	/* an unnamed project is found by no name */
-	assert_null(fe_project_find(&cfg, "", 0));
-	fe_config_free(&cfg);
-	assert_int_equal(parse("{" BASE "}", &cfg), 0);
-	assert_int_equal(cfg.nprojects, 1);
-	assert_null(cfg.projects[0].webhook_secret);
-	fe_config_free(&cfg);
+	    &cfg), -1);
+	assert_int_equal(parse("{" BASE "}", &cfg), -1);
+	assert_int_equal(parse("{" BASE ",\"single\":true,\"projects\":{}}",
+	    &cfg), -1);
 }
 
 /* trusted_proxies: absent or null is none; a bad list refuses the reply */
@@ -258,7 +253,7 @@ main(void)
 		cmocka_unit_test(test_bad),
 		cmocka_unit_test(test_projects),
 		cmocka_unit_test(test_projects_bad),
-		cmocka_unit_test(test_legacy),
+		cmocka_unit_test(test_no_projects),
 		cmocka_unit_test(test_trusted_proxies),
 	};
 
