@@ -204,26 +204,29 @@ project_last_error_git(const struct project *p)
 
 /* ------------------------------------------------------------ the steps -- */
 
-void
-git_fetch_step(struct job *j, git_step_done done)
+/* a job's git step: a run of op, with a clone first where there is none */
+static void
+git_step(struct job *j, enum gc_op op, enum git_run_kind kind,
+    git_step_done done)
 {
 	struct git_run	*r;
 
-	r = git_run_new(j->project, git_needs_clone(j->project) ? GC_CLONE :
-	    GC_FETCH, RUN_FETCH, j);
+	r = git_run_new(j->project, git_needs_clone(j->project) ? GC_CLONE : op,
+	    kind, j);
 	r->done = done;
 	git_run_try(r);
 }
 
 void
+git_fetch_step(struct job *j, git_step_done done)
+{
+	git_step(j, GC_FETCH, RUN_FETCH, done);
+}
+
+void
 git_fetch_pull_step(struct job *j, git_step_done done)
 {
-	struct git_run	*r;
-
-	r = git_run_new(j->project, git_needs_clone(j->project) ? GC_CLONE :
-	    GC_FETCH_PULL, RUN_FETCH, j);
-	r->done = done;
-	git_run_try(r);
+	git_step(j, GC_FETCH_PULL, RUN_FETCH, done);
 }
 
 void

@@ -538,16 +538,34 @@ run_exit(void *arg, int status, int timed_out)
 	run_finish(r);
 }
 
+/*
+ * davit-git's argv for the owner uid and gid (ids holds their digits).
+ * Exec'd as root and dropped by itself (gitchild/drop.c): the owner cannot
+ * attach to it before it made itself undumpable.
+ */
+void
+git_child_argv(const char *argv[GIT_CHILD_ARGC + 1],
+    char ids[2][GIT_CHILD_ID_LEN], uid_t uid, gid_t gid)
+{
+	snprintf(ids[0], GIT_CHILD_ID_LEN, "%u", (unsigned)uid);
+	snprintf(ids[1], GIT_CHILD_ID_LEN, "%u", (unsigned)gid);
+	argv[0] = git_child_exe;
+	argv[1] = "--git-child";
+	argv[2] = ids[0];
+	argv[3] = ids[1];
+	argv[4] = NULL;
+}
+
 static int
 run_spawn(struct git_run *r, char *err, size_t errlen)
 {
 	const struct davit_config	*cfg = r->p->cfg;
 	struct gc_request		 req;
 	struct proc_spec		 spec;
-	const char			*argv[5];
+	const char			*argv[GIT_CHILD_ARGC + 1];
 	uid_t				 uid;
 	gid_t				 gid;
-	char				 uidbuf[16], gidbuf[16], *line;
+	char				 ids[2][GIT_CHILD_ID_LEN], *line;
 	size_t				 len;
 	int				 net;
 
@@ -587,17 +605,7 @@ run_spawn(struct git_run *r, char *err, size_t errlen)
 		    GC_MAX_REQUEST);
 		return -1;
 	}
-	/*
-	 * Exec'd as root and dropped by itself (gitchild.c): the owner cannot
-	 * attach to it before it made itself undumpable.
-	 */
-	snprintf(uidbuf, sizeof(uidbuf), "%u", (unsigned)uid);
-	snprintf(gidbuf, sizeof(gidbuf), "%u", (unsigned)gid);
-	argv[0] = git_child_exe;
-	argv[1] = "--git-child";
-	argv[2] = uidbuf;
-	argv[3] = gidbuf;
-	argv[4] = NULL;
+	git_child_argv(argv, ids, uid, gid);
 	memset(&spec, 0, sizeof(spec));
 	spec.argv = argv;
 	spec.drop = 0;

@@ -106,6 +106,13 @@ struct git_project {
 
 extern char		*git_child_exe;	/* davit-git, for every project */
 
+#define GIT_CHILD_ARGC		4	/* davit-git --git-child UID GID */
+#define GIT_CHILD_ID_LEN	16	/* a uid's or gid's digits, with the NUL */
+
+/* git_run.c */
+void		 git_child_argv(const char *argv[GIT_CHILD_ARGC + 1],
+		    char ids[2][GIT_CHILD_ID_LEN], uid_t uid, gid_t gid);
+
 /* git_spare.c: a davit-git exec'd ahead, waiting for its request */
 void		 git_spare_want(uid_t uid, gid_t gid);
 struct proc	*git_spare_take(uid_t uid, gid_t gid, const void *input,

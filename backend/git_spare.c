@@ -69,8 +69,8 @@ static void
 spare_start(evutil_socket_t fd, short ev, void *arg)
 {
 	struct proc_spec	 spec;
-	const char		*argv[5];
-	char			 uidbuf[16], gidbuf[16], err[PROTO_MAX_MESSAGE];
+	const char		*argv[GIT_CHILD_ARGC + 1];
+	char			 ids[2][GIT_CHILD_ID_LEN], err[PROTO_MAX_MESSAGE];
 
 	(void)fd;
 	(void)ev;
@@ -83,13 +83,7 @@ spare_start(evutil_socket_t fd, short ev, void *arg)
 		proc_forget(spare.proc);	/* another owner's */
 		spare.proc = NULL;
 	}
-	snprintf(uidbuf, sizeof(uidbuf), "%u", (unsigned)spare.next_uid);
-	snprintf(gidbuf, sizeof(gidbuf), "%u", (unsigned)spare.next_gid);
-	argv[0] = git_child_exe;
-	argv[1] = "--git-child";
-	argv[2] = uidbuf;
-	argv[3] = gidbuf;
-	argv[4] = NULL;
+	git_child_argv(argv, ids, spare.next_uid, spare.next_gid);
 	memset(&spec, 0, sizeof(spec));
 	spec.argv = argv;
 	spec.hold_input = 1;

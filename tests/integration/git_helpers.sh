@@ -40,3 +40,15 @@ keep() {
 log_count() {
 	jq -r '.log[]' <<<"$1" | grep -cE -- "$2" || true
 }
+
+# git_child_to PORT: the pid of the backend's davit-git connected to
+# 127.0.0.1:PORT (a run's child, not the spare that waits for the next
+# request: backend/git_spare.c); fails if none
+git_child_to() {
+	local p
+	for p in $(ps --ppid "$DAVIT_BACKEND_PID" -o pid=,args= | awk '/--git-child/ { print $1 }'); do
+		ss -tnp 2>/dev/null | grep "pid=$p," | grep -q "127.0.0.1:$1" &&
+			{ echo "$p"; return 0; }
+	done
+	return 1
+}

@@ -158,18 +158,9 @@ TARPIT_PID=$BG_PID
 wait_for -t 10 port_open "$TARPIT" || fail "no tarpit"
 restart_davit "http://127.0.0.1:$TARPIT/app.git" "DAVIT_GITHUB_TOKEN=$GOOD"
 id=$(submit git.fetch)
-# the fetch's child, connected to the tarpit (not a spare davit-git waiting
-# for the next run's request: backend/git_spare.c)
-child_pid() {
-	local p
-	for p in $(ps --ppid "$DAVIT_BACKEND_PID" -o pid=,args= | awk '/--git-child/ { print $1 }'); do
-		ss -tnp 2>/dev/null | grep "pid=$p," | grep -q "127.0.0.1:$TARPIT" &&
-			{ echo "$p"; return 0; }
-	done
-	return 1
-}
-wait_for -t 15 child_pid || fail "no git child connected to the tarpit"
-cp=$(child_pid)
+# the fetch's child, connected to the tarpit
+wait_for -t 15 git_child_to "$TARPIT" || fail "no git child connected to the tarpit"
+cp=$(git_child_to "$TARPIT")
 [ -n "$cp" ] || fail "git child pid"
 cmdline=$(tr '\0' ' ' <"/proc/$cp/cmdline")
 environ=$(tr '\0' '\n' <"/proc/$cp/environ")

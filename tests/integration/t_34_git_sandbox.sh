@@ -73,18 +73,9 @@ TARPIT_PID=$BG_PID
 wait_for -t 10 port_open "$TARPIT" || fail "no tarpit"
 start_davit "http://127.0.0.1:$TARPIT/app.git"
 submit git.fetch >/dev/null
-# the child that waits for the tarpit's answer: by then it is confined (a
-# spare davit-git, waiting for the next run's request, is not yet)
-child_pid() {
-	local p
-	for p in $(ps --ppid "$DAVIT_BACKEND_PID" -o pid=,args= | awk '/--git-child/ { print $1 }'); do
-		ss -tnp 2>/dev/null | grep "pid=$p," | grep -q "127.0.0.1:$TARPIT" &&
-			{ echo "$p"; return 0; }
-	done
-	return 1
-}
-wait_for -t 30 child_pid || fail "no git child connected to the tarpit"
-cp=$(child_pid)
+# the child that waits for the tarpit's answer: by then it is confined
+wait_for -t 30 git_child_to "$TARPIT" || fail "no git child connected to the tarpit"
+cp=$(git_child_to "$TARPIT")
 status=$(cat "/proc/$cp/status")
 assert_contains "$status" "Seccomp:	2" "the git child's seccomp mode (filter)"
 assert_contains "$status" "Seccomp_filters:	1" "one filter: the child's own"
