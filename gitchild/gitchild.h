@@ -152,6 +152,9 @@ int		 gc_reuse_plan(struct gc_reuse *r, git_repository *origin,
 		    const git_oid *ids, size_t n);
 void		 gc_reuse_free(struct gc_reuse *r);
 
+/* repack.c: the checkout's small packs folded into one, past a bound */
+void		 gc_repack_small(void);
+
 /* remote.c */
 /* transfer progress: a log line per 10% or second; re-arms the stall alarm */
 int		 gc_progress(const git_indexer_progress *p, void *payload);

@@ -333,6 +333,8 @@ gc_do_fetch(void)
 	gc_local_origin(0);
 	git_remote_free(remote);
 	remote = NULL;
+	if (stats.received_objects > 0)
+		gc_repack_small();	/* one pack more: too many? */
 	if (git_reference_name_to_id(&oid, gc.repo, rname) < 0) {
 		gc_fail("unavailable", 0, "fetched, but %s is missing: %s", rname,
 		    gc_git_message());

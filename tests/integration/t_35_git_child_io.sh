@@ -22,7 +22,11 @@
 #   pack, fsck clean;
 # - file_fetch_damaged_origin: a blob in origin's pack whose bytes inflate
 #   (a whole zlib stream) to other content: the fetch fails with a clear
-#   error, origin/main stays.
+#   error, origin/main stays;
+# - fetch_folds_packs: one small fetch after another, each a pack; past 50
+#   packs the fetch folds the small ones into one (gitchild/repack.c):
+#   fsck clean, every commit there, and an object no ref reaches, held only
+#   by one of the small packs, still there.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -288,4 +292,40 @@ PY
 	cp -p "$T/pack.good" "$pack"
 	git -C "$T/origin.git" update-ref refs/heads/main "$TIP"
 	pass "a blob damaged in origin's pack fails the fetch, origin/main stays"
+fi
+
+if scenario fetch_folds_packs; then
+	git init -q --bare -b main "$T/fold.git"
+	git clone -q "$T/fold.git" "$T/fold-seed" 2>/dev/null
+	echo base >"$T/fold-seed/n.txt"
+	git -C "$T/fold-seed" add n.txt
+	git -C "$T/fold-seed" -c user.name=t -c user.email=t@davit.invalid commit -qm base
+	git -C "$T/fold-seed" push -q origin HEAD:main
+	chmod -R a+rX "$T/fold.git"
+	git clone -q --no-local "file://$T/fold.git" "$T/ff"
+	# an object no ref reaches, only in a small pack of its own
+	lone=$(echo "reached by nothing" | git -C "$T/ff" hash-object -w --stdin)
+	echo "$lone" | git -C "$T/ff" pack-objects -q "$T/ff/.git/objects/pack/pack" >/dev/null
+	git -C "$T/ff" prune-packed
+	app_owned "$T/ff"
+	packs() { ls "$T/ff/.git/objects/pack/"*.pack | wc -l; }
+	folded=0 most=0
+	for ((k = 1; k <= 55; k++)); do
+		echo "revision $k" >"$T/fold-seed/n.txt"
+		git -C "$T/fold-seed" -c user.name=t -c user.email=t@davit.invalid commit -qam "r$k"
+		git -C "$T/fold-seed" push -q origin HEAD:main
+		chmod -R a+rX "$T/fold.git"
+		out=$(child "{\"op\":\"fetch\",\"workdir\":\"$T/ff\",\"url\":\"file://$T/fold.git\",\"branch\":\"main\"}")
+		assert_contains "$out" '"ok":true' "fetch $k: $(cat "$T/child.err")"
+		grep -q '"log":"folded [0-9]* small packs into one' "$T/child.out" && folded=$((folded + 1))
+		[ "$(packs)" -le "$most" ] || most=$(packs)
+	done
+	assert_eq "$folded" 1 "one fetch of the 55 folded the small packs"
+	[ "$most" -le 51 ] || fail "the checkout held $most packs"
+	[ "$(packs)" -le 10 ] || fail "$(packs) packs after the fold"
+	assert_eq "$(git -C "$T/ff" rev-parse refs/remotes/origin/main)" "$(git -C "$T/fold-seed" rev-parse HEAD)" "origin/main at the last commit"
+	git -C "$T/ff" fsck --full --strict >"$T/fsck.out" 2>&1 || fail "git fsck: $(cat "$T/fsck.out")"
+	assert_eq "$(git -C "$T/ff" rev-list --count refs/remotes/origin/main)" 56 "every commit there"
+	git -C "$T/ff" cat-file -e "$lone" || fail "the object no ref reaches was dropped"
+	pass "past 50 packs a fetch folds the small ones into one: fsck clean, nothing dropped"
 fi
