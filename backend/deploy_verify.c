@@ -123,7 +123,8 @@ deploy_rollback(struct job *j, const char *why)
  * and staying so, the same containers not restarting, for
  * DEPLOY_VERIFY_STABLE_MS (at most DAVIT_DEPLOY_VERIFY), within
  * DAVIT_DEPLOY_VERIFY.  One instant of "running" proves nothing for a
- * container that crashes a second after it starts.
+ * container that crashes a second after it starts.  It fails as soon as
+ * that window can no longer end within DAVIT_DEPLOY_VERIFY.
  */
 void
 deploy_verify_tick(evutil_socket_t fd, short ev, void *arg)
@@ -132,7 +133,7 @@ deploy_verify_tick(evutil_socket_t fd, short ev, void *arg)
 	struct deploy		*d = j->arg;
 	struct timeval		 tv = { 0, DEPLOY_VERIFY_TICK_MS * 1000 };
 	char			 why[sizeof(d->verify_why)];
-	long long		 now = clock_mono_ms(), stable;
+	long long		 now = clock_mono_ms(), stable, since;
 	unsigned long long	 print;
 
 	if (job_is_over(j))
@@ -170,6 +171,18 @@ deploy_verify_tick(evutil_socket_t fd, short ev, void *arg)
 	if (strcmp(why, d->verify_why) != 0) {
 		job_log(j, "deploy: waiting: %s", why);
 		snprintf(d->verify_why, sizeof(d->verify_why), "%s", why);
+	}
+	/*
+	 * A steady window that could no longer end by the deadline's tick
+	 * (success is checked first at each tick): the verify fails now, not
+	 * when the deadline comes (a rollback sooner).
+	 */
+	since = d->verify_stable_ms != 0 ? d->verify_stable_ms : now;
+	if (now < d->verify_deadline_ms && since + stable >
+	    d->verify_deadline_ms + DEPLOY_VERIFY_TICK_MS) {
+		job_log(j, "deploy: %lld s of steady services no longer fit in "
+		    "DAVIT_DEPLOY_VERIFY: the verify ends now", stable / 1000);
+		d->verify_deadline_ms = now;
 	}
 	if (now >= d->verify_deadline_ms && d->rollback) {
 		deploy_rollback_failed(j, why);

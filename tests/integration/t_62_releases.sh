@@ -180,6 +180,7 @@ assert_eq "$(git -C "$T/app" rev-parse HEAD)" "$good" "the checkout is back at t
 assert_eq "$(cid worker)" "$worker" "the worker was never recreated"
 log=$(job_log "$job")
 assert_contains "$log" "rolling back to ${good:0:12}" "the log says it rolls back"
+assert_contains "$log" "of steady services no longer fit in DAVIT_DEPLOY_VERIFY" "the verify ended once a steady window no longer fit"
 assert_not_contains "$(sed -n '/rolling back/,$p' <<<"$log")" "-p $PROJECT build" "no build in the rollback"
 assert_not_contains "$(sed -n '/rolling back/,$p' <<<"$log")" "fetching" "no fetch in the rollback"
 r=$(jq -c --arg to "$bad" '[.result[] | select(.to == $to)][0]' <<<"$(history)")
