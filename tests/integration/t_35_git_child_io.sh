@@ -108,6 +108,19 @@ fetch_pack() {
 		fail "loose objects written in $d"
 }
 
+# seed_file FILE N TEXT MSG: $T/seed, a clone of origin at $TIP, with one
+# commit MSG that adds FILE, N lines "line K of TEXT"
+seed_file() {
+	local k
+	git clone -q "file://$T/origin.git" "$T/seed"
+	git -C "$T/seed" reset -q --hard "$TIP"
+	for ((k = 0; k < $2; k++)); do
+		echo "line $k of $3"
+	done >"$T/seed/$1"
+	git -C "$T/seed" add "$1"
+	git -C "$T/seed" commit -qm "$4"
+}
+
 # clone_at DIR COMMIT: a checkout of origin's COMMIT, objects of its own
 clone_at() {
 	git -C "$T/origin.git" update-ref refs/heads/main "$2"
@@ -178,13 +191,7 @@ if scenario file_fetch_loose; then
 fi
 
 if scenario file_fetch_base_in_checkout; then
-	git clone -q "file://$T/origin.git" "$T/seed"
-	git -C "$T/seed" reset -q --hard "$TIP"
-	for ((k = 0; k < 400; k++)); do
-		echo "line $k of a big file that a fetch has once and then sees changed"
-	done >"$T/seed/big.txt"
-	git -C "$T/seed" add big.txt
-	git -C "$T/seed" -c user.name=t -c user.email=t@davit.invalid commit -qm "big"
+	seed_file big.txt 400 "a big file that a fetch has once and then sees changed" big
 	c1=$(git -C "$T/seed" rev-parse HEAD)
 	# one line less: git's repack stores the larger, older one whole
 	sed -i '/^line 200 /d' "$T/seed/big.txt"
@@ -242,13 +249,7 @@ if scenario file_fetch_deep_chain; then
 fi
 
 if scenario file_fetch_damaged_origin; then
-	git clone -q "file://$T/origin.git" "$T/seed"
-	git -C "$T/seed" reset -q --hard "$TIP"
-	for ((k = 0; k < 60; k++)); do
-		echo "line $k of a file whose packed bytes are about to change"
-	done >"$T/seed/damaged.txt"
-	git -C "$T/seed" add damaged.txt
-	git -C "$T/seed" -c user.name=t -c user.email=t@davit.invalid commit -qm "damaged"
+	seed_file damaged.txt 60 "a file whose packed bytes are about to change" damaged
 	git -C "$T/seed" push -q -f origin HEAD:main
 	dmg=$(git -C "$T/seed" rev-parse HEAD)
 	blob=$(git -C "$T/seed" rev-parse HEAD:damaged.txt)
