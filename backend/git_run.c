@@ -295,6 +295,28 @@ git_run_adopt_pull(struct job *j, git_step_done done)
 /* one line from the child: validated, never trusted beyond its bounds */
 static void	run_exit(void *, int, int);
 
+/* a file the pull changed: kept (at most GC_MAX_FILES) and logged */
+static void
+run_file(struct git_run *r, const struct gc_line *l)
+{
+	struct git_file	*f;
+
+	if (r->nfiles >= GC_MAX_FILES)
+		return;
+	if (r->nfiles % 64 == 0 && (r->files = reallocarray(r->files,
+	    r->nfiles + 64, sizeof(*r->files))) == NULL)
+		fatal("%s", __func__);
+	f = &r->files[r->nfiles++];
+	snprintf(f->status, sizeof(f->status), "%s", l->fstatus);
+	f->path = xstrdup(l->path);
+	f->old_path = xstrdup(l->old_path);
+	if (f->old_path != NULL)
+		run_log(r, "  %c %s -> %s", file_letter(f->status), f->old_path,
+		    f->path);
+	else
+		run_log(r, "  %c %s", file_letter(f->status), f->path);
+}
+
 /* a git child's output after its result */
 static void
 run_late_line(void *arg, const char *line, size_t len)
@@ -309,7 +331,6 @@ run_line(void *arg, const char *line, size_t len)
 {
 	struct git_run	*r = arg;
 	struct gc_line	 l;
-	struct git_file	*f;
 	char		 err[128];
 	struct proc	*p;
 
@@ -347,20 +368,7 @@ run_line(void *arg, const char *line, size_t len)
 			r->view.dirty[r->view.ndirty++] = xstrdup(l.path);
 		break;
 	case GL_FILE:
-		if (r->nfiles >= GC_MAX_FILES)
-			break;
-		if (r->nfiles % 64 == 0 && (r->files = reallocarray(r->files,
-		    r->nfiles + 64, sizeof(*r->files))) == NULL)
-			fatal("%s", __func__);
-		f = &r->files[r->nfiles++];
-		snprintf(f->status, sizeof(f->status), "%s", l.fstatus);
-		f->path = xstrdup(l.path);
-		f->old_path = xstrdup(l.old_path);
-		if (f->old_path != NULL)
-			run_log(r, "  %c %s -> %s", file_letter(f->status),
-			    f->old_path, f->path);
-		else
-			run_log(r, "  %c %s", file_letter(f->status), f->path);
+		run_file(r, &l);
 		break;
 	case GL_OK:
 		r->final = 1;
