@@ -9,9 +9,10 @@
  * only packs under GC_REPACK_SMALL bytes, none with a .keep; every object
  * they hold goes into the new pack, reachable or not (nothing is ever
  * dropped: the index, a stash or a reflog may need it); the new pack is
- * written and indexed whole by libgit2's pack builder before any old one
- * is removed, so a crash between leaves objects twice, never missing.  A
- * failure is logged in the job's log and never fails the fetch.
+ * written and indexed whole by libgit2's pack builder, and synced to disk,
+ * before any old one is removed, so a crash or a power loss between leaves
+ * objects twice, never missing.  A failure is logged in the job's log and
+ * never fails the fetch.
  */
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -93,6 +94,36 @@ gc_repack_insert(git_packbuilder *pb, const char *dir, const char *stem,
 	return rv;
 }
 
+/*
+ * The new pack and its index on disk, and their names in the directory,
+ * before an old pack goes: libgit2 writes them without fsync (its
+ * GIT_OPT_ENABLE_FSYNC_GITDIR is off), and a power loss after the old
+ * packs' unlinks reached the journal would leave objects nowhere.  0, or -1.
+ */
+static int
+gc_repack_sync(const char *dir, const char *stem)
+{
+	static const char *const suffixes[] = { ".pack", ".idx" };
+	char	path[PATH_MAX];
+	size_t	i;
+	int	fd, rv;
+
+	for (i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
+		if (gc_pack_file(path, sizeof(path), dir, stem, suffixes[i]) == -1 ||
+		    (fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1)
+			return -1;
+		rv = fsync(fd);
+		close(fd);
+		if (rv == -1)
+			return -1;
+	}
+	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
+		return -1;
+	rv = fsync(fd);
+	close(fd);
+	return rv;
+}
+
 /* an old pack's files, its index first (a pack without one is not read) */
 static void
 gc_repack_remove(const char *dir, const char *stem)
@@ -156,7 +187,7 @@ gc_repack_small(void)
 	git_buf		 objects = GIT_BUF_INIT;
 	struct gc_small	*small = NULL;
 	const char	*name;
-	char		 dir[PATH_MAX];
+	char		 dir[PATH_MAX], newstem[GC_REPACK_NAME_MAX];
 	size_t		 nsmall, i, nobjects = 0, folded = 0;
 
 	if (git_repository_item_path(&objects, gc.repo,
@@ -178,8 +209,14 @@ gc_repack_small(void)
 	if (git_packbuilder_write(pb, dir, 0, NULL, NULL) < 0 ||
 	    (name = git_packbuilder_name(pb)) == NULL)
 		goto fail;
+	if ((size_t)snprintf(newstem, sizeof(newstem), "pack-%s", name) >=
+	    sizeof(newstem) || gc_repack_sync(dir, newstem) == -1) {
+		gc_log("could not sync the folded pack to disk: the small packs "
+		    "stay (the fetch is done)");
+		goto done;
+	}
 	for (i = 0; i < folded; i++)
-		if (strcmp(small[i].name + strlen("pack-"), name) != 0)
+		if (strcmp(small[i].name, newstem) != 0)
 			gc_repack_remove(dir, small[i].name);
 	gc_log("folded %zu small packs into one (%zu objects): the checkout "
 	    "held more than %d", folded, nobjects, GC_REPACK_MAX_PACKS);
