@@ -422,9 +422,11 @@ prune_report(struct rel_run *r)
 	struct job	*j = r->j;
 
 	if (r->ncalls > 0)
+		/* an image's size counts the layers it shares with others */
 		job_log(j, "deploy: pruned %lld old release tag%s: %lld image%s "
-		    "deleted, %.1f MB freed%s", r->untagged, r->untagged == 1 ?
-		    "" : "s", r->deleted, r->deleted == 1 ? "" : "s",
+		    "deleted, up to %.1f MB freed%s", r->untagged,
+		    r->untagged == 1 ? "" : "s", r->deleted,
+		    r->deleted == 1 ? "" : "s",
 		    (double)r->freed / 1e6, r->refused > 0 ?
 		    " (images in use kept)" : "");
 	else
