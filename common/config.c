@@ -1935,17 +1935,26 @@ config_load_all(const char *path, char *const *envp, struct davit_config *cfg,
 	return (config_load_ctx(&ctx, envp));
 }
 
+/* a NAME.env's context: project keys only, the main file's for the rest */
+static void
+config_project_ctx(struct config_ctx *ctx, const char *path,
+    const struct davit_config *main, struct davit_config *cfg,
+    struct config_errors *errs)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	memset(errs, 0, sizeof(*errs));
+	config_ctx_init(ctx, path, cfg, errs);
+	ctx->scope = CONFIG_SCOPE_PROJECT;
+	ctx->main = main;
+}
+
 int
 config_load_project(const char *path, const struct davit_config *main,
     struct davit_config *cfg, struct config_errors *errs)
 {
 	struct config_ctx	 ctx;
 
-	memset(cfg, 0, sizeof(*cfg));
-	memset(errs, 0, sizeof(*errs));
-	config_ctx_init(&ctx, path, cfg, errs);
-	ctx.scope = CONFIG_SCOPE_PROJECT;
-	ctx.main = main;
+	config_project_ctx(&ctx, path, main, cfg, errs);
 	return (config_load_ctx(&ctx, NULL));
 }
 
@@ -1956,11 +1965,7 @@ config_parse_project(const char *path, const char *buf, size_t len,
 {
 	struct config_ctx	 ctx;
 
-	memset(cfg, 0, sizeof(*cfg));
-	memset(errs, 0, sizeof(*errs));
-	config_ctx_init(&ctx, path, cfg, errs);
-	ctx.scope = CONFIG_SCOPE_PROJECT;
-	ctx.main = main;
+	config_project_ctx(&ctx, path, main, cfg, errs);
 	(void)config_parse_ctx(&ctx, buf, len, NULL);
 	return (config_ctx_done(&ctx));
 }

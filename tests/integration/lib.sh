@@ -22,8 +22,9 @@
 #               davit_start_backend ENVFILE [ARGS...] (sets SOCK, DAVIT_BACKEND_PID),
 #               davit_stop_backend [SECS] (sets DAVIT_BACKEND_STATUS),
 #               proto LINE, proto_as USER LINE
-#   frontend    backend_up [URL], backend_down [URL]
-#   ops, jobs   req OP [ARGS], submit OP [ARGS], job_wait ID [SECS],
+#   frontend    frontend_needs (sets FE_BIN), backend_up [URL], backend_down [URL]
+#   ops, jobs   req OP [ARGS], submit OP [ARGS], preq/psubmit OP PROJECT [ARGS],
+#               job_wait ID [SECS],
 #               run_job OP [ARGS [SECS]], job_state ID [SECS]
 #   scenarios   scenario NAME [NEEDS...] (true if selected by $T_ONLY)
 #   docker      ensure_docker, compose_cmd, compose ARGS..., unique_project [PREFIX],
@@ -558,6 +559,15 @@ proto_as() {
 	printf '%s\n' "$2" | runuser -u "$1" -- socat -t "$PROTO_TIMEOUT" - "UNIX-CONNECT:$SOCK"
 }
 
+# frontend_needs: what the frontend tests need (sets FE_BIN, the built
+# davit-frontend; python3; the user davit), or fail saying which is missing.
+frontend_needs() {
+	FE_BIN=$DAVIT_BUILD/frontend/davit-frontend
+	[ -x "$FE_BIN" ] || fail "$FE_BIN not built (DAVIT_BUILD=$DAVIT_BUILD)"
+	command -v python3 >/dev/null || fail "python3 is needed"
+	getent passwd davit >/dev/null || fail "no user davit (scripts/setup.sh)"
+}
+
 # backend_up [URL] / backend_down [URL]: the frontend at URL (default $URL)
 # answers /healthz saying that its link to the backend is up / down.
 backend_up() {
@@ -585,6 +595,18 @@ submit() {
 	local r
 	r=$(_op_req "$@")
 	jq -er '.result.job' <<<"$r" 2>/dev/null || fail "submit $1 ${2:-}: $r"
+}
+
+# preq OP PROJECT [ARGS]: a request naming a project (several projects);
+# psubmit OP PROJECT [ARGS]: the same for a job, prints its id.
+preq() {
+	local args=${3:-'{}'}
+	req "$1" "$(jq -c --arg p "$2" '. + {project:$p}' <<<"$args")"
+}
+psubmit() {
+	local r
+	r=$(preq "$@")
+	jq -er '.result.job' <<<"$r" 2>/dev/null || fail "$1 for $2: $r"
 }
 
 # job_wait ID [SECONDS]: waits until job ID ended (succeeded or failed),

@@ -12,10 +12,7 @@ set -euo pipefail
 # shellcheck source-path=SCRIPTDIR
 . "$(dirname "$0")/lib.sh"
 
-FE_BIN=$DAVIT_BUILD/frontend/davit-frontend
-[ -x "$FE_BIN" ] || fail "$FE_BIN not built (DAVIT_BUILD=$DAVIT_BUILD)"
-command -v python3 >/dev/null || fail "python3 is needed"
-getent passwd davit >/dev/null || fail "no user davit (scripts/setup.sh)"
+frontend_needs
 
 export FLOOD=10 SLOW=1 LATE=9 WEBHOOK_SECRET="edge secret $RANDOM"
 PORT=$(unused_port)

@@ -63,17 +63,6 @@ write_davit_env "$T/davit.env" "DAVIT_SOCKET=$T/run/backend.sock" \
 davit_start_backend "$T/davit.env" --no-frontend -v
 start_bg events bash -c "(printf '%s\n' '{\"id\":1,\"op\":\"subscribe\"}'; sleep 3600) | socat -t 3600 - UNIX-CONNECT:$SOCK"
 wait_for -t 10 grep -q '"subscribed":true' "$T/events.log" || fail "no subscription"
-
-# preq OP PROJECT [ARGS]: a request naming a project
-preq() {
-	local args=${3:-'{}'}
-	req "$1" "$(jq -c --arg p "$2" '. + {project:$p}' <<<"$args")"
-}
-psubmit() {
-	local r
-	r=$(preq "$@")
-	jq -er '.result.job' <<<"$r" 2>/dev/null || fail "$1 for $2: $r"
-}
 plist() { # plist NAME: projects.list's object of NAME, compact ("null" if none)
 	req projects.list | jq -c --arg n "$1" '[.result.projects[] | select(.name == $n)][0]'
 }

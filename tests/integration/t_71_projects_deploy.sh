@@ -81,17 +81,6 @@ write_davit_env "$T/davit.env" "DAVIT_SOCKET=$T/run/backend.sock" \
 davit_start_backend "$T/davit.env" --no-frontend -v
 start_bg events bash -c "(printf '%s\n' '{\"id\":1,\"op\":\"subscribe\"}'; sleep 600) | socat -t 1 - UNIX-CONNECT:$SOCK"
 wait_for -t 10 grep -q '"subscribed":true' "$T/events.log" || fail "no subscription"
-
-# preq OP PROJECT [ARGS]: a request naming a project
-preq() {
-	local args=${3:-'{}'}
-	req "$1" "$(jq -c --arg p "$2" '. + {project:$p}' <<<"$args")"
-}
-psubmit() {
-	local r
-	r=$(preq "$@")
-	jq -er '.result.job' <<<"$r" 2>/dev/null || fail "$1 for $2: $r"
-}
 running() { # running PROJECT: 1 if its services run (from memory)
 	preq services.list "$1" | jq -e '[.result.services[] | select(.state=="running")] | length == 2' >/dev/null
 }
